@@ -1,0 +1,139 @@
+"""The Python client: the same calls whether the engine is embedded or (later) a server.
+
+Every function works on the instance in use (``headwater.instance.get_instance()``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from headwater.definitions.artifact import Artifact
+from headwater.definitions.cards import Card
+from headwater.definitions.entity import Entity
+from headwater.engine import artifacts as _artifacts
+from headwater.engine import lineage as _lineage
+from headwater.engine import registry as _registry
+from headwater.engine import runner as _runner
+from headwater.engine.handles import ArtifactVersion, EventRecord, Execution, ExecutionStatus
+from headwater.engine.lineage import LineageGraph
+from headwater.errors import NotFoundError, UserInputError
+from headwater.instance import get_instance
+from headwater.storage import events as _events
+from headwater.storage import executions as _executions
+
+
+def run(entity: Any, /, **inputs: Any) -> Execution:
+    """Run a workflow (or a single task) as a recorded execution and return its handle::
+
+        ex = headwater.run(train_wf, epochs=3)
+        ex.status, ex.outputs["o0"]
+
+    Inputs may be values, ``ArtifactVersion``s, ``hw://`` URIs or artifact queries. Bad input
+    raises before anything is stored; a failure inside the workflow is recorded on the
+    execution (``ex.status == "failed"``, ``ex.error["traceback"]``).
+    """
+    if not isinstance(entity, Entity):
+        raise UserInputError(f"run() takes a @workflow or @task, got {type(entity).__name__}")
+    return _runner.execute(get_instance(), entity, inputs)
+
+
+def register(path_or_module: str | Path, project: str | None = None, domain: str | None = None,
+             activate: bool = False) -> list[_registry.Registered]:
+    """Register every task and workflow of a file or module; returns what was registered."""
+    return _registry.register(get_instance(), path_or_module, project, domain)
+
+
+def get_artifact(ref: Any) -> ArtifactVersion:
+    """An artifact version from an ``hw://`` URI (exact or query) or an ``Artifact.query()``."""
+    return _artifacts.resolve(get_instance(), ref)
+
+
+def search_artifacts(name: str | None = None, partitions: dict[str, Any] | None = None,
+                     since: Any = None, until: Any = None, limit: int = 100,
+                     project: str | None = None, domain: str | None = None
+                     ) -> list[ArtifactVersion]:
+    """Versions newest first; ``name`` may use ``*`` wildcards."""
+    return _artifacts.search(get_instance(), name, partitions, since, until, limit, project,
+                             domain)
+
+
+def create_artifact(artifact: Artifact, value: Any, time_partition: Any = None,
+                    cards: list[Card] | None = None, **partitions: Any) -> ArtifactVersion:
+    """Publish a version from outside any workflow::
+
+        headwater.create_artifact(Daily, df, time_partition=date(2026, 11, 1), region="EU")
+    """
+    return _artifacts.publish(get_instance(), artifact, value, time_partition=time_partition,
+                              cards=cards, **partitions)
+
+
+def get_execution(execution_id: str) -> Execution:
+    """An execution by id."""
+    inst = get_instance()
+    with inst.db.read() as tx:
+        row = _executions.get_execution(tx, str(execution_id))
+    if row is None:
+        raise NotFoundError(f"no execution {execution_id!r}; list them with "
+                            "`headwater executions list`")
+    return Execution(inst, row)
+
+
+def list_executions(workflow: Any = None, launch_plan: str | None = None,
+                    status: str | None = None, limit: int = 100) -> list[Execution]:
+    """Executions newest first, filtered by workflow (object or name), launch plan, status."""
+    if isinstance(workflow, Entity):
+        workflow = workflow.name
+    if status is not None:
+        try:
+            status = ExecutionStatus(str(status).lower()).value
+        except ValueError:
+            raise UserInputError(f"unknown status {status!r}; one of "
+                                 f"{', '.join(s.value for s in ExecutionStatus)}") from None
+    inst = get_instance()
+    with inst.db.read() as tx:
+        found = _executions.list_executions(tx, workflow=workflow, launch_plan=launch_plan,
+                                            status=status, limit=limit)
+    return [Execution(inst, r) for r in found]
+
+
+def lineage(uri_or_version: Any, direction: str = "both", depth: int = 3) -> LineageGraph:
+    """The lineage graph around a version; ``print()`` it for a tree, ``.to_json()`` for JSON."""
+    return _lineage.lineage(get_instance(), uri_or_version, direction, depth)
+
+
+def list_events(name: str | None = None, since: Any = None, limit: int = 100
+                ) -> list[EventRecord]:
+    """Stored events newest first."""
+    since_ts = None if since is None else _artifacts._epoch(since)
+    inst = get_instance()
+    with inst.db.read() as tx:
+        return [EventRecord(r) for r in _events.list_events(tx, name=name, since=since_ts,
+                                                            limit=limit)]
+
+
+def get_event(event_id: str) -> EventRecord:
+    """An event by id."""
+    inst = get_instance()
+    with inst.db.read() as tx:
+        row = _events.get_event(tx, event_id)
+    if row is None:
+        raise NotFoundError(f"no event {event_id!r}; list them with `headwater events list`")
+    return EventRecord(row)
+
+
+def wait_for(predicate_or_execution: Callable[[], Any] | Execution, timeout: float = 60.0,
+             poll: float = 0.05) -> Any:
+    """Wait until an execution ends, or a predicate returns something truthy (returned)."""
+    if isinstance(predicate_or_execution, Execution):
+        return predicate_or_execution.wait(timeout=timeout, poll=poll)
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate_or_execution()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"condition not met within {timeout} s")
+        time.sleep(poll)

@@ -1,0 +1,1 @@
+"""What users declare: tasks, workflows, artifacts, cards. Pure data and validation, no I/O."""

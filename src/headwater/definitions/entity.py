@@ -1,0 +1,151 @@
+"""Tasks and workflows: typed Python functions the engine records when they run."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal, TypeVar, overload
+
+from headwater.definitions import _context
+from headwater.definitions.interface import Interface, read_interface
+from headwater.errors import DefinitionError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def qualified_name(fn: Callable[..., Any]) -> str:
+    """``module.function``; a script run as ``__main__`` is named after its file."""
+    module = fn.__module__
+    if module == "__main__":
+        main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+        module = Path(main_file).stem if main_file else "__main__"
+    return f"{module}.{fn.__qualname__}"
+
+
+@dataclass(frozen=True)
+class TaskOptions:
+    retries: int = 0
+    timeout: timedelta | None = None
+    cache: bool = False
+    cache_version: str = ""
+    container_image: Any = None
+    requests: Any = None
+    limits: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        image = self.container_image
+        return {"retries": self.retries,
+                "timeout": self.timeout.total_seconds() if self.timeout else None,
+                "cache": self.cache, "cache_version": self.cache_version,
+                "container_image": image.to_dict() if hasattr(image, "to_dict") else image,
+                "requests": self.requests, "limits": self.limits}
+
+
+@dataclass(eq=False)
+class Entity:
+    """Common to tasks and workflows: the wrapped function, its name and interface."""
+
+    fn: Callable[..., Any]
+    kind: Literal["task", "workflow"]
+    options: TaskOptions = field(default_factory=TaskOptions)
+    name: str = ""
+    interface: Interface = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.name = self.name or qualified_name(self.fn)
+        self.interface = read_interface(self.fn, f"{self.kind} {self.name!r}")
+        functools.update_wrapper(self, self.fn)  # type: ignore[arg-type]
+        if self.interface.problems:
+            n = len(self.interface.problems)
+            lines = "\n".join(f"  - {p}" for p in self.interface.problems)
+            raise DefinitionError(f"{self.kind} {self.name!r} is invalid for {n} "
+                                  f"reason{'s' if n > 1 else ''}:\n{lines}")
+
+    @property
+    def short_name(self) -> str:
+        return self.fn.__qualname__
+
+    @property
+    def module(self) -> str:
+        return self.fn.__module__
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        frame = _context.ACTIVE.get()
+        if frame is None:
+            return self.fn(*args, **kwargs)
+        return frame.call(self, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} {self.name}>"
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+class TaskDef(Entity):
+    """A task: a typed unit of work; recorded as a node when a workflow calls it."""
+
+
+class WorkflowDef(Entity):
+    """A workflow: an eager Python function whose task calls are recorded as nodes."""
+
+
+def _timeout(value: Any) -> timedelta | None:
+    if value is None or isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return timedelta(seconds=value)
+    raise DefinitionError(f"timeout must be a timedelta or a positive number of seconds, "
+                          f"got {value!r}")
+
+
+@overload
+def task(fn: F) -> F: ...
+@overload
+def task(*, retries: int = 0, timeout: Any = None, cache: bool = False, cache_version: str = "",
+         container_image: Any = None, requests: Any = None, limits: Any = None
+         ) -> Callable[[F], F]: ...
+def task(fn: Any = None, *, retries: int = 0, timeout: Any = None, cache: bool = False,
+         cache_version: str = "", container_image: Any = None, requests: Any = None,
+         limits: Any = None) -> Any:
+    """Declare a task. Inputs and outputs are typed by annotations::
+
+        @task(retries=2, cache=True, cache_version="1")
+        def clean(df: pd.DataFrame) -> pd.DataFrame:
+            return df.dropna()
+
+    Called outside an execution it is a plain function call.
+    """
+    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+        raise DefinitionError(f"retries must be a whole number >= 0, got {retries!r}")
+    options = TaskOptions(retries, _timeout(timeout), bool(cache), str(cache_version),
+                          container_image, requests, limits)
+
+    def wrap(f: Callable[..., Any]) -> TaskDef:
+        return TaskDef(f, "task", options)
+
+    return wrap(fn) if fn is not None else wrap
+
+
+@overload
+def workflow(fn: F) -> F: ...
+@overload
+def workflow() -> Callable[[F], F]: ...
+def workflow(fn: Any = None) -> Any:
+    """Declare a workflow: eager Python whose task calls are recorded::
+
+        @workflow
+        def pipeline(region: str = "EU") -> pd.DataFrame:
+            return clean(extract(region=region))
+
+    ``headwater.run(pipeline, region="US")`` runs it as a recorded execution.
+    """
+
+    def wrap(f: Callable[..., Any]) -> WorkflowDef:
+        return WorkflowDef(f, "workflow")
+
+    return wrap(fn) if fn is not None else wrap

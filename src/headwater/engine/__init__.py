@@ -1,0 +1,1 @@
+"""The engine: registry, launcher, runner, lineage, runtime context."""

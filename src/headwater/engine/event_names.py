@@ -1,0 +1,7 @@
+"""Names of the events the engine itself emits (each in the same transaction as its change)."""
+
+SOURCE = "headwater://engine"
+ARTIFACT_CREATED = "headwater.artifact.created"
+EXECUTION_STARTED = "headwater.execution.started"
+EXECUTION_SUCCEEDED = "headwater.execution.succeeded"
+EXECUTION_FAILED = "headwater.execution.failed"

@@ -1,0 +1,1 @@
+"""Metadata (SQLite or PostgreSQL, migrated by Alembic) and content-addressed blobs (fsspec)."""

@@ -1,0 +1,143 @@
+"""Content-addressed blob store: a local folder, or any fsspec URL (``s3://bucket/prefix``).
+
+Every blob is stored under the SHA-256 of its bytes, so writing the same value twice stores it
+once and a stored blob never changes. Directories are stored as a JSON manifest blob that maps
+relative paths to file blobs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from headwater.errors import StorageError, UserInputError
+
+_KEY = re.compile(r"^sha256/[0-9a-f]{2}/[0-9a-f]{62}$")
+
+
+def _key_for(digest: str) -> str:
+    return f"sha256/{digest[:2]}/{digest[2:]}"
+
+
+def check_key(key: str) -> str:
+    """Refuse anything that is not a blob key this store made (no paths, no '..')."""
+    if not isinstance(key, str) or not _KEY.match(key):
+        raise UserInputError(f"{key!r} is not a blob key; keys look like 'sha256/ab/<62 hex>'")
+    return key
+
+
+def safe_relpath(rel: str) -> str:
+    """A manifest entry must stay inside its directory: no absolute paths, no '..'."""
+    p = PurePosixPath(rel)
+    if p.is_absolute() or ".." in p.parts or not p.parts or rel.startswith("~"):
+        raise UserInputError(f"refusing the path {rel!r}: directory entries must be relative "
+                             "paths inside the directory")
+    return str(p)
+
+
+class BlobStore:
+    """Stores bytes by content. ``url`` is a local folder path or an fsspec URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        self._local: Path | None = None
+        self._fs: Any = None
+        if "://" not in url or url.startswith("file://"):
+            self._local = Path(url.removeprefix("file://")).expanduser()
+            self._local.mkdir(parents=True, exist_ok=True)
+
+    # -- the file system behind the store -------------------------------------------------
+    def _remote(self) -> Any:
+        if self._fs is None:
+            import fsspec  # imported on first remote use: it costs ~150 ms
+
+            try:
+                self._fs, self._root = fsspec.core.url_to_fs(self.url)
+            except (ImportError, ValueError) as exc:
+                raise StorageError(f"cannot open blob store {self.url!r}: {exc}. Install the "
+                                   "fsspec implementation for this URL (e.g. s3fs).") from exc
+        return self._fs
+
+    def location(self, key: str) -> str:
+        """Where the blob lives: a local path or a full URL."""
+        check_key(key)
+        if self._local is not None:
+            return str(self._local / key)
+        self._remote()
+        return f"{self._root.rstrip('/')}/{key}"
+
+    # -- bytes -----------------------------------------------------------------------------
+    def put_bytes(self, data: bytes) -> str:
+        """Store ``data``; returns its key. Idempotent."""
+        key = _key_for(hashlib.sha256(data).hexdigest())
+        if self._local is not None:
+            path = self._local / key
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                os.replace(tmp, path)
+            return key
+        fs = self._remote()
+        loc = self.location(key)
+        if not fs.exists(loc):
+            fs.pipe_file(loc, data)
+        return key
+
+    def get_bytes(self, key: str) -> bytes:
+        """The bytes stored under ``key``."""
+        loc = self.location(key)
+        try:
+            if self._local is not None:
+                return Path(loc).read_bytes()
+            return bytes(self._remote().cat_file(loc))
+        except FileNotFoundError:
+            raise StorageError(f"blob {key} is missing from {self.url}; the blob store was "
+                               "changed or cleaned outside Headwater") from None
+
+    def exists(self, key: str) -> bool:
+        loc = self.location(key)
+        if self._local is not None:
+            return Path(loc).exists()
+        return bool(self._remote().exists(loc))
+
+    # -- files and directories --------------------------------------------------------------
+    def put_file(self, path: str | os.PathLike[str]) -> str:
+        """Store a local file's content; returns its key."""
+        return self.put_bytes(Path(path).read_bytes())
+
+    def get_file(self, key: str, dest: str | os.PathLike[str]) -> Path:
+        """Write the blob to ``dest`` (parents created) and return the path."""
+        out = Path(dest)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(self.get_bytes(key))
+        return out
+
+    def put_tree(self, root: str | os.PathLike[str]) -> str:
+        """Store every file below ``root``; returns the key of the manifest."""
+        base = Path(root)
+        if not base.is_dir():
+            raise UserInputError(f"{base} is not a directory")
+        manifest = {}
+        for p in sorted(base.rglob("*")):
+            if p.is_file() and not p.is_symlink():
+                manifest[p.relative_to(base).as_posix()] = self.put_file(p)
+        return self.put_bytes(json.dumps({"manifest": manifest}, sort_keys=True).encode())
+
+    def tree_manifest(self, key: str) -> dict[str, str]:
+        body = json.loads(self.get_bytes(key))
+        return {safe_relpath(k): check_key(v) for k, v in body["manifest"].items()}
+
+    def get_tree(self, key: str, dest: str | os.PathLike[str]) -> Path:
+        """Recreate a stored directory under ``dest``."""
+        out = Path(dest)
+        out.mkdir(parents=True, exist_ok=True)
+        for rel, file_key in self.tree_manifest(key).items():
+            self.get_file(file_key, out / rel)
+        return out
