@@ -14,6 +14,7 @@ from headwater.definitions.artifact import (
     ArtifactQuery,
     InputRef,
 )
+from headwater.errors import HeadwaterError
 
 MISSING: Any = inspect.Parameter.empty
 
@@ -74,6 +75,8 @@ def split_annotated(tp: Any) -> tuple[Any, ArtifactBinding | None]:
 def _hints(obj: Any, problems: list[str], what: str) -> dict[str, Any]:
     try:
         return typing.get_type_hints(obj, include_extras=True)
+    except HeadwaterError:
+        raise  # e.g. Daily(country=...) evaluated late: its own message is the precise one
     except Exception as exc:
         problems.append(f"cannot resolve the type annotations of {what}: {exc}. Define the "
                         "types at module level so they can be resolved by name")

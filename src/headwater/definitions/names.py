@@ -152,7 +152,11 @@ def parse_uri(text: str) -> ArtifactURI:
     check_name(name)
     partitions: dict[str, str] = {}
     time_partition = None
-    for key, value in parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query)):
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
+    except ValueError:
+        raise UserInputError(f"{text!r} has a malformed query part: {form}") from None
+    for key, value in pairs:
         if key == "time_partition":
             time_partition = value
         else:

@@ -75,9 +75,18 @@ class NodeExecution:
 class Execution:
     """A recorded run of a workflow: ``.id .status .inputs .outputs .wait()`` and more."""
 
-    def __init__(self, inst: Instance, row: Any) -> None:
+    def __init__(self, inst: Instance, row: Any, entity: Any = None) -> None:
         self._inst = inst
+        # With the entity at hand, values decode to their declared types (dataclasses, ...);
+        # an execution read back by id decodes by stored format alone.
+        self._entity = entity
         self._load(row)
+
+    def _type(self, kind: str, name: str) -> Any:
+        if self._entity is None:
+            return None
+        specs = getattr(self._entity.interface, kind)
+        return specs[name].type if name in specs else None
 
     def _load(self, row: Any) -> None:
         self.id: str = row["id"]
@@ -101,12 +110,14 @@ class Execution:
     @cached_property
     def inputs(self) -> dict[str, Any]:
         """The fully resolved inputs, as Python values."""
-        return {k: decode(v, None, self._inst.blobs) for k, v in self.input_literals.items()}
+        return {k: decode(v, self._type("inputs", k), self._inst.blobs)
+                for k, v in self.input_literals.items()}
 
     @cached_property
     def outputs(self) -> dict[str, Any]:
         """Outputs by name (``o0`` for a single unnamed output), as Python values."""
-        return {k: decode(v, None, self._inst.blobs) for k, v in self.output_literals.items()}
+        return {k: decode(v, self._type("outputs", k), self._inst.blobs)
+                for k, v in self.output_literals.items()}
 
     @property
     def output(self) -> Any:

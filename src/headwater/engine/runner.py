@@ -265,4 +265,4 @@ def execute(inst: Instance, workflow: Entity, inputs: dict[str, Any], *,
         row = rows.get_execution(tx, frame.execution_id)
     if interrupted:
         raise KeyboardInterrupt
-    return Execution(inst, row)
+    return Execution(inst, row, workflow)

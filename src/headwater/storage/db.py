@@ -47,7 +47,9 @@ class Tx:
 
     def scalar(self, sql: str, params: dict[str, Any] | None = None) -> Any:
         row = self.execute(sql, params).fetchone()
-        return None if row is None else row[0]
+        if row is None:
+            return None
+        return next(iter(row.values())) if isinstance(row, dict) else row[0]
 
     def many(self, sql: str, rows: Sequence[dict[str, Any]]) -> None:
         if not rows:

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+try:
+    import _pg  # tests/ is on sys.path under pytest's default (prepend) import mode
+except ImportError:
+    sys.path.insert(0, str(Path(__file__).parent))
+    import _pg
+
+# -- PostgreSQL ----------------------------------------------------------------------------
+#
+# postgres_cluster (session): a server; $HEADWATER_TEST_POSTGRES_URL if set, else a
+#     throwaway cluster started (lazily, on first use) and stopped at session end.
+# postgres_url (function): URL of a fresh, empty database on it.
+# postgres_database_factory (function): callable returning further fresh database URLs.
+# database_url (function, params sqlite/postgresql): run one test against both backends.
+#
+# If PostgreSQL is missing the PostgreSQL tests are skipped, except when CI=true or
+# HEADWATER_TEST_POSTGRES=require, where they fail.
+
+POSTGRES_URL_ENV = "HEADWATER_TEST_POSTGRES_URL"
+POSTGRES_MODE_ENV = "HEADWATER_TEST_POSTGRES"
+_POSTGRES_FIXTURES = frozenset({"postgres_cluster", "postgres_database_factory", "postgres_url"})
+
+_INSTALL_HINT = (
+    "install PostgreSQL to run them (Debian/Ubuntu: `sudo apt-get install postgresql`, "
+    "macOS: `brew install postgresql`), point $HEADWATER_PG_BINDIR at its bin directory, "
+    f"or set ${POSTGRES_URL_ENV} to a server URL whose user may CREATE DATABASE"
+)
+
+
+def _postgres_required() -> bool:
+    return (
+        os.environ.get("CI", "").lower() == "true"
+        or os.environ.get(POSTGRES_MODE_ENV, "").lower() == "require"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Tests that use the PostgreSQL fixtures directly get the `postgres` marker, so that
+    # `-m "not postgres"` deselects them. (database_url marks its postgresql param itself.)
+    for item in items:
+        if _POSTGRES_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[_pg.Cluster]:
+    url = os.environ.get(POSTGRES_URL_ENV)
+    if url:
+        yield _pg.external_cluster(url)
+        return
+    try:
+        cluster = _pg.start_cluster()
+    except _pg.PostgresUnavailable as exc:
+        problem = str(exc)
+    else:
+        problem = ""
+    if problem:  # outside the except block, so the report is not an exception chain
+        if _postgres_required():
+            pytest.fail(
+                f"PostgreSQL is required here (CI=true or {POSTGRES_MODE_ENV}=require) "
+                f"but could not be started:\n{problem}",
+                pytrace=False,
+            )
+        pytest.skip(f"PostgreSQL not available ({problem}); {_INSTALL_HINT}")
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def postgres_database_factory(postgres_cluster: _pg.Cluster) -> Iterator[Callable[[], str]]:
+    """Call it to get the URL of another fresh, empty database (for multi-database tests)."""
+    created: list[str] = []
+
+    def new_database() -> str:
+        name = f"hw_{uuid.uuid4().hex}"
+        url = _pg.create_database(postgres_cluster, name)
+        created.append(name)
+        return url
+
+    yield new_database
+    if postgres_cluster.external:  # throwaway clusters are deleted wholesale at the end
+        for name in created:
+            _pg.drop_database(postgres_cluster, name)
+
+
+@pytest.fixture
+def postgres_url(postgres_database_factory: Callable[[], str]) -> str:
+    return postgres_database_factory()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+    ]
+)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/headwater.db"
+    return str(request.getfixturevalue("postgres_url"))

@@ -1,0 +1,40 @@
+"""The public surface is one sorted __all__, pinned here: changing it is a deliberate act."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import headwater
+
+EXPECTED = [
+    "Artifact", "ArtifactQuery", "ArtifactVersion", "DataCard", "DefinitionError", "Directory",
+    "Execution", "ExecutionFailedError", "ExecutionStatus", "File", "Granularity",
+    "HeadwaterError", "ImageSpec", "Inputs", "Instance", "LineageGraph", "MissingInputError",
+    "ModelCard", "NoMatchError", "NotFoundError", "PartitionError", "TypeMismatchError",
+    "UserInputError", "create_artifact", "current", "get_artifact", "get_event",
+    "get_execution", "lineage", "list_events", "list_executions", "register", "run",
+    "search_artifacts", "task", "wait_for", "workflow",
+]
+
+
+def test_all_is_pinned_and_sorted():
+    assert headwater.__all__ == EXPECTED
+    assert sorted(headwater.__all__, key=lambda n: (n[0].islower(), n)) == headwater.__all__
+
+
+def test_every_public_name_resolves_and_has_a_docstring():
+    for name in headwater.__all__:
+        obj = getattr(headwater, name)
+        assert obj is not None, name
+        if callable(obj):
+            assert (obj.__doc__ or "").strip(), f"{name} has no docstring"
+
+
+def test_import_is_light():
+    code = ("import sys, headwater; heavy = [m for m in ('sqlalchemy', 'alembic', 'pandas', "
+            "'pyarrow', 'numpy', 'fsspec', 'pydantic', 'cloudpickle', 'psycopg') "
+            "if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
