@@ -8,13 +8,43 @@ import sys
 import headwater
 
 EXPECTED = [
-    "Artifact", "ArtifactQuery", "ArtifactVersion", "DataCard", "DefinitionError", "Directory",
-    "Execution", "ExecutionFailedError", "ExecutionStatus", "File", "Granularity",
-    "HeadwaterError", "ImageSpec", "Inputs", "Instance", "LineageGraph", "MissingInputError",
-    "ModelCard", "NoMatchError", "NotFoundError", "PartitionError", "TypeMismatchError",
-    "UserInputError", "create_artifact", "current", "get_artifact", "get_event",
-    "get_execution", "lineage", "list_events", "list_executions", "register", "run",
-    "search_artifacts", "task", "wait_for", "workflow",
+    "Artifact",
+    "ArtifactQuery",
+    "ArtifactVersion",
+    "DataCard",
+    "DefinitionError",
+    "Directory",
+    "Execution",
+    "ExecutionFailedError",
+    "ExecutionStatus",
+    "File",
+    "Granularity",
+    "HeadwaterError",
+    "ImageSpec",
+    "Inputs",
+    "Instance",
+    "LineageGraph",
+    "MissingInputError",
+    "ModelCard",
+    "NoMatchError",
+    "NotFoundError",
+    "PartitionError",
+    "TypeMismatchError",
+    "UserInputError",
+    "create_artifact",
+    "current",
+    "get_artifact",
+    "get_event",
+    "get_execution",
+    "lineage",
+    "list_events",
+    "list_executions",
+    "register",
+    "run",
+    "search_artifacts",
+    "task",
+    "wait_for",
+    "workflow",
 ]
 
 
@@ -32,9 +62,10 @@ def test_every_public_name_resolves_and_has_a_docstring():
 
 
 def test_import_is_light():
-    code = ("import sys, headwater; heavy = [m for m in ('sqlalchemy', 'alembic', 'pandas', "
-            "'pyarrow', 'numpy', 'fsspec', 'pydantic', 'cloudpickle', 'psycopg') "
-            "if m in sys.modules]; print(heavy)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys, headwater; heavy = [m for m in ('sqlalchemy', 'alembic', 'pandas', "
+        "'pyarrow', 'numpy', 'fsspec', 'pydantic', 'cloudpickle', 'psycopg') "
+        "if m in sys.modules]; print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

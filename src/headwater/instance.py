@@ -60,8 +60,10 @@ class Instance:
         self.db.close()
 
     def __repr__(self) -> str:
-        return f"Instance(database={self.settings.database_url!r}, " \
-               f"storage={self.settings.storage_url!r})"
+        return (
+            f"Instance(database={self.settings.database_url!r}, "
+            f"storage={self.settings.storage_url!r})"
+        )
 
 
 _override = threading.local()

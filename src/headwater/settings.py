@@ -36,8 +36,9 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         env = os.environ if environ is None else environ
-        home = Path(overrides.pop("home", None) or env.get("HEADWATER_HOME")
-                    or Path.home() / ".headwater").expanduser()
+        home = Path(
+            overrides.pop("home", None) or env.get("HEADWATER_HOME") or Path.home() / ".headwater"
+        ).expanduser()
         values: dict[str, Any] = {}
         config = home / "config.toml"
         if config.is_file():
@@ -48,8 +49,9 @@ class Settings:
         known = {f.name for f in fields(cls)} - {"home"}
         unknown = set(values) - known
         if unknown:
-            raise UserInputError(f"{config}: unknown setting(s) {sorted(unknown)}; known: "
-                                 f"{sorted(known)}")
+            raise UserInputError(
+                f"{config}: unknown setting(s) {sorted(unknown)}; known: {sorted(known)}"
+            )
         for name in known:
             if f"HEADWATER_{name.upper()}" in env:
                 values[name] = env[f"HEADWATER_{name.upper()}"]

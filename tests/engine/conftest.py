@@ -27,5 +27,15 @@ def count(inst: Instance, table: str) -> int:
 
 def stored(inst: Instance) -> dict[str, int]:
     """Row counts of every table a user action could change."""
-    return {t: count(inst, t) for t in ("executions", "node_executions", "events", "artifacts",
-                                        "artifact_versions", "cards", "lineage_edges")}
+    return {
+        t: count(inst, t)
+        for t in (
+            "executions",
+            "node_executions",
+            "events",
+            "artifacts",
+            "artifact_versions",
+            "cards",
+            "lineage_edges",
+        )
+    }

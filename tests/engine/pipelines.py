@@ -17,8 +17,12 @@ from headwater import (
     workflow,
 )
 
-Daily = Artifact(name="daily", partition_keys=["region"], time_partitioned=True,
-                 time_partition_granularity=Granularity.DAY)
+Daily = Artifact(
+    name="daily",
+    partition_keys=["region"],
+    time_partitioned=True,
+    time_partition_granularity=Granularity.DAY,
+)
 Model = Artifact(name="model", partition_keys=["region", "algo"])
 Plain = Artifact(name="plain")
 
@@ -45,8 +49,9 @@ def add_wf(a: int, b: int = 1) -> int:
 
 
 @task
-def make_daily(region: str, day: datetime) -> Annotated[
-        list[int], Daily(region=Inputs.region, time_partition=Inputs.day)]:
+def make_daily(
+    region: str, day: datetime
+) -> Annotated[list[int], Daily(region=Inputs.region, time_partition=Inputs.day)]:
     return Daily.create_from([1, 2, 3], DataCard("# daily"), DataCard("# second card"))
 
 
@@ -90,7 +95,7 @@ def boom_wf(x: int) -> int:
 @task
 def split(n: int) -> Split:
     items = list(range(n))
-    return Split(items[: n // 2], items[n // 2:])
+    return Split(items[: n // 2], items[n // 2 :])
 
 
 @workflow
@@ -143,8 +148,13 @@ def slow_wf(seconds: float) -> float:
 
 @task
 def where_am_i() -> dict:
-    return {"execution": current.execution_id, "workflow": current.workflow_name,
-            "task": current.task_name, "project": current.project, "domain": current.domain}
+    return {
+        "execution": current.execution_id,
+        "workflow": current.workflow_name,
+        "task": current.task_name,
+        "project": current.project,
+        "domain": current.domain,
+    }
 
 
 @workflow

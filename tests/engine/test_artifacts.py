@@ -31,8 +31,7 @@ def test_task_output_becomes_a_partitioned_version_with_all_cards(instance):
 def test_every_emission_is_a_new_immutable_version(instance):
     for region in ("EU", "US", "EU"):
         headwater.run(p.daily_wf, region=region, day=datetime(2026, 11, 2))
-    assert headwater.get_artifact("hw://default/development/daily@1").partitions == {
-        "region": "EU"}
+    assert headwater.get_artifact("hw://default/development/daily@1").partitions == {"region": "EU"}
     assert headwater.get_artifact(p.Daily.query(region="EU")).version == "3"
     assert headwater.get_artifact(p.Daily.query(region="US")).version == "2"
     assert headwater.get_artifact(p.Daily.query()).version == "3"
@@ -110,9 +109,13 @@ def test_search_artifacts(instance):
     headwater.run(p.daily_wf, region="US", day=datetime(2026, 11, 1))
     headwater.run(p.plain_wf, x=1)
     assert [v.uri.rsplit("/", 1)[1] for v in headwater.search_artifacts()] == [
-        "plain@1", "daily@2", "daily@1"]
-    assert [v.version for v in headwater.search_artifacts(name="daily",
-                                                         partitions={"region": "EU"})] == ["1"]
+        "plain@1",
+        "daily@2",
+        "daily@1",
+    ]
+    assert [
+        v.version for v in headwater.search_artifacts(name="daily", partitions={"region": "EU"})
+    ] == ["1"]
     assert len(headwater.search_artifacts(name="da*")) == 2
     assert len(headwater.search_artifacts(limit=1)) == 1
     assert headwater.search_artifacts(since=datetime(2100, 1, 1)) == []
@@ -120,13 +123,19 @@ def test_search_artifacts(instance):
 
 def test_create_artifact_from_outside_a_workflow(instance):
     Sales = Artifact(name="sales", partition_keys=["region"], time_partitioned=True)
-    av = headwater.create_artifact(Sales, {"rows": 3}, time_partition=date(2026, 11, 3),
-                                   cards=[DataCard("# Sales")], region="EU")
+    av = headwater.create_artifact(
+        Sales,
+        {"rows": 3},
+        time_partition=date(2026, 11, 3),
+        cards=[DataCard("# Sales")],
+        region="EU",
+    )
     assert av.uri == "hw://default/development/sales@1"
     assert av.producer is None
     assert av.value() == {"rows": 3}
     got = headwater.get_artifact(
-        "hw://default/development/sales?region=EU&time_partition=2026-11-03")
+        "hw://default/development/sales?region=EU&time_partition=2026-11-03"
+    )
     assert got == av
     assert headwater.list_events(name="headwater.artifact.created")[0].payload["uri"] == av.uri
 

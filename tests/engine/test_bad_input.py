@@ -69,8 +69,17 @@ def test_illegal_artifact_names(name):
         Artifact(name=name)
 
 
-@pytest.mark.parametrize("uri", ["hw://a/b", "http://a/b/c@1", "hw://a/b/c@", "hw://a/../c@1",
-                                 "hw://a/b/c@1?x=1", "hw://a/b/c?&&="])
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "hw://a/b",
+        "http://a/b/c@1",
+        "hw://a/b/c@",
+        "hw://a/../c@1",
+        "hw://a/b/c@1?x=1",
+        "hw://a/b/c?&&=",
+    ],
+)
 def test_malformed_uris(seeded, uri):
     with pytest.raises(headwater.UserInputError):
         headwater.get_artifact(uri)

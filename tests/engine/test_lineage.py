@@ -55,8 +55,12 @@ def test_tree_and_json(instance):
     assert "consumed (data) hw://default/development/daily@1" in text
     body = json.loads(graph.to_json())
     assert body["root"] == model.uri
-    assert {"source": "hw://default/development/daily@1", "target": train.id,
-            "kind": "consumed", "name": "data"} in body["edges"]
+    assert {
+        "source": "hw://default/development/daily@1",
+        "target": train.id,
+        "kind": "consumed",
+        "name": "data",
+    } in body["edges"]
 
 
 def test_bad_lineage_arguments(instance):

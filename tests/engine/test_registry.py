@@ -9,7 +9,7 @@ import pytest
 import headwater
 from headwater.engine.registry import take_snapshot
 
-WF = '''
+WF = """
 from headwater import task, workflow
 
 @task
@@ -19,7 +19,7 @@ def double(x: int) -> int:
 @workflow
 def wf(x: int = 1) -> int:
     return double(x=x)
-'''
+"""
 
 
 def _write(path, factor):

@@ -21,7 +21,9 @@ def test_run_records_execution_with_nodes_inputs_and_outputs(instance):
     assert ex.started_at <= ex.finished_at
     nodes = ex.nodes
     assert [(n.name, n.status.value) for n in nodes] == [
-        ("tests.engine.pipelines.add", "succeeded"), ("tests.engine.pipelines.add", "succeeded")]
+        ("tests.engine.pipelines.add", "succeeded"),
+        ("tests.engine.pipelines.add", "succeeded"),
+    ]
     assert nodes[0].input_literals["a"]["value"] == 5
     assert nodes[1].output_literals["o0"]["value"] == 7
     again = headwater.get_execution(ex.id)
@@ -83,9 +85,13 @@ def test_timeout_fails_the_task(instance):
 
 def test_current_inside_a_task(instance):
     ex = headwater.run(p.context_wf)
-    assert ex.output == {"execution": ex.id, "workflow": "tests.engine.pipelines.context_wf",
-                         "task": "tests.engine.pipelines.where_am_i", "project": "default",
-                         "domain": "development"}
+    assert ex.output == {
+        "execution": ex.id,
+        "workflow": "tests.engine.pipelines.context_wf",
+        "task": "tests.engine.pipelines.where_am_i",
+        "project": "default",
+        "domain": "development",
+    }
     assert headwater.current.execution_id is None
 
 
@@ -98,8 +104,10 @@ def test_a_task_can_run_on_its_own(instance):
 def test_execution_events_are_committed_with_the_state_change(instance):
     ex = headwater.run(p.add_wf, a=1)
     events = [e for e in headwater.list_events() if e.subject == ex.id]
-    assert [e.name for e in events] == ["headwater.execution.succeeded",
-                                        "headwater.execution.started"]
+    assert [e.name for e in events] == [
+        "headwater.execution.succeeded",
+        "headwater.execution.started",
+    ]
     assert events[0].payload["workflow"] == ex.workflow
     assert events[0].payload["outputs"]["o0"]["value"] == 3
 

@@ -40,8 +40,12 @@ def run(entity: Any, /, **inputs: Any) -> Execution:
     return _runner.execute(get_instance(), entity, inputs)
 
 
-def register(path_or_module: str | Path, project: str | None = None, domain: str | None = None,
-             activate: bool = False) -> list[_registry.Registered]:
+def register(
+    path_or_module: str | Path,
+    project: str | None = None,
+    domain: str | None = None,
+    activate: bool = False,
+) -> list[_registry.Registered]:
     """Register every task and workflow of a file or module; returns what was registered."""
     return _registry.register(get_instance(), path_or_module, project, domain)
 
@@ -51,23 +55,33 @@ def get_artifact(ref: Any) -> ArtifactVersion:
     return _artifacts.resolve(get_instance(), ref)
 
 
-def search_artifacts(name: str | None = None, partitions: dict[str, Any] | None = None,
-                     since: Any = None, until: Any = None, limit: int = 100,
-                     project: str | None = None, domain: str | None = None
-                     ) -> list[ArtifactVersion]:
+def search_artifacts(
+    name: str | None = None,
+    partitions: dict[str, Any] | None = None,
+    since: Any = None,
+    until: Any = None,
+    limit: int = 100,
+    project: str | None = None,
+    domain: str | None = None,
+) -> list[ArtifactVersion]:
     """Versions newest first; ``name`` may use ``*`` wildcards."""
-    return _artifacts.search(get_instance(), name, partitions, since, until, limit, project,
-                             domain)
+    return _artifacts.search(get_instance(), name, partitions, since, until, limit, project, domain)
 
 
-def create_artifact(artifact: Artifact, value: Any, time_partition: Any = None,
-                    cards: list[Card] | None = None, **partitions: Any) -> ArtifactVersion:
+def create_artifact(
+    artifact: Artifact,
+    value: Any,
+    time_partition: Any = None,
+    cards: list[Card] | None = None,
+    **partitions: Any,
+) -> ArtifactVersion:
     """Publish a version from outside any workflow::
 
-        headwater.create_artifact(Daily, df, time_partition=date(2026, 11, 1), region="EU")
+    headwater.create_artifact(Daily, df, time_partition=date(2026, 11, 1), region="EU")
     """
-    return _artifacts.publish(get_instance(), artifact, value, time_partition=time_partition,
-                              cards=cards, **partitions)
+    return _artifacts.publish(
+        get_instance(), artifact, value, time_partition=time_partition, cards=cards, **partitions
+    )
 
 
 def get_execution(execution_id: str) -> Execution:
@@ -76,13 +90,18 @@ def get_execution(execution_id: str) -> Execution:
     with inst.db.read() as tx:
         row = _executions.get_execution(tx, str(execution_id))
     if row is None:
-        raise NotFoundError(f"no execution {execution_id!r}; list them with "
-                            "`headwater executions list`")
+        raise NotFoundError(
+            f"no execution {execution_id!r}; list them with `headwater executions list`"
+        )
     return Execution(inst, row)
 
 
-def list_executions(workflow: Any = None, launch_plan: str | None = None,
-                    status: str | None = None, limit: int = 100) -> list[Execution]:
+def list_executions(
+    workflow: Any = None,
+    launch_plan: str | None = None,
+    status: str | None = None,
+    limit: int = 100,
+) -> list[Execution]:
     """Executions newest first, filtered by workflow (object or name), launch plan, status."""
     if isinstance(workflow, Entity):
         workflow = workflow.name
@@ -90,12 +109,14 @@ def list_executions(workflow: Any = None, launch_plan: str | None = None,
         try:
             status = ExecutionStatus(str(status).lower()).value
         except ValueError:
-            raise UserInputError(f"unknown status {status!r}; one of "
-                                 f"{', '.join(s.value for s in ExecutionStatus)}") from None
+            raise UserInputError(
+                f"unknown status {status!r}; one of {', '.join(s.value for s in ExecutionStatus)}"
+            ) from None
     inst = get_instance()
     with inst.db.read() as tx:
-        found = _executions.list_executions(tx, workflow=workflow, launch_plan=launch_plan,
-                                            status=status, limit=limit)
+        found = _executions.list_executions(
+            tx, workflow=workflow, launch_plan=launch_plan, status=status, limit=limit
+        )
     return [Execution(inst, r) for r in found]
 
 
@@ -104,14 +125,14 @@ def lineage(uri_or_version: Any, direction: str = "both", depth: int = 3) -> Lin
     return _lineage.lineage(get_instance(), uri_or_version, direction, depth)
 
 
-def list_events(name: str | None = None, since: Any = None, limit: int = 100
-                ) -> list[EventRecord]:
+def list_events(name: str | None = None, since: Any = None, limit: int = 100) -> list[EventRecord]:
     """Stored events newest first."""
     since_ts = None if since is None else _artifacts._epoch(since)
     inst = get_instance()
     with inst.db.read() as tx:
-        return [EventRecord(r) for r in _events.list_events(tx, name=name, since=since_ts,
-                                                            limit=limit)]
+        return [
+            EventRecord(r) for r in _events.list_events(tx, name=name, since=since_ts, limit=limit)
+        ]
 
 
 def get_event(event_id: str) -> EventRecord:
@@ -124,8 +145,9 @@ def get_event(event_id: str) -> EventRecord:
     return EventRecord(row)
 
 
-def wait_for(predicate_or_execution: Callable[[], Any] | Execution, timeout: float = 60.0,
-             poll: float = 0.05) -> Any:
+def wait_for(
+    predicate_or_execution: Callable[[], Any] | Execution, timeout: float = 60.0, poll: float = 0.05
+) -> Any:
     """Wait until an execution ends, or a predicate returns something truthy (returned)."""
     if isinstance(predicate_or_execution, Execution):
         return predicate_or_execution.wait(timeout=timeout, poll=poll)

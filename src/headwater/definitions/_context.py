@@ -20,8 +20,14 @@ class Frame(Protocol):
 
     def call(self, entity: Entity, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any: ...
 
-    def add_output_metadata(self, artifact: Artifact, value: Any, cards: list[Card],
-                            time_partition: Any, partitions: dict[str, str]) -> None: ...
+    def add_output_metadata(
+        self,
+        artifact: Artifact,
+        value: Any,
+        cards: list[Card],
+        time_partition: Any,
+        partitions: dict[str, str],
+    ) -> None: ...
 
 
 ACTIVE: ContextVar[Frame | None] = ContextVar("headwater_active_frame", default=None)

@@ -125,13 +125,13 @@ class ArtifactQuery:
 class Artifact:
     """A named, versioned output shared between teams::
 
-        Daily = Artifact(name="daily_sales", partition_keys=["region"],
-                         time_partitioned=True, time_partition_granularity=Granularity.DAY)
+    Daily = Artifact(name="daily_sales", partition_keys=["region"],
+                     time_partitioned=True, time_partition_granularity=Granularity.DAY)
 
-        @task
-        def etl(region: str, day: datetime) -> Annotated[pd.DataFrame, Daily(region=Inputs.region)]:
-            ...
-            return Daily.create_from(df, DataCard("# Sales"), time_partition=day)
+    @task
+    def etl(region: str, day: datetime) -> Annotated[pd.DataFrame, Daily(region=Inputs.region)]:
+        ...
+        return Daily.create_from(df, DataCard("# Sales"), time_partition=day)
     """
 
     def __init__(
@@ -152,13 +152,16 @@ class Artifact:
                 keys.append(key)
         self.partition_keys: tuple[str, ...] = tuple(check_partition_key(k) for k in keys)
         if len(set(self.partition_keys)) != len(self.partition_keys):
-            raise PartitionError(f"artifact {name!r} declares a partition key twice: "
-                                 f"{list(self.partition_keys)}")
+            raise PartitionError(
+                f"artifact {name!r} declares a partition key twice: {list(self.partition_keys)}"
+            )
         self.default_partitions: dict[str, Any] = dict(partitions or {})
         self.time_partitioned = bool(time_partitioned or time_partition_granularity)
-        self.granularity = (Granularity(time_partition_granularity)
-                            if time_partition_granularity else
-                            (Granularity.DAY if self.time_partitioned else None))
+        self.granularity = (
+            Granularity(time_partition_granularity)
+            if time_partition_granularity
+            else (Granularity.DAY if self.time_partitioned else None)
+        )
         self.project = check_name(project, "project") if project else None
         self.domain = check_name(domain, "domain") if domain else None
         self.description = description
@@ -170,12 +173,15 @@ class Artifact:
             declared = ", ".join(self.partition_keys) or "none"
             raise PartitionError(
                 f"artifact {self.name!r} has no partition key {', '.join(map(repr, unknown))} "
-                f"(declared: {declared}); add it to partition_keys or use a declared key")
+                f"(declared: {declared}); add it to partition_keys or use a declared key"
+            )
 
     def _check_time(self, value: Any) -> None:
         if value is not None and not self.time_partitioned:
-            raise PartitionError(f"artifact {self.name!r} is not time partitioned; declare it "
-                                 "with time_partitioned=True to give it a time_partition")
+            raise PartitionError(
+                f"artifact {self.name!r} is not time partitioned; declare it "
+                "with time_partitioned=True to give it a time_partition"
+            )
 
     # -- references --------------------------------------------------------------------------
     def __call__(self, time_partition: Any = None, **partitions: Any) -> ArtifactBinding:
@@ -188,15 +194,25 @@ class Artifact:
                 bound[key] = check_partition_value(key, value)
         return ArtifactBinding(self, bound, time_partition)
 
-    def query(self, time_partition: Any = None, project: str | None = None,
-              domain: str | None = None, **partitions: Any) -> ArtifactQuery:
+    def query(
+        self,
+        time_partition: Any = None,
+        project: str | None = None,
+        domain: str | None = None,
+        **partitions: Any,
+    ) -> ArtifactQuery:
         """The latest version whose partitions match; unset keys match anything."""
         self.check_keys(partitions)
         self._check_time(time_partition)
-        values = {k: v if isinstance(v, InputRef | PartitionRef | TimePartitionRef)
-                  else check_partition_value(k, v) for k, v in partitions.items()}
-        return ArtifactQuery(self, values, time_partition, project or self.project,
-                             domain or self.domain)
+        values = {
+            k: v
+            if isinstance(v, InputRef | PartitionRef | TimePartitionRef)
+            else check_partition_value(k, v)
+            for k, v in partitions.items()
+        }
+        return ArtifactQuery(
+            self, values, time_partition, project or self.project, domain or self.domain
+        )
 
     @property
     def partitions(self) -> _Partitions:
@@ -211,16 +227,23 @@ class Artifact:
         return TimePartitionRef(self)
 
     # -- emission -----------------------------------------------------------------------------
-    def create_from(self, value: Any, *cards: Card, time_partition: datetime | None = None,
-                    **partition_values: Any) -> Any:
+    def create_from(
+        self,
+        value: Any,
+        *cards: Card,
+        time_partition: datetime | None = None,
+        **partition_values: Any,
+    ) -> Any:
         """Attach partition values and cards to ``value`` for the output it is returned as.
 
         Returns ``value`` unchanged. Outside an execution it does nothing else.
         """
         for card in cards:
             if not isinstance(card, Card):
-                raise TypeError(f"create_from takes ModelCard/DataCard objects as positional "
-                                f"arguments, got {type(card).__name__}")
+                raise TypeError(
+                    f"create_from takes ModelCard/DataCard objects as positional "
+                    f"arguments, got {type(card).__name__}"
+                )
         self.check_keys(partition_values)
         self._check_time(time_partition)
         values = {k: check_partition_value(k, v) for k, v in partition_values.items()}
@@ -230,10 +253,12 @@ class Artifact:
         return value
 
     def spec(self) -> dict[str, Any]:
-        return {"partition_keys": list(self.partition_keys),
-                "time_partitioned": self.time_partitioned,
-                "granularity": self.granularity.value if self.granularity else None,
-                "description": self.description}
+        return {
+            "partition_keys": list(self.partition_keys),
+            "time_partitioned": self.time_partitioned,
+            "granularity": self.granularity.value if self.granularity else None,
+            "description": self.description,
+        }
 
     def __repr__(self) -> str:
         return f"Artifact({self.name!r})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,11 +39,15 @@ class TaskOptions:
 
     def to_dict(self) -> dict[str, Any]:
         image = self.container_image
-        return {"retries": self.retries,
-                "timeout": self.timeout.total_seconds() if self.timeout else None,
-                "cache": self.cache, "cache_version": self.cache_version,
-                "container_image": image.to_dict() if hasattr(image, "to_dict") else image,
-                "requests": self.requests, "limits": self.limits}
+        return {
+            "retries": self.retries,
+            "timeout": self.timeout.total_seconds() if self.timeout else None,
+            "cache": self.cache,
+            "cache_version": self.cache_version,
+            "container_image": image.to_dict() if hasattr(image, "to_dict") else image,
+            "requests": self.requests,
+            "limits": self.limits,
+        }
 
 
 @dataclass(eq=False)
@@ -54,16 +59,20 @@ class Entity:
     options: TaskOptions = field(default_factory=TaskOptions)
     name: str = ""
     interface: Interface = field(init=False)
+    signature: inspect.Signature = field(init=False)
 
     def __post_init__(self) -> None:
         self.name = self.name or qualified_name(self.fn)
         self.interface = read_interface(self.fn, f"{self.kind} {self.name!r}")
-        functools.update_wrapper(self, self.fn)  # type: ignore[arg-type]
+        self.signature = inspect.signature(self.fn)
+        functools.update_wrapper(self, self.fn)
         if self.interface.problems:
             n = len(self.interface.problems)
             lines = "\n".join(f"  - {p}" for p in self.interface.problems)
-            raise DefinitionError(f"{self.kind} {self.name!r} is invalid for {n} "
-                                  f"reason{'s' if n > 1 else ''}:\n{lines}")
+            raise DefinitionError(
+                f"{self.kind} {self.name!r} is invalid for {n} "
+                f"reason{'s' if n > 1 else ''}:\n{lines}"
+            )
 
     @property
     def short_name(self) -> str:
@@ -99,19 +108,35 @@ def _timeout(value: Any) -> timedelta | None:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
         return timedelta(seconds=value)
-    raise DefinitionError(f"timeout must be a timedelta or a positive number of seconds, "
-                          f"got {value!r}")
+    raise DefinitionError(
+        f"timeout must be a timedelta or a positive number of seconds, got {value!r}"
+    )
 
 
 @overload
 def task(fn: F) -> F: ...
 @overload
-def task(*, retries: int = 0, timeout: Any = None, cache: bool = False, cache_version: str = "",
-         container_image: Any = None, requests: Any = None, limits: Any = None
-         ) -> Callable[[F], F]: ...
-def task(fn: Any = None, *, retries: int = 0, timeout: Any = None, cache: bool = False,
-         cache_version: str = "", container_image: Any = None, requests: Any = None,
-         limits: Any = None) -> Any:
+def task(
+    *,
+    retries: int = 0,
+    timeout: Any = None,
+    cache: bool = False,
+    cache_version: str = "",
+    container_image: Any = None,
+    requests: Any = None,
+    limits: Any = None,
+) -> Callable[[F], F]: ...
+def task(
+    fn: Any = None,
+    *,
+    retries: int = 0,
+    timeout: Any = None,
+    cache: bool = False,
+    cache_version: str = "",
+    container_image: Any = None,
+    requests: Any = None,
+    limits: Any = None,
+) -> Any:
     """Declare a task. Inputs and outputs are typed by annotations::
 
         @task(retries=2, cache=True, cache_version="1")
@@ -122,8 +147,15 @@ def task(fn: Any = None, *, retries: int = 0, timeout: Any = None, cache: bool =
     """
     if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
         raise DefinitionError(f"retries must be a whole number >= 0, got {retries!r}")
-    options = TaskOptions(retries, _timeout(timeout), bool(cache), str(cache_version),
-                          container_image, requests, limits)
+    options = TaskOptions(
+        retries,
+        _timeout(timeout),
+        bool(cache),
+        str(cache_version),
+        container_image,
+        requests,
+        limits,
+    )
 
     def wrap(f: Callable[..., Any]) -> TaskDef:
         return TaskDef(f, "task", options)

@@ -10,7 +10,7 @@ from typing import Any
 class ImageSpec:
     """An image a task would run in on a container platform::
 
-        @task(container_image=ImageSpec(packages=["scikit-learn==1.5"], registry="ghcr.io/me"))
+    @task(container_image=ImageSpec(packages=["scikit-learn==1.5"], registry="ghcr.io/me"))
     """
 
     packages: list[str] = field(default_factory=list)

@@ -78,8 +78,10 @@ def _hints(obj: Any, problems: list[str], what: str) -> dict[str, Any]:
     except HeadwaterError:
         raise  # e.g. Daily(country=...) evaluated late: its own message is the precise one
     except Exception as exc:
-        problems.append(f"cannot resolve the type annotations of {what}: {exc}. Define the "
-                        "types at module level so they can be resolved by name")
+        problems.append(
+            f"cannot resolve the type annotations of {what}: {exc}. Define the "
+            "types at module level so they can be resolved by name"
+        )
         return {}
 
 
@@ -94,9 +96,11 @@ def read_interface(fn: Callable[..., Any], what: str) -> Interface:
             continue
         tp, binding = split_annotated(hints.get(p.name, Any))
         if binding is not None:
-            problems.append(f"input {p.name!r} is annotated with artifact "
-                            f"{binding.artifact.name!r}; to consume an artifact give the input "
-                            f"a default of {binding.artifact.name}.query(...)")
+            problems.append(
+                f"input {p.name!r} is annotated with artifact "
+                f"{binding.artifact.name!r}; to consume an artifact give the input "
+                f"a default of {binding.artifact.name}.query(...)"
+            )
         inputs[p.name] = InputSpec(p.name, tp, p.default)
 
     outputs: dict[str, OutputSpec] = {}
@@ -123,5 +127,6 @@ def read_interface(fn: Callable[..., Any], what: str) -> Interface:
                 problems.append(
                     f"output {out.name!r} binds artifact {out.binding.artifact.name!r} to "
                     f"Inputs.{ref.name}, but there is no input {ref.name!r} "
-                    f"(inputs: {', '.join(inputs) or 'none'})")
+                    f"(inputs: {', '.join(inputs) or 'none'})"
+                )
     return Interface(inputs, outputs, named_tuple, problems)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from enum import Enum
+from enum import Enum, StrEnum
 from urllib.parse import parse_qsl, quote, urlencode
 
 from headwater.errors import UserInputError
@@ -15,7 +15,7 @@ _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_PARTITION_VALUE = 256
 
 
-class Granularity(str, Enum):
+class Granularity(StrEnum):
     """How finely a time partition is cut: a version's time partition is truncated to it."""
 
     MINUTE = "minute"
@@ -29,14 +29,16 @@ def check_name(name: object, what: str = "artifact name") -> str:
     if not isinstance(name, str) or not _NAME.match(name) or set(name) == {"."}:
         raise UserInputError(
             f"{what} {name!r} is not allowed: use 1-128 letters, digits, '_', '.' or '-' "
-            "(no '/', spaces or a name made only of dots), e.g. 'daily_sales'")
+            "(no '/', spaces or a name made only of dots), e.g. 'daily_sales'"
+        )
     return name
 
 
 def check_partition_key(key: object) -> str:
     if not isinstance(key, str) or not _KEY.match(key):
-        raise UserInputError(f"partition key {key!r} is not allowed: use a Python identifier "
-                             "such as 'region'")
+        raise UserInputError(
+            f"partition key {key!r} is not allowed: use a Python identifier such as 'region'"
+        )
     if key == "time_partition":
         raise UserInputError("'time_partition' is reserved: declare time_partitioned=True instead")
     return key
@@ -51,28 +53,35 @@ def check_partition_value(key: str, value: object) -> str:
     if isinstance(value, int | float | date):
         value = value.isoformat() if isinstance(value, date) else str(value)
     if not isinstance(value, str):
-        raise UserInputError(f"partition {key!r} needs a string value, got "
-                             f"{type(value).__name__} ({value!r})")
+        raise UserInputError(
+            f"partition {key!r} needs a string value, got {type(value).__name__} ({value!r})"
+        )
     if not value or len(value) > MAX_PARTITION_VALUE or any(ord(c) < 32 for c in value):
-        raise UserInputError(f"partition {key!r} value {value!r} is not allowed: use 1-"
-                             f"{MAX_PARTITION_VALUE} printable characters")
+        raise UserInputError(
+            f"partition {key!r} value {value!r} is not allowed: use 1-"
+            f"{MAX_PARTITION_VALUE} printable characters"
+        )
     return value
 
 
-def normalize_time(value: object, granularity: Granularity | None, what: str = "time_partition"
-                   ) -> datetime:
+def normalize_time(
+    value: object, granularity: Granularity | None, what: str = "time_partition"
+) -> datetime:
     """A time partition as an aware UTC datetime truncated to the granularity."""
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            raise UserInputError(f"{what} {value!r} is not an ISO date or datetime, e.g. "
-                                 "'2026-11-01' or '2026-11-01T13:00:00Z'") from None
+            raise UserInputError(
+                f"{what} {value!r} is not an ISO date or datetime, e.g. "
+                "'2026-11-01' or '2026-11-01T13:00:00Z'"
+            ) from None
     if isinstance(value, date) and not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day, tzinfo=UTC)
     if not isinstance(value, datetime):
-        raise UserInputError(f"{what} must be a datetime, date or ISO string, got "
-                             f"{type(value).__name__}")
+        raise UserInputError(
+            f"{what} must be a datetime, date or ISO string, got {type(value).__name__}"
+        )
     value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     g = granularity or Granularity.DAY
     if g is Granularity.MONTH:
@@ -129,11 +138,13 @@ def is_uri(text: object) -> bool:
 
 def parse_uri(text: str) -> ArtifactURI:
     """Parse an artifact URI; a malformed one is refused with the expected form."""
-    form = ("artifact URIs look like 'hw://<project>/<domain>/<name>@<version>' or "
-            "'hw://<project>/<domain>/<name>?region=EU&time_partition=2026-11-01'")
+    form = (
+        "artifact URIs look like 'hw://<project>/<domain>/<name>@<version>' or "
+        "'hw://<project>/<domain>/<name>?region=EU&time_partition=2026-11-01'"
+    )
     if not is_uri(text):
         raise UserInputError(f"{text!r} is not an artifact URI: {form}")
-    rest = text[len("hw://"):]
+    rest = text[len("hw://") :]
     query = ""
     if "?" in rest:
         rest, query = rest.split("?", 1)

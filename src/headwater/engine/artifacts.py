@@ -46,8 +46,15 @@ class Emission:
     domain: str
 
 
-def prepare(artifact: Artifact, partitions: dict[str, Any], time_partition: Any,
-            cards: list[Card], project: str, domain: str, where: str) -> Emission:
+def prepare(
+    artifact: Artifact,
+    partitions: dict[str, Any],
+    time_partition: Any,
+    cards: list[Card],
+    project: str,
+    domain: str,
+    where: str,
+) -> Emission:
     """Check the values against the declaration; every problem names ``where`` and the fix."""
     artifact.check_keys(partitions)
     missing = [k for k in artifact.partition_keys if partitions.get(k) is None]
@@ -56,7 +63,8 @@ def prepare(artifact: Artifact, partitions: dict[str, Any], time_partition: Any,
         raise PartitionError(
             f"{where} (artifact {artifact.name!r}) has no value for partition {keys}: bind it in "
             f"the output annotation, e.g. Annotated[T, Art({missing[0]}=Inputs.<input>)], or "
-            f"return Art.create_from(value, {missing[0]}=...)")
+            f"return Art.create_from(value, {missing[0]}=...)"
+        )
     values = {k: check_partition_value(k, partitions[k]) for k in artifact.partition_keys}
     tp = None
     if artifact.time_partitioned:
@@ -64,92 +72,155 @@ def prepare(artifact: Artifact, partitions: dict[str, Any], time_partition: Any,
             raise PartitionError(
                 f"{where} (artifact {artifact.name!r}) has no time partition: bind it in the "
                 "annotation (time_partition=Inputs.x) or pass create_from(value, "
-                "time_partition=...)")
+                "time_partition=...)"
+            )
         tp = time_text(normalize_time(time_partition, artifact.granularity))
     elif time_partition is not None:
-        raise PartitionError(f"artifact {artifact.name!r} is not time partitioned; remove the "
-                             "time_partition or declare time_partitioned=True")
-    return Emission(artifact, values, tp, list(cards), artifact.project or project,
-                    artifact.domain or domain)
+        raise PartitionError(
+            f"artifact {artifact.name!r} is not time partitioned; remove the "
+            "time_partition or declare time_partitioned=True"
+        )
+    return Emission(
+        artifact, values, tp, list(cards), artifact.project or project, artifact.domain or domain
+    )
 
 
-def write_version(tx: Tx, inst: Instance, em: Emission, literal: dict[str, Any], now: float,
-                  execution_id: str | None = None, node_id: str | None = None,
-                  output_name: str | None = None) -> tuple[int, str]:
+def write_version(
+    tx: Tx,
+    inst: Instance,
+    em: Emission,
+    literal: dict[str, Any],
+    now: float,
+    execution_id: str | None = None,
+    node_id: str | None = None,
+    output_name: str | None = None,
+) -> tuple[int, str]:
     """Insert the version, its partitions, cards and its ``artifact.created`` event."""
-    art = rows.ensure_artifact(tx, em.project, em.domain, em.artifact.name, em.artifact.spec(),
-                               now)
+    art = rows.ensure_artifact(tx, em.project, em.domain, em.artifact.name, em.artifact.spec(), now)
     version = rows.next_version(tx, art["id"])
     vid = rows.insert_version(
-        tx, artifact_id=art["id"], version=version, partitions=em.partitions,
-        partition_key=partition_key_text(em.partitions), time_partition=em.time_partition,
-        value=literal, execution_id=execution_id, node_id=node_id, output_name=output_name,
-        cards=[c.to_dict() for c in em.cards], now=now)
+        tx,
+        artifact_id=art["id"],
+        version=version,
+        partitions=em.partitions,
+        partition_key=partition_key_text(em.partitions),
+        time_partition=em.time_partition,
+        value=literal,
+        execution_id=execution_id,
+        node_id=node_id,
+        output_name=output_name,
+        cards=[c.to_dict() for c in em.cards],
+        now=now,
+    )
     uri = f"hw://{em.project}/{em.domain}/{em.artifact.name}@{version}"
-    insert_event(tx, id=uuid.uuid4().hex, name=event_names.ARTIFACT_CREATED,
-                 source=event_names.SOURCE, project=em.project, domain=em.domain, time=now,
-                 subject=uri, payload={
-                     "uri": uri, "artifact": em.artifact.name, "version": version,
-                     "partitions": em.partitions, "time_partition": em.time_partition,
-                     "execution_id": execution_id, "node_id": node_id, "output": output_name,
-                     "type": literal.get("type")})
+    insert_event(
+        tx,
+        id=uuid.uuid4().hex,
+        name=event_names.ARTIFACT_CREATED,
+        source=event_names.SOURCE,
+        project=em.project,
+        domain=em.domain,
+        time=now,
+        subject=uri,
+        payload={
+            "uri": uri,
+            "artifact": em.artifact.name,
+            "version": version,
+            "partitions": em.partitions,
+            "time_partition": em.time_partition,
+            "execution_id": execution_id,
+            "node_id": node_id,
+            "output": output_name,
+            "type": literal.get("type"),
+        },
+    )
     return vid, uri
 
 
 # -- resolution ----------------------------------------------------------------------------------
 def _literal_value(key: str, value: Any) -> Any:
     if isinstance(value, InputRef | PartitionRef | TimePartitionRef):
-        raise UserInputError(f"query value for {key!r} is {value!r}, which only has a value "
-                             "inside a trigger or task binding; give a literal to query directly")
+        raise UserInputError(
+            f"query value for {key!r} is {value!r}, which only has a value "
+            "inside a trigger or task binding; give a literal to query directly"
+        )
     return value
 
 
-def find(inst: Instance, project: str, domain: str, name: str, partitions: dict[str, str],
-         time_partition: Any, granularity_from: Artifact | None = None) -> ArtifactVersion:
+def find(
+    inst: Instance,
+    project: str,
+    domain: str,
+    name: str,
+    partitions: dict[str, str],
+    time_partition: Any,
+    granularity_from: Artifact | None = None,
+) -> ArtifactVersion:
     """The latest version matching, or NoMatchError saying what was looked for."""
     with inst.db.read() as tx:
         art = rows.get_artifact(tx, project, domain, name)
         if art is None:
-            raise NotFoundError(f"no artifact {name!r} in {project}/{domain}: nothing has "
-                                "published a version of it yet (check the name, project and "
-                                "domain)")
+            raise NotFoundError(
+                f"no artifact {name!r} in {project}/{domain}: nothing has "
+                "published a version of it yet (check the name, project and "
+                "domain)"
+            )
         import json
 
         spec = json.loads(art["spec"])
         declared = spec["partition_keys"]
         unknown = [k for k in partitions if k not in declared]
         if unknown:
-            raise PartitionError(f"artifact {name!r} has no partition key "
-                                 f"{', '.join(map(repr, unknown))} (declared: "
-                                 f"{', '.join(declared) or 'none'})")
+            raise PartitionError(
+                f"artifact {name!r} has no partition key "
+                f"{', '.join(map(repr, unknown))} (declared: "
+                f"{', '.join(declared) or 'none'})"
+            )
         tp = None
         if time_partition is not None:
             from headwater.definitions.names import Granularity
 
-            gran = granularity_from.granularity if granularity_from else (
-                Granularity(spec["granularity"]) if spec.get("granularity") else None)
+            gran = (
+                granularity_from.granularity
+                if granularity_from
+                else (Granularity(spec["granularity"]) if spec.get("granularity") else None)
+            )
             tp = time_text(normalize_time(time_partition, gran))
         all_keys = bool(declared) and set(partitions) == set(declared)
-        row = rows.find_latest(tx, art["id"], partitions, tp, all_keys,
-                               partition_key_text(partitions) if all_keys else "")
+        row = rows.find_latest(
+            tx,
+            art["id"],
+            partitions,
+            tp,
+            all_keys,
+            partition_key_text(partitions) if all_keys else "",
+        )
     if row is None:
         what = ", ".join(f"{k}={v}" for k, v in sorted(partitions.items()))
         if tp:
             what = f"{what}, time_partition={tp}" if what else f"time_partition={tp}"
-        raise NoMatchError(f"no version of artifact {name!r} in {project}/{domain} matches "
-                           f"{what or 'the query'}; publish one first, or pass the input "
-                           "explicitly")
+        raise NoMatchError(
+            f"no version of artifact {name!r} in {project}/{domain} matches "
+            f"{what or 'the query'}; publish one first, or pass the input "
+            "explicitly"
+        )
     return ArtifactVersion(inst, row)
 
 
-def resolve_query(inst: Instance, query: ArtifactQuery, project: str, domain: str
-                  ) -> ArtifactVersion:
-    parts = {k: check_partition_value(k, _literal_value(k, v))
-             for k, v in query.partitions.items()}
+def resolve_query(
+    inst: Instance, query: ArtifactQuery, project: str, domain: str
+) -> ArtifactVersion:
+    parts = {k: check_partition_value(k, _literal_value(k, v)) for k, v in query.partitions.items()}
     tp = _literal_value("time_partition", query.time_partition)
-    return find(inst, query.project or query.artifact.project or project,
-                query.domain or query.artifact.domain or domain, query.artifact.name, parts, tp,
-                query.artifact)
+    return find(
+        inst,
+        query.project or query.artifact.project or project,
+        query.domain or query.artifact.domain or domain,
+        query.artifact.name,
+        parts,
+        tp,
+        query.artifact,
+    )
 
 
 def resolve_uri(inst: Instance, uri: str | ArtifactURI) -> ArtifactVersion:
@@ -158,10 +229,12 @@ def resolve_uri(inst: Instance, uri: str | ArtifactURI) -> ArtifactVersion:
         return find(inst, ref.project, ref.domain, ref.name, ref.partitions, ref.time_partition)
     with inst.db.read() as tx:
         art = rows.get_artifact(tx, ref.project, ref.domain, ref.name)
-        row = rows.get_version(tx, art["id"], ref.version) if art else None
+        row = rows.get_version(tx, art["id"], ref.version or "") if art else None
     if row is None:
-        raise NotFoundError(f"no artifact version {ref}: check the name and version with "
-                            f"`headwater artifacts list --name {ref.name}`")
+        raise NotFoundError(
+            f"no artifact version {ref}: check the name and version with "
+            f"`headwater artifacts list --name {ref.name}`"
+        )
     return ArtifactVersion(inst, row)
 
 
@@ -175,13 +248,22 @@ def resolve(inst: Instance, ref: Any) -> ArtifactVersion:
         return resolve_query(inst, ref.query(), inst.project, inst.domain)
     if isinstance(ref, str):
         return resolve_uri(inst, ref)
-    raise UserInputError(f"cannot find an artifact version from {type(ref).__name__}; give an "
-                         "hw:// URI, an Artifact query or an ArtifactVersion")
+    raise UserInputError(
+        f"cannot find an artifact version from {type(ref).__name__}; give an "
+        "hw:// URI, an Artifact query or an ArtifactVersion"
+    )
 
 
-def search(inst: Instance, name: str | None = None, partitions: dict[str, str] | None = None,
-           since: Any = None, until: Any = None, limit: int = 100, project: str | None = None,
-           domain: str | None = None) -> list[ArtifactVersion]:
+def search(
+    inst: Instance,
+    name: str | None = None,
+    partitions: dict[str, str] | None = None,
+    since: Any = None,
+    until: Any = None,
+    limit: int = 100,
+    project: str | None = None,
+    domain: str | None = None,
+) -> list[ArtifactVersion]:
     """Versions newest first, filtered by name (``*`` wildcards), partitions and creation time."""
     if name is not None and "*" not in name:
         check_name(name)
@@ -190,9 +272,16 @@ def search(inst: Instance, name: str | None = None, partitions: dict[str, str] |
     parts = {k: check_partition_value(k, v) for k, v in (partitions or {}).items()}
     bounds = [None if t is None else _epoch(t) for t in (since, until)]
     with inst.db.read() as tx:
-        found = rows.search_versions(tx, name=name, partitions=parts, since=bounds[0],
-                                     until=bounds[1], project=project, domain=domain,
-                                     limit=limit)
+        found = rows.search_versions(
+            tx,
+            name=name,
+            partitions=parts,
+            since=bounds[0],
+            until=bounds[1],
+            project=project,
+            domain=domain,
+            limit=limit,
+        )
     return [ArtifactVersion(inst, r) for r in found]
 
 
@@ -213,24 +302,41 @@ def _epoch(value: Any) -> float:
     raise UserInputError(f"since/until must be a datetime, date or ISO string, got {value!r}")
 
 
-def publish(inst: Instance, artifact: Artifact, value: Any, *, time_partition: Any = None,
-            cards: list[Card] | None = None, project: str | None = None,
-            domain: str | None = None, **partitions: Any) -> ArtifactVersion:
+def publish(
+    inst: Instance,
+    artifact: Artifact,
+    value: Any,
+    *,
+    time_partition: Any = None,
+    cards: list[Card] | None = None,
+    project: str | None = None,
+    domain: str | None = None,
+    **partitions: Any,
+) -> ArtifactVersion:
     """Publish a version from outside any workflow (it triggers like any other version)."""
     import time
 
     from headwater.types import encode
 
     if not isinstance(artifact, Artifact):
-        raise UserInputError(f"create_artifact needs an Artifact, got {type(artifact).__name__}; "
-                             "declare one with Artifact(name=...)")
+        raise UserInputError(
+            f"create_artifact needs an Artifact, got {type(artifact).__name__}; "
+            "declare one with Artifact(name=...)"
+        )
     for card in cards or []:
         if not isinstance(card, Card):
-            raise UserInputError(f"cards must be ModelCard/DataCard objects, got "
-                                 f"{type(card).__name__}")
-    em = prepare(artifact, partitions, time_partition, list(cards or []),
-                 project or inst.project, domain or inst.domain,
-                 f"create_artifact({artifact.name!r})")
+            raise UserInputError(
+                f"cards must be ModelCard/DataCard objects, got {type(card).__name__}"
+            )
+    em = prepare(
+        artifact,
+        partitions,
+        time_partition,
+        list(cards or []),
+        project or inst.project,
+        domain or inst.domain,
+        f"create_artifact({artifact.name!r})",
+    )
     literal = encode(value, Any, inst.blobs, what=f"artifact {artifact.name!r} value")
     with inst.db.transaction() as tx:
         _, uri = write_version(tx, inst, em, literal, time.time())

@@ -52,6 +52,7 @@ class LiteralMemo:
     """Values already stored in this execution, by identity, so they are not encoded twice."""
 
     def __init__(self) -> None:
+        # The value is kept alongside its literal so its id cannot be reused while memoized.
         self._by_id: dict[int, tuple[Any, dict[str, Any]]] = {}
 
     def encode(self, value: Any, tp: Any, inst: Instance, what: str) -> dict[str, Any]:
@@ -64,8 +65,7 @@ class LiteralMemo:
         return literal
 
     def remember(self, value: Any, literal: dict[str, Any]) -> None:
-        if value is not None and not isinstance(value, bool | int | float | str):
-            self._by_id[id(value)] = (value, literal)
+        self._by_id[id(value)] = (value, literal)
 
 
 def _is_artifact_ref(value: Any, tp: Any) -> bool:
@@ -74,31 +74,47 @@ def _is_artifact_ref(value: Any, tp: Any) -> bool:
     return is_uri(value) and tp is not str
 
 
-def bind_inputs(inst: Instance, entity: Entity, given: dict[str, Any], project: str,
-                domain: str, memo: LiteralMemo) -> BoundInputs:
+def bind_inputs(
+    inst: Instance,
+    entity: Entity,
+    given: dict[str, Any],
+    project: str,
+    domain: str,
+    memo: LiteralMemo,
+) -> BoundInputs:
     """Given values, artifact references and defaults -> checked values and their literals."""
     iface = entity.interface
     label = f"{entity.kind} {entity.name!r}"
     unknown = [k for k in given if k not in iface.inputs]
     if unknown:
-        raise UserInputError(f"{label} has no input {', '.join(map(repr, unknown))} (inputs: "
-                             f"{', '.join(iface.inputs) or 'none'})")
-    missing = [f"{n} ({type_name(s.type)})" for n, s in iface.inputs.items()
-               if n not in given and s.required]
+        raise UserInputError(
+            f"{label} has no input {', '.join(map(repr, unknown))} (inputs: "
+            f"{', '.join(iface.inputs) or 'none'})"
+        )
+    missing = [
+        f"{n} ({type_name(s.type)})"
+        for n, s in iface.inputs.items()
+        if n not in given and s.required
+    ]
     if missing:
-        raise MissingInputError(f"{label} needs input {', '.join(missing)}; pass it, e.g. "
-                                f"`-i {missing[0].split(' ')[0]}=...` on the command line")
+        raise MissingInputError(
+            f"{label} needs input {', '.join(missing)}; pass it, e.g. "
+            f"`-i {missing[0].split(' ')[0]}=...` on the command line"
+        )
     out = BoundInputs()
     # Plain inputs first, so query defaults can refer to them (Daily.query(region=Inputs.region)).
-    order = sorted(iface.inputs.items(), key=lambda kv: kv[0] not in given and
-                   kv[1].query is not None)
+    order = sorted(
+        iface.inputs.items(), key=lambda kv: kv[0] not in given and kv[1].query is not None
+    )
     for name, spec in order:
         what = f"{label} input {name!r}"
         version: ArtifactVersion | None = None
         if name in given and _is_artifact_ref(given[name], spec.type):
-            version = artifacts.resolve(inst, given[name]) if not isinstance(
-                given[name], ArtifactQuery) else artifacts.resolve_query(
-                inst, given[name], project, domain)
+            version = (
+                artifacts.resolve(inst, given[name])
+                if not isinstance(given[name], ArtifactQuery)
+                else artifacts.resolve_query(inst, given[name], project, domain)
+            )
             out.resolved[name] = {"uri": version.uri, "via": "explicit"}
         elif name not in given and spec.query is not None:
             query = _with_inputs(spec.query, out.values, what)
@@ -111,7 +127,7 @@ def bind_inputs(inst: Instance, entity: Entity, given: dict[str, Any], project: 
             memo.remember(value, version.literal)
             out.literals[name] = version.literal
         else:
-            value = given[name] if name in given else spec.default
+            value = given.get(name, spec.default)
             out.literals[name] = memo.encode(value, spec.type, inst, what)
         out.values[name] = value
     out.values = {n: out.values[n] for n in iface.inputs}
@@ -120,18 +136,24 @@ def bind_inputs(inst: Instance, entity: Entity, given: dict[str, Any], project: 
 
 def _with_inputs(query: ArtifactQuery, values: dict[str, Any], what: str) -> ArtifactQuery:
     """Replace ``Inputs.x`` in a query by the bound value of input ``x``."""
+
     def sub(v: Any) -> Any:
         if not isinstance(v, InputRef):
             return v
         if v.name not in values or isinstance(values[v.name], ArtifactQuery):
-            raise UserInputError(f"{what}: its query refers to Inputs.{v.name}, which is not a "
-                                 "plain input of this workflow")
+            raise UserInputError(
+                f"{what}: its query refers to Inputs.{v.name}, which is not a "
+                "plain input of this workflow"
+            )
         return values[v.name]
 
     if query.is_static():
         return query
-    return replace(query, partitions={k: sub(v) for k, v in query.partitions.items()},
-                   time_partition=sub(query.time_partition))
+    return replace(
+        query,
+        partitions={k: sub(v) for k, v in query.partitions.items()},
+        time_partition=sub(query.time_partition),
+    )
 
 
 def split_result(entity: Entity, result: Any) -> dict[str, Any]:
@@ -144,15 +166,18 @@ def split_result(entity: Entity, result: Any) -> dict[str, Any]:
         if not isinstance(result, tuple) or len(result) != len(names):
             raise TypeMismatchError(
                 f"{entity.kind} {entity.name!r} must return {iface.named_tuple.__name__} "
-                f"({', '.join(names)}), got {type(result).__name__}")
+                f"({', '.join(names)}), got {type(result).__name__}"
+            )
         return dict(zip(names, result, strict=True))
     return {"o0": result}
 
 
-def _match_meta(pending: list[OutputMeta], artifact: Artifact, value: Any,
-                used: set[int]) -> OutputMeta | None:
-    same = [(i, m) for i, m in enumerate(pending) if m.artifact.name == artifact.name
-            and i not in used]
+def _match_meta(
+    pending: list[OutputMeta], artifact: Artifact, value: Any, used: set[int]
+) -> OutputMeta | None:
+    same = [
+        (i, m) for i, m in enumerate(pending) if m.artifact.name == artifact.name and i not in used
+    ]
     for i, m in same:
         if m.value is value:
             used.add(i)
@@ -163,9 +188,16 @@ def _match_meta(pending: list[OutputMeta], artifact: Artifact, value: Any,
     return None
 
 
-def bind_outputs(inst: Instance, entity: Entity, result: Any, inputs: dict[str, Any],
-                 pending: list[OutputMeta], project: str, domain: str,
-                 memo: LiteralMemo) -> list[BoundOutput]:
+def bind_outputs(
+    inst: Instance,
+    entity: Entity,
+    result: Any,
+    inputs: dict[str, Any],
+    pending: list[OutputMeta],
+    project: str,
+    domain: str,
+    memo: LiteralMemo,
+) -> list[BoundOutput]:
     """Check and encode outputs; work out each artifact output's partitions and cards."""
     label = f"{entity.kind} {entity.name!r}"
     values = split_result(entity, result)
@@ -178,10 +210,14 @@ def bind_outputs(inst: Instance, entity: Entity, result: Any, inputs: dict[str, 
         emission = None
         if spec.binding is not None:
             b = spec.binding
-            parts = {k: inputs[v.name] if isinstance(v, InputRef) else v
-                     for k, v in b.partitions.items()}
-            tp = inputs[b.time_partition.name] if isinstance(b.time_partition, InputRef) \
+            parts = {
+                k: inputs[v.name] if isinstance(v, InputRef) else v for k, v in b.partitions.items()
+            }
+            tp = (
+                inputs[b.time_partition.name]
+                if isinstance(b.time_partition, InputRef)
                 else b.time_partition
+            )
             cards: list[Card] = []
             meta = _match_meta(pending, b.artifact, value, used)
             if meta is not None:
@@ -193,7 +229,9 @@ def bind_outputs(inst: Instance, entity: Entity, result: Any, inputs: dict[str, 
     stray = [m for i, m in enumerate(pending) if i not in used]
     if stray:
         names = ", ".join(sorted({m.artifact.name for m in stray}))
-        raise UserInputError(f"{label} called create_from for artifact {names}, but no output of "
-                             f"{label} is annotated with it; annotate the output, e.g. "
-                             f"-> Annotated[T, {stray[0].artifact.name}]")
+        raise UserInputError(
+            f"{label} called create_from for artifact {names}, but no output of "
+            f"{label} is annotated with it; annotate the output, e.g. "
+            f"-> Annotated[T, {stray[0].artifact.name}]"
+        )
     return bound

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from headwater.instance import Instance
 
 
-class ExecutionStatus(str, Enum):
+class ExecutionStatus(StrEnum):
     """The state of an execution."""
 
     QUEUED = "queued"
@@ -64,12 +64,19 @@ class NodeExecution:
         self.finished_at = _ts(row["finished_at"])
 
     def to_dict(self) -> dict[str, Any]:
-        return {"node_id": self.node_id, "name": self.name, "kind": self.kind,
-                "status": self.status.value, "inputs": self.input_literals,
-                "outputs": self.output_literals, "error": self.error, "attempts": self.attempts,
-                "cached_from": self.cached_from,
-                "started_at": self.started_at.isoformat() if self.started_at else None,
-                "finished_at": self.finished_at.isoformat() if self.finished_at else None}
+        return {
+            "node_id": self.node_id,
+            "name": self.name,
+            "kind": self.kind,
+            "status": self.status.value,
+            "inputs": self.input_literals,
+            "outputs": self.output_literals,
+            "error": self.error,
+            "attempts": self.attempts,
+            "cached_from": self.cached_from,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+        }
 
 
 class Execution:
@@ -110,21 +117,27 @@ class Execution:
     @cached_property
     def inputs(self) -> dict[str, Any]:
         """The fully resolved inputs, as Python values."""
-        return {k: decode(v, self._type("inputs", k), self._inst.blobs)
-                for k, v in self.input_literals.items()}
+        return {
+            k: decode(v, self._type("inputs", k), self._inst.blobs)
+            for k, v in self.input_literals.items()
+        }
 
     @cached_property
     def outputs(self) -> dict[str, Any]:
         """Outputs by name (``o0`` for a single unnamed output), as Python values."""
-        return {k: decode(v, self._type("outputs", k), self._inst.blobs)
-                for k, v in self.output_literals.items()}
+        return {
+            k: decode(v, self._type("outputs", k), self._inst.blobs)
+            for k, v in self.output_literals.items()
+        }
 
     @property
     def output(self) -> Any:
         """The single output of a workflow with one output."""
         if len(self.output_literals) != 1:
-            raise AttributeError(f"execution {self.id} has {len(self.output_literals)} outputs; "
-                                 f"use .outputs[name] ({', '.join(self.output_literals)})")
+            raise AttributeError(
+                f"execution {self.id} has {len(self.output_literals)} outputs; "
+                f"use .outputs[name] ({', '.join(self.output_literals)})"
+            )
         return next(iter(self.outputs.values()))
 
     @property
@@ -143,32 +156,46 @@ class Execution:
             self._load(execution_rows.get_execution(tx, self.id))
         return self
 
-    def wait(self, timeout: float | None = None, poll: float = 0.05,
-             raise_on_failure: bool = False) -> Execution:
+    def wait(
+        self, timeout: float | None = None, poll: float = 0.05, raise_on_failure: bool = False
+    ) -> Execution:
         """Block until the execution ends (or ``timeout`` seconds pass: TimeoutError)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while not self.status.terminal:
             if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"execution {self.id} is still {self.status.value} after "
-                                   f"{timeout} s")
+                raise TimeoutError(
+                    f"execution {self.id} is still {self.status.value} after {timeout} s"
+                )
             time.sleep(poll)
             self.refresh()
         if raise_on_failure and self.status is ExecutionStatus.FAILED:
             err = self.error or {}
-            raise ExecutionFailedError(f"execution {self.id} failed: {err.get('message')}",
-                                       self.id, err.get("traceback", ""))
+            raise ExecutionFailedError(
+                f"execution {self.id} failed: {err.get('message')}",
+                self.id,
+                err.get("traceback", ""),
+            )
         return self
 
     def to_dict(self, nodes: bool = False) -> dict[str, Any]:
-        body = {"id": self.id, "project": self.project, "domain": self.domain,
-                "workflow": self.workflow, "workflow_version": self.workflow_version,
-                "launch_plan": self.launch_plan, "status": self.status.value,
-                "inputs": self.input_literals, "resolved_inputs": self.resolved_inputs,
-                "outputs": self.output_literals, "error": self.error, "trigger": self.trigger,
-                "created_at": self.created_at.isoformat() if self.created_at else None,
-                "started_at": self.started_at.isoformat() if self.started_at else None,
-                "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-                "duration": self.duration}
+        body: dict[str, Any] = {
+            "id": self.id,
+            "project": self.project,
+            "domain": self.domain,
+            "workflow": self.workflow,
+            "workflow_version": self.workflow_version,
+            "launch_plan": self.launch_plan,
+            "status": self.status.value,
+            "inputs": self.input_literals,
+            "resolved_inputs": self.resolved_inputs,
+            "outputs": self.output_literals,
+            "error": self.error,
+            "trigger": self.trigger,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "duration": self.duration,
+        }
         if nodes:
             body["nodes"] = [n.to_dict() for n in self.nodes]
         return body
@@ -227,18 +254,32 @@ class ArtifactVersion:
         if fmt == "none":
             raise ValueError(f"{self.uri} holds None; there is nothing to download")
         if dest.is_dir():
-            ext = {"parquet-pandas": ".parquet", "parquet-arrow": ".parquet", "npy": ".npy",
-                   "json": ".json", "pickle": ".pkl", "bytes": ".bin"}.get(fmt or "", "")
+            ext = {
+                "parquet-pandas": ".parquet",
+                "parquet-arrow": ".parquet",
+                "npy": ".npy",
+                "json": ".json",
+                "pickle": ".pkl",
+                "bytes": ".bin",
+            }.get(fmt or "", "")
             dest = dest / (self.literal.get("name") or f"{self.name}-{self.version}{ext}")
         return self._inst.blobs.get_file(self.literal["blob"], dest)
 
     def to_dict(self, cards: bool = True) -> dict[str, Any]:
-        body = {"uri": self.uri, "project": self.project, "domain": self.domain,
-                "name": self.name, "version": self.version, "partitions": self.partitions,
-                "time_partition": self.time_partition.isoformat() if self.time_partition
-                else None, "value": self.literal, "execution_id": self.execution_id,
-                "node_id": self.node_id, "output": self.output_name,
-                "created_at": self.created_at.isoformat()}
+        body: dict[str, Any] = {
+            "uri": self.uri,
+            "project": self.project,
+            "domain": self.domain,
+            "name": self.name,
+            "version": self.version,
+            "partitions": self.partitions,
+            "time_partition": self.time_partition.isoformat() if self.time_partition else None,
+            "value": self.literal,
+            "execution_id": self.execution_id,
+            "node_id": self.node_id,
+            "output": self.output_name,
+            "created_at": self.created_at.isoformat(),
+        }
         if cards:
             body["cards"] = [c.to_dict() for c in self.cards]
         return body
@@ -269,10 +310,18 @@ class EventRecord:
         self.attributes: dict[str, Any] = json.loads(row["attributes"])
 
     def to_dict(self) -> dict[str, Any]:
-        return {"seq": self.seq, "id": self.id, "name": self.name, "source": self.source,
-                "subject": self.subject, "project": self.project, "domain": self.domain,
-                "time": self.timestamp.isoformat(), "payload": self.payload,
-                "attributes": self.attributes}
+        return {
+            "seq": self.seq,
+            "id": self.id,
+            "name": self.name,
+            "source": self.source,
+            "subject": self.subject,
+            "project": self.project,
+            "domain": self.domain,
+            "time": self.timestamp.isoformat(),
+            "payload": self.payload,
+            "attributes": self.attributes,
+        }
 
     def __repr__(self) -> str:
         return f"<Event {self.name} {self.id}>"

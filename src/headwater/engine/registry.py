@@ -48,8 +48,14 @@ class Registered:
     snapshot: str
 
     def to_dict(self) -> dict[str, str]:
-        return {"name": self.name, "kind": self.kind, "version": self.version,
-                "project": self.project, "domain": self.domain, "snapshot": self.snapshot}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "version": self.version,
+            "project": self.project,
+            "domain": self.domain,
+            "snapshot": self.snapshot,
+        }
 
 
 def module_file(module_name: str) -> Path | None:
@@ -74,13 +80,18 @@ def take_snapshot(path: Path) -> Snapshot:
         files = {path.name: path.read_bytes()}
         root = str(path)
     else:
-        files = {p.relative_to(pkg.parent).as_posix(): p.read_bytes()
-                 for p in sorted(pkg.rglob("*.py")) if "__pycache__" not in p.parts}
+        files = {
+            p.relative_to(pkg.parent).as_posix(): p.read_bytes()
+            for p in sorted(pkg.rglob("*.py"))
+            if "__pycache__" not in p.parts
+        }
         root = str(pkg)
     size = sum(map(len, files.values()))
     if size > MAX_SNAPSHOT_BYTES:
-        raise UserInputError(f"the code under {root} is {size} bytes; snapshots are limited to "
-                             f"{MAX_SNAPSHOT_BYTES} bytes of .py files")
+        raise UserInputError(
+            f"the code under {root} is {size} bytes; snapshots are limited to "
+            f"{MAX_SNAPSHOT_BYTES} bytes of .py files"
+        )
     h = hashlib.sha256()
     for rel, content in sorted(files.items()):
         h.update(rel.encode() + b"\0" + hashlib.sha256(content).digest())
@@ -95,32 +106,37 @@ def entity_spec(entity: Entity) -> dict[str, Any]:
         "name": entity.name,
         "module": entity.module,
         "function": entity.short_name,
-        "inputs": {n: {"type": type_name(s.type), "required": s.required,
-                       "query": repr(s.query) if s.query else None}
-                   for n, s in iface.inputs.items()},
-        "outputs": {n: {"type": type_name(s.type),
-                        "artifact": s.binding.artifact.name if s.binding else None}
-                    for n, s in iface.outputs.items()},
+        "inputs": {
+            n: {
+                "type": type_name(s.type),
+                "required": s.required,
+                "query": repr(s.query) if s.query else None,
+            }
+            for n, s in iface.inputs.items()
+        },
+        "outputs": {
+            n: {
+                "type": type_name(s.type),
+                "artifact": s.binding.artifact.name if s.binding else None,
+            }
+            for n, s in iface.outputs.items()
+        },
         "options": entity.options.to_dict(),
     }
 
 
-def _stamp(path: Path | None) -> Any:
-    if path is None:
-        return None
-    st = path.stat()
-    return (st.st_mtime_ns, st.st_size)
-
-
-def ensure_registered(inst: Instance, entity: Entity, project: str | None = None,
-                      domain: str | None = None) -> Registered:
+def ensure_registered(
+    inst: Instance, entity: Entity, project: str | None = None, domain: str | None = None
+) -> Registered:
     """Register ``entity`` unless this process already did for the same file state."""
     project, domain = project or inst.project, domain or inst.domain
-    path = module_file(entity.module) if entity.module != "__main__" else module_file("__main__")
-    memo_key = (id(entity), project, domain, _stamp(path))
+    # The code that runs is the code imported into this process: editing the file without
+    # re-importing does not change what runs, so one registration per entity object is right.
+    memo_key = (id(entity), project, domain)
     found = inst.registered.get(memo_key)
-    if found is not None:
-        return found  # type: ignore[no-any-return]
+    if found is not None and found[0] is entity:
+        return found[1]
+    path = module_file(entity.module)
     if path is not None and path.suffix == ".py":
         snap = take_snapshot(path)
     else:  # defined interactively: the snapshot is the function's source, if it has one
@@ -132,24 +148,44 @@ def ensure_registered(inst: Instance, entity: Entity, project: str | None = None
             src = entity.name.encode()
         snap = Snapshot(hashlib.sha256(src).hexdigest(), "<interactive>", {"source.py": src})
     spec = entity_spec(entity)
-    version = hashlib.sha256(json.dumps(spec, sort_keys=True).encode() + snap.digest.encode()
-                             ).hexdigest()[:20]
+    version = hashlib.sha256(
+        json.dumps(spec, sort_keys=True).encode() + snap.digest.encode()
+    ).hexdigest()[:20]
     now = time.time()
     with inst.db.read() as tx:
         exists = rows.get_entity(tx, project, domain, entity.name, version)
     if exists is None:
-        bundle = json.dumps({"root": snap.root, "files": {k: v.decode("utf-8", "replace")
-                                                          for k, v in snap.files.items()}},
-                            sort_keys=True).encode()
+        bundle = json.dumps(
+            {
+                "root": snap.root,
+                "files": {k: v.decode("utf-8", "replace") for k, v in snap.files.items()},
+            },
+            sort_keys=True,
+        ).encode()
         blob_key = inst.blobs.put_bytes(bundle)
         with inst.db.transaction() as tx:
-            rows.insert_snapshot(tx, digest=snap.digest, blob_key=blob_key, root=snap.root,
-                                 files=len(snap.files), size=len(bundle), now=now)
-            rows.insert_entity(tx, project=project, domain=domain, name=entity.name,
-                               version=version, kind=entity.kind, snapshot=snap.digest,
-                               spec=spec, now=now)
+            rows.insert_snapshot(
+                tx,
+                digest=snap.digest,
+                blob_key=blob_key,
+                root=snap.root,
+                files=len(snap.files),
+                size=len(bundle),
+                now=now,
+            )
+            rows.insert_entity(
+                tx,
+                project=project,
+                domain=domain,
+                name=entity.name,
+                version=version,
+                kind=entity.kind,
+                snapshot=snap.digest,
+                spec=spec,
+                now=now,
+            )
     reg = Registered(entity.name, entity.kind, version, project, domain, snap.digest)
-    inst.registered[memo_key] = reg
+    inst.registered[memo_key] = (entity, reg)
     return reg
 
 
@@ -159,8 +195,10 @@ def load_module(path_or_module: str | Path) -> ModuleType:
     path = Path(text)
     if path.suffix == ".py" or path.exists():
         if not path.is_file() or path.suffix != ".py":
-            raise NotFoundError(f"{text!r} is not a Python file; give a path like "
-                                "pipelines/train.py or a module name like pipelines.train")
+            raise NotFoundError(
+                f"{text!r} is not a Python file; give a path like "
+                "pipelines/train.py or a module name like pipelines.train"
+            )
         path = path.resolve()
         pkg = _package_root(path)
         base = pkg.parent if pkg else path.parent
@@ -169,8 +207,8 @@ def load_module(path_or_module: str | Path) -> ModuleType:
         if str(base) not in sys.path:
             sys.path.insert(0, str(base))
         existing = sys.modules.get(name)
-        if existing is not None and getattr(existing, "__file__", None) and \
-                Path(existing.__file__).resolve() == path:  # type: ignore[arg-type]
+        existing_file = getattr(existing, "__file__", None)
+        if existing is not None and existing_file and Path(existing_file).resolve() == path:
             return existing
         spec = importlib.util.spec_from_file_location(name, path)
         assert spec is not None and spec.loader is not None
@@ -185,8 +223,9 @@ def load_module(path_or_module: str | Path) -> ModuleType:
     try:
         return importlib.import_module(text)
     except ModuleNotFoundError as exc:
-        raise NotFoundError(f"cannot import {text!r}: {exc}. Give a file path or an importable "
-                            "module name") from None
+        raise NotFoundError(
+            f"cannot import {text!r}: {exc}. Give a file path or an importable module name"
+        ) from None
 
 
 def entities_of(module: ModuleType) -> dict[str, Entity]:
@@ -205,12 +244,17 @@ def find_entity(module: ModuleType, name: str) -> Entity:
         if name in (attr, entity.name, entity.short_name):
             return entity
     known = ", ".join(sorted(entities)) or "none"
-    raise NotFoundError(f"{module.__name__} has no task or workflow named {name!r} "
-                        f"(it defines: {known})")
+    raise NotFoundError(
+        f"{module.__name__} has no task or workflow named {name!r} (it defines: {known})"
+    )
 
 
-def register(inst: Instance, path_or_module: str | Path, project: str | None = None,
-             domain: str | None = None) -> list[Registered]:
+def register(
+    inst: Instance,
+    path_or_module: str | Path,
+    project: str | None = None,
+    domain: str | None = None,
+) -> list[Registered]:
     """Register every task and workflow a file or module defines."""
     module = load_module(path_or_module)
     return [ensure_registered(inst, e, project, domain) for e in entities_of(module).values()]

@@ -50,16 +50,26 @@ def new_execution_id() -> str:
 
 
 def _error(exc: BaseException, node: str | None = None) -> dict[str, Any]:
-    return {"type": type(exc).__name__, "message": str(exc) or type(exc).__name__,
-            "traceback": "".join(traceback.format_exception(exc)), "node": node}
+    return {
+        "type": type(exc).__name__,
+        "message": str(exc) or type(exc).__name__,
+        "traceback": "".join(traceback.format_exception(exc)),
+        "node": node,
+    }
 
 
 class _MetaCollector:
     def __init__(self) -> None:
         self.pending: list[OutputMeta] = []
 
-    def add_output_metadata(self, artifact: Artifact, value: Any, cards: list[Card],
-                            time_partition: Any, partitions: dict[str, str]) -> None:
+    def add_output_metadata(
+        self,
+        artifact: Artifact,
+        value: Any,
+        cards: list[Card],
+        time_partition: Any,
+        partitions: dict[str, str],
+    ) -> None:
         self.pending.append(OutputMeta(artifact, value, cards, time_partition, partitions))
 
 
@@ -79,8 +89,16 @@ class NodeFrame(_MetaCollector):
 class ExecutionFrame(_MetaCollector):
     """Active while a workflow body runs; records each task call as a node."""
 
-    def __init__(self, inst: Instance, execution_id: str, workflow: Entity, project: str,
-                 domain: str, launch_plan: str | None, trigger: dict[str, Any] | None) -> None:
+    def __init__(
+        self,
+        inst: Instance,
+        execution_id: str,
+        workflow: Entity,
+        project: str,
+        domain: str,
+        launch_plan: str | None,
+        trigger: dict[str, Any] | None,
+    ) -> None:
         super().__init__()
         self.inst = inst
         self.execution = self
@@ -100,24 +118,33 @@ class ExecutionFrame(_MetaCollector):
         return run_node(self, entity, args, kwargs)
 
     # -- writing results ---------------------------------------------------------------------
-    def write_outputs(self, tx: Tx, outputs: list[BoundOutput], now: float,
-                      node_id: str | None) -> None:
+    def write_outputs(
+        self, tx: Tx, outputs: list[BoundOutput], now: float, node_id: str | None
+    ) -> None:
         edges = []
         for out in outputs:
             if out.emission is None:
                 continue
-            vid, _ = artifacts.write_version(tx, self.inst, out.emission, out.literal, now,
-                                             self.execution_id, node_id, out.name)
-            edges.append({"execution_id": self.execution_id, "version_id": vid,
-                          "direction": PRODUCED, "name": out.name, "node_id": node_id})
+            vid, _ = artifacts.write_version(
+                tx, self.inst, out.emission, out.literal, now, self.execution_id, node_id, out.name
+            )
+            edges.append(
+                {
+                    "execution_id": self.execution_id,
+                    "version_id": vid,
+                    "direction": PRODUCED,
+                    "name": out.name,
+                    "node_id": node_id,
+                }
+            )
         insert_edges(tx, edges)
 
 
 def _bind_call(task: Entity, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-    import inspect
-
+    if not args and all(k in task.interface.inputs for k in kwargs):
+        return kwargs  # the common keyword-only call; defaults are applied by bind_inputs
     try:
-        bound = inspect.signature(task.fn).bind(*args, **kwargs)
+        bound = task.signature.bind(*args, **kwargs)
     except TypeError as exc:
         raise UserInputError(f"task {task.name!r} was called wrongly: {exc}") from None
     return dict(bound.arguments)
@@ -129,23 +156,43 @@ def _cache_key(task: Entity, literals: dict[str, dict[str, Any]]) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def run_node(frame: ExecutionFrame, task: Entity, args: tuple[Any, ...],
-             kwargs: dict[str, Any]) -> Any:
+def run_node(
+    frame: ExecutionFrame, task: Entity, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
     inst = frame.inst
     node_id = f"n{frame.node_count}"
     frame.node_count += 1
     started = time.time()
-    bound = bind_inputs(inst, task, _bind_call(task, args, kwargs), frame.project, frame.domain,
-                        frame.memo)
+    bound = bind_inputs(
+        inst, task, _bind_call(task, args, kwargs), frame.project, frame.domain, frame.memo
+    )
     cache_key = _cache_key(task, bound.literals) if task.options.cache else None
     with inst.db.transaction() as tx:
-        row_id = rows.insert_node(tx, execution_id=frame.execution_id, node_id=node_id,
-                                  name=task.name, kind=task.kind, status="running",
-                                  inputs=bound.literals, attempts=0, cache_key=cache_key,
-                                  started_at=started)
-        insert_edges(tx, [{"execution_id": frame.execution_id, "version_id": vid,
-                           "direction": CONSUMED, "name": name, "node_id": node_id}
-                          for name, vid in bound.consumed])
+        row_id = rows.insert_node(
+            tx,
+            execution_id=frame.execution_id,
+            node_id=node_id,
+            name=task.name,
+            kind=task.kind,
+            status="running",
+            inputs=bound.literals,
+            attempts=0,
+            cache_key=cache_key,
+            started_at=started,
+        )
+        insert_edges(
+            tx,
+            [
+                {
+                    "execution_id": frame.execution_id,
+                    "version_id": vid,
+                    "direction": CONSUMED,
+                    "name": name,
+                    "node_id": node_id,
+                }
+                for name, vid in bound.consumed
+            ],
+        )
     attempts = 0
     cached_from = None
     node = NodeFrame(frame, node_id, task)
@@ -157,8 +204,9 @@ def run_node(frame: ExecutionFrame, task: Entity, args: tuple[Any, ...],
         if cached is not None:
             literals = json.loads(cached["outputs"])
             cached_from = f"{cached['execution_id']}/{cached['node_id']}"
-            values = [decode(literals[n], s.type, inst.blobs)
-                      for n, s in task.interface.outputs.items()]
+            values = [
+                decode(literals[n], s.type, inst.blobs) for n, s in task.interface.outputs.items()
+            ]
             nt = task.interface.named_tuple
             result = (nt(*values) if nt else values[0]) if values else None
         else:
@@ -174,75 +222,138 @@ def run_node(frame: ExecutionFrame, task: Entity, args: tuple[Any, ...],
                         raise
                 finally:
                     _context.ACTIVE.reset(token)
-        outputs = bind_outputs(inst, task, result, bound.values, node.pending, frame.project,
-                               frame.domain, frame.memo)
+        outputs = bind_outputs(
+            inst, task, result, bound.values, node.pending, frame.project, frame.domain, frame.memo
+        )
     except BaseException as exc:
         frame.failed_node = node_id
         with inst.db.transaction() as tx:
-            rows.update_node(tx, row_id, status="failed", error=_error(exc, node_id),
-                             attempts=attempts, finished_at=time.time())
+            rows.update_node(
+                tx,
+                row_id,
+                status="failed",
+                error=_error(exc, node_id),
+                attempts=attempts,
+                finished_at=time.time(),
+            )
         raise
     now = time.time()
     with inst.db.transaction() as tx:
         frame.write_outputs(tx, outputs, now, node_id)
-        rows.update_node(tx, row_id, status="succeeded", attempts=attempts,
-                         outputs={o.name: o.literal for o in outputs}, cached_from=cached_from,
-                         finished_at=now)
+        rows.update_node(
+            tx,
+            row_id,
+            status="succeeded",
+            attempts=attempts,
+            outputs={o.name: o.literal for o in outputs},
+            cached_from=cached_from,
+            finished_at=now,
+        )
     return result
 
 
-def _execution_event(tx: Tx, frame: ExecutionFrame, name: str, now: float,
-                     extra: dict[str, Any] | None = None) -> None:
-    insert_event(tx, id=uuid.uuid4().hex, name=name, source=event_names.SOURCE,
-                 project=frame.project, domain=frame.domain, time=now,
-                 subject=frame.execution_id,
-                 payload={"execution_id": frame.execution_id, "workflow": frame.workflow.name,
-                          "launch_plan": frame.launch_plan, "project": frame.project,
-                          "domain": frame.domain, **(extra or {})})
+def _execution_event(
+    tx: Tx, frame: ExecutionFrame, name: str, now: float, extra: dict[str, Any] | None = None
+) -> None:
+    insert_event(
+        tx,
+        id=uuid.uuid4().hex,
+        name=name,
+        source=event_names.SOURCE,
+        project=frame.project,
+        domain=frame.domain,
+        time=now,
+        subject=frame.execution_id,
+        payload={
+            "execution_id": frame.execution_id,
+            "workflow": frame.workflow.name,
+            "launch_plan": frame.launch_plan,
+            "project": frame.project,
+            "domain": frame.domain,
+            **(extra or {}),
+        },
+    )
 
 
-def execute(inst: Instance, workflow: Entity, inputs: dict[str, Any], *,
-            launch_plan: str | None = None, trigger: dict[str, Any] | None = None,
-            project: str | None = None, domain: str | None = None) -> Execution:
+def execute(
+    inst: Instance,
+    workflow: Entity,
+    inputs: dict[str, Any],
+    *,
+    launch_plan: str | None = None,
+    trigger: dict[str, Any] | None = None,
+    project: str | None = None,
+    domain: str | None = None,
+) -> Execution:
     """Run ``workflow`` here and now as a recorded execution; returns when it has ended.
 
     Bad input raises before anything is stored; a failure inside the workflow is recorded
     (status ``failed`` with the traceback) and does not raise.
     """
     if _context.ACTIVE.get() is not None:
-        raise UserInputError("headwater.run() was called inside a running execution; call the "
-                             "workflow or task directly to run it as part of this execution")
+        raise UserInputError(
+            "headwater.run() was called inside a running execution; call the "
+            "workflow or task directly to run it as part of this execution"
+        )
     project, domain = project or inst.project, domain or inst.domain
     reg = ensure_registered(inst, workflow, project, domain)
-    frame = ExecutionFrame(inst, new_execution_id(), workflow, project, domain, launch_plan,
-                           trigger)
+    frame = ExecutionFrame(
+        inst, new_execution_id(), workflow, project, domain, launch_plan, trigger
+    )
     bound = bind_inputs(inst, workflow, inputs, project, domain, frame.memo)
     now = time.time()
     with inst.db.transaction() as tx:
-        rows.insert_execution(tx, id=frame.execution_id, project=project, domain=domain,
-                              workflow=workflow.name, workflow_version=reg.version,
-                              launch_plan=launch_plan, status="running", inputs=bound.literals,
-                              resolved=bound.resolved, trigger=trigger, created_at=now,
-                              started_at=now)
-        insert_edges(tx, [{"execution_id": frame.execution_id, "version_id": vid,
-                           "direction": CONSUMED, "name": name, "node_id": None}
-                          for name, vid in bound.consumed])
+        rows.insert_execution(
+            tx,
+            id=frame.execution_id,
+            project=project,
+            domain=domain,
+            workflow=workflow.name,
+            workflow_version=reg.version,
+            launch_plan=launch_plan,
+            status="running",
+            inputs=bound.literals,
+            resolved=bound.resolved,
+            trigger=trigger,
+            created_at=now,
+            started_at=now,
+        )
+        insert_edges(
+            tx,
+            [
+                {
+                    "execution_id": frame.execution_id,
+                    "version_id": vid,
+                    "direction": CONSUMED,
+                    "name": name,
+                    "node_id": None,
+                }
+                for name, vid in bound.consumed
+            ],
+        )
         _execution_event(tx, frame, event_names.EXECUTION_STARTED, now)
     status, outputs, error = ExecutionStatus.SUCCEEDED, [], None
     interrupted = False
-    token = _context.ACTIVE.set(frame)
+    token: Any = _context.ACTIVE.set(frame)
     try:
         if isinstance(workflow, TaskDef):  # a task run on its own: an execution of one node
             result = run_node(frame, workflow, (), dict(bound.values))
-            outputs = [BoundOutput(n, v, frame.memo.encode(
-                v, workflow.interface.outputs[n].type, inst, f"output {n!r}"), None)
-                for n, v in split_result(workflow, result).items()]
+            outputs = [
+                BoundOutput(
+                    n,
+                    v,
+                    frame.memo.encode(v, workflow.interface.outputs[n].type, inst, f"output {n!r}"),
+                    None,
+                )
+                for n, v in split_result(workflow, result).items()
+            ]
         else:
             result = workflow.fn(**bound.values)
             _context.ACTIVE.reset(token)
             token = None
-            outputs = bind_outputs(inst, workflow, result, bound.values, frame.pending,
-                                   project, domain, frame.memo)
+            outputs = bind_outputs(
+                inst, workflow, result, bound.values, frame.pending, project, domain, frame.memo
+            )
     except BaseException as exc:
         # Ctrl-C still ends the process, but the execution is recorded as ended, not running.
         interrupted = not isinstance(exc, Exception)
@@ -256,12 +367,22 @@ def execute(inst: Instance, workflow: Entity, inputs: dict[str, Any], *,
         if status is ExecutionStatus.SUCCEEDED:
             frame.write_outputs(tx, outputs, now, None)
         out_literals = {o.name: o.literal for o in outputs}
-        rows.update_execution(tx, frame.execution_id, status=status.value, outputs=out_literals,
-                              error=error, finished_at=now)
-        name = (event_names.EXECUTION_SUCCEEDED if status is ExecutionStatus.SUCCEEDED
-                else event_names.EXECUTION_FAILED)
-        _execution_event(tx, frame, name, now, {"status": status.value,
-                                                "outputs": out_literals, "error": error})
+        rows.update_execution(
+            tx,
+            frame.execution_id,
+            status=status.value,
+            outputs=out_literals,
+            error=error,
+            finished_at=now,
+        )
+        name = (
+            event_names.EXECUTION_SUCCEEDED
+            if status is ExecutionStatus.SUCCEEDED
+            else event_names.EXECUTION_FAILED
+        )
+        _execution_event(
+            tx, frame, name, now, {"status": status.value, "outputs": out_literals, "error": error}
+        )
         row = rows.get_execution(tx, frame.execution_id)
     if interrupted:
         raise KeyboardInterrupt

@@ -12,8 +12,9 @@ from typing import Any
 from headwater.errors import TaskTimeoutError
 
 
-def call_with_timeout(fn: Callable[..., Any], kwargs: dict[str, Any],
-                      timeout: timedelta | None) -> Any:
+def call_with_timeout(
+    fn: Callable[..., Any], kwargs: dict[str, Any], timeout: timedelta | None
+) -> Any:
     """``fn(**kwargs)``, raising TaskTimeoutError once ``timeout`` passes.
 
     In the main thread a timer signal interrupts the task itself. Elsewhere (signals only
@@ -24,6 +25,7 @@ def call_with_timeout(fn: Callable[..., Any], kwargs: dict[str, Any],
     seconds = timeout.total_seconds()
     message = f"{getattr(fn, '__qualname__', fn)} ran past its timeout of {seconds:g} s"
     if threading.current_thread() is threading.main_thread():
+
         def on_alarm(signum: int, frame: Any) -> None:
             raise TaskTimeoutError(message)
 

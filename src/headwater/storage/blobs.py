@@ -35,8 +35,10 @@ def safe_relpath(rel: str) -> str:
     """A manifest entry must stay inside its directory: no absolute paths, no '..'."""
     p = PurePosixPath(rel)
     if p.is_absolute() or ".." in p.parts or not p.parts or rel.startswith("~"):
-        raise UserInputError(f"refusing the path {rel!r}: directory entries must be relative "
-                             "paths inside the directory")
+        raise UserInputError(
+            f"refusing the path {rel!r}: directory entries must be relative "
+            "paths inside the directory"
+        )
     return str(p)
 
 
@@ -47,6 +49,8 @@ class BlobStore:
         self.url = url.rstrip("/")
         self._local: Path | None = None
         self._fs: Any = None
+        # Keys known to exist: blobs never change or vanish, so one check per process is enough.
+        self._known: set[str] = set()
         if "://" not in url or url.startswith("file://"):
             self._local = Path(url.removeprefix("file://")).expanduser()
             self._local.mkdir(parents=True, exist_ok=True)
@@ -59,8 +63,10 @@ class BlobStore:
             try:
                 self._fs, self._root = fsspec.core.url_to_fs(self.url)
             except (ImportError, ValueError) as exc:
-                raise StorageError(f"cannot open blob store {self.url!r}: {exc}. Install the "
-                                   "fsspec implementation for this URL (e.g. s3fs).") from exc
+                raise StorageError(
+                    f"cannot open blob store {self.url!r}: {exc}. Install the "
+                    "fsspec implementation for this URL (e.g. s3fs)."
+                ) from exc
         return self._fs
 
     def location(self, key: str) -> str:
@@ -75,19 +81,26 @@ class BlobStore:
     def put_bytes(self, data: bytes) -> str:
         """Store ``data``; returns its key. Idempotent."""
         key = _key_for(hashlib.sha256(data).hexdigest())
+        if key in self._known:
+            return key
         if self._local is not None:
-            path = self._local / key
-            if not path.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            path = os.path.join(self._local, key)
+            if not os.path.exists(path):
+                folder = os.path.dirname(path)
+                try:
+                    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+                except FileNotFoundError:
+                    os.makedirs(folder, exist_ok=True)
+                    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)
                 os.replace(tmp, path)
-            return key
-        fs = self._remote()
-        loc = self.location(key)
-        if not fs.exists(loc):
-            fs.pipe_file(loc, data)
+        else:
+            fs = self._remote()
+            loc = self.location(key)
+            if not fs.exists(loc):
+                fs.pipe_file(loc, data)
+        self._known.add(key)
         return key
 
     def get_bytes(self, key: str) -> bytes:
@@ -98,8 +111,10 @@ class BlobStore:
                 return Path(loc).read_bytes()
             return bytes(self._remote().cat_file(loc))
         except FileNotFoundError:
-            raise StorageError(f"blob {key} is missing from {self.url}; the blob store was "
-                               "changed or cleaned outside Headwater") from None
+            raise StorageError(
+                f"blob {key} is missing from {self.url}; the blob store was "
+                "changed or cleaned outside Headwater"
+            ) from None
 
     def exists(self, key: str) -> bool:
         loc = self.location(key)

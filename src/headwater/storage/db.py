@@ -85,8 +85,10 @@ class Database:
         elif url.startswith(("postgresql", "postgres")):
             self.dialect = "postgresql"
         else:
-            raise StorageError(f"unsupported database URL {url!r}: use sqlite:////path/db.sqlite "
-                               "or postgresql+psycopg://user@host:port/dbname")
+            raise StorageError(
+                f"unsupported database URL {url!r}: use sqlite:////path/db.sqlite "
+                "or postgresql+psycopg://user@host:port/dbname"
+            )
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -96,8 +98,9 @@ class Database:
 
     def _connect(self) -> Any:
         if self.dialect == "sqlite":
-            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(
+                self.path, timeout=60, isolation_level=None, check_same_thread=False
+            )
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -108,8 +111,9 @@ class Database:
             import psycopg
             from psycopg.rows import dict_row
         except ImportError as exc:
-            raise StorageError("PostgreSQL needs psycopg: pip install 'headwater[postgres]'"
-                               ) from exc
+            raise StorageError(
+                "PostgreSQL needs psycopg: pip install 'headwater[postgres]'"
+            ) from exc
         dsn = "postgresql://" + self.url.split("://", 1)[1]
         try:
             return psycopg.connect(dsn, row_factory=dict_row, autocommit=True)

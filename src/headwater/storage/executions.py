@@ -11,8 +11,10 @@ _JSON_COLUMNS = ("inputs", "resolved", "outputs", "error", "trigger")
 
 
 def _dump(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: json.dumps(v, sort_keys=True) if k in _JSON_COLUMNS and v is not None else v
-            for k, v in fields.items()}
+    return {
+        k: json.dumps(v, sort_keys=True) if k in _JSON_COLUMNS and v is not None else v
+        for k, v in fields.items()
+    }
 
 
 def insert_execution(tx: Tx, **fields: Any) -> None:
@@ -23,20 +25,34 @@ def insert_execution(tx: Tx, **fields: Any) -> None:
 
 def update_execution(tx: Tx, execution_id: str, **fields: Any) -> None:
     sets = ", ".join(f"{k} = :{k}" for k in fields)
-    tx.execute(f"UPDATE executions SET {sets} WHERE id = :_id",
-               {**_dump(fields), "_id": execution_id})
+    tx.execute(
+        f"UPDATE executions SET {sets} WHERE id = :_id", {**_dump(fields), "_id": execution_id}
+    )
 
 
 def get_execution(tx: Tx, execution_id: str) -> Any:
     return tx.one("SELECT * FROM executions WHERE id = :id", {"id": execution_id})
 
 
-def list_executions(tx: Tx, *, workflow: str | None = None, launch_plan: str | None = None,
-                    status: str | None = None, project: str | None = None,
-                    domain: str | None = None, limit: int = 100) -> list[Any]:
-    where, params = [], {"limit": limit}
-    for col, value in (("workflow", workflow), ("launch_plan", launch_plan), ("status", status),
-                       ("project", project), ("domain", domain)):
+def list_executions(
+    tx: Tx,
+    *,
+    workflow: str | None = None,
+    launch_plan: str | None = None,
+    status: str | None = None,
+    project: str | None = None,
+    domain: str | None = None,
+    limit: int = 100,
+) -> list[Any]:
+    where: list[str] = []
+    params: dict[str, Any] = {"limit": limit}
+    for col, value in (
+        ("workflow", workflow),
+        ("launch_plan", launch_plan),
+        ("status", status),
+        ("project", project),
+        ("domain", domain),
+    ):
         if value is not None:
             where.append(f"{col} = :{col}")
             params[col] = value
@@ -47,22 +63,30 @@ def list_executions(tx: Tx, *, workflow: str | None = None, launch_plan: str | N
 def insert_node(tx: Tx, **fields: Any) -> int:
     cols = ", ".join(fields)
     vals = ", ".join(f":{k}" for k in fields)
-    return int(tx.scalar(f"INSERT INTO node_executions ({cols}) VALUES ({vals}) RETURNING id",
-                         _dump(fields)))
+    return int(
+        tx.scalar(
+            f"INSERT INTO node_executions ({cols}) VALUES ({vals}) RETURNING id", _dump(fields)
+        )
+    )
 
 
 def update_node(tx: Tx, node_row_id: int, **fields: Any) -> None:
     sets = ", ".join(f"{k} = :{k}" for k in fields)
-    tx.execute(f"UPDATE node_executions SET {sets} WHERE id = :_id",
-               {**_dump(fields), "_id": node_row_id})
+    tx.execute(
+        f"UPDATE node_executions SET {sets} WHERE id = :_id", {**_dump(fields), "_id": node_row_id}
+    )
 
 
 def list_nodes(tx: Tx, execution_id: str) -> list[Any]:
-    return tx.all("SELECT * FROM node_executions WHERE execution_id = :id ORDER BY id",
-                  {"id": execution_id})
+    return tx.all(
+        "SELECT * FROM node_executions WHERE execution_id = :id ORDER BY id", {"id": execution_id}
+    )
 
 
 def find_cached(tx: Tx, cache_key: str) -> Any:
     """The newest successful node execution with this cache key."""
-    return tx.one("SELECT * FROM node_executions WHERE cache_key = :k AND status = 'succeeded' "
-                  "ORDER BY id DESC LIMIT 1", {"k": cache_key})
+    return tx.one(
+        "SELECT * FROM node_executions WHERE cache_key = :k AND status = 'succeeded' "
+        "ORDER BY id DESC LIMIT 1",
+        {"k": cache_key},
+    )

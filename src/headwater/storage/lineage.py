@@ -12,22 +12,31 @@ PRODUCED = "produced"
 
 def insert_edges(tx: Tx, edges: list[dict[str, Any]]) -> None:
     """Each edge: execution_id, version_id, direction, name (input/output), node_id."""
-    tx.many("INSERT INTO lineage_edges (execution_id, version_id, direction, name, node_id) "
-            "VALUES (:execution_id, :version_id, :direction, :name, :node_id) "
-            "ON CONFLICT DO NOTHING", edges)
+    tx.many(
+        "INSERT INTO lineage_edges (execution_id, version_id, direction, name, node_id) "
+        "VALUES (:execution_id, :version_id, :direction, :name, :node_id) "
+        "ON CONFLICT DO NOTHING",
+        edges,
+    )
 
 
 def edges_of_versions(tx: Tx, version_ids: list[int], direction: str) -> list[Any]:
     if not version_ids:
         return []
     marks, params = in_list("v", version_ids)
-    return tx.all("SELECT execution_id, version_id, direction, name, node_id FROM lineage_edges "
-                  f"WHERE version_id IN {marks} AND direction = :d", {**params, "d": direction})
+    return tx.all(
+        "SELECT execution_id, version_id, direction, name, node_id FROM lineage_edges "
+        f"WHERE version_id IN {marks} AND direction = :d",
+        {**params, "d": direction},
+    )
 
 
 def edges_of_executions(tx: Tx, execution_ids: list[str], direction: str) -> list[Any]:
     if not execution_ids:
         return []
     marks, params = in_list("e", execution_ids)
-    return tx.all("SELECT execution_id, version_id, direction, name, node_id FROM lineage_edges "
-                  f"WHERE execution_id IN {marks} AND direction = :d", {**params, "d": direction})
+    return tx.all(
+        "SELECT execution_id, version_id, direction, name, node_id FROM lineage_edges "
+        f"WHERE execution_id IN {marks} AND direction = :d",
+        {**params, "d": direction},
+    )

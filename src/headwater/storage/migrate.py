@@ -67,6 +67,8 @@ def ensure_schema(db: Database) -> None:
     if rev == HEAD:
         return
     if rev is not None and rev > HEAD:
-        raise StorageError(f"the metadata database {db.url} is at schema {rev}, newer than this "
-                           f"Headwater ({HEAD}); upgrade Headwater")
+        raise StorageError(
+            f"the metadata database {db.url} is at schema {rev}, newer than this "
+            f"Headwater ({HEAD}); upgrade Headwater"
+        )
     upgrade(db)

@@ -39,8 +39,9 @@ def upgrade() -> None:
         sa.Column("name", Text, nullable=False),
         sa.Column("version", Text, nullable=False),
         sa.Column("kind", Text, nullable=False),
-        sa.Column("snapshot", sa.String(64), sa.ForeignKey("code_snapshots.digest"),
-                  nullable=False),
+        sa.Column(
+            "snapshot", sa.String(64), sa.ForeignKey("code_snapshots.digest"), nullable=False
+        ),
         sa.Column("spec", Text, nullable=False),
         sa.Column("created_at", Time, nullable=False),
         sa.UniqueConstraint("project", "domain", "name", "version", name="uq_entity_version"),
@@ -135,8 +136,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_av_latest", "artifact_versions", ["artifact_id", "id"])
     op.create_index("ix_av_pkey", "artifact_versions", ["artifact_id", "partition_key", "id"])
-    op.create_index("ix_av_pkey_time", "artifact_versions",
-                    ["artifact_id", "partition_key", "time_partition", "id"])
+    op.create_index(
+        "ix_av_pkey_time",
+        "artifact_versions",
+        ["artifact_id", "partition_key", "time_partition", "id"],
+    )
     op.create_index("ix_av_time", "artifact_versions", ["artifact_id", "time_partition", "id"])
     op.create_index("ix_av_created", "artifact_versions", ["created_at"])
     op.create_index("ix_av_execution", "artifact_versions", ["execution_id"])
@@ -149,8 +153,9 @@ def upgrade() -> None:
         sa.Column("value", Text, nullable=False),
         sa.PrimaryKeyConstraint("version_id", "key"),
     )
-    op.create_index("ix_ap_lookup", "artifact_partitions",
-                    ["artifact_id", "key", "value", "version_id"])
+    op.create_index(
+        "ix_ap_lookup", "artifact_partitions", ["artifact_id", "key", "value", "version_id"]
+    )
 
     op.create_table(
         "cards",
@@ -177,7 +182,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("lineage_edges", "cards", "artifact_partitions", "artifact_versions",
-                  "artifacts", "node_executions", "executions", "events", "entities",
-                  "code_snapshots"):
+    for table in (
+        "lineage_edges",
+        "cards",
+        "artifact_partitions",
+        "artifact_versions",
+        "artifacts",
+        "node_executions",
+        "executions",
+        "events",
+        "entities",
+        "code_snapshots",
+    ):
         op.drop_table(table)
