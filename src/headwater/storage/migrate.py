@@ -29,6 +29,15 @@ def current_revision(db: Database) -> str | None:
 
 def upgrade(db: Database, revision: str = "head") -> None:
     """Run the Alembic migrations up to ``revision`` (one process at a time)."""
+    _run(db, "upgrade", revision)
+
+
+def downgrade(db: Database, revision: str) -> None:
+    """Undo migrations down to ``revision`` (``"base"`` drops every table)."""
+    _run(db, "downgrade", revision)
+
+
+def _run(db: Database, direction: str, revision: str) -> None:
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import create_engine, text
@@ -47,7 +56,7 @@ def upgrade(db: Database, revision: str = "head") -> None:
                 conn.commit()
             try:
                 cfg.attributes["connection"] = conn
-                command.upgrade(cfg, revision)
+                getattr(command, direction)(cfg, revision)
                 conn.commit()
             finally:
                 if db.dialect == "postgresql":
