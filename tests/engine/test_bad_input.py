@@ -87,7 +87,7 @@ def test_malformed_uris(seeded, uri):
 
 def test_create_artifact_missing_partition(seeded):
     before = stored(seeded)
-    with pytest.raises(PartitionError, match="no value for partition 'region'"):
+    with pytest.raises(PartitionError, match=r"no value for partition 'region': pass it"):
         headwater.create_artifact(p.Daily, [1], time_partition=datetime(2026, 1, 1))
     with pytest.raises(PartitionError, match="no time partition"):
         headwater.create_artifact(p.Daily, [1], region="EU")

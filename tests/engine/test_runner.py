@@ -65,6 +65,12 @@ def test_retries_then_success(instance):
     assert ex.nodes[0].attempts == 3
 
 
+def test_produced_lists_the_versions_an_execution_made(instance):
+    ex = headwater.run(p.daily_wf, region="EU", day=p.datetime(2026, 11, 1))
+    assert [v.uri for v in ex.produced] == ["hw://default/development/daily@1"]
+    assert headwater.run(p.add_wf, a=1).produced == []
+
+
 def test_cache_reuses_outputs_for_the_same_inputs(instance):
     p.CALLS.clear()
     first = headwater.run(p.cached_wf, x=4)

@@ -54,25 +54,39 @@ def prepare(
     project: str,
     domain: str,
     where: str,
+    published: bool = False,
 ) -> Emission:
-    """Check the values against the declaration; every problem names ``where`` and the fix."""
+    """Check the values against the declaration; every problem names ``where`` and the fix.
+
+    ``published``: the version comes from ``create_artifact``, not a task output (the fix the
+    message suggests differs).
+    """
     artifact.check_keys(partitions)
     missing = [k for k in artifact.partition_keys if partitions.get(k) is None]
     if missing:
         keys = ", ".join(repr(k) for k in missing)
+        fix = (
+            f"pass it: create_artifact(artifact, value, {missing[0]}=...)"
+            if published
+            else f"bind it in the output annotation, e.g. Annotated[T, "
+            f"Art({missing[0]}=Inputs.<input>)], or return Art.create_from(value, "
+            f"{missing[0]}=...)"
+        )
         raise PartitionError(
-            f"{where} (artifact {artifact.name!r}) has no value for partition {keys}: bind it in "
-            f"the output annotation, e.g. Annotated[T, Art({missing[0]}=Inputs.<input>)], or "
-            f"return Art.create_from(value, {missing[0]}=...)"
+            f"{where} (artifact {artifact.name!r}) has no value for partition {keys}: {fix}"
         )
     values = {k: check_partition_value(k, partitions[k]) for k in artifact.partition_keys}
     tp = None
     if artifact.time_partitioned:
         if time_partition is None:
+            fix = (
+                "pass create_artifact(artifact, value, time_partition=...)"
+                if published
+                else "bind it in the annotation (time_partition=Inputs.x) or pass "
+                "create_from(value, time_partition=...)"
+            )
             raise PartitionError(
-                f"{where} (artifact {artifact.name!r}) has no time partition: bind it in the "
-                "annotation (time_partition=Inputs.x) or pass create_from(value, "
-                "time_partition=...)"
+                f"{where} (artifact {artifact.name!r}) has no time partition: {fix}"
             )
         tp = time_text(normalize_time(time_partition, artifact.granularity))
     elif time_partition is not None:
@@ -336,6 +350,7 @@ def publish(
         project or inst.project,
         domain or inst.domain,
         f"create_artifact({artifact.name!r})",
+        published=True,
     )
     literal = encode(value, Any, inst.blobs, what=f"artifact {artifact.name!r} value")
     with inst.db.transaction() as tx:

@@ -151,6 +151,13 @@ class Execution:
         with self._inst.db.read() as tx:
             return [NodeExecution(r) for r in execution_rows.list_nodes(tx, self.id)]
 
+    @property
+    def produced(self) -> list[ArtifactVersion]:
+        """The artifact versions this execution produced, oldest first."""
+        with self._inst.db.read() as tx:
+            rows = artifact_rows.versions_of_execution(tx, self.id)
+        return [ArtifactVersion(self._inst, r) for r in rows]
+
     def refresh(self) -> Execution:
         with self._inst.db.read() as tx:
             self._load(execution_rows.get_execution(tx, self.id))

@@ -208,3 +208,11 @@ def list_cards(tx: Tx, version_id: int) -> list[Any]:
     return tx.all(
         "SELECT kind, text FROM cards WHERE version_id = :v ORDER BY position", {"v": version_id}
     )
+
+
+def versions_of_execution(tx: Tx, execution_id: str) -> list[Any]:
+    return tx.all(
+        f"SELECT {VERSION_COLUMNS} FROM artifact_versions v JOIN artifacts a ON "
+        "a.id = v.artifact_id WHERE v.execution_id = :e ORDER BY v.id",
+        {"e": execution_id},
+    )

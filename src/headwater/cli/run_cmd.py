@@ -1,0 +1,97 @@
+"""``headwater run`` and ``headwater register``."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import click
+
+from headwater.cli._output import emit_json, table
+from headwater.cli._params import coerce_inputs, key_values
+from headwater.cli.app import CliError
+from headwater.errors import HeadwaterError
+
+
+def load_user_module(path: str) -> ModuleType:
+    """Import the user's file or module; an exception in their code is a CLI error."""
+    from headwater.cli._views import user_frames
+    from headwater.engine.registry import load_module
+
+    if path.endswith(".py") and not Path(path).exists():
+        raise CliError(f"{path}: no such file")
+    try:
+        return load_module(path)
+    except HeadwaterError:
+        raise
+    except Exception as exc:
+        text = "".join(traceback.format_exception(exc))
+        click.echo(user_frames(text).rstrip("\n"), err=True)
+        raise CliError(f"could not import {path}: {type(exc).__name__}: {exc}") from None
+
+
+@click.command()
+@click.argument("path")
+@click.argument("name")
+@click.option(
+    "-i",
+    "--input",
+    "inputs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    callback=key_values,
+    help="An input value, converted to the declared type "
+    "(repeatable). hw:// URIs name artifact versions.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the execution as JSON.")
+def run(path: str, name: str, inputs: dict[str, str], as_json: bool) -> None:
+    """Run a workflow or task from a Python file."""
+    from headwater.cli._views import (
+        execution_json,
+        failure_text,
+        print_run_summary,
+        produced_versions,
+    )
+    from headwater.client import run as run_entity
+    from headwater.engine.registry import find_entity
+
+    module = load_user_module(path)
+    entity = find_entity(module, name)
+    values = coerce_inputs(entity, inputs)
+    ex = run_entity(entity, **values)
+    versions = produced_versions(ex)
+    if as_json:
+        emit_json(execution_json(ex, versions))
+    else:
+        print_run_summary(ex, versions)
+    if ex.status.value != "succeeded":
+        line, tb = failure_text(ex)
+        if tb and not as_json:
+            click.echo(tb, err=True)
+        click.echo(f"error: {line}", err=True)
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--activate", is_flag=True, help="Activate what is registered.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was registered as JSON.")
+def register(paths: tuple[str, ...], activate: bool, as_json: bool) -> None:
+    """Register the tasks and workflows of files."""
+    from headwater.client import register as register_path
+
+    done: list[Any] = []
+    for path in paths:
+        load_user_module(path)
+        done.extend(register_path(path, activate=activate))
+    if as_json:
+        emit_json([r.to_dict() for r in done])
+        return
+    table(
+        ["NAME", "KIND", "VERSION", "PROJECT"],
+        [[r.name, r.kind, r.version, f"{r.project}/{r.domain}"] for r in done],
+        empty="no tasks or workflows found",
+    )
