@@ -23,6 +23,7 @@ from headwater.definitions.cards import Card
 from headwater.definitions.entity import Entity, TaskDef
 from headwater.engine import artifacts, event_names
 from headwater.engine.binding import (
+    BoundInputs,
     BoundOutput,
     LiteralMemo,
     OutputMeta,
@@ -33,7 +34,7 @@ from headwater.engine.binding import (
 from headwater.engine.handles import Execution, ExecutionStatus
 from headwater.engine.registry import ensure_registered
 from headwater.engine.timeouts import call_with_timeout
-from headwater.errors import UserInputError
+from headwater.errors import HeadwaterError, UserInputError
 from headwater.storage import executions as rows
 from headwater.storage.db import Tx
 from headwater.storage.events import insert_event
@@ -275,6 +276,22 @@ def _execution_event(
     )
 
 
+def _consumed_edges(tx: Tx, frame: ExecutionFrame, consumed: list[tuple[str, int]]) -> None:
+    insert_edges(
+        tx,
+        [
+            {
+                "execution_id": frame.execution_id,
+                "version_id": vid,
+                "direction": CONSUMED,
+                "name": name,
+                "node_id": None,
+            }
+            for name, vid in consumed
+        ],
+    )
+
+
 def execute(
     inst: Instance,
     workflow: Entity,
@@ -317,21 +334,42 @@ def execute(
             trigger=trigger,
             created_at=now,
             started_at=now,
+            attempts=1,
         )
-        insert_edges(
-            tx,
-            [
-                {
-                    "execution_id": frame.execution_id,
-                    "version_id": vid,
-                    "direction": CONSUMED,
-                    "name": name,
-                    "node_id": None,
-                }
-                for name, vid in bound.consumed
-            ],
-        )
+        _consumed_edges(tx, frame, bound.consumed)
         _execution_event(tx, frame, event_names.EXECUTION_STARTED, now)
+    return _run_and_finish(frame, bound)
+
+
+def run_claimed(inst: Instance, workflow: Entity, row: Any) -> Execution:
+    """Run an execution a worker has claimed (its row is ``running``; the claim wrote the
+    ``execution.started`` event). Inputs stored on the row are decoded with the workflow's
+    types; the rest come from defaults and query defaults, resolved now and recorded.
+    A stored input that no longer fits the workflow fails the execution with the reason.
+    """
+    trigger = json.loads(row["trigger"]) if row["trigger"] else None
+    frame = ExecutionFrame(
+        inst, row["id"], workflow, row["project"], row["domain"], row["launch_plan"], trigger
+    )
+    specs = workflow.interface.inputs
+    try:
+        given = {}
+        for name, literal in json.loads(row["inputs"]).items():
+            value = decode(literal, specs[name].type if name in specs else None, inst.blobs)
+            frame.memo.remember(value, literal)
+            given[name] = value
+        bound = bind_inputs(inst, workflow, given, frame.project, frame.domain, frame.memo)
+    except HeadwaterError as exc:
+        return _finish(frame, ExecutionStatus.FAILED, [], _error(exc))
+    resolved = {**json.loads(row["resolved"] or "{}"), **bound.resolved}
+    with inst.db.transaction() as tx:
+        rows.update_execution(tx, frame.execution_id, inputs=bound.literals, resolved=resolved)
+        _consumed_edges(tx, frame, bound.consumed)
+    return _run_and_finish(frame, bound)
+
+
+def _run_and_finish(frame: ExecutionFrame, bound: BoundInputs) -> Execution:
+    inst, workflow = frame.inst, frame.workflow
     status, outputs, error = ExecutionStatus.SUCCEEDED, [], None
     interrupted = False
     token: Any = _context.ACTIVE.set(frame)
@@ -352,7 +390,14 @@ def execute(
             _context.ACTIVE.reset(token)
             token = None
             outputs = bind_outputs(
-                inst, workflow, result, bound.values, frame.pending, project, domain, frame.memo
+                inst,
+                workflow,
+                result,
+                bound.values,
+                frame.pending,
+                frame.project,
+                frame.domain,
+                frame.memo,
             )
     except BaseException as exc:
         # Ctrl-C still ends the process, but the execution is recorded as ended, not running.
@@ -362,6 +407,20 @@ def execute(
     finally:
         if token is not None:
             _context.ACTIVE.reset(token)
+    execution = _finish(frame, status, outputs, error)
+    if interrupted:
+        raise KeyboardInterrupt
+    return execution
+
+
+def _finish(
+    frame: ExecutionFrame,
+    status: ExecutionStatus,
+    outputs: list[BoundOutput],
+    error: dict[str, Any] | None,
+) -> Execution:
+    """Commit the result, its artifact versions and its event together."""
+    inst = frame.inst
     now = time.time()
     with inst.db.transaction() as tx:
         if status is ExecutionStatus.SUCCEEDED:
@@ -374,6 +433,7 @@ def execute(
             outputs=out_literals,
             error=error,
             finished_at=now,
+            lease_expires_at=None,
         )
         name = (
             event_names.EXECUTION_SUCCEEDED
@@ -384,6 +444,4 @@ def execute(
             tx, frame, name, now, {"status": status.value, "outputs": out_literals, "error": error}
         )
         row = rows.get_execution(tx, frame.execution_id)
-    if interrupted:
-        raise KeyboardInterrupt
-    return Execution(inst, row, workflow)
+    return Execution(inst, row, frame.workflow)

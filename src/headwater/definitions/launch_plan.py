@@ -1,0 +1,182 @@
+"""Launch plans: a workflow with inputs, a schedule and triggers, activated to run by itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from headwater.definitions.artifact import ArtifactQuery, InputRef
+from headwater.definitions.entity import Entity, WorkflowDef
+from headwater.definitions.names import check_name
+from headwater.definitions.triggers import (
+    ConcurrencyPolicy,
+    CronSchedule,
+    FixedRate,
+    OnArtifact,
+    Trigger,
+)
+from headwater.errors import DefinitionError
+
+# Launch plans declared in this process, by name: get_or_create returns the same object, and a
+# second create() of a name with a different spec is a mistake worth an error.
+_DECLARED: dict[str, LaunchPlan] = {}
+
+
+class LaunchPlan:
+    """A named way to launch a workflow, with its own inputs, schedule and triggers::
+
+        lp = LaunchPlan.create("daily_eu", train_wf, default_inputs={"region": "EU"},
+                               trigger=OnArtifact(trigger_on=Daily.query(region="EU"),
+                                                  inputs={"df": Daily}),
+                               auto_activate=True)
+
+    Its version is derived from its content, so changing a trigger makes a new version; at most
+    one version of a name is active, and only the active one fires.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        workflow: Entity,
+        default_inputs: dict[str, Any] | None = None,
+        fixed_inputs: dict[str, Any] | None = None,
+        schedule: CronSchedule | FixedRate | None = None,
+        trigger: Trigger | list[Trigger] | None = None,
+        concurrency: ConcurrencyPolicy | None = None,
+        auto_activate: bool = False,
+        labels: dict[str, str] | None = None,
+        notifications: list[Any] | None = None,
+    ) -> None:
+        self.name = check_name(name, "launch plan name")
+        if not isinstance(workflow, WorkflowDef):
+            raise DefinitionError(
+                f"launch plan {name!r} needs a @workflow, got {type(workflow).__name__}"
+            )
+        self.workflow = workflow
+        self.default_inputs = dict(default_inputs or {})
+        self.fixed_inputs = dict(fixed_inputs or {})
+        self.schedule = schedule
+        triggers = trigger if isinstance(trigger, list | tuple) else [trigger] if trigger else []
+        self.triggers: list[Trigger] = list(triggers)
+        self.concurrency = concurrency
+        self.auto_activate = bool(auto_activate)
+        self.labels = dict(labels or {})
+        self.notifications = list(notifications or [])
+        problems = self._problems()
+        if problems:
+            lines = "\n".join(f"  - {p}" for p in problems)
+            raise DefinitionError(
+                f"launch plan {name!r} is invalid for {len(problems)} "
+                f"reason{'s' if len(problems) > 1 else ''}:\n{lines}"
+            )
+
+    def _problems(self) -> list[str]:
+        inputs = self.workflow.interface.inputs
+        known = ", ".join(inputs) or "none"
+        out = []
+        for label, values in (
+            ("default_inputs", self.default_inputs),
+            ("fixed_inputs", self.fixed_inputs),
+        ):
+            for k in values:
+                if k not in inputs:
+                    out.append(
+                        f"{label} names {k!r}, which {self.workflow.name} does not take "
+                        f"(inputs: {known})"
+                    )
+        for k in set(self.default_inputs) & set(self.fixed_inputs):
+            out.append(f"input {k!r} is both a default and a fixed input; keep one")
+        if self.schedule is not None and not isinstance(self.schedule, CronSchedule | FixedRate):
+            out.append(
+                f"schedule must be CronSchedule or FixedRate, got {type(self.schedule).__name__}"
+            )
+        arg = getattr(self.schedule, "kickoff_time_input_arg", None)
+        if arg is not None and arg not in inputs:
+            out.append(f"kickoff_time_input_arg {arg!r} is not an input (inputs: {known})")
+        if self.concurrency is not None and not isinstance(self.concurrency, ConcurrencyPolicy):
+            out.append("concurrency must be a ConcurrencyPolicy")
+        for t in self.triggers:
+            if not isinstance(t, Trigger):
+                out.append(
+                    f"trigger must be OnArtifact, OnEvent, OnFinish, AnyOf or AllOf, got "
+                    f"{type(t).__name__}"
+                )
+                continue
+            for leaf in t.leaves():
+                if isinstance(leaf, OnArtifact):
+                    for k in leaf.inputs:
+                        if k not in inputs:
+                            out.append(
+                                f"OnArtifact({leaf.artifact.name!r}) binds {k!r}, which "
+                                f"is not an input (inputs: {known})"
+                            )
+                        elif k in self.fixed_inputs:
+                            out.append(
+                                f"OnArtifact({leaf.artifact.name!r}) binds fixed input "
+                                f"{k!r}; fixed inputs cannot be overridden"
+                            )
+        for k, v in {**self.default_inputs, **self.fixed_inputs}.items():
+            if isinstance(v, InputRef):
+                out.append(
+                    f"input {k!r} is Inputs.{v.name}; launch plan inputs are values or "
+                    "artifact queries"
+                )
+            if isinstance(v, ArtifactQuery) and not v.is_static():
+                out.append(f"input {k!r}: a launch plan's query must use literal values")
+        return out
+
+    # -- construction -----------------------------------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        name: str,
+        workflow: Entity,
+        default_inputs: dict[str, Any] | None = None,
+        fixed_inputs: dict[str, Any] | None = None,
+        schedule: CronSchedule | FixedRate | None = None,
+        trigger: Trigger | list[Trigger] | None = None,
+        concurrency: ConcurrencyPolicy | None = None,
+        auto_activate: bool = False,
+        labels: dict[str, str] | None = None,
+        notifications: list[Any] | None = None,
+    ) -> LaunchPlan:
+        """Declare a launch plan. Declaring a name twice with different settings is an error."""
+        lp = cls(
+            name,
+            workflow,
+            default_inputs,
+            fixed_inputs,
+            schedule,
+            trigger,
+            concurrency,
+            auto_activate,
+            labels,
+            notifications,
+        )
+        existing = _DECLARED.get(name)
+        if existing is not None and existing.workflow is not workflow:
+            if existing.workflow.name != workflow.name:
+                raise DefinitionError(
+                    f"launch plan {name!r} is already declared for "
+                    f"{existing.workflow.name}; choose another name"
+                )
+        _DECLARED[name] = lp
+        return lp
+
+    @classmethod
+    def get_or_create(
+        cls, workflow: Entity, name: str | None = None, **settings: Any
+    ) -> LaunchPlan:
+        """The launch plan ``name`` (default: the workflow's own, with no triggers)."""
+        key = name or workflow.name
+        existing = _DECLARED.get(key)
+        if existing is not None and existing.workflow.name == workflow.name and not settings:
+            return existing
+        return cls.create(key, workflow, **settings)
+
+    @classmethod
+    def default_for(cls, workflow: Entity) -> LaunchPlan:
+        """The default launch plan of a workflow: its name, no inputs, no triggers."""
+        return cls(workflow.name, workflow)
+
+    def __repr__(self) -> str:
+        return f"<LaunchPlan {self.name} -> {self.workflow.name}>"
