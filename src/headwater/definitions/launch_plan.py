@@ -153,12 +153,11 @@ class LaunchPlan:
             notifications,
         )
         existing = _DECLARED.get(name)
-        if existing is not None and existing.workflow is not workflow:
-            if existing.workflow.name != workflow.name:
-                raise DefinitionError(
-                    f"launch plan {name!r} is already declared for "
-                    f"{existing.workflow.name}; choose another name"
-                )
+        if existing is not None and existing.workflow.name != workflow.name:
+            raise DefinitionError(
+                f"launch plan {name!r} is already declared for "
+                f"{existing.workflow.name}; choose another name"
+            )
         _DECLARED[name] = lp
         return lp
 
