@@ -11,7 +11,7 @@ from headwater.storage.migrate import HEAD, current_revision, downgrade, ensure_
 TABLES = {
     "code_snapshots", "entities", "events", "executions", "node_executions", "artifacts",
     "artifact_versions", "artifact_partitions", "cards", "lineage_edges", "launch_plans",
-    "launch_plan_state", "reactor_cursors", "trigger_decisions", "firings", "trigger_state",
+    "launch_plan_state", "reactor_inbox", "trigger_decisions", "firings", "trigger_state",
     "schedule_state",
 }
 

@@ -21,8 +21,9 @@ def insert_event(
     subject: str | None = None,
     attributes: dict[str, Any] | None = None,
 ) -> int | None:
-    """Append an event; returns its ``seq``, or None when an event with this id exists."""
-    return tx.scalar(
+    """Append an event (and its reactor inbox row); returns its ``seq``, or None when an event
+    with this id exists already (nothing is written then)."""
+    seq = tx.scalar(
         "INSERT INTO events (id, name, source, subject, project, domain, time, payload, "
         "attributes) VALUES (:id, :name, :source, :subject, :project, :domain, :time, :payload,"
         " :attributes) ON CONFLICT (id) DO NOTHING RETURNING seq",
@@ -38,6 +39,9 @@ def insert_event(
             "attributes": json.dumps(attributes or {}, sort_keys=True),
         },
     )
+    if seq is not None:
+        tx.execute("INSERT INTO reactor_inbox (seq) VALUES (:seq)", {"seq": seq})
+    return int(seq) if seq is not None else None
 
 
 def get_event(tx: Tx, event_id: str) -> Any:

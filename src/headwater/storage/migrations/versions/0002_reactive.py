@@ -56,11 +56,13 @@ def upgrade() -> None:
     op.create_index("ix_executions_lp_status", "executions", ["launch_plan_id", "status"])
     op.create_index("ix_executions_lease", "executions", ["status", "lease_expires_at"])
 
+    # Events not yet decided by the reactor. Each event row is written with its inbox row, and
+    # the reactor deletes inbox rows in the transaction that records its decisions. (A "last
+    # seq" cursor is not enough on PostgreSQL: sequence values are taken at insert but become
+    # visible at commit, so a slow transaction can commit a lower seq after a higher one.)
     op.create_table(
-        "reactor_cursors",
-        sa.Column("name", Text, primary_key=True),
-        sa.Column("seq", sa.BigInteger, nullable=False),
-        sa.Column("updated_at", Time, nullable=False),
+        "reactor_inbox",
+        sa.Column("seq", BigId, primary_key=True, autoincrement=False),
     )
     op.create_table(
         "trigger_decisions",
@@ -116,7 +118,7 @@ def downgrade() -> None:
         "trigger_state",
         "firings",
         "trigger_decisions",
-        "reactor_cursors",
+        "reactor_inbox",
     ):
         op.drop_table(table)
     op.drop_index("ix_executions_lease", "executions")
