@@ -30,6 +30,17 @@ from headwater.definitions.artifact import Artifact, ArtifactQuery, Inputs
 from headwater.definitions.cards import DataCard, ModelCard
 from headwater.definitions.entity import task, workflow
 from headwater.definitions.image import ImageSpec
+from headwater.definitions.launch_plan import LaunchPlan
+from headwater.definitions.triggers import (
+    AllOf,
+    AnyOf,
+    ConcurrencyPolicy,
+    CronSchedule,
+    FixedRate,
+    OnArtifact,
+    OnEvent,
+    OnFinish,
+)
 from headwater.definitions.names import Granularity
 from headwater.engine.context import current
 from headwater.errors import (
@@ -47,13 +58,18 @@ from headwater.types.files import Directory, File
 
 if TYPE_CHECKING:
     from headwater.client import (
+        Event,
+        activate,
         create_artifact,
+        deactivate,
+        emit_event,
         get_artifact,
         get_event,
         get_execution,
         lineage,
         list_events,
         list_executions,
+        list_launch_plans,
         register,
         run,
         search_artifacts,
@@ -66,6 +82,11 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _LAZY = {
+    "Event": "headwater.client",
+    "activate": "headwater.client",
+    "deactivate": "headwater.client",
+    "emit_event": "headwater.client",
+    "list_launch_plans": "headwater.client",
     "create_artifact": "headwater.client",
     "get_artifact": "headwater.client",
     "get_event": "headwater.client",
@@ -97,37 +118,51 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "AllOf",
+    "AnyOf",
     "Artifact",
     "ArtifactQuery",
     "ArtifactVersion",
+    "ConcurrencyPolicy",
+    "CronSchedule",
     "DataCard",
     "DefinitionError",
     "Directory",
+    "Event",
     "Execution",
     "ExecutionFailedError",
     "ExecutionStatus",
     "File",
+    "FixedRate",
     "Granularity",
     "HeadwaterError",
     "ImageSpec",
     "Inputs",
     "Instance",
+    "LaunchPlan",
     "LineageGraph",
     "MissingInputError",
     "ModelCard",
     "NoMatchError",
     "NotFoundError",
+    "OnArtifact",
+    "OnEvent",
+    "OnFinish",
     "PartitionError",
     "TypeMismatchError",
     "UserInputError",
+    "activate",
     "create_artifact",
     "current",
+    "deactivate",
+    "emit_event",
     "get_artifact",
     "get_event",
     "get_execution",
     "lineage",
     "list_events",
     "list_executions",
+    "list_launch_plans",
     "register",
     "run",
     "search_artifacts",

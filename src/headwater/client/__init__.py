@@ -14,6 +14,8 @@ from headwater.definitions.artifact import Artifact
 from headwater.definitions.cards import Card
 from headwater.definitions.entity import Entity
 from headwater.engine import artifacts as _artifacts
+from headwater.engine import events as _events_api
+from headwater.engine import launch_plans as _launch_plans
 from headwater.engine import lineage as _lineage
 from headwater.engine import registry as _registry
 from headwater.engine import runner as _runner
@@ -45,9 +47,93 @@ def register(
     project: str | None = None,
     domain: str | None = None,
     activate: bool = False,
-) -> list[_registry.Registered]:
-    """Register every task and workflow of a file or module; returns what was registered."""
-    return _registry.register(get_instance(), path_or_module, project, domain)
+) -> list[Any]:
+    """Register every task, workflow and launch plan of a file or module (each workflow also
+    gets its default launch plan, named after it). ``activate=True`` activates the module's
+    launch plans. Returns the registered entities and launch plan versions."""
+    inst = get_instance()
+    module = _registry.load_module(path_or_module)
+    out: list[Any] = [
+        _registry.ensure_registered(inst, e, project, domain)
+        for e in _registry.entities_of(module).values()
+    ]
+    for lp in _launch_plans.launch_plans_of(module):
+        out.append(_launch_plans.register_launch_plan(inst, lp, project, domain, activate))
+    return out
+
+
+def activate(launch_plan_name: str, version: str | None = None) -> Any:
+    """Activate a launch plan version (the newest when None); other versions of it stop."""
+    return _launch_plans.set_active(get_instance(), launch_plan_name, version, active=True)
+
+
+def deactivate(launch_plan_name: str) -> Any:
+    """Deactivate a launch plan: its triggers and schedule stop firing."""
+    return _launch_plans.set_active(get_instance(), launch_plan_name, None, active=False)
+
+
+def list_launch_plans(active_only: bool = False) -> list[Any]:
+    """Every registered launch plan version, with whether it is active."""
+    return _launch_plans.list_launch_plans(get_instance(), active_only=active_only)
+
+
+def emit_event(
+    name: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    id: str | None = None,
+    source: str | None = None,
+    project: str | None = None,
+    domain: str | None = None,
+) -> str:
+    """Send a custom event; launch plans with a matching ``OnEvent`` react to it::
+
+        headwater.emit_event("data.updated", {"table": "sales"}, id="load-2026-11-01")
+
+    An id seen before is the same event (stored once). Returns the event id.
+    """
+    return _events_api.emit(
+        get_instance(), name, payload, id=id, source=source, project=project, domain=domain
+    )
+
+
+class Event:
+    """An event to publish: ``Event("data.updated", {"table": "sales"}).publish()``."""
+
+    def __init__(
+        self,
+        name: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        id: str | None = None,
+        source: str | None = None,
+        project: str | None = None,
+        domain: str | None = None,
+    ) -> None:
+        self.name, self.payload, self.id, self.source = name, payload, id, source
+        self.project, self.domain = project, domain
+
+    def publish(self, payload: dict[str, Any] | None = None) -> str:
+        """Send it; returns the event id. Errors raise."""
+        body = {**(self.payload or {}), **(payload or {})}
+        return emit_event(
+            self.name,
+            body,
+            id=self.id,
+            source=self.source,
+            project=self.project,
+            domain=self.domain,
+        )
+
+    def safe_publish(self, payload: dict[str, Any] | None = None) -> str | None:
+        """Send it, but never raise: a failure is logged and None returned."""
+        import logging
+
+        try:
+            return self.publish(payload)
+        except Exception as exc:
+            logging.getLogger("headwater").warning("event %r not published: %s", self.name, exc)
+            return None
 
 
 def get_artifact(ref: Any) -> ArtifactVersion:
@@ -136,13 +222,9 @@ def list_events(name: str | None = None, since: Any = None, limit: int = 100) ->
 
 
 def get_event(event_id: str) -> EventRecord:
-    """An event by id."""
-    inst = get_instance()
-    with inst.db.read() as tx:
-        row = _events.get_event(tx, event_id)
-    if row is None:
-        raise NotFoundError(f"no event {event_id!r}; list them with `headwater events list`")
-    return EventRecord(row)
+    """An event by id, with the reactor's decisions about it (``.decisions``): which launch
+    plans fired and, for those that did not, why not."""
+    return _events_api.get(get_instance(), event_id)
 
 
 def wait_for(

@@ -315,6 +315,9 @@ class EventRecord:
         self.timestamp = datetime.fromtimestamp(row["time"], UTC)
         self.payload: dict[str, Any] = json.loads(row["payload"])
         self.attributes: dict[str, Any] = json.loads(row["attributes"])
+        # Filled by get_event(): the reactor's decisions, and whether it has decided yet.
+        self.decisions: list[Any] = []
+        self.decided: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -328,6 +331,8 @@ class EventRecord:
             "time": self.timestamp.isoformat(),
             "payload": self.payload,
             "attributes": self.attributes,
+            "decided": self.decided,
+            "decisions": [d.to_dict() for d in self.decisions],
         }
 
     def __repr__(self) -> str:

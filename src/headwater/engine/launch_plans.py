@@ -1,0 +1,302 @@
+"""Registering launch plans (content-versioned), activating them, and listing them.
+
+Trigger input bindings are checked at registration against the workflow's input types and the
+types the artifact is known to carry, so a mistake is refused now, not at 3 a.m. in a run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from headwater.definitions.artifact import ArtifactQuery
+from headwater.definitions.entity import Entity
+from headwater.definitions.launch_plan import LaunchPlan
+from headwater.definitions.triggers import AllOf, OnArtifact, OnEvent, Trigger, _binding_spec
+from headwater.engine.registry import Registered, ensure_registered, entities_of
+from headwater.errors import DefinitionError, NotFoundError
+from headwater.storage import launch_plans as rows
+from headwater.types import check, encode, type_name
+
+if TYPE_CHECKING:
+    from headwater.instance import Instance
+
+DATETIME_TYPES = {"datetime", "date", "str", "Any", "Optional[datetime]", "Optional[str]"}
+STRING_TYPES = {"str", "Any", "Optional[str]"}
+
+
+@dataclass(frozen=True)
+class LaunchPlanInfo:
+    """A registered launch plan version."""
+
+    id: int
+    name: str
+    version: str
+    project: str
+    domain: str
+    workflow: str
+    workflow_version: str
+    active: bool
+    spec: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "version": self.version,
+            "project": self.project,
+            "domain": self.domain,
+            "workflow": self.workflow,
+            "workflow_version": self.workflow_version,
+            "active": self.active,
+            "triggers": self.spec.get("triggers", []),
+            "schedule": self.spec.get("schedule"),
+            "concurrency": self.spec.get("concurrency"),
+        }
+
+
+def _info(row: Any, active: bool) -> LaunchPlanInfo:
+    return LaunchPlanInfo(
+        row["id"],
+        row["name"],
+        row["version"],
+        row["project"],
+        row["domain"],
+        row["workflow"],
+        row["workflow_version"],
+        active,
+        json.loads(row["spec"]),
+    )
+
+
+def _max_attempts(workflow: Entity) -> int:
+    """A lost worker's execution runs again while the most patient task would still retry."""
+    import sys
+
+    module = sys.modules.get(workflow.module)
+    retries = [
+        e.options.retries
+        for e in (entities_of(module).values() if module else [])
+        if e.kind == "task"
+    ]
+    return 1 + max(retries, default=workflow.options.retries)
+
+
+def _artifact_types(inst: Instance, name: str) -> set[str]:
+    """Type names the artifact is known to carry: registered outputs and stored versions."""
+    found: set[str] = set()
+    with inst.db.read() as tx:
+        for r in tx.all("SELECT spec FROM entities"):
+            for out in json.loads(r["spec"]).get("outputs", {}).values():
+                if out.get("artifact") == name:
+                    found.add(out["type"])
+        for r in tx.all(
+            "SELECT v.value FROM artifact_versions v JOIN artifacts a ON "
+            "a.id = v.artifact_id WHERE a.name = :n ORDER BY v.id DESC LIMIT 1",
+            {"n": name},
+        ):
+            found.add(json.loads(r["value"]).get("type", "Any"))
+    return found - {"Any"}
+
+
+def _strip_optional(t: str) -> str:
+    return t[9:-1] if t.startswith("Optional[") else t
+
+
+def _check_bindings(inst: Instance, lp: LaunchPlan) -> list[str]:
+    inputs = lp.workflow.interface.inputs
+    problems = []
+    covered_by_default = {n for n, s in inputs.items() if not s.required}
+    covered_by_default |= set(lp.default_inputs) | set(lp.fixed_inputs)
+    for t in lp.triggers:
+        provided: set[str] = set()
+        for leaf in t.leaves():
+            provided |= _leaf_inputs(leaf, inputs)
+            if not isinstance(leaf, OnArtifact):
+                continue
+            for name, binding in leaf.inputs.items():
+                if name not in inputs:
+                    continue
+                want = type_name(inputs[name].type)
+                spec = _binding_spec(binding, name)
+                kind = spec["kind"]
+                where = f"OnArtifact({leaf.artifact.name!r}) input {name!r}"
+                if kind in ("artifact", "query"):
+                    art = spec["artifact"]
+                    have = _artifact_types(inst, art)
+                    if want != "Any" and have and _strip_optional(want) not in have:
+                        problems.append(
+                            f"{where}: artifact {art!r} holds "
+                            f"{' / '.join(sorted(have))}, but input {name!r} is "
+                            f"{want}"
+                        )
+                elif kind == "partition" and want not in STRING_TYPES:
+                    problems.append(
+                        f"{where}: a partition value is a str, but input {name!r} is {want}"
+                    )
+                elif kind == "time_partition" and want not in DATETIME_TYPES:
+                    problems.append(
+                        f"{where}: a time partition is a datetime, but input {name!r} is {want}"
+                    )
+                elif kind == "literal":
+                    try:
+                        check(binding, inputs[name].type, where)
+                    except Exception as exc:
+                        problems.append(str(exc))
+        if lp.schedule is not None and lp.schedule.kickoff_time_input_arg:
+            provided.add(lp.schedule.kickoff_time_input_arg)
+        missing = [
+            n
+            for n, s in inputs.items()
+            if s.required and n not in provided and n not in covered_by_default
+        ]
+        if missing:
+            problems.append(
+                f"trigger {type(t).__name__} leaves required input(s) "
+                f"{', '.join(missing)} without a value; bind them in the trigger or "
+                "give default_inputs/fixed_inputs"
+            )
+    return problems
+
+
+def _leaf_inputs(leaf: Trigger, inputs: dict[str, Any]) -> set[str]:
+    if isinstance(leaf, OnArtifact):
+        return set(leaf.inputs)
+    if isinstance(leaf, OnEvent):
+        spec = leaf.spec()
+        return set(inputs) if spec["parameters"] is None else set(spec["parameters"])
+    return set()
+
+
+def launch_plan_spec(inst: Instance, lp: LaunchPlan) -> dict[str, Any]:
+    """The stored form: input literals (values in the blob store), queries, triggers, schedule."""
+    inputs = lp.workflow.interface.inputs
+
+    def literals(values: dict[str, Any], label: str) -> dict[str, Any]:
+        return {
+            k: encode(v, inputs[k].type, inst.blobs, what=f"{label} {k!r}")
+            for k, v in values.items()
+            if not isinstance(v, ArtifactQuery)
+        }
+
+    queries = {
+        k: _binding_spec(v, k)
+        for k, v in {**lp.default_inputs, **lp.fixed_inputs}.items()
+        if isinstance(v, ArtifactQuery)
+    }
+    return {
+        "workflow": lp.workflow.name,
+        "default_inputs": literals(lp.default_inputs, "default input"),
+        "fixed_inputs": literals(lp.fixed_inputs, "fixed input"),
+        "query_inputs": queries,
+        "schedule": lp.schedule.spec() if lp.schedule else None,
+        "triggers": [t.spec() for t in lp.triggers],
+        "concurrency": lp.concurrency.spec() if lp.concurrency else None,
+        "labels": lp.labels,
+        "notifications": [repr(n) for n in lp.notifications],
+        "max_attempts": _max_attempts(lp.workflow),
+    }
+
+
+def register_launch_plan(
+    inst: Instance,
+    lp: LaunchPlan,
+    project: str | None = None,
+    domain: str | None = None,
+    activate: bool = False,
+) -> LaunchPlanInfo:
+    """Register a version of ``lp`` (same content, same version) and activate it if asked."""
+    project, domain = project or inst.project, domain or inst.domain
+    problems = _check_bindings(inst, lp)
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise DefinitionError(
+            f"launch plan {lp.name!r} is invalid for {len(problems)} "
+            f"reason{'s' if len(problems) > 1 else ''}:\n{lines}"
+        )
+    reg: Registered = ensure_registered(inst, lp.workflow, project, domain)
+    spec = launch_plan_spec(inst, lp)
+    version = hashlib.sha256((json.dumps(spec, sort_keys=True) + reg.version).encode()).hexdigest()[
+        :20
+    ]
+    now = time.time()
+    with inst.db.transaction() as tx:
+        lp_id = rows.insert_launch_plan(
+            tx,
+            project=project,
+            domain=domain,
+            name=lp.name,
+            version=version,
+            workflow=lp.workflow.name,
+            workflow_version=reg.version,
+            spec=spec,
+            now=now,
+        )
+        if activate or lp.auto_activate:
+            rows.set_active(tx, project, domain, lp.name, lp_id, now)
+        active = rows.active_id(tx, project, domain, lp.name) == lp_id
+        row = rows.get_launch_plan(tx, lp_id)
+    return _info(row, active)
+
+
+def set_active(
+    inst: Instance,
+    name: str,
+    version: str | None = None,
+    active: bool = True,
+    project: str | None = None,
+    domain: str | None = None,
+) -> LaunchPlanInfo:
+    """Activate a version (the newest when None; others of the name stop) or deactivate."""
+    project, domain = project or inst.project, domain or inst.domain
+    with inst.db.transaction() as tx:
+        row = rows.find_version(tx, project, domain, name, version)
+        if row is None:
+            what = f"{name}@{version}" if version else name
+            raise NotFoundError(
+                f"no launch plan {what!r} in {project}/{domain}; register it "
+                "first (`headwater register FILE`) and list them with "
+                "`headwater launchplans list`"
+            )
+        if active:
+            rows.set_active(tx, project, domain, name, row["id"], time.time())
+        elif rows.active_id(tx, project, domain, name) is not None:
+            rows.set_active(tx, project, domain, name, None, time.time())
+        is_active = rows.active_id(tx, project, domain, name) == row["id"]
+    return _info(row, is_active)
+
+
+def list_launch_plans(
+    inst: Instance, project: str | None = None, domain: str | None = None, active_only: bool = False
+) -> list[LaunchPlanInfo]:
+    with inst.db.read() as tx:
+        found = rows.list_launch_plans(tx, project, domain)
+    infos = [_info(r, bool(r["active"])) for r in found]
+    return [i for i in infos if i.active] if active_only else infos
+
+
+def launch_plans_of(module: Any) -> list[LaunchPlan]:
+    """Launch plans a module declares, plus the default launch plan of each of its workflows."""
+    declared = [v for v in vars(module).values() if isinstance(v, LaunchPlan)]
+    named = {lp.name for lp in declared}
+    defaults = [
+        LaunchPlan.default_for(e)
+        for e in entities_of(module).values()
+        if e.kind == "workflow" and e.name not in named
+    ]
+    return declared + defaults
+
+
+def check_all_of(lp: LaunchPlan) -> None:
+    """AllOf keys must exist on every part (a payload field or a partition key)."""
+    for t in lp.triggers:
+        if isinstance(t, AllOf) and t.key is not None:
+            for part in t.parts:
+                if isinstance(part, OnArtifact) and t.key not in part.artifact.partition_keys:
+                    raise DefinitionError(
+                        f"AllOf(key={t.key!r}): artifact "
+                        f"{part.artifact.name!r} has no partition {t.key!r}"
+                    )

@@ -1,0 +1,234 @@
+"""Inputs of a triggered execution, from the firing event(s) and the launch plan.
+
+Precedence: fixed inputs, then trigger bindings, then launch-plan defaults; inputs left unset
+fall back to the workflow's own defaults when the execution starts. Artifact references are
+resolved here, at firing time, to exact versions, which are recorded as consumed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from headwater.definitions.names import parse_time_text
+from headwater.engine import artifacts
+from headwater.engine.handles import ArtifactVersion
+from headwater.engine.matching import SCHEDULE_TICK, Listener
+from headwater.errors import HeadwaterError
+from headwater.types import encode
+
+if TYPE_CHECKING:
+    from headwater.instance import Instance
+
+_JSON_KINDS = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
+
+
+class NotBindable(Exception):
+    """The trigger matched but its execution cannot get valid inputs (recorded as not fired)."""
+
+
+@dataclass
+class Fired:
+    """A firing's events, as stored on the execution for ``current.trigger``."""
+
+    events: list[tuple[Any, dict[str, Any]]]
+    literals: dict[str, Any] = field(default_factory=dict)
+    resolved: dict[str, Any] = field(default_factory=dict)
+    consumed: list[tuple[str, int]] = field(default_factory=list)
+    artifacts: list[str] = field(default_factory=list)
+    runs: list[str] = field(default_factory=list)
+
+    def trigger_info(self, listener: Listener) -> dict[str, Any]:
+        return {
+            "launch_plan": listener.lp_name,
+            "launch_plan_version": listener.lp_version,
+            "trigger": listener.path,
+            "kind": listener.leaf["kind"],
+            "events": [
+                {
+                    "id": r["id"],
+                    "name": r["name"],
+                    "source": r["source"],
+                    "subject": r["subject"],
+                    "time": r["time"],
+                    "payload": p,
+                }
+                for r, p in self.events
+            ],
+            "artifacts": self.artifacts,
+            "runs": self.runs,
+        }
+
+
+def _literal_value(value: Any) -> Any:
+    if isinstance(value, dict) and "$datetime" in value:
+        return datetime.fromisoformat(value["$datetime"])
+    return value
+
+
+class Binder:
+    """Binds inputs for one reactor batch (caches workflow interfaces by version)."""
+
+    def __init__(self, inst: Instance) -> None:
+        self.inst = inst
+        self._interfaces: dict[tuple[str, ...], dict[str, Any]] = {}
+
+    def interface(self, tx: Any, listener: Listener) -> dict[str, Any]:
+        key = (listener.project, listener.domain, listener.workflow, listener.workflow_version)
+        if key not in self._interfaces:
+            row = tx.one(
+                "SELECT spec FROM entities WHERE project = :p AND domain = :d AND "
+                "name = :n AND version = :v",
+                dict(zip("pdnv", key, strict=True)),
+            )
+            self._interfaces[key] = json.loads(row["spec"])["inputs"] if row else {}
+        return self._interfaces[key]
+
+    def bind(self, tx: Any, listener: Listener, events: list[tuple[Any, dict[str, Any]]]) -> Fired:
+        fired = Fired(events)
+        spec = listener.spec
+        inputs = self.interface(tx, listener)
+        for row, payload in events:
+            if row["name"] == "headwater.artifact.created":
+                fired.artifacts.append(payload["uri"])
+            elif row["name"] in ("headwater.execution.succeeded", "headwater.execution.failed"):
+                fired.runs.append(payload["execution_id"])
+        bound: dict[str, Any] = {}
+        leaves = [listener.leaf] if listener.all_of is None else listener.all_of["parts"]
+        for leaf, (row, payload) in self._pair(leaves, listener, events):
+            bound.update(self._from_leaf(leaf, row, payload, inputs, fired))
+        for name, query in spec.get("query_inputs", {}).items():
+            if name not in bound and name not in spec.get("fixed_inputs", {}):
+                version = self._query(query, None, listener.project, listener.domain)
+                fired.literals[name] = version.literal
+                fired.resolved[name] = {"uri": version.uri, "via": "launch plan query"}
+                fired.consumed.append((name, version.id))
+        for name, value in bound.items():
+            if isinstance(value, ArtifactVersion):
+                fired.literals[name] = value.literal
+                fired.resolved[name] = {"uri": value.uri, "via": "trigger"}
+                fired.consumed.append((name, value.id))
+            else:
+                fired.literals[name] = encode(
+                    value, None, self.inst.blobs, what=f"trigger input {name!r}"
+                )
+        for source in (spec.get("default_inputs", {}), spec.get("fixed_inputs", {})):
+            for name, literal in source.items():
+                if source is spec.get("fixed_inputs") or name not in fired.literals:
+                    fired.literals[name] = literal
+        missing = [
+            n
+            for n, s in inputs.items()
+            if s.get("required") and n not in fired.literals and not s.get("query")
+        ]
+        if missing:
+            raise NotBindable(f"no value for required input {', '.join(missing)}")
+        return fired
+
+    @staticmethod
+    def _pair(
+        leaves: list[dict[str, Any]], listener: Listener, events: list[tuple[Any, dict[str, Any]]]
+    ) -> list[tuple[dict[str, Any], Any]]:
+        if listener.all_of is None:
+            return [(listener.leaf, events[0])]
+        return list(zip(leaves, events, strict=True))
+
+    def _from_leaf(
+        self,
+        leaf: dict[str, Any],
+        row: Any,
+        payload: dict[str, Any],
+        inputs: dict[str, Any],
+        fired: Fired,
+    ) -> dict[str, Any]:
+        kind = leaf["kind"]
+        out: dict[str, Any] = {}
+        if kind == "artifact":
+            version: ArtifactVersion | None = None
+            for name, b in leaf.get("inputs", {}).items():
+                if b["kind"] == "artifact":
+                    version = version or artifacts.resolve_uri(self.inst, payload["uri"])
+                    out[name] = version
+                elif b["kind"] == "partition":
+                    out[name] = (payload.get("partitions") or {}).get(b["key"])
+                elif b["kind"] == "time_partition":
+                    out[name] = self._time(payload, b["offset"])
+                elif b["kind"] == "query":
+                    out[name] = self._query(b, payload, row["project"], row["domain"])
+                else:
+                    out[name] = _literal_value(b["value"])
+        elif kind == "event":
+            mapping = leaf.get("parameters")
+            if mapping is None:
+                mapping = {n: n for n in inputs if n in payload}
+            for param, fld in mapping.items():
+                if fld not in payload:
+                    if inputs.get(param, {}).get("required"):
+                        raise NotBindable(
+                            f"missing field {fld!r} (for required input "
+                            f"{param!r}) in the event payload"
+                        )
+                    continue
+                out[param] = self._convert(param, payload[fld], inputs.get(param, {}))
+        elif kind in ("cron", "rate") and row["name"] == SCHEDULE_TICK:
+            arg = leaf.get("kickoff_time_input_arg")
+            if arg:
+                out[arg] = datetime.fromisoformat(payload["scheduled_time"])
+        return out
+
+    @staticmethod
+    def _convert(param: str, value: Any, spec: dict[str, Any]) -> Any:
+        want = spec.get("type", "Any")
+        kinds = _JSON_KINDS.get(want)
+        if kinds is None:
+            return value
+        if want == "float" and isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, kinds) and not (want != "bool" and isinstance(value, bool)):
+            return value
+        if isinstance(value, str) and want in ("int", "float"):
+            try:
+                return int(value) if want == "int" else float(value)
+            except ValueError:
+                pass
+        raise NotBindable(
+            f"payload value {value!r} for input {param!r} cannot be converted to {want}"
+        )
+
+    @staticmethod
+    def _time(payload: dict[str, Any], offset: float) -> datetime:
+        text = payload.get("time_partition")
+        if not text:
+            raise NotBindable("the triggering version has no time partition")
+        return parse_time_text(text) + timedelta(seconds=offset)
+
+    def _query(
+        self, b: dict[str, Any], payload: dict[str, Any] | None, project: str, domain: str
+    ) -> ArtifactVersion:
+        parts = {}
+        for key, ref in b.get("partitions", {}).items():
+            if ref["kind"] == "partition":
+                parts[key] = ((payload or {}).get("partitions") or {}).get(ref["key"])
+            else:
+                parts[key] = ref["value"]
+        tp = b.get("time_partition")
+        tp_value = None
+        if tp is not None:
+            tp_value = (
+                self._time(payload or {}, tp["offset"])
+                if tp["kind"] == "time_partition"
+                else _literal_value(tp["value"])
+            )
+        try:
+            return artifacts.find(
+                self.inst,
+                b.get("project") or project,
+                b.get("domain") or domain,
+                b["artifact"],
+                parts,
+                tp_value,
+            )
+        except HeadwaterError as exc:
+            raise NotBindable(str(exc)) from None

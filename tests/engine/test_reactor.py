@@ -1,0 +1,212 @@
+"""The reactor: decisions recorded for every listening trigger, firings exactly once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+import headwater
+from headwater import DefinitionError, LaunchPlan, OnArtifact
+from headwater.engine.reactor import Reactor
+
+from . import reactive as r
+
+MODULE = "tests.engine.reactive"
+
+
+@pytest.fixture
+def registered(instance):
+    headwater.register(MODULE, activate=True)
+    return instance
+
+
+def decide(inst) -> int:
+    reactor = Reactor(inst)
+    total = 0
+    while n := reactor.run_once():
+        total += n
+    return total
+
+
+def decisions(event_id: str, launch_plan: str | None = None) -> list:
+    found = headwater.get_event(event_id).decisions
+    return [d for d in found if launch_plan is None or d.launch_plan == launch_plan]
+
+
+def queued(inst, launch_plan: str) -> list:
+    return [e for e in headwater.list_executions(launch_plan=launch_plan) if e.status == "queued"]
+
+
+def artifact_event(uri: str) -> str:
+    for e in headwater.list_events(name="headwater.artifact.created", limit=1000):
+        if e.payload["uri"] == uri:
+            return e.id
+    raise AssertionError(uri)
+
+
+def test_registering_a_module_registers_its_launch_plans(registered):
+    plans = {p.name: p for p in headwater.list_launch_plans()}
+    assert {"on_raw_eu", "on_table", "both", f"{MODULE}.upstream"} <= set(plans)
+    assert plans["on_raw_eu"].active
+    again = {p.name: p.version for p in headwater.list_launch_plans()}
+    headwater.register(MODULE)
+    assert {p.name: p.version for p in headwater.list_launch_plans()} == again
+
+
+def test_artifact_trigger_fires_once_with_bound_inputs(registered):
+    headwater.run(r.ref_wf, region="EU")
+    headwater.run(r.upstream, region="EU", day=datetime(2026, 11, 2))
+    decide(registered)
+    event_id = artifact_event("hw://default/development/raw@1")
+    [d] = decisions(event_id, "on_raw_eu")
+    assert d.outcome == "fired" and d.execution_id
+    [ex] = queued(registered, "on_raw_eu")
+    assert ex.id == d.execution_id
+    assert ex.input_literals["region"]["value"] == "EU"
+    assert ex.resolved_inputs["data"] == {"uri": "hw://default/development/raw@1", "via": "trigger"}
+    assert ex.resolved_inputs["ref"]["uri"] == "hw://default/development/ref@1"
+    assert ex.inputs["day"] == datetime(2026, 11, 1, tzinfo=UTC)
+    assert ex.trigger["events"][0]["id"] == event_id
+    lineage = headwater.lineage("hw://default/development/raw@1", direction="downstream")
+    assert ex.id in {n.id for n in lineage.nodes}
+
+
+def test_partition_mismatch_is_recorded_not_fired(registered):
+    headwater.run(r.upstream, region="US", day=datetime(2026, 11, 2))
+    decide(registered)
+    [d] = decisions(artifact_event("hw://default/development/raw@1"), "on_raw_eu")
+    assert d.outcome == "not_fired"
+    assert d.reason == "partition mismatch: region='US', trigger wants 'EU'"
+    assert queued(registered, "on_raw_eu") == []
+
+
+def test_inactive_launch_plan_is_recorded(registered):
+    headwater.deactivate("on_table")
+    event = headwater.emit_event("data.updated", {"table_name": "t", "env": "prod"})
+    decide(registered)
+    [d] = decisions(event, "on_table")
+    assert d.outcome == "not_fired" and "inactive" in d.reason
+
+
+def test_event_parameters_filter_and_missing_fields(registered):
+    ok = headwater.emit_event(
+        "data.updated", {"table_name": "sales", "row_count": 7, "env": "prod"}
+    )
+    dev = headwater.emit_event("data.updated", {"table_name": "sales", "env": "dev"})
+    missing = headwater.emit_event("data.updated", {"env": "prod"})
+    decide(registered)
+    [fired] = decisions(ok, "on_table")
+    assert fired.outcome == "fired"
+    ex = headwater.get_execution(fired.execution_id)
+    assert ex.inputs == {"table": "sales", "rows": 7}
+    [d] = decisions(dev, "on_table")
+    assert d.reason == "filter failed: env='dev', trigger wants 'prod'"
+    [d] = decisions(missing, "on_table")
+    assert d.outcome == "not_fired"
+    assert (
+        d.reason == "missing field 'table_name' (for required input 'table') in the event payload"
+    )
+
+
+def test_same_name_payload_mapping_and_duplicate_ids(registered):
+    first = headwater.emit_event("table.done", {"table": "x", "rows": 3}, id="load-1")
+    second = headwater.emit_event("table.done", {"table": "y"}, id="load-1")
+    assert first == second == "load-1"
+    decide(registered)
+    [d] = decisions("load-1", "on_same_names")
+    assert headwater.get_execution(d.execution_id).inputs == {"table": "x", "rows": 3}
+    assert len(headwater.list_events(name="table.done")) == 1
+
+
+def test_replaying_an_event_never_fires_twice(registered):
+    event = headwater.emit_event("table.done", {"table": "x"})
+    decide(registered)
+    with registered.db.transaction() as tx:
+        seq = tx.scalar("SELECT seq FROM events WHERE id = :id", {"id": event})
+        tx.execute("INSERT INTO reactor_inbox (seq) VALUES (:s)", {"s": seq})
+    decide(registered)
+    outcomes = [d.outcome for d in decisions(event, "on_same_names")]
+    assert outcomes == ["fired", "not_fired"]
+    assert "already fired" in decisions(event, "on_same_names")[1].reason
+    assert len(headwater.list_executions(launch_plan="on_same_names")) == 1
+
+
+def test_on_finish_fires_on_upstream_completion(registered):
+    ex = headwater.run(r.upstream, region="US", day=datetime(2026, 11, 2))
+    decide(registered)
+    [after] = headwater.list_executions(launch_plan="after_upstream")
+    assert after.trigger["runs"] == [ex.id]
+
+
+def test_all_of_waits_for_every_part_with_the_same_key(registered):
+    left_eu = headwater.emit_event("left.ready", {"region": "EU"})
+    right_us = headwater.emit_event("right.ready", {"region": "US"})
+    decide(registered)
+    assert [d.outcome for d in decisions(left_eu, "both")] == ["waiting"]
+    assert [d.outcome for d in decisions(right_us, "both")] == ["waiting"]
+    right_eu = headwater.emit_event("right.ready", {"region": "EU"})
+    decide(registered)
+    [d] = decisions(right_eu, "both")
+    assert d.outcome == "fired"
+    ex = headwater.get_execution(d.execution_id)
+    assert {e["id"] for e in ex.trigger["events"]} == {left_eu, right_eu}
+    no_key = headwater.emit_event("left.ready", {})
+    decide(registered)
+    assert "correlate" in decisions(no_key, "both")[0].reason
+
+
+def test_any_of_fires_on_each_part(registered):
+    a = headwater.emit_event("a.ready")
+    b = headwater.emit_event("b.ready")
+    decide(registered)
+    assert decisions(a, "either")[0].outcome == "fired"
+    assert decisions(b, "either")[0].outcome == "fired"
+
+
+def test_concurrency_skip(registered):
+    first = headwater.emit_event("busy.event")
+    second = headwater.emit_event("busy.event")
+    decide(registered)
+    assert decisions(first, "one_at_a_time")[0].outcome == "fired"
+    [d] = decisions(second, "one_at_a_time")
+    assert d.outcome == "skipped" and "concurrency limit 1" in d.reason
+
+
+def test_unknown_event_names_are_stored_and_fire_nothing(registered):
+    event = headwater.emit_event("nobody.listens", {"x": 1})
+    decide(registered)
+    record = headwater.get_event(event)
+    assert record.decided and record.decisions == []
+
+
+def test_bad_events_are_refused_and_store_nothing(registered):
+    before = len(headwater.list_events(limit=1000))
+    for name, payload in [
+        ("", {}),
+        ("has space", {}),
+        ("headwater.fake", {}),
+        ("ok", [1, 2]),
+        ("ok", {"x": float("nan")}),
+        ("ok", {"x": object()}),
+        ("ok", {"big": "x" * (1024 * 1024)}),
+    ]:
+        with pytest.raises(headwater.UserInputError):
+            headwater.emit_event(name, payload)
+    assert len(headwater.list_events(limit=1000)) == before
+
+
+def test_binding_types_are_checked_at_registration(registered):
+    headwater.run(r.upstream, region="EU", day=datetime(2026, 11, 2))
+    bad = LaunchPlan(
+        "bad_types",
+        r.table_loaded,
+        trigger=OnArtifact(trigger_on=r.Raw, inputs={"rows": r.Raw, "table": r.Raw.time_partition}),
+    )
+    from headwater.engine.launch_plans import register_launch_plan
+
+    with pytest.raises(DefinitionError) as err:
+        register_launch_plan(registered, bad)
+    msg = str(err.value)
+    assert "artifact 'raw' holds list[int], but input 'rows' is int" in msg
+    assert "a time partition is a datetime, but input 'table' is str" not in msg
