@@ -31,6 +31,7 @@ from headwater.definitions.cards import DataCard, ModelCard
 from headwater.definitions.entity import task, workflow
 from headwater.definitions.image import ImageSpec
 from headwater.definitions.launch_plan import LaunchPlan
+from headwater.definitions.names import Granularity
 from headwater.definitions.triggers import (
     AllOf,
     AnyOf,
@@ -41,7 +42,6 @@ from headwater.definitions.triggers import (
     OnEvent,
     OnFinish,
 )
-from headwater.definitions.names import Granularity
 from headwater.engine.context import current
 from headwater.errors import (
     DefinitionError,

@@ -52,7 +52,7 @@ def test_unknown_artifact_and_version(seeded):
 
 
 def test_undeclared_partition_key(seeded):
-    with pytest.raises(PartitionError, match="no partition key 'country'.*declared: region"):
+    with pytest.raises(PartitionError, match=r"no partition key 'country'.*declared: region"):
         p.Daily.query(country="FR")
     with pytest.raises(PartitionError, match="no partition key 'country'"):
         headwater.get_artifact("hw://default/development/daily?country=FR")
