@@ -210,3 +210,20 @@ def test_binding_types_are_checked_at_registration(registered):
     msg = str(err.value)
     assert "artifact 'raw' holds list[int], but input 'rows' is int" in msg
     assert "a time partition is a datetime, but input 'table' is str" not in msg
+
+
+def test_replay_redelivers_past_events_without_double_firing(registered):
+    headwater.deactivate("on_same_names")
+    old = headwater.emit_event("table.done", {"table": "old"})
+    decide(registered)
+    assert decisions(old, "on_same_names")[0].outcome == "not_fired"
+    headwater.activate("on_same_names")
+    reactor = Reactor(registered)
+    replayed = reactor.replay("on_same_names", since=0)
+    assert [d.outcome for d in replayed] == ["fired"]
+    again = reactor.replay("on_same_names", since=0)
+    assert [d.outcome for d in again] == ["not_fired"]
+    assert "already fired" in again[0].reason
+    assert len(headwater.list_executions(launch_plan="on_same_names")) == 1
+    with pytest.raises(headwater.NotFoundError, match="no active launch plan"):
+        reactor.replay("nope", since=0)

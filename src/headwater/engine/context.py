@@ -52,8 +52,13 @@ class _Current:
 
     @property
     def trigger(self) -> Any:
+        """A ``TriggerInfo`` (``.event``, ``.artifact``, ``.run`` ...) or None (launched by hand)."""
         ex, _ = self._frames()
-        return ex.trigger if ex else None
+        if ex is None or not ex.trigger:
+            return None
+        from headwater.engine.trigger_context import TriggerInfo
+
+        return TriggerInfo(ex.inst, ex.trigger)
 
     @property
     def node_id(self) -> str | None:

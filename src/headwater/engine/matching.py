@@ -117,6 +117,19 @@ class Index:
     def listeners(self, key: tuple[Any, ...]) -> list[Listener]:
         return self.by_key.get(key, [])
 
+    def only(self, lp_name: str, project: str, domain: str) -> Index:
+        """The same index restricted to one launch plan's active version (for replays)."""
+        narrowed = Index([], set())
+        for key, listeners in self.by_key.items():
+            keep = [
+                x
+                for x in listeners
+                if x.lp_name == lp_name and x.active and (x.project, x.domain) == (project, domain)
+            ]
+            if keep:
+                narrowed.by_key[key] = keep
+        return narrowed
+
 
 def index_stamp(tx: Tx) -> Any:
     """Changes whenever a launch plan is registered, activated or deactivated."""

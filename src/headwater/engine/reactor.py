@@ -89,6 +89,43 @@ class Reactor:
             tx.execute(f"DELETE FROM reactor_inbox WHERE seq IN {marks}", params)
         return len(events)
 
+    def replay(
+        self,
+        launch_plan: str,
+        since: float,
+        until: float | None = None,
+        project: str | None = None,
+        domain: str | None = None,
+    ) -> list[Decision]:
+        """Deliver past events (``since`` <= time < ``until``) again to one active launch plan.
+
+        A backfill for event-driven consumers: what it already fired for stays fired once
+        (recorded as "already fired"); everything is decided and recorded as usual.
+        """
+        project, domain = project or self.inst.project, domain or self.inst.domain
+        with self.inst.db.transaction() as tx:
+            if tx.dialect == "postgresql":
+                tx.execute(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
+            index = load_index(tx).only(launch_plan, project, domain)
+            if not index.by_key:
+                from headwater.errors import NotFoundError
+
+                raise NotFoundError(
+                    f"no active launch plan {launch_plan!r} with triggers in "
+                    f"{project}/{domain}; activate it first"
+                )
+            where = "time >= :since" + (" AND time < :until" if until is not None else "")
+            events = tx.all(
+                f"SELECT * FROM events WHERE {where} AND name <> :tick ORDER BY seq",
+                {"since": since, "until": until, "tick": "headwater.schedule.tick"},
+            )
+            binder = Binder(self.inst)
+            decisions: list[Decision] = []
+            for row in events:
+                decisions.extend(self._decide(tx, index, binder, row))
+            self._record(tx, decisions)
+        return decisions
+
     def _current_index(self, tx: Tx) -> Index:
         stamp = index_stamp(tx)
         if stamp != self._stamp or self._index is None:
