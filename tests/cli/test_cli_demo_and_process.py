@@ -44,10 +44,13 @@ def test_demo_without_a_source_checkout(hw: Invoke, tmp_path: Path,
 def test_version_and_help(hw: Invoke) -> None:
     assert ok(hw("--version")).stdout.strip() == f"headwater {headwater.__version__}"
     top = ok(hw("--help")).stdout
-    for command in ("run", "register", "artifacts", "executions", "events", "demo"):
+    for command in ("run", "register", "artifacts", "executions", "events", "launchplans",
+                    "demo"):
         assert f"  {command} " in top
     for group, subs in (("artifacts", ("list", "search", "show", "get", "create", "lineage")),
-                        ("executions", ("list", "show")), ("events", ("list", "show"))):
+                        ("executions", ("list", "show")),
+                        ("events", ("list", "show", "emit", "replay")),
+                        ("launchplans", ("list", "activate", "deactivate"))):
         text = ok(hw(group, "--help")).stdout
         commands = text.split("Commands:")[1].splitlines()
         assert not [line for line in commands if line.endswith("...")]  # helps fit one line

@@ -199,10 +199,12 @@ def test_register(hw: Invoke, flows: Path) -> None:
     result = ok(hw("register", flows))
     assert "cli_flows.plus_one" in result.stdout and "workflow" in result.stdout
     body = as_json(hw("register", flows, "--activate", "--json"))
-    names = {r["name"]: r for r in body}
-    assert names["cli_flows.add"]["kind"] == "task"
-    assert names["cli_flows.typed"]["kind"] == "workflow"
+    kinds = {(r["kind"], r["name"]) for r in body}
+    assert ("task", "cli_flows.add") in kinds
+    assert ("workflow", "cli_flows.typed") in kinds
+    assert ("launch_plan", "cli_flows.typed") in kinds  # each workflow's default launch plan
     assert all(r["version"] for r in body)
+    assert all(r["active"] for r in body if r["kind"] == "launch_plan")
 
 
 def test_register_needs_a_path(hw: Invoke) -> None:

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from headwater.engine.handles import ArtifactVersion, EventRecord, Execution, NodeExecution
 
 
-
 # -- executions ------------------------------------------------------------------------------
 def produced_versions(ex: Execution) -> list[ArtifactVersion]:
     """The artifact versions an execution produced, oldest first."""
@@ -275,3 +274,11 @@ def print_event_detail(e: EventRecord) -> None:
     if e.attributes:
         heading("attributes")
         click.echo(json.dumps(e.attributes, indent=2, default=str, ensure_ascii=False))
+    heading("decisions")
+    if e.decided is False:
+        click.echo("not decided yet (is `headwater up` running?)")
+    elif not e.decisions:
+        click.echo("no launch plan listens to this event")
+    for d in e.decisions:
+        target = f" -> execution {d.execution_id}" if d.execution_id else ""
+        click.echo(f"{d.launch_plan} [{d.trigger}] {d.outcome}: {d.reason}{target}")

@@ -40,14 +40,24 @@ def cli() -> None:
 
 
 def _add_commands() -> None:
-    from headwater.cli import artifacts_cmd, demo_cmd, events_cmd, executions_cmd, run_cmd
+    from headwater.cli import (
+        artifacts_cmd,
+        demo_cmd,
+        events_cmd,
+        executions_cmd,
+        launchplans_cmd,
+        run_cmd,
+        up_cmd,
+    )
 
     cli.add_command(run_cmd.run)
     cli.add_command(run_cmd.register)
     cli.add_command(artifacts_cmd.artifacts)
     cli.add_command(executions_cmd.executions)
     cli.add_command(events_cmd.events)
+    cli.add_command(launchplans_cmd.launchplans)
     cli.add_command(demo_cmd.demo)
+    cli.add_command(up_cmd.up)
 
 
 _add_commands()

@@ -1,4 +1,4 @@
-"""``headwater events list|show``."""
+"""``headwater events list|show|emit|replay``."""
 
 from __future__ import annotations
 
@@ -48,3 +48,64 @@ def show(event_id: str, as_json: bool) -> None:
         emit_json(event.to_dict())
     else:
         print_event_detail(event)
+
+
+@events.command()
+@click.argument("name")
+@click.option("--payload", default="{}", help="The payload, a JSON object.")
+@click.option("--id", "event_id", help="The event id (an id seen before is the same event).")
+@click.option("--source", help="Who sends it (a URI).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def emit(name: str, payload: str, event_id: str | None, source: str | None, as_json: bool) -> None:
+    """Send a custom event to the launch plans listening for it."""
+    import json
+
+    from headwater.client import emit_event
+
+    try:
+        body = json.loads(payload)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"not valid JSON: {exc}", param_hint="--payload") from None
+    sent = emit_event(name, body, id=event_id, source=source)
+    if as_json:
+        emit_json({"id": sent, "name": name})
+    else:
+        click.echo(sent)
+
+
+@events.command()
+@click.option("--since", required=True, help="Replay events from this time (ISO 8601).")
+@click.option("--until", help="Up to (not including) this time (ISO 8601).")
+@click.option("--launch-plan", "launch_plan", required=True, help="The launch plan to deliver to.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def replay(since: str, until: str | None, launch_plan: str, as_json: bool) -> None:
+    """Deliver past events again to one launch plan.
+
+    What already fired for an event is not fired again.
+    """
+    from headwater.engine.artifacts import _epoch
+    from headwater.engine.reactor import Reactor
+    from headwater.instance import get_instance
+
+    decisions = Reactor(get_instance()).replay(
+        launch_plan, _epoch(since), None if until is None else _epoch(until)
+    )
+    rows = [[d.event_id, d.outcome, d.reason, d.execution_id or "-"] for d in decisions]
+    if as_json:
+        emit_json(
+            [
+                {
+                    "event_id": d.event_id,
+                    "outcome": d.outcome,
+                    "reason": d.reason,
+                    "execution_id": d.execution_id,
+                }
+                for d in decisions
+            ]
+        )
+    else:
+        table(
+            ["EVENT", "OUTCOME", "REASON", "EXECUTION"],
+            rows,
+            empty="no past events reach this launch plan's triggers",
+        )

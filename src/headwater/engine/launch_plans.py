@@ -42,8 +42,13 @@ class LaunchPlanInfo:
     active: bool
     spec: dict[str, Any]
 
+    @property
+    def kind(self) -> str:
+        return "launch plan (active)" if self.active else "launch plan"
+
     def to_dict(self) -> dict[str, Any]:
         return {
+            "kind": "launch_plan",
             "id": self.id,
             "name": self.name,
             "version": self.version,

@@ -1,0 +1,57 @@
+"""`headwater launchplans`, `events emit|show|replay` as a user types them."""
+
+from __future__ import annotations
+
+from headwater.engine.reactor import Reactor
+from headwater.instance import get_instance
+from tests.cli.cli_helpers import as_json, ok
+
+FLOW = '''
+from headwater import LaunchPlan, OnEvent, workflow
+
+@workflow
+def loaded(table: str, rows: int = 0) -> str:
+    return f"{table}:{rows}"
+
+on_load = LaunchPlan.create("on_load", loaded,
+                            trigger=OnEvent("table.loaded", parameters={"table": "name"}))
+'''
+
+
+def test_launch_plans_and_events_end_to_end(hw, write_module):
+    path = write_module("loads", FLOW)
+    ok(hw("register", path))
+    plans = {p["name"]: p for p in as_json(ok(hw("launchplans", "list", "--json")))}
+    assert plans["on_load"]["active"] is False
+    assert plans["on_load"]["triggers"][0]["name"] == "table.loaded"
+
+    early = ok(hw("events", "emit", "table.loaded", "--payload", '{"name": "a"}')).output.strip()
+    Reactor(get_instance()).run_once()
+    shown = ok(hw("events", "show", early)).output
+    assert "on_load [0] not_fired: launch plan 'on_load' is inactive" in shown
+
+    activated = as_json(ok(hw("launchplans", "activate", "on_load", "--json")))
+    assert activated[0]["active"] is True
+    late = as_json(ok(hw("events", "emit", "table.loaded", "--payload", '{"name": "b"}',
+                         "--id", "load-b", "--json")))
+    assert late == {"id": "load-b", "name": "table.loaded"}
+    Reactor(get_instance()).run_once()
+    decision = as_json(ok(hw("events", "show", "load-b", "--json")))["decisions"][0]
+    assert decision["outcome"] == "fired" and decision["execution_id"]
+
+    replayed = as_json(ok(hw("events", "replay", "--since", "2000-01-01",
+                             "--launch-plan", "on_load", "--json")))
+    assert [(d["event_id"], d["outcome"]) for d in replayed] == [
+        (early, "fired"), ("load-b", "not_fired")]
+    assert ok(hw("launchplans", "list", "--active")).output.count("on_load") == 1
+    ok(hw("launchplans", "deactivate", "on_load"))
+    assert "on_load" not in hw("launchplans", "list", "--active").output
+
+
+def test_bad_event_input_is_refused(hw):
+    result = hw("events", "emit", "x", "--payload", "{not json")
+    assert result.exit_code == 2 and "not valid JSON" in result.output
+    result = hw("events", "emit", "headwater.fake")
+    assert result.exit_code == 2 and "Headwater's own" in result.output
+    result = hw("launchplans", "activate", "ghost")
+    assert result.exit_code == 2 and "no launch plan 'ghost'" in result.output
