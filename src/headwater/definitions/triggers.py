@@ -328,9 +328,11 @@ class CronSchedule:
     timezone: str | None = None
 
     def __post_init__(self) -> None:
-        from headwater.definitions.cron import parse_cron
+        from headwater.definitions.cron import get_zone, parse_cron
 
         parse_cron(self.schedule)
+        if self.timezone is not None:
+            get_zone(self.timezone)
 
     def spec(self) -> dict[str, Any]:
         return {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -37,6 +38,17 @@ class ExecutionStatus(StrEnum):
 
     def __str__(self) -> str:
         return self.value
+
+
+def known_type(literal: dict[str, Any]) -> Any:
+    """The class a JSON literal was stored as, if its module is already imported (never imports:
+    reading a value must not run code)."""
+    name = literal.get("type", "")
+    if literal.get("format") != "json" or "." not in name or "[" in name:
+        return None
+    module, _, attr = name.rpartition(".")
+    found = getattr(sys.modules.get(module), attr, None)
+    return found if isinstance(found, type) else None
 
 
 def _ts(value: float | None) -> datetime | None:
@@ -118,7 +130,7 @@ class Execution:
     def inputs(self) -> dict[str, Any]:
         """The fully resolved inputs, as Python values."""
         return {
-            k: decode(v, self._type("inputs", k), self._inst.blobs)
+            k: decode(v, self._type("inputs", k) or known_type(v), self._inst.blobs)
             for k, v in self.input_literals.items()
         }
 
@@ -126,7 +138,7 @@ class Execution:
     def outputs(self) -> dict[str, Any]:
         """Outputs by name (``o0`` for a single unnamed output), as Python values."""
         return {
-            k: decode(v, self._type("outputs", k), self._inst.blobs)
+            k: decode(v, self._type("outputs", k) or known_type(v), self._inst.blobs)
             for k, v in self.output_literals.items()
         }
 
@@ -249,8 +261,9 @@ class ArtifactVersion:
         return Execution(self._inst, row) if row else None
 
     def value(self, as_type: Any = None) -> Any:
-        """The stored Python object."""
-        return decode(self.literal, as_type, self._inst.blobs)
+        """The stored Python object (a dataclass or pydantic model comes back as its class when
+        that class is imported in this process; pass ``as_type`` to choose)."""
+        return decode(self.literal, as_type or known_type(self.literal), self._inst.blobs)
 
     def download(self, path: str | Path) -> Path:
         """Write the stored bytes (a file, a directory, or the serialized value) under ``path``."""

@@ -15,7 +15,7 @@ from headwater.engine import event_names
 from headwater.storage import launch_plans as lp_rows
 from headwater.storage.db import Tx
 
-SCHEDULE_TICK = "headwater.schedule.tick"
+SCHEDULE_TICK = event_names.SCHEDULE_TICK
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,192 @@
+"""The scheduler: cron and fixed-rate schedules of active launch plans become events.
+
+It never starts executions itself. Each due tick is one ``headwater.schedule.tick`` event,
+inserted in the same transaction that advances the plan's ``schedule_state`` row (the outbox),
+and the reactor starts the execution from that event exactly once. The event id is
+``schedule:<launch_plan_id>:<scheduled time, ISO UTC>``; the event log dedupes on it, and the
+state row only advances from the value this scheduler read (compare-and-set), so two
+schedulers, or a crash at any point, never produce two events for one tick.
+
+Rules:
+
+* First sight of an active schedule (or of one re-activated later): no firing for the past.
+  A cron schedule's first tick is its first fire time after now; a ``FixedRate`` one fires
+  first at now (whole seconds) + duration and then every duration on that grid.
+* Missed ticks (nothing ran, e.g. the machine was off for a day) are not backfilled: only the
+  most recent missed tick fires, once, and the schedule continues from now. Flyte and Dagster
+  behave alike by default. To backfill, launch the missed runs by hand.
+* A plan that is no longer active is ignored; its row is parked (``next_fire_at = -1``, the
+  last fire time is kept) and re-initialised as at first sight when it is active again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from headwater.definitions.cron import parse_cron
+from headwater.engine import event_names
+from headwater.errors import HeadwaterError
+from headwater.storage.db import Tx
+from headwater.storage.events import insert_event
+from headwater.storage.launch_plans import active_launch_plans
+
+if TYPE_CHECKING:
+    from headwater.instance import Instance
+
+EVENT_NAME = event_names.SCHEDULE_TICK
+SOURCE = "headwater://scheduler"
+PARKED = -1.0
+# Look-back windows to find the most recent missed cron tick without walking every tick.
+_WINDOWS = tuple(timedelta(minutes=m) for m in (1, 60, 1440, 32 * 1440, 367 * 1440))
+
+log = logging.getLogger(__name__)
+
+
+def _utc(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def _first(spec: dict[str, Any], now: datetime) -> datetime:
+    if spec["kind"] == "rate":
+        return now.replace(microsecond=0) + timedelta(seconds=spec["seconds"])
+    return parse_cron(spec["schedule"]).next_after(now, spec.get("timezone"))
+
+
+def _latest(spec: dict[str, Any], due: datetime, now: datetime) -> tuple[datetime, datetime]:
+    """The most recent tick at or before ``now`` (``due`` is the earliest unfired one) and the
+    tick after it."""
+    if spec["kind"] == "rate":
+        period = timedelta(seconds=spec["seconds"])
+        latest = due + ((now - due) // period) * period
+        return latest, latest + period
+    expr, tz = parse_cron(spec["schedule"]), spec.get("timezone")
+    latest = due
+    for window in _WINDOWS:
+        if now - window <= due:
+            break
+        candidate = expr.next_after(now - window, tz)
+        if candidate <= now:
+            latest = candidate
+            break
+    while (following := expr.next_after(latest, tz)) <= now:
+        latest = following
+    return latest, following
+
+
+def _is_active(tx: Tx, lp_id: int) -> bool:
+    return (
+        tx.one("SELECT 1 FROM launch_plan_state WHERE active_id = :id", {"id": lp_id}) is not None
+    )
+
+
+def _fire(inst: Instance, plan: Any, spec: dict[str, Any], due_ts: float, now: datetime) -> int:
+    latest, following = _latest(spec, _utc(due_ts), now)
+    scheduled = latest.isoformat()
+    with inst.db.transaction() as tx:
+        if not _is_active(tx, plan["id"]):
+            return 0
+        advanced = tx.execute(
+            "UPDATE schedule_state SET next_fire_at = :next, last_fired_at = :last "
+            "WHERE launch_plan_id = :id AND next_fire_at = :due",
+            {
+                "next": following.timestamp(),
+                "last": latest.timestamp(),
+                "id": plan["id"],
+                "due": due_ts,
+            },
+        ).rowcount
+        if advanced != 1:  # another scheduler advanced it first
+            return 0
+        seq = insert_event(
+            tx,
+            id=f"schedule:{plan['id']}:{scheduled}",
+            name=EVENT_NAME,
+            source=SOURCE,
+            project=plan["project"],
+            domain=plan["domain"],
+            subject=plan["name"],
+            time=now.timestamp(),
+            payload={
+                "launch_plan": plan["name"],
+                "launch_plan_id": plan["id"],
+                "launch_plan_version": plan["version"],
+                "scheduled_time": scheduled,
+                "kickoff_time_input_arg": spec.get("kickoff_time_input_arg"),
+            },
+        )
+    return 0 if seq is None else 1
+
+
+def tick(inst: Instance, now: datetime | None = None) -> int:
+    """Emit the events of every due schedule tick; returns how many were emitted."""
+    if now is None:
+        now = datetime.now(UTC)
+    elif now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError(f"tick(now=...) needs a timezone-aware datetime, got {now!r}")
+    now = now.astimezone(UTC)
+    with inst.db.read() as tx:
+        plans = active_launch_plans(tx)
+        states = {
+            int(r["launch_plan_id"]): r["next_fire_at"]
+            for r in tx.all("SELECT launch_plan_id, next_fire_at FROM schedule_state")
+        }
+    scheduled: dict[int, tuple[Any, dict[str, Any]]] = {}
+    for plan in plans:
+        spec = json.loads(plan["spec"]).get("schedule")
+        if spec:
+            scheduled[int(plan["id"])] = (plan, spec)
+    stale = [i for i, nxt in states.items() if i not in scheduled and nxt != PARKED]
+    if stale:
+        with inst.db.transaction() as tx:
+            for lp_id in stale:
+                if not _is_active(tx, lp_id):
+                    tx.execute(
+                        "UPDATE schedule_state SET next_fire_at = :p WHERE launch_plan_id = :id",
+                        {"p": PARKED, "id": lp_id},
+                    )
+    emitted = 0
+    for lp_id, (plan, spec) in scheduled.items():
+        due = states.get(lp_id)
+        try:
+            if due is None or due == PARKED:
+                first = _first(spec, now).timestamp()
+                with inst.db.transaction() as tx:
+                    tx.execute(
+                        "INSERT INTO schedule_state (launch_plan_id, next_fire_at) "
+                        "VALUES (:id, :next) ON CONFLICT (launch_plan_id) DO UPDATE SET "
+                        "next_fire_at = excluded.next_fire_at "
+                        "WHERE schedule_state.next_fire_at = :parked",
+                        {"id": lp_id, "next": first, "parked": PARKED},
+                    )
+            elif due <= now.timestamp():
+                emitted += _fire(inst, plan, spec, due, now)
+        except (HeadwaterError, LookupError, TypeError, ValueError, ArithmeticError) as exc:
+            log.warning("schedule of launch plan %s (id %s) skipped: %s", plan["name"], lp_id, exc)
+    return emitted
+
+
+def next_wakeup(inst: Instance) -> float | None:
+    """Seconds until the earliest next tick of an active schedule (None: nothing scheduled)."""
+    with inst.db.read() as tx:
+        earliest = tx.scalar(
+            "SELECT MIN(s.next_fire_at) FROM schedule_state s JOIN launch_plan_state a "
+            "ON a.active_id = s.launch_plan_id WHERE s.next_fire_at >= 0"
+        )
+    return None if earliest is None else max(0.0, float(earliest) - time.time())
+
+
+def run(inst: Instance, stop: threading.Event, max_sleep: float = 1.0) -> None:
+    """Tick until ``stop`` is set, sleeping until the next tick (at most ``max_sleep``)."""
+    while not stop.is_set():
+        try:
+            tick(inst)
+            wait = next_wakeup(inst)
+        except Exception:  # keep scheduling through a transient database error
+            log.exception("scheduler tick failed")
+            wait = None
+        stop.wait(max_sleep if wait is None else min(max_sleep, max(wait, 0.01)))
