@@ -29,9 +29,11 @@ def _write(path, factor):
 def test_same_code_same_version_changed_code_new_version(instance, tmp_path):
     mod = tmp_path / "reg_mod_a.py"
     _write(mod, 2)
-    first = {r.name: r for r in headwater.register(mod)}
+    registered = headwater.register(mod)
+    first = {r.name: r for r in registered if r.kind in ("task", "workflow")}
     assert set(first) == {"reg_mod_a.double", "reg_mod_a.wf"}
     assert first["reg_mod_a.wf"].kind == "workflow"
+    assert [r.name for r in registered if r.kind == "launch plan"] == ["reg_mod_a.wf"]
     assert take_snapshot(mod).digest == first["reg_mod_a.wf"].snapshot
 
     copy = tmp_path / "other" / "reg_mod_a.py"
@@ -48,13 +50,13 @@ def test_same_code_same_version_changed_code_new_version(instance, tmp_path):
 def test_register_stores_snapshot_and_entities(instance, tmp_path):
     mod = tmp_path / "reg_mod_c.py"
     _write(mod, 2)
-    regs = headwater.register(mod)
+    regs = [r for r in headwater.register(mod) if r.kind in ("task", "workflow")]
     with instance.db.read() as tx:
         names = {r["name"] for r in tx.all("SELECT name FROM entities")}
         snap = tx.one("SELECT * FROM code_snapshots")
     assert names == {r.name for r in regs}
     assert b"return x * 2" in instance.blobs.get_bytes(snap["blob_key"])
-    again = headwater.register(mod)
+    again = [r for r in headwater.register(mod) if r.kind in ("task", "workflow")]
     assert [r.version for r in again] == [r.version for r in regs]
 
 

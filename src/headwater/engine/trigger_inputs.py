@@ -207,7 +207,7 @@ class Binder:
     def _query(
         self, b: dict[str, Any], payload: dict[str, Any] | None, project: str, domain: str
     ) -> ArtifactVersion:
-        parts = {}
+        parts: dict[str, Any] = {}
         for key, ref in b.get("partitions", {}).items():
             if ref["kind"] == "partition":
                 parts[key] = ((payload or {}).get("partitions") or {}).get(ref["key"])
