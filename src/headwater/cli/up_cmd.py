@@ -8,12 +8,26 @@ from headwater.cli.app import CliError
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address for the HTTP API (loopback only for now).")
-@click.option("--port", default=8265, show_default=True, type=click.IntRange(1, 65535),
-              help="Port for the HTTP API.")
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(0, 256),
-              help="How many worker processes run executions.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address for the HTTP API (loopback only for now).",
+)
+@click.option(
+    "--port",
+    default=8265,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port for the HTTP API.",
+)
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(0, 256),
+    help="How many worker processes run executions.",
+)
 @click.option("--json-logs", is_flag=True, help="Log JSON lines on stderr.")
 def up(host: str, port: int, workers: int, json_logs: bool) -> None:
     """Run the reactor, scheduler and workers until stopped."""

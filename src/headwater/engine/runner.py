@@ -112,6 +112,9 @@ class ExecutionFrame(_MetaCollector):
         self.memo = LiteralMemo()
         self.node_count = 0
         self.failed_node: str | None = None
+        # The worker holding the lease (None when run in-process): results are written only
+        # while it still does, so a worker that lost its lease cannot overwrite a retry.
+        self.worker: str | None = None
 
     def call(self, entity: Entity, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if not isinstance(entity, TaskDef):
@@ -351,6 +354,13 @@ def run_claimed(inst: Instance, workflow: Entity, row: Any) -> Execution:
     frame = ExecutionFrame(
         inst, row["id"], workflow, row["project"], row["domain"], row["launch_plan"], trigger
     )
+    frame.worker = row["worker"]
+    with inst.db.read() as tx:  # a retry after a lost worker numbers its nodes after the old ones
+        frame.node_count = int(
+            tx.scalar(
+                "SELECT COUNT(*) FROM node_executions WHERE execution_id = :id", {"id": row["id"]}
+            )
+        )
     specs = workflow.interface.inputs
     try:
         given = {}
@@ -422,26 +432,42 @@ def _finish(
     """Commit the result, its artifact versions and its event together."""
     inst = frame.inst
     now = time.time()
-    with inst.db.transaction() as tx:
-        if status is ExecutionStatus.SUCCEEDED:
-            frame.write_outputs(tx, outputs, now, None)
-        out_literals = {o.name: o.literal for o in outputs}
-        rows.update_execution(
-            tx,
-            frame.execution_id,
-            status=status.value,
-            outputs=out_literals,
-            error=error,
-            finished_at=now,
-            lease_expires_at=None,
-        )
-        name = (
-            event_names.EXECUTION_SUCCEEDED
-            if status is ExecutionStatus.SUCCEEDED
-            else event_names.EXECUTION_FAILED
-        )
-        _execution_event(
-            tx, frame, name, now, {"status": status.value, "outputs": out_literals, "error": error}
-        )
+    out_literals = {o.name: o.literal for o in outputs}
+    try:
+        with inst.db.transaction() as tx:
+            if frame.worker is not None and not rows.still_leased(
+                tx, frame.execution_id, frame.worker
+            ):
+                raise _LeaseLost
+            if status is ExecutionStatus.SUCCEEDED:
+                frame.write_outputs(tx, outputs, now, None)
+            rows.update_execution(
+                tx,
+                frame.execution_id,
+                status=status.value,
+                outputs=out_literals,
+                error=error,
+                finished_at=now,
+                lease_expires_at=None,
+            )
+            name = (
+                event_names.EXECUTION_SUCCEEDED
+                if status is ExecutionStatus.SUCCEEDED
+                else event_names.EXECUTION_FAILED
+            )
+            _execution_event(
+                tx,
+                frame,
+                name,
+                now,
+                {"status": status.value, "outputs": out_literals, "error": error},
+            )
+    except _LeaseLost:
+        pass  # another attempt owns the execution now; this one's result is dropped
+    with inst.db.read() as tx:
         row = rows.get_execution(tx, frame.execution_id)
     return Execution(inst, row, frame.workflow)
+
+
+class _LeaseLost(Exception):
+    """The worker's lease ended (it was reaped) before it could write the result."""

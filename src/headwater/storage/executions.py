@@ -90,3 +90,15 @@ def find_cached(tx: Tx, cache_key: str) -> Any:
         "ORDER BY id DESC LIMIT 1",
         {"k": cache_key},
     )
+
+
+def still_leased(tx: Tx, execution_id: str, worker: str) -> bool:
+    """True while ``worker`` holds the running execution (locks the row on PostgreSQL)."""
+    lock = " FOR UPDATE" if tx.dialect == "postgresql" else ""
+    return (
+        tx.one(
+            "SELECT 1 FROM executions WHERE id = :id AND worker = :w AND status = 'running'" + lock,
+            {"id": execution_id, "w": worker},
+        )
+        is not None
+    )

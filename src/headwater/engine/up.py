@@ -1,0 +1,339 @@
+"""``headwater up``: one supervisor process running the engine's loops and a worker pool.
+
+In this process: the reactor and the scheduler (threads, each given the shared ``stop``
+event), the reaper (a thread, once a second) and the supervision of N worker processes
+(``python -m headwater.engine.worker``), restarted with a short backoff when they exit
+unexpectedly. A component whose module cannot be imported is reported and left out; the rest
+runs. SIGINT/SIGTERM: stop the loops, SIGTERM the workers (each finishes its execution),
+SIGKILL what is left after a grace period, and return 0.
+"""
+
+from __future__ import annotations
+
+import importlib
+import ipaddress
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import IO, TYPE_CHECKING, Any
+
+from headwater.engine import queue
+from headwater.engine.worker import DEFAULT_LEASE, EXIT_SNAPSHOT_CONFLICT, default_name
+
+if TYPE_CHECKING:
+    from headwater.instance import Instance
+
+log = logging.getLogger("headwater.up")
+
+SHUTDOWN_GRACE = 10.0  # seconds workers get to finish their execution after SIGTERM
+REAP_EVERY = 1.0
+MAX_BACKOFF = 10.0
+STABLE_AFTER = 10.0  # a worker that ran this long before dying restarts without delay growth
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+
+class HostError(ValueError):
+    """The HTTP API may only listen on a loopback address for now."""
+
+
+def check_host(host: str) -> str:
+    """Refuse a non-loopback address: the HTTP API has no authentication yet."""
+    text = host.strip().strip("[]")
+    if text.lower() in LOOPBACK_NAMES:
+        return text
+    try:
+        if ipaddress.ip_address(text).is_loopback:
+            return text
+    except ValueError:
+        pass
+    raise HostError(
+        f"refusing to listen on {host!r}: only loopback addresses (127.0.0.1, ::1, "
+        "localhost) are allowed until the HTTP API has authentication"
+    )
+
+
+def redact(url: str) -> str:
+    """A database URL without its password."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+
+
+@dataclass
+class _Slot:
+    index: int
+    proc: subprocess.Popen[bytes] | None = None
+    name: str = ""
+    started: float = 0.0
+    restart_at: float = 0.0
+    failures: int = 0
+
+
+@dataclass
+class _Component:
+    name: str
+    target: Callable[[threading.Event], Any]
+    thread: threading.Thread | None = field(default=None)
+
+
+class Supervisor:
+    """Runs the engine loops in threads and supervises the worker processes."""
+
+    def __init__(
+        self,
+        inst: Instance,
+        *,
+        workers: int = 2,
+        host: str = "127.0.0.1",
+        port: int = 8265,
+        lease: float = DEFAULT_LEASE,
+        json_logs: bool = False,
+        grace: float = SHUTDOWN_GRACE,
+        out: IO[str] | None = None,
+    ) -> None:
+        self.inst = inst
+        self.slots = [_Slot(i) for i in range(workers)]
+        self.host, self.port = host, port
+        self.lease = lease
+        self.json_logs = json_logs
+        self.grace = grace
+        self.out = out or sys.stdout
+        self.stop = threading.Event()
+        self.force = threading.Event()
+        self.components: list[_Component] = []
+        self.missing: dict[str, str] = {}
+
+    # -- components ----------------------------------------------------------------------
+    def load_components(self) -> None:
+        """Import the reactor and scheduler lazily; remember why one is not available."""
+        inst = self.inst
+        try:
+            reactor = importlib.import_module("headwater.engine.reactor")
+            make = reactor.Reactor
+        except Exception as exc:
+            self.missing["reactor"] = f"{type(exc).__name__}: {exc}"
+        else:
+            self.components.append(_Component("reactor", lambda stop: make(inst).run(stop)))
+        try:
+            scheduler = importlib.import_module("headwater.engine.scheduler")
+            run = scheduler.run
+        except Exception as exc:
+            self.missing["scheduler"] = f"{type(exc).__name__}: {exc}"
+        else:
+            self.components.append(_Component("scheduler", lambda stop: run(inst, stop)))
+        self.components.append(_Component("reaper", self._reaper))
+
+    def _reaper(self, stop: threading.Event) -> None:
+        while not stop.wait(REAP_EVERY):
+            handled = queue.reap(self.inst)
+            if handled:
+                log.info("reaper: %d execution(s) of lost workers requeued or failed", handled)
+
+    def _guard(self, comp: _Component) -> None:
+        """Run a component until stop; if it crashes, log it and start it again."""
+        delay = 1.0
+        while not self.stop.is_set():
+            started = time.monotonic()
+            try:
+                comp.target(self.stop)
+            except Exception:
+                log.exception("%s crashed", comp.name)
+            else:
+                if not self.stop.is_set():
+                    log.warning("%s returned before stop was requested", comp.name)
+            if self.stop.is_set():
+                return
+            delay = 1.0 if time.monotonic() - started > STABLE_AFTER else min(delay * 2, 30.0)
+            log.warning("restarting %s in %.0f s", comp.name, delay)
+            self.stop.wait(delay)
+
+    # -- workers -------------------------------------------------------------------------
+    def worker_env(self) -> dict[str, str]:
+        s = self.inst.settings
+        env = dict(os.environ)
+        env.update(
+            HEADWATER_HOME=str(s.home),
+            HEADWATER_DATABASE_URL=s.database_url,
+            HEADWATER_STORAGE_URL=s.storage_url,
+            HEADWATER_PROJECT=s.project,
+            HEADWATER_DOMAIN=s.domain,
+        )
+        return env
+
+    def _spawn(self, slot: _Slot) -> None:
+        argv = [
+            sys.executable,
+            "-m",
+            "headwater.engine.worker",
+            "--lease",
+            repr(self.lease),
+            "--parent-pid",
+            str(os.getpid()),
+        ]
+        if self.json_logs:
+            argv.append("--json-logs")
+        # Own process group: Ctrl-C in a terminal reaches only the supervisor, which then
+        # stops the workers gracefully.
+        slot.proc = subprocess.Popen(
+            argv, env=self.worker_env(), stdin=subprocess.DEVNULL, start_new_session=True
+        )
+        slot.name = default_name(slot.proc.pid)
+        slot.started = time.monotonic()
+
+    def _release(self, name: str) -> None:
+        """A worker process is gone: what it was running is handled now, not at lease end."""
+        try:
+            if queue.expire_worker(self.inst, name):
+                queue.reap(self.inst)
+        except Exception:
+            log.exception("could not release the executions of worker %s", name)
+
+    def tend_workers(self) -> None:
+        now = time.monotonic()
+        for slot in self.slots:
+            if slot.proc is not None:
+                code = slot.proc.poll()
+                if code is None:
+                    continue
+                lived = now - slot.started
+                self._release(slot.name)
+                slot.proc = None
+                if code == EXIT_SNAPSHOT_CONFLICT:
+                    log.info(
+                        "worker %s exited to run another code snapshot; starting a fresh worker",
+                        slot.name,
+                    )
+                    slot.restart_at = now
+                else:
+                    slot.failures = 1 if lived > STABLE_AFTER else slot.failures + 1
+                    delay = min(MAX_BACKOFF, 0.5 * 2 ** (slot.failures - 1))
+                    log.warning(
+                        "worker %s exited unexpectedly (%s); restarting in %.1f s",
+                        slot.name,
+                        _describe_exit(code),
+                        delay,
+                    )
+                    slot.restart_at = now + delay
+            if slot.proc is None and now >= slot.restart_at and not self.stop.is_set():
+                try:
+                    self._spawn(slot)
+                except OSError as exc:
+                    slot.failures += 1
+                    slot.restart_at = now + MAX_BACKOFF
+                    log.error("could not start a worker: %s", exc)
+                    continue
+                if slot.failures:
+                    log.info("worker %s started (replacing a stopped one)", slot.name)
+
+    def stop_workers(self) -> None:
+        procs = [s for s in self.slots if s.proc is not None and s.proc.poll() is None]
+        for slot in procs:
+            assert slot.proc is not None
+            try:
+                slot.proc.send_signal(signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + self.grace
+        while (
+            any(s.proc is not None and s.proc.poll() is None for s in procs)
+            and time.monotonic() < deadline
+            and not self.force.is_set()
+        ):
+            time.sleep(0.02)
+        for slot in procs:
+            assert slot.proc is not None
+            if slot.proc.poll() is None:
+                log.warning("worker %s did not stop in time; killing it", slot.name)
+                slot.proc.kill()
+            slot.proc.wait()
+        for slot in self.slots:
+            if slot.name:
+                self._release(slot.name)
+
+    # -- the whole ---------------------------------------------------------------------------
+    def start_line(self) -> str:
+        s = self.inst.settings
+        parts = [
+            f"database {redact(s.database_url)}",
+            f"blobs {s.storage_url}",
+            f"{len(self.slots)} worker process{'es' if len(self.slots) != 1 else ''}",
+        ]
+        parts += [f"{c.name}: running" for c in self.components if c.name != "reaper"]
+        parts += [f"{name}: NOT RUNNING ({why})" for name, why in sorted(self.missing.items())]
+        parts.append(f"HTTP API: not yet available (would listen on {self.host}:{self.port})")
+        return "headwater up: " + "; ".join(parts)
+
+    def run(self) -> int:
+        """Run until ``self.stop`` is set (by a signal or a caller); returns 0."""
+        self.load_components()
+        print(self.start_line(), file=self.out, flush=True)
+        for name, why in sorted(self.missing.items()):
+            log.warning("%s is not available, running without it: %s", name, why)
+        for comp in self.components:
+            comp.thread = threading.Thread(
+                target=self._guard, args=(comp,), name=f"headwater-{comp.name}", daemon=True
+            )
+            comp.thread.start()
+        try:
+            while not self.stop.is_set():
+                self.tend_workers()
+                self.stop.wait(0.1)
+        finally:
+            self.stop.set()
+            self.stop_workers()
+            for comp in self.components:
+                if comp.thread is not None:
+                    comp.thread.join(timeout=5)
+                    if comp.thread.is_alive():
+                        log.warning("%s did not stop within 5 s", comp.name)
+            log.info("stopped")
+        return 0
+
+
+def _describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+def run_up(
+    inst: Instance,
+    *,
+    workers: int = 2,
+    host: str = "127.0.0.1",
+    port: int = 8265,
+    lease: float = DEFAULT_LEASE,
+    json_logs: bool = False,
+) -> int:
+    """Run the supervisor in this (main) thread until SIGINT or SIGTERM."""
+    from headwater.engine.worker import setup_logging
+
+    setup_logging(json_logs)
+    sup = Supervisor(
+        inst, workers=workers, host=check_host(host), port=port, lease=lease, json_logs=json_logs
+    )
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if sup.stop.is_set():
+            sup.force.set()  # a second Ctrl-C: do not wait for running executions
+        else:
+            log.info(
+                "%s received: stopping (again to stop without waiting)", signal.Signals(signum).name
+            )
+        sup.stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return sup.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,279 @@
+"""A worker process: claim an execution, run its registered code, heartbeat, repeat.
+
+    python -m headwater.engine.worker [--lease 30] [--name NAME] [--parent-pid PID]
+
+Settings (database, blob store, home) come from ``HEADWATER_*`` variables as everywhere else.
+While an execution runs, a background thread renews its lease every ``lease / 3`` seconds.
+The queue is polled every ~2 ms right after work, backing off to ~50 ms when idle.
+
+Exit codes: 0 after SIGTERM/SIGINT (the current execution is finished first) or when the
+parent process is gone; :data:`EXIT_SNAPSHOT_CONFLICT` when an execution needs code that
+conflicts with modules this process already imported (the execution is put back in the queue
+and a supervisor starts a fresh worker for it); 2 for bad arguments or settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Sequence
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from headwater.engine import queue
+from headwater.engine.snapshots import SnapshotConflict, load_entity
+
+if TYPE_CHECKING:
+    from headwater.instance import Instance
+
+EXIT_SNAPSHOT_CONFLICT = 75  # EX_TEMPFAIL: "start me again"
+DEFAULT_LEASE = 30.0
+BUSY_POLL = 0.002
+IDLE_POLL = 0.05
+BUSY_WINDOW = 2.0  # keep polling fast this long after the last execution
+
+log = logging.getLogger("headwater.worker")
+
+
+def default_name(pid: int | None = None) -> str:
+    return f"{socket.gethostname()}:{os.getpid() if pid is None else pid}"
+
+
+class _Heartbeat(threading.Thread):
+    """Renews one execution's lease until stopped; notes when the lease was lost."""
+
+    def __init__(self, inst: Instance, execution_id: str, worker: str, lease: float) -> None:
+        super().__init__(name=f"heartbeat-{execution_id}", daemon=True)
+        self.inst, self.execution_id, self.worker, self.lease = inst, execution_id, worker, lease
+        self.done = threading.Event()
+        self.lost = False
+
+    def run(self) -> None:
+        while not self.done.wait(self.lease / 3):
+            try:
+                ok = queue.heartbeat(self.inst, self.execution_id, self.worker, self.lease)
+            except Exception as exc:  # the database is unreachable: try again next beat
+                log.warning("heartbeat for %s failed: %s", self.execution_id, exc)
+                continue
+            if not ok:
+                self.lost = True
+                log.warning(
+                    "execution %s is no longer ours (its lease expired and it was reaped); "
+                    "its result here will not count",
+                    self.execution_id,
+                )
+                return
+
+
+def _load_error(exc: BaseException, row: Any) -> dict[str, Any]:
+    what = f"{row['workflow']} version {row['workflow_version']}"
+    return {
+        "type": type(exc).__name__,
+        "message": f"could not load {what} on worker: {exc}",
+        "traceback": "".join(traceback.format_exception(exc)),
+        "node": None,
+    }
+
+
+class Worker:
+    """The claim-run loop. ``run(stop)`` returns the process exit code."""
+
+    def __init__(
+        self,
+        inst: Instance,
+        name: str | None = None,
+        lease: float = DEFAULT_LEASE,
+        parent_pid: int | None = None,
+    ) -> None:
+        self.inst = inst
+        self.name = name or default_name()
+        self.lease = lease
+        self.parent_pid = parent_pid
+
+    def _parent_gone(self) -> bool:
+        return self.parent_pid is not None and os.getppid() != self.parent_pid
+
+    def run(self, stop: threading.Event) -> int:
+        # User code that calls the public API (get_artifact, emit_event...) uses this instance.
+        with self.inst.use():
+            return self._loop(stop)
+
+    def _loop(self, stop: threading.Event) -> int:
+        last_work = time.monotonic()
+        poll = BUSY_POLL
+        while not stop.is_set():
+            if self._parent_gone():
+                log.info(
+                    "worker %s: parent process %s is gone, exiting", self.name, self.parent_pid
+                )
+                return 0
+            try:
+                row = queue.claim(self.inst, self.name, self.lease)
+            except Exception as exc:  # e.g. the database is unreachable: keep trying
+                log.warning("worker %s: cannot claim work: %s", self.name, exc)
+                self.inst.db.close()  # reconnect on the next try
+                stop.wait(1.0)
+                continue
+            if row is None:
+                if time.monotonic() - last_work > BUSY_WINDOW:
+                    poll = min(IDLE_POLL, poll * 1.5)
+                stop.wait(poll)
+                continue
+            code = self.run_one(row)
+            if code is not None:
+                return code
+            last_work = time.monotonic()
+            poll = BUSY_POLL
+        return 0
+
+    def run_one(self, row: Any) -> int | None:
+        """Run one claimed execution; returns an exit code when the process must end."""
+        from headwater.engine.runner import run_claimed
+
+        execution_id = row["id"]
+        started = time.monotonic()
+        beat = _Heartbeat(self.inst, execution_id, self.name, self.lease)
+        beat.start()
+        try:
+            try:
+                entity = load_entity(
+                    self.inst,
+                    row["project"],
+                    row["domain"],
+                    row["workflow"],
+                    row["workflow_version"],
+                )
+            except SnapshotConflict as exc:
+                queue.requeue(self.inst, execution_id, self.name, f"snapshot conflict: {exc}")
+                log.info(
+                    "worker %s: %s; handing %s to a fresh worker", self.name, exc, execution_id
+                )
+                return EXIT_SNAPSHOT_CONFLICT
+            except (Exception, SystemExit) as exc:  # user code may exit while imported
+                queue.fail(self.inst, execution_id, self.name, _load_error(exc, row))
+                log.warning(
+                    "worker %s: execution %s failed to load: %s", self.name, execution_id, exc
+                )
+                return None
+            try:
+                ex = run_claimed(self.inst, entity, row)
+            except KeyboardInterrupt:
+                # User code raised SystemExit/KeyboardInterrupt: the runner recorded the
+                # execution as cancelled. Signals never raise here (they set ``stop``).
+                log.warning(
+                    "worker %s: execution %s was interrupted by its own code",
+                    self.name,
+                    execution_id,
+                )
+                return None
+            except Exception as exc:  # an engine failure, not the user's code
+                log.exception("worker %s: execution %s crashed the runner", self.name, execution_id)
+                queue.fail(
+                    self.inst,
+                    execution_id,
+                    self.name,
+                    {
+                        "type": type(exc).__name__,
+                        "message": f"the worker could not record the execution: {exc}",
+                        "traceback": "".join(traceback.format_exception(exc)),
+                        "node": None,
+                    },
+                )
+                return None
+            log.info(
+                "worker %s: %s %s %s in %.0f ms%s",
+                self.name,
+                execution_id,
+                row["workflow"],
+                ex.status.value,
+                (time.monotonic() - started) * 1000,
+                " (lease lost meanwhile)" if beat.lost else "",
+            )
+            return None
+        finally:
+            beat.done.set()
+            beat.join(timeout=5)
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        body = {
+            "time": record.created,
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "pid": record.process,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            body["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(body)
+
+
+def setup_logging(json_logs: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        _JsonFormatter() if json_logs else logging.Formatter("%(name)s: %(message)s")
+    )
+    root = logging.getLogger("headwater")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    root.propagate = False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m headwater.engine.worker")
+    parser.add_argument(
+        "--lease",
+        type=float,
+        default=DEFAULT_LEASE,
+        help="seconds a claim lasts without a heartbeat (default 30)",
+    )
+    parser.add_argument("--name", default=None, help="worker name (default host:pid)")
+    parser.add_argument(
+        "--parent-pid",
+        type=int,
+        default=None,
+        help="exit when this process is no longer the parent",
+    )
+    parser.add_argument("--json-logs", action="store_true", help="log JSON lines")
+    args = parser.parse_args(argv)
+    if args.lease <= 0:
+        parser.error("--lease must be positive")
+    setup_logging(args.json_logs)
+
+    from headwater.errors import HeadwaterError
+    from headwater.instance import Instance
+    from headwater.settings import Settings
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        inst = Instance(Settings.from_env())
+    except HeadwaterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    worker = Worker(inst, args.name, args.lease, args.parent_pid)
+    log.info("worker %s: started (lease %.3g s)", worker.name, worker.lease)
+    try:
+        code = worker.run(stop)
+    finally:
+        inst.close()
+    log.info("worker %s: stopped", worker.name)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

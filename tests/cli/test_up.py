@@ -1,0 +1,157 @@
+"""``headwater up`` as a real process: workers run queued executions; SIGINT stops it all."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import headwater
+from headwater.engine.runner import new_execution_id
+from headwater.instance import Instance
+from headwater.settings import Settings
+from headwater.storage import executions as rows
+from headwater.types import decode, encode
+from tests.cli.cli_helpers import Invoke
+
+FLOW = """
+from headwater import task, workflow
+
+
+@task
+def triple(x: int) -> int:
+    return x * 3
+
+
+@workflow
+def wf(x: int = 1) -> int:
+    return triple(x=x)
+"""
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _wait_for(
+    check: Callable[[], Any], what: str, logs: Callable[[], str], timeout: float = 20
+) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}\n{logs()}")
+
+
+def test_up_runs_queued_executions_and_stops_on_sigint(home: Path, tmp_path: Path) -> None:
+    flow = tmp_path / "flows" / "up_flow.py"
+    flow.parent.mkdir()
+    flow.write_text(textwrap.dedent(FLOW))
+    inst = Instance(Settings.from_env({}, home=home))
+    with inst.use():
+        reg = next(r for r in headwater.register(flow) if getattr(r, "name", "") == "up_flow.wf")
+
+    def enqueue(x: int) -> str:
+        eid = new_execution_id()
+        with inst.db.transaction() as tx:
+            rows.insert_execution(
+                tx,
+                id=eid,
+                project=reg.project,
+                domain=reg.domain,
+                workflow=reg.name,
+                workflow_version=reg.version,
+                status="queued",
+                inputs={"x": encode(x, int, inst.blobs)},
+                resolved={},
+                created_at=time.time(),
+            )
+        return eid
+
+    def result(eid: str) -> Any:
+        def ended() -> Any:
+            with inst.db.read() as tx:
+                row = rows.get_execution(tx, eid)
+            return row if row["status"] in ("succeeded", "failed") else None
+
+        row = _wait_for(ended, f"execution {eid} to end", logs)
+        assert row["status"] == "succeeded", row["error"]
+        return decode(json.loads(row["outputs"])["o0"], int, inst.blobs)
+
+    first = enqueue(14)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
+    env["HEADWATER_HOME"] = str(home)
+    out, err = tmp_path / "up.out", tmp_path / "up.err"
+    with open(out, "wb") as o, open(err, "wb") as e:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "headwater.cli", "up", "--workers", "1"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=o,
+            stderr=e,
+            cwd=tmp_path,
+        )
+
+    def logs() -> str:
+        return f"--- stdout ---\n{out.read_text()}\n--- stderr ---\n{err.read_text()}"
+
+    seen: set[int] = set()
+    try:
+        line = _wait_for(lambda: out.read_text(), "the start line", logs)
+        assert line.startswith("headwater up: ") and line.count("\n") == 1
+        assert f"database sqlite:///{home}" in line and "1 worker process;" in line
+        assert "reactor" in line and "scheduler" in line
+        assert "HTTP API: not yet available" in line
+        assert result(first) == 42
+
+        # A worker that dies is replaced (and the restart is logged).
+        [worker] = _wait_for(lambda: _children(proc.pid), "a worker process", logs)
+        seen.add(worker)
+        os.kill(worker, signal.SIGKILL)
+        replaced = _wait_for(lambda: _children(proc.pid) - {worker}, "a new worker", logs)
+        seen |= replaced
+        assert "exited unexpectedly (killed by SIGKILL); restarting" in err.read_text()
+        assert result(enqueue(5)) == 15
+
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0, logs()
+        assert not [pid for pid in seen if _alive(pid)]
+        assert "Traceback" not in err.read_text(), logs()
+    finally:
+        for pid in [proc.pid, *seen]:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        inst.close()
+
+
+def test_up_refuses_a_non_loopback_host(hw: Invoke) -> None:
+    result = hw("up", "--host", "0.0.0.0")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: refusing to listen on '0.0.0.0'")
+    assert "loopback" in result.stderr
