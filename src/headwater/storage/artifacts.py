@@ -122,7 +122,12 @@ def find_latest(
     all_keys: bool,
     partition_key: str = "",
 ) -> Any:
-    """The newest version matching; each shape of query walks one index backwards."""
+    """The newest version matching; each shape of query walks one index backwards.
+
+    ``CROSS JOIN`` fixes SQLite's join order to the one written (PostgreSQL plans it freely):
+    with statistics showing one artifact, SQLite would otherwise start from ``artifacts`` and
+    sort every version of it (~1 s at a million versions instead of ~20 µs).
+    """
     params: dict[str, Any] = {"a": artifact_id}
     tp = ""
     if time_partition is not None:
@@ -134,24 +139,25 @@ def find_latest(
             pk = " AND v.partition_key = :pk"
             params["pk"] = partition_key
         return tx.one(
-            f"SELECT {VERSION_COLUMNS} FROM artifact_versions v JOIN artifacts a ON "
-            f"a.id = v.artifact_id WHERE v.artifact_id = :a{pk}{tp} "
+            f"SELECT {VERSION_COLUMNS} FROM artifact_versions v CROSS JOIN artifacts a "
+            f"WHERE a.id = v.artifact_id AND v.artifact_id = :a{pk}{tp} "
             "ORDER BY v.id DESC LIMIT 1",
             params,
         )
-    joins = []
+    tables, conds = ["artifact_partitions p0"], []
     for i, (k, v) in enumerate(sorted(partitions.items())):
         params[f"k{i}"], params[f"v{i}"] = k, v
         if i:
-            joins.append(
-                f"JOIN artifact_partitions p{i} ON p{i}.version_id = p0.version_id "
-                f"AND p{i}.key = :k{i} AND p{i}.value = :v{i}"
+            tables.append(f"artifact_partitions p{i}")
+            conds.append(
+                f"p{i}.version_id = p0.version_id AND p{i}.key = :k{i} AND p{i}.value = :v{i}"
             )
+    tables += ["artifact_versions v", "artifacts a"]
+    conds += ["v.id = p0.version_id", "a.id = v.artifact_id"]
     return tx.one(
-        f"SELECT {VERSION_COLUMNS} FROM artifact_partitions p0 {' '.join(joins)} "
-        "JOIN artifact_versions v ON v.id = p0.version_id JOIN artifacts a ON a.id = v.artifact_id"
-        f" WHERE p0.artifact_id = :a AND p0.key = :k0 AND p0.value = :v0{tp} "
-        "ORDER BY p0.version_id DESC LIMIT 1",
+        f"SELECT {VERSION_COLUMNS} FROM {' CROSS JOIN '.join(tables)} "
+        f"WHERE p0.artifact_id = :a AND p0.key = :k0 AND p0.value = :v0{tp} AND "
+        f"{' AND '.join(conds)} ORDER BY p0.version_id DESC LIMIT 1",
         params,
     )
 

@@ -1,0 +1,103 @@
+"""Starting and stopping real Headwater processes in tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+def children(pid: int) -> set[int]:
+    """Live child processes of ``pid``."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(stat.parent.name))
+    return found
+
+
+def wait_for(
+    check: Callable[[], Any], what: str, timeout: float = 30, logs: Callable[[], str] = lambda: ""
+) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{logs()}")
+
+
+def headwater_env(home: Path, database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
+    env.update(
+        HEADWATER_HOME=str(home),
+        HEADWATER_DATABASE_URL=database_url,
+        PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
+    )
+    return env
+
+
+class Up:
+    """A running ``headwater up``; ``.log()`` reads what it printed."""
+
+    def __init__(self, env: dict[str, str], log: Path, workers: int) -> None:
+        self.log_path = log
+        self._log = log.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "headwater.cli", "up", "--workers", str(workers)],
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def workers(self) -> set[int]:
+        return children(self.proc.pid)
+
+    def kill(self) -> None:
+        """SIGKILL ``up`` and its workers, as a crash would."""
+        pids = self.workers()
+        self.proc.kill()
+        self.proc.wait(10)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self._log.close()
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()
+        return self.proc.returncode
+
+
+@contextmanager
+def running_up(env: dict[str, str], log: Path, workers: int = 2) -> Iterator[Up]:
+    up = Up(env, log, workers)
+    try:
+        yield up
+    finally:
+        if up.proc.poll() is None:
+            up.kill()
+        else:
+            up._log.close()
