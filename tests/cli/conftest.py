@@ -43,8 +43,9 @@ def hw(home: Path) -> Invoke:
     runner = CliRunner()
 
     def invoke(*args: Any) -> Result:
-        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False,
-                             prog_name="headwater")
+        return runner.invoke(
+            main, [str(a) for a in args], catch_exceptions=False, prog_name="headwater"
+        )
 
     return invoke
 
@@ -66,11 +67,14 @@ def write_module(tmp_path: Path) -> Callable[[str, str], Path]:
 @pytest.fixture
 def sales(hw: Invoke) -> dict[str, Any]:
     """The example pipeline run through the CLI: etl EU and US for 2026-11-01, then train."""
-    etl_eu = as_json(hw("run", EXAMPLE, "etl", "-i", "region=EU", "-i", "day=2026-11-01",
-                        "--json"))
-    etl_us = as_json(hw("run", EXAMPLE, "etl", "-i", "region=US", "-i", "day=2026-11-01",
-                        "--json"))
+    etl_eu = as_json(hw("run", EXAMPLE, "etl", "-i", "region=EU", "-i", "day=2026-11-01", "--json"))
+    etl_us = as_json(hw("run", EXAMPLE, "etl", "-i", "region=US", "-i", "day=2026-11-01", "--json"))
     train = as_json(hw("run", EXAMPLE, "train", "--json"))
-    return {"etl_eu": etl_eu, "etl_us": etl_us, "train": train,
-            "sales_eu": etl_eu["artifacts"][0], "sales_us": etl_us["artifacts"][0],
-            "model": train["artifacts"][0]}
+    return {
+        "etl_eu": etl_eu,
+        "etl_us": etl_us,
+        "train": train,
+        "sales_eu": etl_eu["artifacts"][0],
+        "sales_us": etl_us["artifacts"][0],
+        "model": train["artifacts"][0],
+    }

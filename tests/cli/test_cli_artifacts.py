@@ -30,14 +30,15 @@ def test_list(hw: Invoke, sales: dict[str, Any]) -> None:
     lines = result.stdout.splitlines()
     assert lines[0].split()[:3] == ["URI", "PARTITIONS", "TIME"]
     assert lines[1].startswith(sales["model"])  # newest first
-    assert any(line.startswith(sales["sales_us"]) and "region=US" in line
-               and "2026-11-01" in line for line in lines)
+    assert any(
+        line.startswith(sales["sales_us"]) and "region=US" in line and "2026-11-01" in line
+        for line in lines
+    )
     body = as_json(hw("artifacts", "list", "--json"))
     assert [v["uri"] for v in body] == [sales["model"], sales["sales_us"], sales["sales_eu"]]
     assert body[0]["partitions"] == {"region": "EU"}
     assert body[1]["time_partition"].startswith("2026-11-01")
-    limited = as_json(hw("artifacts", "list", "--name", "daily_sales", "--limit", "1",
-                         "--json"))
+    limited = as_json(hw("artifacts", "list", "--name", "daily_sales", "--limit", "1", "--json"))
     assert [v["uri"] for v in limited] == [sales["sales_us"]]
 
 
@@ -110,13 +111,27 @@ def test_get(hw: Invoke, sales: dict[str, Any], tmp_path: Path) -> None:
     assert json.loads(named.read_text()) == model
 
 
-def test_create_a_partitioned_version_with_a_card(hw: Invoke, sales: dict[str, Any],
-                                                  tmp_path: Path) -> None:
+def test_create_a_partitioned_version_with_a_card(
+    hw: Invoke, sales: dict[str, Any], tmp_path: Path
+) -> None:
     card = tmp_path / "card.md"
     card.write_text("# Backfill\n\nHand-made numbers.\n")
-    body = as_json(hw("artifacts", "create", "daily_sales", "--value", '{"units": [1, 2]}',
-                      "-p", "region=EU", "--time-partition", "2026-11-05T10:00:00Z",
-                      "--card-md", card, "--json"))
+    body = as_json(
+        hw(
+            "artifacts",
+            "create",
+            "daily_sales",
+            "--value",
+            '{"units": [1, 2]}',
+            "-p",
+            "region=EU",
+            "--time-partition",
+            "2026-11-05T10:00:00Z",
+            "--card-md",
+            card,
+            "--json",
+        )
+    )
     assert body["uri"] == f"{PREFIX}/daily_sales@3"
     assert body["partitions"] == {"region": "EU"}
     assert body["time_partition"].startswith("2026-11-05T00:00:00")  # cut to the day
@@ -138,8 +153,21 @@ def test_create_refuses_to_redeclare_silently(hw: Invoke, sales: dict[str, Any])
 def test_create_from_a_file(hw: Invoke, tmp_path: Path) -> None:
     src = tmp_path / "report.csv"
     src.write_text("a,b\n1,2\n")
-    text = ok(hw("artifacts", "create", "report", "--file", src, "-p", "team=ops",
-                 "--card-md", src, "--card-kind", "model"))
+    text = ok(
+        hw(
+            "artifacts",
+            "create",
+            "report",
+            "--file",
+            src,
+            "-p",
+            "team=ops",
+            "--card-md",
+            src,
+            "--card-kind",
+            "model",
+        )
+    )
     assert f"published {PREFIX}/report@1" in text.stdout
     body = as_json(hw("artifacts", "show", f"{PREFIX}/report@1", "--json"))
     assert body["value"]["format"] == "file"
@@ -161,8 +189,9 @@ def test_create_usage_errors(hw: Invoke, tmp_path: Path) -> None:
     assert bad_json.exit_code == 2 and "JSON" in bad_json.stderr
     bad_p = hw("artifacts", "create", "x", "--value", "1", "-p", "region")
     assert bad_p.exit_code == 2 and "KEY=VALUE" in bad_p.stderr
-    undeclared = hw("artifacts", "create", "x", "--value", "1", "--partition-keys", "a,b",
-                    "-p", "a=1")
+    undeclared = hw(
+        "artifacts", "create", "x", "--value", "1", "--partition-keys", "a,b", "-p", "a=1"
+    )
     assert undeclared.exit_code == 2 and "-p b=VALUE" in undeclared.stderr
     bad_name = hw("artifacts", "create", "bad name", "--value", "1")
     assert bad_name.exit_code == 2 and bad_name.stderr.startswith("error: artifact name")
@@ -190,10 +219,13 @@ def test_lineage_directions_and_json(hw: Invoke, sales: dict[str, Any]) -> None:
     assert graph["root"] == sales["model"]
     assert graph["direction"] == "both" and graph["depth"] == 2
     ids = {n["id"] for n in graph["nodes"]}
-    assert {sales["model"], sales["sales_eu"], sales["train"]["id"],
-            sales["etl_eu"]["id"]} <= ids
-    assert {"source": sales["sales_eu"], "target": sales["train"]["id"], "kind": "consumed",
-            "name": "sales"} in graph["edges"]
+    assert {sales["model"], sales["sales_eu"], sales["train"]["id"], sales["etl_eu"]["id"]} <= ids
+    assert {
+        "source": sales["sales_eu"],
+        "target": sales["train"]["id"],
+        "kind": "consumed",
+        "name": "sales",
+    } in graph["edges"]
     shallow = as_json(hw("artifacts", "lineage", sales["model"], "--json", "--depth", "0"))
     assert [n["id"] for n in shallow["nodes"]] == [sales["model"]]
 

@@ -31,8 +31,9 @@ def test_demo(hw: Invoke) -> None:
     assert len(as_json(hw("executions", "list", "--json"))) == 5
 
 
-def test_demo_without_a_source_checkout(hw: Invoke, tmp_path: Path,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_without_a_source_checkout(
+    hw: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake = tmp_path / "site-packages" / "lib" / "headwater" / "__init__.py"
     monkeypatch.setattr(headwater, "__file__", str(fake))
     result = hw("demo")
@@ -44,21 +45,21 @@ def test_demo_without_a_source_checkout(hw: Invoke, tmp_path: Path,
 def test_version_and_help(hw: Invoke) -> None:
     assert ok(hw("--version")).stdout.strip() == f"headwater {headwater.__version__}"
     top = ok(hw("--help")).stdout
-    for command in ("run", "register", "artifacts", "executions", "events", "launchplans",
-                    "demo"):
+    for command in ("run", "register", "artifacts", "executions", "events", "launchplans", "demo"):
         assert f"  {command} " in top
-    for group, subs in (("artifacts", ("list", "search", "show", "get", "create", "lineage")),
-                        ("executions", ("list", "show")),
-                        ("events", ("list", "show", "emit", "replay")),
-                        ("launchplans", ("list", "activate", "deactivate"))):
+    for group, subs in (
+        ("artifacts", ("list", "search", "show", "get", "create", "lineage")),
+        ("executions", ("list", "show")),
+        ("events", ("list", "show", "emit", "replay")),
+        ("launchplans", ("list", "activate", "deactivate")),
+    ):
         text = ok(hw(group, "--help")).stdout
         commands = text.split("Commands:")[1].splitlines()
         assert not [line for line in commands if line.endswith("...")]  # helps fit one line
         for sub in subs:
             assert f"  {sub} " in text
             assert f"Usage: headwater {group} {sub}" in ok(hw(group, sub, "--help")).stdout
-    assert not [line for line in top.split("Commands:")[1].splitlines()
-                if line.endswith("...")]
+    assert not [line for line in top.split("Commands:")[1].splitlines() if line.endswith("...")]
 
 
 def _env(home: Path) -> dict[str, str]:
@@ -68,7 +69,7 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
-TINY = '''
+TINY = """
 from headwater import task, workflow
 
 
@@ -80,7 +81,7 @@ def add(a: int, b: int = 1) -> int:
 @workflow
 def wf(a: int = 1) -> int:
     return add(a=a)
-'''
+"""
 
 
 def test_end_to_end_process(tmp_path: Path) -> None:
@@ -88,16 +89,34 @@ def test_end_to_end_process(tmp_path: Path) -> None:
     flow.write_text(TINY)
     env = _env(tmp_path / "home")
     cmd = [sys.executable, "-m", "headwater.cli"]
-    run = subprocess.run([*cmd, "run", str(flow), "wf", "-i", "a=41", "--json"], env=env,
-                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    run = subprocess.run(
+        [*cmd, "run", str(flow), "wf", "-i", "a=41", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     body = json.loads(run.stdout)
     assert body["status"] == "succeeded" and body["outputs"]["o0"]["value"] == 42
-    shown = subprocess.run([*cmd, "executions", "show", body["id"], "--json"], env=env,
-                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    shown = subprocess.run(
+        [*cmd, "executions", "show", body["id"], "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert json.loads(shown.stdout)["id"] == body["id"]
-    bad = subprocess.run([*cmd, "run", str(flow), "wf", "-i", "a=x"], env=env,
-                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    bad = subprocess.run(
+        [*cmd, "run", str(flow), "wf", "-i", "a=x"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert bad.returncode == 2
     assert bad.stderr == "error: input 'a' expects int, got 'x': give a whole number like 42\n"
     assert bad.stdout == ""
@@ -118,9 +137,11 @@ def test_run_path_imports_nothing_heavy(tmp_path: Path) -> None:
         "{'pandas', 'sqlalchemy', 'alembic', 'fsspec', 'rich', 'pyarrow', 'numpy'})\n"
         "print(light, heavy)\n"
     )
-    subprocess.run([sys.executable, "-c", probe], env=env, check=True, capture_output=True,
-                   timeout=120)  # first run creates the schema
-    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
-                          text=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-c", probe], env=env, check=True, capture_output=True, timeout=120
+    )  # first run creates the schema
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "True []"

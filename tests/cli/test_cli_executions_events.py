@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.cli.cli_helpers import Invoke, as_json, ok
 
-FAILING = '''
+FAILING = """
 from headwater import task, workflow
 
 
@@ -20,7 +20,7 @@ def explode(n: int) -> int:
 @workflow
 def doomed(n: int = 5) -> int:
     return explode(n=n)
-'''
+"""
 
 
 def test_executions_list(hw: Invoke, sales: dict[str, Any]) -> None:
@@ -29,8 +29,11 @@ def test_executions_list(hw: Invoke, sales: dict[str, Any]) -> None:
     assert text[1].startswith(sales["train"]["id"])  # newest first
     assert "sales_pipeline.train" in text[1] and "succeeded" in text[1]
     body = as_json(hw("executions", "list", "--json"))
-    assert [e["id"] for e in body] == [sales["train"]["id"], sales["etl_us"]["id"],
-                                       sales["etl_eu"]["id"]]
+    assert [e["id"] for e in body] == [
+        sales["train"]["id"],
+        sales["etl_us"]["id"],
+        sales["etl_eu"]["id"],
+    ]
     assert all(e["status"] == "succeeded" for e in body)
     etl = as_json(hw("executions", "list", "--workflow", "sales_pipeline.etl", "--json"))
     assert {e["id"] for e in etl} == {sales["etl_us"]["id"], sales["etl_eu"]["id"]}
@@ -78,8 +81,9 @@ def test_executions_show_failed(hw: Invoke, write_module: Callable[[str, str], P
 def test_executions_show_unknown(hw: Invoke) -> None:
     result = hw("executions", "show", "nope")
     assert result.exit_code == 2
-    assert result.stderr == ("error: no execution 'nope'; list them with "
-                             "`headwater executions list`\n")
+    assert result.stderr == (
+        "error: no execution 'nope'; list them with `headwater executions list`\n"
+    )
 
 
 def test_events_list(hw: Invoke, sales: dict[str, Any]) -> None:
@@ -91,8 +95,7 @@ def test_events_list(hw: Invoke, sales: dict[str, Any]) -> None:
     assert names.count("headwater.artifact.created") == 3
     assert names.count("headwater.execution.succeeded") == 3
     created = as_json(hw("events", "list", "--name", "headwater.artifact.created", "--json"))
-    assert [e["subject"] for e in created] == [sales["model"], sales["sales_us"],
-                                               sales["sales_eu"]]
+    assert [e["subject"] for e in created] == [sales["model"], sales["sales_us"], sales["sales_eu"]]
     assert created[0]["payload"]["execution_id"] == sales["train"]["id"]
     assert len(as_json(hw("events", "list", "--limit", "2", "--json"))) == 2
 
@@ -106,7 +109,8 @@ def test_events_show(hw: Invoke, sales: dict[str, Any]) -> None:
     assert f'"execution_id": "{sales["train"]["id"]}"' in out
     body = as_json(hw("events", "show", event["id"], "--json"))
     assert {k: v for k, v in body.items() if k not in ("decided", "decisions")} == {
-        k: v for k, v in event.items() if k not in ("decided", "decisions")}
+        k: v for k, v in event.items() if k not in ("decided", "decisions")
+    }
     assert body["decided"] is False and body["decisions"] == []  # no reactor ran
     assert "not decided yet" in out
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from headwater.engine.reactor import Reactor
 from headwater.instance import get_instance
-from tests.cli.cli_helpers import as_json, ok
+from tests.cli.cli_helpers import EXAMPLE, as_json, ok
 
-FLOW = '''
+FLOW = """
 from headwater import LaunchPlan, OnEvent, workflow
 
 @workflow
@@ -15,7 +15,7 @@ def loaded(table: str, rows: int = 0) -> str:
 
 on_load = LaunchPlan.create("on_load", loaded,
                             trigger=OnEvent("table.loaded", parameters={"table": "name"}))
-'''
+"""
 
 
 def test_launch_plans_and_events_end_to_end(hw, write_module):
@@ -32,17 +32,32 @@ def test_launch_plans_and_events_end_to_end(hw, write_module):
 
     activated = as_json(ok(hw("launchplans", "activate", "on_load", "--json")))
     assert activated[0]["active"] is True
-    late = as_json(ok(hw("events", "emit", "table.loaded", "--payload", '{"name": "b"}',
-                         "--id", "load-b", "--json")))
+    late = as_json(
+        ok(
+            hw(
+                "events",
+                "emit",
+                "table.loaded",
+                "--payload",
+                '{"name": "b"}',
+                "--id",
+                "load-b",
+                "--json",
+            )
+        )
+    )
     assert late == {"id": "load-b", "name": "table.loaded"}
     Reactor(get_instance()).run_once()
     decision = as_json(ok(hw("events", "show", "load-b", "--json")))["decisions"][0]
     assert decision["outcome"] == "fired" and decision["execution_id"]
 
-    replayed = as_json(ok(hw("events", "replay", "--since", "2000-01-01",
-                             "--launch-plan", "on_load", "--json")))
+    replayed = as_json(
+        ok(hw("events", "replay", "--since", "2000-01-01", "--launch-plan", "on_load", "--json"))
+    )
     assert [(d["event_id"], d["outcome"]) for d in replayed] == [
-        (early, "fired"), ("load-b", "not_fired")]
+        (early, "fired"),
+        ("load-b", "not_fired"),
+    ]
     assert ok(hw("launchplans", "list", "--active")).output.count("on_load") == 1
     ok(hw("launchplans", "deactivate", "on_load"))
     assert "on_load" not in hw("launchplans", "list", "--active").output
@@ -55,3 +70,31 @@ def test_bad_event_input_is_refused(hw):
     assert result.exit_code == 2 and "Headwater's own" in result.output
     result = hw("launchplans", "activate", "ghost")
     assert result.exit_code == 2 and "no launch plan 'ghost'" in result.output
+
+
+def test_relaunch_repeats_with_recorded_inputs(hw, sales):
+    from headwater.client import get_execution, search_artifacts
+
+    train = sales["train"]
+    consumed = train["resolved_inputs"]["sales"]["uri"]
+    ok(hw("run", EXAMPLE, "etl", "-i", "region=EU", "-i", "day=2026-11-09"))
+    again = as_json(ok(hw("executions", "relaunch", train["id"], "--json")))
+    assert again["status"] == "succeeded"
+    assert again["resolved_inputs"]["sales"]["uri"] == consumed  # not the newer EU version
+    assert again["trigger"] == {
+        "kind": "relaunch",
+        "of": train["id"],
+        "events": [],
+        "artifacts": [],
+        "runs": [],
+    }
+    assert again["outputs"]["o0"]["value"] == train["outputs"]["o0"]["value"]
+    other = as_json(ok(hw("executions", "relaunch", train["id"], "-i", "region=US", "--json")))
+    assert other["inputs"]["region"]["value"] == "US"
+    queued = ok(hw("executions", "relaunch", train["id"], "--queue")).output
+    new_id = queued.split()[0]
+    assert get_execution(new_id).status == "queued"
+    assert len(search_artifacts(name="sales_model")) >= 3
+    bad = hw("executions", "relaunch", train["id"], "-i", "nope=1")
+    assert bad.exit_code == 2 and "no input 'nope'" in bad.output
+    assert hw("executions", "relaunch", "ghost").exit_code == 2

@@ -10,7 +10,7 @@ import pytest
 
 from tests.cli.cli_helpers import Invoke, as_json, ok
 
-FLOWS = '''
+FLOWS = """
 from datetime import datetime
 from headwater import task, workflow
 
@@ -53,7 +53,7 @@ def total(xs: list[int]) -> int:
 @workflow
 def summed(xs: list[int]) -> int:
     return total(xs=xs)
-'''
+"""
 
 
 @pytest.fixture
@@ -83,8 +83,9 @@ def test_run_json_is_the_execution(hw: Invoke, flows: Path) -> None:
 
 
 def test_run_coerces_int_and_datetime(hw: Invoke, flows: Path) -> None:
-    body = as_json(hw("run", flows, "typed", "-i", "when=2026-01-02T03:04:05",
-                      "-i", "n=7", "--json"))
+    body = as_json(
+        hw("run", flows, "typed", "-i", "when=2026-01-02T03:04:05", "-i", "n=7", "--json")
+    )
     assert body["outputs"]["o0"]["value"] == "2026-01-02T03:04:05|7|int|datetime"
 
 
@@ -173,8 +174,7 @@ def test_missing_file(hw: Invoke, tmp_path: Path) -> None:
     assert "no such file" in result.stderr
 
 
-def test_import_error_in_user_code(hw: Invoke,
-                                   write_module: Callable[[str, str], Path]) -> None:
+def test_import_error_in_user_code(hw: Invoke, write_module: Callable[[str, str], Path]) -> None:
     path = write_module("cli_broken", "import headwater_no_such_module\n")
     result = hw("run", path, "wf")
     assert result.exit_code == 2

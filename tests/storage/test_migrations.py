@@ -9,9 +9,22 @@ from headwater.storage.db import Database
 from headwater.storage.migrate import HEAD, current_revision, downgrade, ensure_schema, upgrade
 
 TABLES = {
-    "code_snapshots", "entities", "events", "executions", "node_executions", "artifacts",
-    "artifact_versions", "artifact_partitions", "cards", "lineage_edges", "launch_plans",
-    "launch_plan_state", "reactor_inbox", "trigger_decisions", "firings", "trigger_state",
+    "code_snapshots",
+    "entities",
+    "events",
+    "executions",
+    "node_executions",
+    "artifacts",
+    "artifact_versions",
+    "artifact_partitions",
+    "cards",
+    "lineage_edges",
+    "launch_plans",
+    "launch_plan_state",
+    "reactor_inbox",
+    "trigger_decisions",
+    "firings",
+    "trigger_state",
     "schedule_state",
 }
 

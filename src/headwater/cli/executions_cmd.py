@@ -1,10 +1,11 @@
-"""``headwater executions list|show``."""
+"""``headwater executions list|show|relaunch``."""
 
 from __future__ import annotations
 
 import click
 
 from headwater.cli._output import emit_json, table
+from headwater.cli._params import key_values
 from headwater.cli.app import CONTEXT_SETTINGS
 
 
@@ -50,3 +51,61 @@ def show(execution_id: str, as_json: bool) -> None:
         emit_json(execution_json(ex, versions))
     else:
         print_execution_detail(ex, versions)
+
+
+@executions.command()
+@click.argument("execution_id", metavar="ID")
+@click.option(
+    "-i",
+    "--input",
+    "inputs",
+    multiple=True,
+    callback=key_values,
+    metavar="NAME=VALUE",
+    help="Override an input (repeatable).",
+)
+@click.option(
+    "--queue", "queue_only", is_flag=True, help="Only queue it for the workers of `headwater up`."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def relaunch(execution_id: str, inputs: dict[str, str], queue_only: bool, as_json: bool) -> None:
+    """Repeat an execution with its recorded inputs."""
+    import sys
+
+    from headwater.cli._params import coerce_inputs
+    from headwater.cli._views import (
+        execution_json,
+        failure_text,
+        print_run_summary,
+        produced_versions,
+    )
+    from headwater.client import get_execution
+    from headwater.engine import queue
+    from headwater.engine.relaunch import original
+    from headwater.engine.relaunch import relaunch as do_relaunch
+    from headwater.engine.worker import Worker
+    from headwater.instance import get_instance
+
+    inst = get_instance()
+    _, entity = original(inst, execution_id)
+    new_id = do_relaunch(inst, execution_id, coerce_inputs(entity, inputs))
+    if queue_only:
+        if as_json:
+            emit_json(get_execution(new_id).to_dict())
+        else:
+            click.echo(f"{new_id} queued (relaunch of {execution_id}); `headwater up` runs it")
+        return
+    worker = Worker(inst)
+    row = queue.claim_id(inst, new_id, worker.name, worker.lease)
+    if row is not None:
+        worker.run_one(row)
+    ex = get_execution(new_id)
+    versions = produced_versions(ex)
+    if as_json:
+        emit_json(execution_json(ex, versions))
+    else:
+        print_run_summary(ex, versions)
+    if ex.status.value != "succeeded":
+        line, _ = failure_text(ex)
+        click.echo(f"error: {line}", err=True)
+        sys.exit(1)

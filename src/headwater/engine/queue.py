@@ -133,6 +133,30 @@ def claim(inst: Instance, worker: str, lease_seconds: float) -> Any:
     return None
 
 
+def claim_id(inst: Instance, execution_id: str, worker: str, lease_seconds: float) -> Any:
+    """Claim one particular queued execution (to run it in this process); None if it is not
+    queued any more."""
+    now = time.time()
+    with inst.db.transaction() as tx:
+        done = tx.scalar(
+            "UPDATE executions SET status = 'running', worker = :w, lease_expires_at = :lease,"
+            " attempts = attempts + 1, started_at = :now, finished_at = NULL "
+            "WHERE id = :id AND status = 'queued' RETURNING id",
+            {"w": worker, "lease": now + lease_seconds, "now": now, "id": execution_id},
+        )
+        if done is None:
+            return None
+        row = _get(tx, execution_id)
+        _event(
+            tx,
+            row,
+            event_names.EXECUTION_STARTED,
+            now,
+            {"attempt": row["attempts"], "worker": worker},
+        )
+    return row
+
+
 def heartbeat(inst: Instance, execution_id: str, worker: str, lease_seconds: float) -> bool:
     """Extend the lease. False when the execution is no longer ``running`` for ``worker``."""
     with inst.db.transaction() as tx:

@@ -140,6 +140,10 @@ def import_snapshot(inst: Instance, digest: str, module: str) -> ModuleType:
         found = _loaded.get((digest, module))
         if found is not None:
             return found
+        same = _imported_with_digest(module, digest)
+        if same is not None:  # already imported from files whose content is the snapshot's
+            _loaded[(digest, module)] = same
+            return same
         folder = materialize(inst, digest)
         _check_conflict(module, digest, folder)
         top = module.split(".", 1)[0]
@@ -171,6 +175,20 @@ def import_snapshot(inst: Instance, digest: str, module: str) -> ModuleType:
         _owner[top] = digest
         _loaded[(digest, module)] = mod
         return mod
+
+
+def _imported_with_digest(module: str, digest: str) -> ModuleType | None:
+    """The module as imported in this process, if its code is exactly the snapshot's."""
+    from headwater.engine.registry import take_snapshot
+
+    found = sys.modules.get(module)
+    where = getattr(found, "__file__", None)
+    if found is None or not where or not where.endswith(".py"):
+        return None
+    try:
+        return found if take_snapshot(Path(where).resolve()).digest == digest else None
+    except OSError:
+        return None
 
 
 def _files(folder: Path) -> list[str]:

@@ -1,0 +1,93 @@
+"""Relaunch: repeat an execution with its recorded, fully resolved inputs (invariant 5)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from headwater.engine.artifacts import resolve_uri
+from headwater.engine.runner import new_execution_id
+from headwater.engine.snapshots import load_entity
+from headwater.errors import NotFoundError, UserInputError
+from headwater.storage import executions as rows
+from headwater.storage.lineage import CONSUMED, insert_edges
+from headwater.types import encode
+
+if TYPE_CHECKING:
+    from headwater.definitions.entity import Entity
+    from headwater.instance import Instance
+
+
+def original(inst: Instance, execution_id: str) -> tuple[Any, Entity]:
+    """The execution's row and its registered workflow (from the code snapshot)."""
+    with inst.db.read() as tx:
+        row = rows.get_execution(tx, execution_id)
+    if row is None:
+        raise NotFoundError(
+            f"no execution {execution_id!r}; list them with `headwater executions list`"
+        )
+    entity = load_entity(
+        inst, row["project"], row["domain"], row["workflow"], row["workflow_version"]
+    )
+    return row, entity
+
+
+def relaunch(inst: Instance, execution_id: str, overrides: dict[str, Any] | None = None) -> str:
+    """Queue a new execution of the same workflow version with the same inputs (the exact
+    artifact versions the original consumed), except ``overrides``. Returns its id."""
+    row, entity = original(inst, execution_id)
+    specs = entity.interface.inputs
+    literals = json.loads(row["inputs"])
+    resolved = json.loads(row["resolved"] or "{}")
+    for name, value in (overrides or {}).items():
+        if name not in specs:
+            raise UserInputError(
+                f"{entity.name} has no input {name!r} (inputs: {', '.join(specs) or 'none'})"
+            )
+        literals[name] = encode(
+            value,
+            specs[name].type,
+            inst.blobs,
+            what=f"{entity.kind} {entity.name!r} input {name!r}",
+        )
+        resolved.pop(name, None)
+    consumed = [(name, resolve_uri(inst, r["uri"]).id) for name, r in resolved.items()]
+    new_id = new_execution_id()
+    with inst.db.transaction() as tx:
+        rows.insert_execution(
+            tx,
+            id=new_id,
+            project=row["project"],
+            domain=row["domain"],
+            workflow=row["workflow"],
+            workflow_version=row["workflow_version"],
+            launch_plan=row["launch_plan"],
+            launch_plan_id=row["launch_plan_id"],
+            status="queued",
+            inputs=literals,
+            resolved=resolved,
+            trigger={
+                "kind": "relaunch",
+                "of": execution_id,
+                "events": [],
+                "artifacts": [],
+                "runs": [],
+            },
+            created_at=time.time(),
+            max_attempts=row["max_attempts"],
+        )
+        insert_edges(
+            tx,
+            [
+                {
+                    "execution_id": new_id,
+                    "version_id": vid,
+                    "direction": CONSUMED,
+                    "name": name,
+                    "node_id": None,
+                }
+                for name, vid in consumed
+            ],
+        )
+    return new_id
