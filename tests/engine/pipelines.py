@@ -175,3 +175,15 @@ def consume_plain(x: int = Plain.query()) -> int:
 @workflow
 def chain_wf(x: int = Plain.query()) -> Annotated[int, Plain]:
     return consume_plain(x=x)
+
+
+@task
+def make_dict() -> dict:
+    return {"a": 1}
+
+
+@workflow
+def mutating_wf() -> dict:
+    d = make_dict()
+    d["b"] = 2
+    return d

@@ -126,3 +126,9 @@ def test_list_executions_filters(instance):
     assert [e.id for e in headwater.list_executions(status="failed")] == [b.id]
     with pytest.raises(headwater.UserInputError, match="unknown status"):
         headwater.list_executions(status="exploded")
+
+
+def test_a_value_changed_after_a_task_returned_it_is_stored_as_changed(instance):
+    ex = headwater.run(p.mutating_wf)
+    assert ex.output == {"a": 1, "b": 2}
+    assert ex.nodes[0].output_literals["o0"]["value"] == {"a": 1}

@@ -6,6 +6,8 @@ Everything here validates before anything is written, so a refused input stores 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from headwater.definitions.artifact import Artifact, ArtifactQuery, InputRef
@@ -48,8 +50,22 @@ class BoundOutput:
     emission: artifacts.Emission | None
 
 
+_IMMUTABLE = (type(None), bool, int, float, complex, str, bytes, datetime, date, timedelta, Enum)
+
+
+def _immutable(value: Any) -> bool:
+    """Only values that cannot change may be remembered by identity: a dict returned by one
+    task and changed by the workflow afterwards must be stored again."""
+    if isinstance(value, _IMMUTABLE):
+        return True
+    if isinstance(value, tuple | frozenset):
+        return all(_immutable(v) for v in value)
+    return type(value).__module__ == "pyarrow.lib" and type(value).__name__ == "Table"
+
+
 class LiteralMemo:
-    """Values already stored in this execution, by identity, so they are not encoded twice."""
+    """Immutable values already stored in this execution, by identity, so they are not
+    encoded twice."""
 
     def __init__(self) -> None:
         # The value is kept alongside its literal so its id cannot be reused while memoized.
@@ -65,7 +81,8 @@ class LiteralMemo:
         return literal
 
     def remember(self, value: Any, literal: dict[str, Any]) -> None:
-        self._by_id[id(value)] = (value, literal)
+        if _immutable(value):
+            self._by_id[id(value)] = (value, literal)
 
 
 def _is_artifact_ref(value: Any, tp: Any) -> bool:

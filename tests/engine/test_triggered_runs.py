@@ -1,0 +1,82 @@
+"""Triggered executions run with `current.trigger`, fixed/default inputs and schedules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import headwater
+from headwater.engine import queue, scheduler
+from headwater.engine.reactor import Reactor
+from headwater.engine.worker import Worker
+
+from . import triggered as t
+
+MODULE = "tests.engine.triggered"
+
+
+@pytest.fixture
+def registered(instance):
+    headwater.create_artifact(t.Lookup, 42)
+    headwater.register(MODULE, activate=True)
+    return instance
+
+
+def react_and_run(inst) -> list[headwater.Execution]:
+    """Decide every pending event, then run every queued execution here."""
+    reactor, worker, done = Reactor(inst), Worker(inst), []
+    while reactor.run_once():
+        pass
+    while (row := queue.claim(inst, worker.name, 30)) is not None:
+        worker.run_one(row)
+        done.append(headwater.get_execution(row["id"]))
+    return done
+
+
+def only(runs, launch_plan):
+    [ex] = [r for r in runs if r.launch_plan == launch_plan]
+    assert ex.status == "succeeded", ex.error
+    return ex
+
+
+def test_artifact_trigger_sees_its_version_fixed_inputs_and_queries(registered):
+    headwater.run(t.producer, region="US", n=7)
+    ex = only(react_and_run(registered), "on_source")
+    out = ex.output
+    assert out["artifact"] == "hw://default/development/source@1" and out["value"] == 7
+    assert out["event"] == "headwater.artifact.created" and out["n_events"] == 1
+    assert (out["x"], out["mode"], out["looked_up"]) == (7, "fixed", 42)
+    assert out["launch_plan"] == "on_source"
+    assert ex.resolved_inputs["looked_up"]["uri"] == "hw://default/development/lookup@1"
+    looked_up = headwater.lineage("hw://default/development/lookup@1", direction="downstream")
+    assert ex.id in {n.id for n in looked_up.nodes}  # the launch plan's query is lineage too
+    graph = headwater.lineage("hw://default/development/source@1", direction="downstream")
+    assert ex.id in {n.id for n in graph.nodes}
+
+
+def test_finish_trigger_sees_the_upstream_run(registered):
+    up = headwater.run(t.producer, region="EU", n=3)
+    out = only(react_and_run(registered), "on_done").output
+    assert out["run"] == up.id and out["by_name"] == up.id
+    assert out["run_outputs"] == {"o0": 3}
+    assert out["flow_name"] == "producer"
+    assert out["pathspec"] == f"tests.engine.triggered.producer/{up.id}"
+
+
+def test_event_trigger_sees_the_payload(registered):
+    headwater.emit_event("poke", {"x": 5, "extra": True})
+    out = only(react_and_run(registered), "on_event").output
+    assert out["payload"] == {"x": 5, "extra": True} and out["x"] == 5
+
+
+def test_manual_run_has_no_trigger(registered):
+    assert headwater.run(t.consumer).output["kind"] is None
+
+
+def test_schedule_fires_with_the_kickoff_time(registered):
+    start = datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)
+    assert scheduler.tick(registered, now=start) == 0  # first sight: nothing in the past
+    assert scheduler.tick(registered, now=start + timedelta(minutes=1, seconds=1)) == 1
+    ex = only(react_and_run(registered), "every_minute")
+    assert ex.output == (start + timedelta(minutes=1)).isoformat()
