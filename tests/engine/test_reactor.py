@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 import headwater
-from headwater import DefinitionError, LaunchPlan, OnArtifact
+from headwater import AllOf, DefinitionError, LaunchPlan, OnArtifact, OnEvent, OnFinish
 from headwater.engine.reactor import Reactor
 
 from . import reactive as r
@@ -227,3 +227,98 @@ def test_replay_redelivers_past_events_without_double_firing(registered):
     assert len(headwater.list_executions(launch_plan="on_same_names")) == 1
     with pytest.raises(headwater.NotFoundError, match="no active launch plan"):
         reactor.replay("nope", since=0)
+
+
+def test_versions_follow_content_and_one_version_is_active(instance):
+    from headwater.engine.launch_plans import register_launch_plan
+
+    first = register_launch_plan(
+        instance,
+        LaunchPlan("versioned", r.table_loaded, trigger=OnEvent("v.one"), auto_activate=True),
+    )
+    assert first.active
+    same = register_launch_plan(
+        instance, LaunchPlan("versioned", r.table_loaded, trigger=OnEvent("v.one"))
+    )
+    assert same.version == first.version
+    second = register_launch_plan(
+        instance, LaunchPlan("versioned", r.table_loaded, trigger=OnEvent("v.two"))
+    )
+    assert second.version != first.version and not second.active  # new versions start inactive
+    headwater.activate("versioned")  # the newest
+    active = [p for p in headwater.list_launch_plans(active_only=True) if p.name == "versioned"]
+    assert [p.version for p in active] == [second.version]
+    headwater.activate("versioned", first.version)
+    active = [p for p in headwater.list_launch_plans(active_only=True) if p.name == "versioned"]
+    assert [p.version for p in active] == [first.version]
+    old = headwater.emit_event("v.one", {"table": "t"})
+    new = headwater.emit_event("v.two", {"table": "t"})
+    decide(instance)
+    assert decisions(old, "versioned")[0].outcome == "fired"
+    assert decisions(new, "versioned") == []  # only the active version listens
+
+
+def test_tuple_parameter_mapping(instance):
+    from headwater.engine.launch_plans import register_launch_plan
+
+    register_launch_plan(
+        instance,
+        LaunchPlan(
+            "tuples",
+            r.table_loaded,
+            trigger=OnEvent("t.ev", parameters=["table", ("rows", "n")]),
+            auto_activate=True,
+        ),
+    )
+    event = headwater.emit_event("t.ev", {"table": "x", "n": "12"})
+    decide(instance)
+    [d] = decisions(event, "tuples")
+    assert headwater.get_execution(d.execution_id).inputs == {"table": "x", "rows": 12}
+    bad = headwater.emit_event("t.ev", {"table": "x", "n": "twelve"})
+    decide(instance)
+    assert decisions(bad, "tuples")[0].reason == (
+        "payload value 'twelve' for input 'rows' cannot be converted to int"
+    )
+
+
+def test_all_of_window_expires_old_parts(instance):
+    from headwater.engine import events as events_api
+    from headwater.engine.launch_plans import register_launch_plan
+
+    register_launch_plan(
+        instance,
+        LaunchPlan(
+            "windowed",
+            r.table_loaded,
+            default_inputs={"table": "w"},
+            trigger=AllOf(OnEvent("w.left"), OnEvent("w.right"), within=timedelta(minutes=5)),
+            auto_activate=True,
+        ),
+    )
+    events_api.emit(instance, "w.left", {}, time_=1_000_000.0)
+    late = events_api.emit(instance, "w.right", {}, time_=1_000_000.0 + 600)
+    decide(instance)
+    assert decisions(late, "windowed")[0].outcome == "waiting"
+    soon = events_api.emit(instance, "w.left", {}, time_=1_000_000.0 + 700)
+    decide(instance)
+    assert decisions(soon, "windowed")[0].outcome == "fired"
+
+
+def test_on_finish_status_mismatch_is_recorded(instance):
+    from headwater.engine.launch_plans import register_launch_plan
+
+    register_launch_plan(
+        instance,
+        LaunchPlan(
+            "on_fail",
+            r.table_loaded,
+            default_inputs={"table": "alert"},
+            trigger=OnFinish(r.upstream, status="failed"),
+            auto_activate=True,
+        ),
+    )
+    headwater.run(r.upstream, region="EU", day=datetime(2026, 11, 2))
+    decide(instance)
+    done = headwater.list_events(name="headwater.execution.succeeded")[0]
+    [d] = decisions(done.id, "on_fail")
+    assert d.reason == "status mismatch: the run succeeded, trigger wants failed"
