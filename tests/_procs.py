@@ -26,6 +26,40 @@ def children(pid: int) -> set[int]:
     return found
 
 
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def enqueue(inst: Any, reg: Any, x: int, version: str | None = None, max_attempts: int = 1) -> str:
+    """Queue an execution of registered workflow ``reg`` with input ``x`` directly."""
+    import time as _time
+
+    from headwater.engine.runner import new_execution_id
+    from headwater.storage import executions as rows
+    from headwater.types import encode
+
+    eid = new_execution_id()
+    with inst.db.transaction() as tx:
+        rows.insert_execution(
+            tx,
+            id=eid,
+            project=reg.project,
+            domain=reg.domain,
+            workflow=reg.name,
+            workflow_version=version or reg.version,
+            status="queued",
+            inputs={"x": encode(x, int, inst.blobs)},
+            resolved={},
+            created_at=_time.time(),
+            max_attempts=max_attempts,
+        )
+    return eid
+
+
 def wait_for(
     check: Callable[[], Any], what: str, timeout: float = 30, logs: Callable[[], str] = lambda: ""
 ) -> Any:

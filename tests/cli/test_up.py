@@ -8,17 +8,15 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import headwater
-from headwater.engine.runner import new_execution_id
 from headwater.instance import Instance
 from headwater.settings import Settings
 from headwater.storage import executions as rows
-from headwater.types import decode, encode
+from headwater.types import decode
+from tests import _procs
 from tests.cli.cli_helpers import Invoke
 
 FLOW = """
@@ -36,38 +34,6 @@ def wf(x: int = 1) -> int:
 """
 
 
-def _children(pid: int) -> set[int]:
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.add(int(stat.parent.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def _wait_for(
-    check: Callable[[], Any], what: str, logs: Callable[[], str], timeout: float = 20
-) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}\n{logs()}")
-
-
 def test_up_runs_queued_executions_and_stops_on_sigint(home: Path, tmp_path: Path) -> None:
     flow = tmp_path / "flows" / "up_flow.py"
     flow.parent.mkdir()
@@ -77,21 +43,7 @@ def test_up_runs_queued_executions_and_stops_on_sigint(home: Path, tmp_path: Pat
         reg = next(r for r in headwater.register(flow) if getattr(r, "name", "") == "up_flow.wf")
 
     def enqueue(x: int) -> str:
-        eid = new_execution_id()
-        with inst.db.transaction() as tx:
-            rows.insert_execution(
-                tx,
-                id=eid,
-                project=reg.project,
-                domain=reg.domain,
-                workflow=reg.name,
-                workflow_version=reg.version,
-                status="queued",
-                inputs={"x": encode(x, int, inst.blobs)},
-                resolved={},
-                created_at=time.time(),
-            )
-        return eid
+        return _procs.enqueue(inst, reg, x)
 
     def result(eid: str) -> Any:
         def ended() -> Any:
@@ -99,7 +51,7 @@ def test_up_runs_queued_executions_and_stops_on_sigint(home: Path, tmp_path: Pat
                 row = rows.get_execution(tx, eid)
             return row if row["status"] in ("succeeded", "failed") else None
 
-        row = _wait_for(ended, f"execution {eid} to end", logs)
+        row = _procs.wait_for(ended, f"execution {eid} to end", logs=logs)
         assert row["status"] == "succeeded", row["error"]
         return decode(json.loads(row["outputs"])["o0"], int, inst.blobs)
 
@@ -122,7 +74,7 @@ def test_up_runs_queued_executions_and_stops_on_sigint(home: Path, tmp_path: Pat
 
     seen: set[int] = set()
     try:
-        line = _wait_for(lambda: out.read_text(), "the start line", logs)
+        line = _procs.wait_for(lambda: out.read_text(), "the start line", logs=logs)
         assert line.startswith("headwater up: ") and line.count("\n") == 1
         assert f"database sqlite:///{home}" in line and "1 worker process;" in line
         assert "reactor" in line and "scheduler" in line
@@ -130,21 +82,23 @@ def test_up_runs_queued_executions_and_stops_on_sigint(home: Path, tmp_path: Pat
         assert result(first) == 42
 
         # A worker that dies is replaced (and the restart is logged).
-        [worker] = _wait_for(lambda: _children(proc.pid), "a worker process", logs)
+        [worker] = _procs.wait_for(lambda: _procs.children(proc.pid), "a worker process", logs=logs)
         seen.add(worker)
         os.kill(worker, signal.SIGKILL)
-        replaced = _wait_for(lambda: _children(proc.pid) - {worker}, "a new worker", logs)
+        replaced = _procs.wait_for(
+            lambda: _procs.children(proc.pid) - {worker}, "a new worker", logs=logs
+        )
         seen |= replaced
         assert "exited unexpectedly (killed by SIGKILL); restarting" in err.read_text()
         assert result(enqueue(5)) == 15
 
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=20) == 0, logs()
-        assert not [pid for pid in seen if _alive(pid)]
+        assert not [pid for pid in seen if _procs.alive(pid)]
         assert "Traceback" not in err.read_text(), logs()
     finally:
         for pid in [proc.pid, *seen]:
-            if _alive(pid):
+            if _procs.alive(pid):
                 os.kill(pid, signal.SIGKILL)
         proc.wait(timeout=10)
         inst.close()

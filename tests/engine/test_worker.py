@@ -19,14 +19,14 @@ import pytest
 
 import headwater
 from headwater.engine import queue, snapshots
-from headwater.engine.runner import new_execution_id
 from headwater.engine.worker import EXIT_SNAPSHOT_CONFLICT, default_name
 from headwater.errors import NotFoundError
 from headwater.instance import Instance
 from headwater.settings import Settings
 from headwater.storage import entities as entity_rows
 from headwater.storage import executions as rows
-from headwater.types import decode, encode
+from headwater.types import decode
+from tests import _procs
 
 MODULE = """
 import os
@@ -140,22 +140,7 @@ def register(path: Path) -> Any:
 def enqueue(
     inst: Instance, reg: Any, x: int, version: str | None = None, max_attempts: int = 1
 ) -> str:
-    eid = new_execution_id()
-    with inst.db.transaction() as tx:
-        rows.insert_execution(
-            tx,
-            id=eid,
-            project=reg.project,
-            domain=reg.domain,
-            workflow=reg.name,
-            workflow_version=version or reg.version,
-            status="queued",
-            inputs={"x": encode(x, int, inst.blobs)},
-            resolved={},
-            created_at=time.time(),
-            max_attempts=max_attempts,
-        )
-    return eid
+    return _procs.enqueue(inst, reg, x, version, max_attempts)
 
 
 def get(inst: Instance, eid: str) -> Any:

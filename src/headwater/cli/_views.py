@@ -282,3 +282,22 @@ def print_event_detail(e: EventRecord) -> None:
     for d in e.decisions:
         target = f" -> execution {d.execution_id}" if d.execution_id else ""
         click.echo(f"{d.launch_plan} [{d.trigger}] {d.outcome}: {d.reason}{target}")
+
+
+def report_run(ex: Execution, as_json: bool) -> None:
+    """Print an ended execution as `headwater run` does; exit 1 unless it succeeded."""
+    import sys
+
+    from headwater.cli._output import emit_json
+
+    versions = produced_versions(ex)
+    if as_json:
+        emit_json(execution_json(ex, versions))
+    else:
+        print_run_summary(ex, versions)
+    if ex.status.value != "succeeded":
+        line, tb = failure_text(ex)
+        if tb and not as_json:
+            click.echo(tb, err=True)
+        click.echo(f"error: {line}", err=True)
+        sys.exit(1)

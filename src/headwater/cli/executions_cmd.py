@@ -70,15 +70,9 @@ def show(execution_id: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def relaunch(execution_id: str, inputs: dict[str, str], queue_only: bool, as_json: bool) -> None:
     """Repeat an execution with its recorded inputs."""
-    import sys
 
     from headwater.cli._params import coerce_inputs
-    from headwater.cli._views import (
-        execution_json,
-        failure_text,
-        print_run_summary,
-        produced_versions,
-    )
+    from headwater.cli._views import report_run
     from headwater.client import get_execution
     from headwater.engine import queue
     from headwater.engine.relaunch import original
@@ -99,13 +93,4 @@ def relaunch(execution_id: str, inputs: dict[str, str], queue_only: bool, as_jso
     row = queue.claim_id(inst, new_id, worker.name, worker.lease)
     if row is not None:
         worker.run_one(row)
-    ex = get_execution(new_id)
-    versions = produced_versions(ex)
-    if as_json:
-        emit_json(execution_json(ex, versions))
-    else:
-        print_run_summary(ex, versions)
-    if ex.status.value != "succeeded":
-        line, _ = failure_text(ex)
-        click.echo(f"error: {line}", err=True)
-        sys.exit(1)
+    report_run(get_execution(new_id), as_json)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import traceback
 from pathlib import Path
 from types import ModuleType
@@ -49,30 +48,14 @@ def load_user_module(path: str) -> ModuleType:
 @click.option("--json", "as_json", is_flag=True, help="Print the execution as JSON.")
 def run(path: str, name: str, inputs: dict[str, str], as_json: bool) -> None:
     """Run a workflow or task from a Python file."""
-    from headwater.cli._views import (
-        execution_json,
-        failure_text,
-        print_run_summary,
-        produced_versions,
-    )
+    from headwater.cli._views import report_run
     from headwater.client import run as run_entity
     from headwater.engine.registry import find_entity
 
     module = load_user_module(path)
     entity = find_entity(module, name)
     values = coerce_inputs(entity, inputs)
-    ex = run_entity(entity, **values)
-    versions = produced_versions(ex)
-    if as_json:
-        emit_json(execution_json(ex, versions))
-    else:
-        print_run_summary(ex, versions)
-    if ex.status.value != "succeeded":
-        line, tb = failure_text(ex)
-        if tb and not as_json:
-            click.echo(tb, err=True)
-        click.echo(f"error: {line}", err=True)
-        sys.exit(1)
+    report_run(run_entity(entity, **values), as_json)
 
 
 @click.command()

@@ -112,23 +112,9 @@ def claim(inst: Instance, worker: str, lease_seconds: float) -> Any:
                 if int(running) >= int(limit):
                     full.append(int(lp))
                     continue  # nothing written; the row lock goes with this transaction
-            now = time.time()
-            done = tx.scalar(
-                "UPDATE executions SET status = 'running', worker = :w, lease_expires_at = :lease,"
-                " attempts = attempts + 1, started_at = :now, finished_at = NULL "
-                "WHERE id = :id AND status = 'queued' RETURNING id",
-                {"w": worker, "lease": now + lease_seconds, "now": now, "id": cand["id"]},
-            )
-            if done is None:  # cannot happen under the locks above; be safe anyway
+            row = _take(tx, cand["id"], worker, lease_seconds)
+            if row is None:  # cannot happen under the locks above; be safe anyway
                 continue
-            row = _get(tx, cand["id"])
-            _event(
-                tx,
-                row,
-                event_names.EXECUTION_STARTED,
-                now,
-                {"attempt": row["attempts"], "worker": worker},
-            )
         return row
     return None
 
@@ -136,24 +122,26 @@ def claim(inst: Instance, worker: str, lease_seconds: float) -> Any:
 def claim_id(inst: Instance, execution_id: str, worker: str, lease_seconds: float) -> Any:
     """Claim one particular queued execution (to run it in this process); None if it is not
     queued any more."""
-    now = time.time()
     with inst.db.transaction() as tx:
-        done = tx.scalar(
-            "UPDATE executions SET status = 'running', worker = :w, lease_expires_at = :lease,"
-            " attempts = attempts + 1, started_at = :now, finished_at = NULL "
-            "WHERE id = :id AND status = 'queued' RETURNING id",
-            {"w": worker, "lease": now + lease_seconds, "now": now, "id": execution_id},
-        )
-        if done is None:
-            return None
-        row = _get(tx, execution_id)
-        _event(
-            tx,
-            row,
-            event_names.EXECUTION_STARTED,
-            now,
-            {"attempt": row["attempts"], "worker": worker},
-        )
+        return _take(tx, execution_id, worker, lease_seconds)
+
+
+def _take(tx: Tx, execution_id: str, worker: str, lease_seconds: float) -> Any:
+    """Make a queued row ``running`` for ``worker`` and write its started event; None if it
+    was not queued."""
+    now = time.time()
+    done = tx.scalar(
+        "UPDATE executions SET status = 'running', worker = :w, lease_expires_at = :lease,"
+        " attempts = attempts + 1, started_at = :now, finished_at = NULL "
+        "WHERE id = :id AND status = 'queued' RETURNING id",
+        {"w": worker, "lease": now + lease_seconds, "now": now, "id": execution_id},
+    )
+    if done is None:
+        return None
+    row = _get(tx, execution_id)
+    _event(
+        tx, row, event_names.EXECUTION_STARTED, now, {"attempt": row["attempts"], "worker": worker}
+    )
     return row
 
 
