@@ -13,6 +13,14 @@ from pathlib import Path
 from typing import Any
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def children(pid: int) -> set[int]:
     """Live child processes of ``pid``."""
     found = set()
@@ -88,8 +96,18 @@ class Up:
     def __init__(self, env: dict[str, str], log: Path, workers: int) -> None:
         self.log_path = log
         self._log = log.open("ab")
+        self.port = free_port()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "headwater.cli", "up", "--workers", str(workers)],
+            [
+                sys.executable,
+                "-m",
+                "headwater.cli",
+                "up",
+                "--workers",
+                str(workers),
+                "--port",
+                str(self.port),
+            ],
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,

@@ -98,3 +98,34 @@ def test_relaunch_repeats_with_recorded_inputs(hw, sales):
     bad = hw("executions", "relaunch", train["id"], "-i", "nope=1")
     assert bad.exit_code == 2 and "no input 'nope'" in bad.output
     assert hw("executions", "relaunch", "ghost").exit_code == 2
+
+
+FLOWSPEC = '''
+from headwater.flows import FlowSpec, Parameter, step, trigger
+
+
+@trigger(event="numbers.ready")
+class DoubleFlow(FlowSpec):
+    n = Parameter("n", default=2)
+
+    @step
+    def start(self):
+        self.doubled = self.n * 2
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+
+def test_flowspec_files_register_run_and_deploy_through_headwater(hw, write_module):
+    path = write_module("double_flow", FLOWSPEC)
+    registered = as_json(ok(hw("register", path, "--json")))
+    assert ("workflow", "DoubleFlow") in {(r["kind"], r["name"]) for r in registered}
+    ran = as_json(ok(hw("run", path, "DoubleFlow", "-i", "n=5", "--json")))
+    assert ran["status"] == "succeeded" and ran["outputs"]["doubled"]["value"] == 10
+    deployed = as_json(ok(hw("register", path, "--activate", "--json")))
+    flow_plan = [r for r in deployed if r["kind"] == "launch_plan" and r["triggers"]]
+    assert flow_plan and flow_plan[0]["active"]
+    assert flow_plan[0]["triggers"][0]["name"] == "numbers.ready"

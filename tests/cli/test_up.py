@@ -39,6 +39,7 @@ def test_up_runs_queued_executions_and_stops_on_sigint(home: Path, tmp_path: Pat
     flow.parent.mkdir()
     flow.write_text(textwrap.dedent(FLOW))
     inst = Instance(Settings.from_env({}, home=home))
+    port = _procs.free_port()
     with inst.use():
         reg = next(r for r in headwater.register(flow) if getattr(r, "name", "") == "up_flow.wf")
 
@@ -61,7 +62,7 @@ def test_up_runs_queued_executions_and_stops_on_sigint(home: Path, tmp_path: Pat
     out, err = tmp_path / "up.out", tmp_path / "up.err"
     with open(out, "wb") as o, open(err, "wb") as e:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "headwater.cli", "up", "--workers", "1"],
+            [sys.executable, "-m", "headwater.cli", "up", "--workers", "1", "--port", str(port)],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=o,
@@ -78,7 +79,7 @@ def test_up_runs_queued_executions_and_stops_on_sigint(home: Path, tmp_path: Pat
         assert line.startswith("headwater up: ") and line.count("\n") == 1
         assert f"database sqlite:///{home}" in line and "1 worker process;" in line
         assert "reactor" in line and "scheduler" in line
-        assert "HTTP API: not yet available" in line
+        assert f"HTTP API: http://127.0.0.1:{port}" in line
         assert result(first) == 42
 
         # A worker that dies is replaced (and the restart is logged).

@@ -277,7 +277,7 @@ def test_tuple_parameter_mapping(instance):
     bad = headwater.emit_event("t.ev", {"table": "x", "n": "twelve"})
     decide(instance)
     assert decisions(bad, "tuples")[0].reason == (
-        "payload value 'twelve' for input 'rows' cannot be converted to int"
+        "payload field 'n' = 'twelve' for input 'rows' cannot be converted to int"
     )
 
 

@@ -59,6 +59,11 @@ def register(
     ]
     for lp in _launch_plans.launch_plans_of(module):
         out.append(_launch_plans.register_launch_plan(inst, lp, project, domain, activate))
+    if activate:  # classes that deploy themselves (FlowSpec flows) do so in their own scope
+        for value in vars(module).values():
+            hook = getattr(value, "_headwater_deploy", None) if isinstance(value, type) else None
+            if callable(hook) and value.__module__ == module.__name__:
+                out.append(hook())
     return out
 
 

@@ -11,6 +11,7 @@ import hashlib
 import importlib
 import importlib.util
 import json
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -192,7 +193,13 @@ def ensure_registered(
 def load_module(path_or_module: str | Path) -> ModuleType:
     """Import a Python file (its folder goes on sys.path, as for a script) or a module name."""
     text = str(path_or_module)
+    if not text or len(text) > 4096 or "\0" in text:
+        raise NotFoundError("give a Python file path or an importable module name")
     path = Path(text)
+    try:
+        path.exists()
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise NotFoundError(f"{text[:80]!r}... is not a usable path: {exc.strerror}") from None
     if path.suffix == ".py" or path.exists():
         if not path.is_file() or path.suffix != ".py":
             raise NotFoundError(
@@ -220,6 +227,11 @@ def load_module(path_or_module: str | Path) -> ModuleType:
             sys.modules.pop(name, None)
             raise
         return module
+    if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", text):
+        raise NotFoundError(
+            f"{text[:80]!r} is neither a Python file nor a module name; give a "
+            "path like pipelines/train.py or a name like pipelines.train"
+        )
     try:
         return importlib.import_module(text)
     except ModuleNotFoundError as exc:
@@ -234,6 +246,10 @@ def entities_of(module: ModuleType) -> dict[str, Entity]:
     for attr, value in vars(module).items():
         if isinstance(value, Entity) and value.module == module.__name__:
             found[attr] = value
+        # A class that compiles into a workflow (a FlowSpec) carries it as this attribute.
+        inner = getattr(value, "_headwater_workflow", None) if isinstance(value, type) else None
+        if isinstance(inner, Entity) and value.__module__ == module.__name__:
+            found[attr] = inner
     return found
 
 

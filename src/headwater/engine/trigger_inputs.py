@@ -171,7 +171,7 @@ class Binder:
                             f"{param!r}) in the event payload"
                         )
                     continue
-                out[param] = self._convert(param, payload[fld], inputs.get(param, {}))
+                out[param] = self._convert(param, fld, payload[fld], inputs.get(param, {}))
         elif kind in ("cron", "rate") and row["name"] == SCHEDULE_TICK:
             arg = leaf.get("kickoff_time_input_arg")
             if arg:
@@ -179,8 +179,25 @@ class Binder:
         return out
 
     @staticmethod
-    def _convert(param: str, value: Any, spec: dict[str, Any]) -> Any:
+    def _convert(param: str, field: str, value: Any, spec: dict[str, Any]) -> Any:
         want = spec.get("type", "Any")
+        if want.startswith("Optional[") and value is None:
+            return None
+        want = want[9:-1] if want.startswith("Optional[") else want
+        if set(want.replace(" ", "").split("|")) <= {"int", "float", "None"} and "|" in want:
+            # A number whose type is only known from a default: any number keeps its JSON
+            # type (never truncated); a numeric string becomes a number.
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return value
+            if isinstance(value, str):
+                for convert in (int, float):
+                    try:
+                        return convert(value)
+                    except ValueError:
+                        pass
+            raise NotBindable(
+                f"payload field {field!r} = {value!r} for input {param!r} is not a number"
+            )
         kinds = _JSON_KINDS.get(want)
         if kinds is None:
             return value
@@ -194,7 +211,7 @@ class Binder:
             except ValueError:
                 pass
         raise NotBindable(
-            f"payload value {value!r} for input {param!r} cannot be converted to {want}"
+            f"payload field {field!r} = {value!r} for input {param!r} cannot be converted to {want}"
         )
 
     @staticmethod

@@ -1,6 +1,7 @@
 """``headwater up``: one supervisor process running the engine's loops and a worker pool.
 
-In this process: the reactor and the scheduler (threads, each given the shared ``stop``
+In this process: the HTTP API (``headwater.api``, uvicorn in a thread, on --host/--port), the
+reactor and the scheduler (threads, each given the shared ``stop``
 event), the reaper (a thread, once a second) and the supervision of N worker processes
 (``python -m headwater.engine.worker``), restarted with a short backoff when they exit
 unexpectedly. A component whose module cannot be imported is reported and left out; the rest
@@ -108,6 +109,7 @@ class Supervisor:
         self.force = threading.Event()
         self.components: list[_Component] = []
         self.missing: dict[str, str] = {}
+        self.api: Any = None
 
     # -- components ----------------------------------------------------------------------
     def load_components(self) -> None:
@@ -152,6 +154,23 @@ class Supervisor:
             delay = 1.0 if time.monotonic() - started > STABLE_AFTER else min(delay * 2, 30.0)
             log.warning("restarting %s in %.0f s", comp.name, delay)
             self.stop.wait(delay)
+
+    def start_api(self) -> None:
+        """Serve the HTTP API in a thread; without the server extra, or when the port is
+        taken, say so and run the rest."""
+        try:
+            server = importlib.import_module("headwater.api.server")
+            api = server.ApiServer(self.inst, self.host, self.port, self.live_workers)
+            api.start()
+        except ImportError as exc:
+            self.missing["HTTP API"] = f"{exc}; install it with pip install 'headwater[server]'"
+        except Exception as exc:
+            self.missing["HTTP API"] = f"{self.host}:{self.port}: {exc}"
+        else:
+            self.api = api
+
+    def live_workers(self) -> int:
+        return sum(1 for s in self.slots if s.proc is not None and s.proc.poll() is None)
 
     # -- workers -------------------------------------------------------------------------
     def worker_env(self) -> dict[str, str]:
@@ -266,12 +285,14 @@ class Supervisor:
         ]
         parts += [f"{c.name}: running" for c in self.components if c.name != "reaper"]
         parts += [f"{name}: NOT RUNNING ({why})" for name, why in sorted(self.missing.items())]
-        parts.append(f"HTTP API: not yet available (would listen on {self.host}:{self.port})")
+        if self.api is not None:
+            parts.append(f"HTTP API: {self.api.url}")
         return "headwater up: " + "; ".join(parts)
 
     def run(self) -> int:
         """Run until ``self.stop`` is set (by a signal or a caller); returns 0."""
         self.load_components()
+        self.start_api()
         print(self.start_line(), file=self.out, flush=True)
         for name, why in sorted(self.missing.items()):
             log.warning("%s is not available, running without it: %s", name, why)
@@ -286,6 +307,8 @@ class Supervisor:
                 self.stop.wait(0.1)
         finally:
             self.stop.set()
+            if self.api is not None:
+                self.api.stop()
             self.stop_workers()
             for comp in self.components:
                 if comp.thread is not None:

@@ -1,0 +1,390 @@
+"""Events over HTTP: request -> validated events -> one transaction.
+
+Accepted forms of ``POST /api/v1/events``:
+
+- CloudEvents 1.0 structured mode: ``Content-Type: application/cloudevents+json``;
+- CloudEvents binary mode: ``ce-specversion``, ``ce-type``, ``ce-id``, ``ce-source`` headers
+  (``ce-subject``, ``ce-time``, extensions optional), the body is the JSON payload;
+- CloudEvents batch: ``Content-Type: application/cloudevents-batch+json``, a JSON array;
+- plain JSON (``application/json``): ``{"name", "payload", "id", ...}``, a list of those, or
+  ``{"events": [...]}`` (an item carrying ``specversion`` is read as a structured CloudEvent).
+
+A CloudEvent's ``type`` is the event name, ``id`` its id (an id seen before is the same
+event), ``source``/``subject``/``time`` are kept as such; every other attribute (extensions
+included) goes into the event's ``attributes``. A request is all-or-nothing: every event is
+checked before any is stored, and all are stored in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from fastapi import Request
+
+from headwater.api.config import ApiConfig
+from headwater.api.errors import BadRequest, PayloadTooLarge, Unauthorized, UnsupportedMediaType
+from headwater.definitions.names import check_name
+from headwater.engine import events as event_api
+from headwater.errors import UserInputError
+from headwater.storage import events as event_rows
+
+if TYPE_CHECKING:
+    from headwater.instance import Instance
+
+CE_STRUCTURED = "application/cloudevents+json"
+CE_BATCH = "application/cloudevents-batch+json"
+SIGNATURE_HEADER = "x-headwater-signature"
+DEFAULT_SOURCE = "headwater://http"
+SPECVERSION = "1.0"
+CE_REQUIRED = ("specversion", "id", "source", "type")
+CE_KEPT = frozenset({"id", "source", "type", "subject", "time", "data", "data_base64"})
+PLAIN_FIELDS = frozenset(
+    {"name", "payload", "id", "source", "subject", "time", "project", "domain", "attributes"}
+)
+
+
+@dataclass
+class Incoming:
+    """One event as read from the request, before it is stored."""
+
+    name: Any
+    payload: Any = None
+    id: Any = None
+    source: Any = None
+    subject: Any = None
+    time: float | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    project: Any = None
+    domain: Any = None
+
+
+@dataclass
+class Parsed:
+    transport: str  # structured | binary | batch | plain | plain-batch
+    events: list[Incoming]
+
+
+# -- reading the body -----------------------------------------------------------------------
+def media_type(headers: Mapping[str, str]) -> str:
+    return headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def is_binary_mode(headers: Mapping[str, str]) -> bool:
+    return any(k.lower().startswith("ce-") for k in headers)
+
+
+async def read_body(request: Request, cfg: ApiConfig) -> bytes:
+    """The raw body, refused with 413 as soon as it is known to be over the limit."""
+    single = media_type(request.headers) == CE_STRUCTURED or is_binary_mode(request.headers)
+    limit, knob = (
+        (cfg.max_event_bytes, "HEADWATER_MAX_EVENT_BYTES")
+        if single
+        else (cfg.max_batch_bytes, "HEADWATER_MAX_BATCH_BYTES")
+    )
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(_too_large(f"{int(declared)} bytes", limit, knob))
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(_too_large(f"over {limit} bytes", limit, knob))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(size: str, limit: int, knob: str) -> str:
+    return (
+        f"the request body is {size}; the limit is {limit} bytes ({knob}) — store large "
+        "data as an artifact and send its URI"
+    )
+
+
+def _reject_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not valid JSON")
+
+
+def load_json(body: bytes, what: str = "the body") -> Any:
+    if not body.strip():
+        raise BadRequest(f"{what} is empty; send a JSON event")
+    try:
+        return json.loads(body, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise BadRequest(f"{what} is not valid JSON: {exc}") from None
+
+
+# -- parsing ---------------------------------------------------------------------------------
+def _at(index: int | None) -> str:
+    return "" if index is None else f"event {index}: "
+
+
+def parse_time(value: Any, index: int | None, plain: bool = False) -> float | None:
+    if value is None:
+        return None
+    if plain and isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise BadRequest(f"{_at(index)}time must be finite", index)
+        return float(value)
+    if not isinstance(value, str):
+        raise BadRequest(
+            f"{_at(index)}time must be an RFC 3339 timestamp string, got {value!r}", index
+        )
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(
+            f"{_at(index)}time {value!r} is not an RFC 3339 timestamp (e.g. 2026-11-01T12:00:00Z)",
+            index,
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def _is_json_media(media: str) -> bool:
+    return media in ("", "application/json", "text/json") or media.endswith("+json")
+
+
+def from_structured(body: Any, index: int | None = None) -> Incoming:
+    """A CloudEvent in the JSON event format (structured mode, or a batch item)."""
+    if not isinstance(body, dict):
+        raise BadRequest(
+            f"{_at(index)}a CloudEvent is a JSON object, got {type(body).__name__}", index
+        )
+    _check_required(body, index)
+    if "data_base64" in body:
+        raise BadRequest(
+            f"{_at(index)}data_base64 is not supported; send the payload as a JSON object "
+            "in 'data'",
+            index,
+        )
+    media = str(body.get("datacontenttype", "")).split(";", 1)[0].strip().lower()
+    if not _is_json_media(media):
+        raise BadRequest(
+            f"{_at(index)}datacontenttype {body['datacontenttype']!r} is not JSON; "
+            "event data is a JSON object",
+            index,
+        )
+    attributes = {k: v for k, v in body.items() if k not in CE_KEPT}
+    return Incoming(
+        name=body["type"],
+        payload=body.get("data"),
+        id=body["id"],
+        source=body["source"],
+        subject=_optional_str(body, "subject", index),
+        time=parse_time(body.get("time"), index),
+        attributes=attributes,
+    )
+
+
+def _check_required(attrs: Mapping[str, Any], index: int | None, prefix: str = "") -> None:
+    for key in CE_REQUIRED:
+        value = attrs.get(key)
+        if value is None:
+            raise BadRequest(
+                f"{_at(index)}not a CloudEvent: the required attribute {prefix}{key!r} is "
+                f"missing (CloudEvents 1.0 need {', '.join(prefix + k for k in CE_REQUIRED)})",
+                index,
+            )
+        if not isinstance(value, str) or not value:
+            raise BadRequest(
+                f"{_at(index)}the CloudEvent attribute {prefix}{key!r} must be a non-empty "
+                f"string, got {value!r}",
+                index,
+            )
+    if attrs["specversion"] != SPECVERSION:
+        raise BadRequest(
+            f"{_at(index)}CloudEvents specversion {attrs['specversion']!r} is not supported; "
+            f"send specversion {SPECVERSION!r}",
+            index,
+        )
+
+
+def _optional_str(body: Mapping[str, Any], key: str, index: int | None) -> str | None:
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise BadRequest(f"{_at(index)}{key} must be a string, got {value!r}", index)
+    return value
+
+
+def from_binary(headers: Mapping[str, str], body: bytes) -> Incoming:
+    """A CloudEvent in binary mode: attributes in ``ce-*`` headers, the payload as the body."""
+    attrs = {k.lower()[3:]: unquote(v) for k, v in headers.items() if k.lower().startswith("ce-")}
+    _check_required(attrs, None, prefix="ce-")
+    media = media_type(headers)
+    if not _is_json_media(media):
+        raise UnsupportedMediaType(
+            f"binary-mode event data must be JSON (Content-Type: application/json), got {media!r}"
+        )
+    payload = load_json(body, "the event data") if body.strip() else None
+    attributes = {k: v for k, v in attrs.items() if k not in CE_KEPT}
+    if "content-type" in headers:
+        attributes["datacontenttype"] = headers["content-type"]
+    return Incoming(
+        name=attrs["type"],
+        payload=payload,
+        id=attrs["id"],
+        source=attrs["source"],
+        subject=attrs.get("subject"),
+        time=parse_time(attrs.get("time"), None),
+        attributes=attributes,
+    )
+
+
+def from_plain(body: Any, index: int | None = None) -> Incoming:
+    """``{"name": ..., "payload": {...}, "id": ...}`` (or a structured CloudEvent)."""
+    if isinstance(body, dict) and "specversion" in body:
+        return from_structured(body, index)
+    if not isinstance(body, dict):
+        raise BadRequest(
+            f"{_at(index)}an event is a JSON object like "
+            f'{{"name": "data.updated", "payload": {{}}}}, got {type(body).__name__}',
+            index,
+        )
+    unknown = sorted(set(body) - PLAIN_FIELDS)
+    if unknown:
+        raise BadRequest(
+            f"{_at(index)}unknown field(s) {', '.join(map(repr, unknown))}; an event has "
+            f"{', '.join(sorted(PLAIN_FIELDS))}",
+            index,
+        )
+    if "name" not in body:
+        raise BadRequest(f"{_at(index)}the event has no 'name'", index)
+    attributes = body.get("attributes") or {}
+    if not isinstance(attributes, dict):
+        raise BadRequest(f"{_at(index)}attributes must be a JSON object", index)
+    return Incoming(
+        name=body["name"],
+        payload=body.get("payload"),
+        id=body.get("id"),
+        source=body.get("source"),
+        subject=_optional_str(body, "subject", index),
+        time=parse_time(body.get("time"), index, plain=True),
+        attributes=attributes,
+        project=body.get("project"),
+        domain=body.get("domain"),
+    )
+
+
+def parse(headers: Mapping[str, str], body: bytes) -> Parsed:
+    """Read every event of a request (nothing is stored); BadRequest names what is wrong."""
+    media = media_type(headers)
+    if media == CE_STRUCTURED:
+        return Parsed("structured", [from_structured(load_json(body))])
+    if media == CE_BATCH:
+        items = load_json(body)
+        if not isinstance(items, list):
+            raise BadRequest("a CloudEvents batch is a JSON array of CloudEvents")
+        return Parsed("batch", [from_structured(e, i) for i, e in enumerate(items)])
+    if is_binary_mode(headers):
+        return Parsed("binary", [from_binary(headers, body)])
+    if not _is_json_media(media):
+        raise UnsupportedMediaType(
+            f"Content-Type {media!r} is not read here; send application/json, "
+            f"{CE_STRUCTURED}, {CE_BATCH} or a binary-mode CloudEvent (ce-* headers)"
+        )
+    found = load_json(body)
+    if isinstance(found, dict) and "events" in found and "name" not in found:
+        extra = sorted(set(found) - {"events"})
+        if extra or not isinstance(found["events"], list):
+            raise BadRequest('a batch is {"events": [event, ...]} and nothing else')
+        found = found["events"]
+    if isinstance(found, list):
+        return Parsed("plain-batch", [from_plain(e, i) for i, e in enumerate(found)])
+    return Parsed("plain", [from_plain(found)])
+
+
+# -- signatures ------------------------------------------------------------------------------
+def check_signature(cfg: ApiConfig, headers: Mapping[str, str], body: bytes, sources: set) -> None:
+    """Events from a source with a webhook secret need ``X-Headwater-Signature: sha256=<hex>``,
+    the HMAC-SHA256 of the raw body with that secret (several may be given, comma-separated)."""
+    needed = {s: cfg.webhook_secrets[s] for s in sorted(sources) if s in cfg.webhook_secrets}
+    if not needed:
+        return
+    header = headers.get(SIGNATURE_HEADER)
+    if not header:
+        raise Unauthorized(
+            f"events from {', '.join(needed)} must be signed: send X-Headwater-Signature: "
+            "sha256=<hex HMAC-SHA256 of the request body with the source's secret>"
+        )
+    given = [p.strip().removeprefix("sha256=") for p in header.split(",")]
+    for source, secret in needed.items():
+        expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        if not any(hmac.compare_digest(expected, g) for g in given):
+            raise Unauthorized(
+                f"the X-Headwater-Signature does not match the body for source {source!r}; "
+                "sign the exact bytes sent with that source's secret"
+            )
+
+
+# -- storing ---------------------------------------------------------------------------------
+@dataclass
+class Stored:
+    ids: list[str]
+    duplicates: list[str]
+
+
+def prepare(inst: Instance, events: list[Incoming], cfg: ApiConfig) -> list[dict[str, Any]]:
+    """The rows to insert; refuses the first bad event (naming its index in a batch)."""
+    rows, now, batch = [], time.time(), len(events) != 1
+    for i, e in enumerate(events):
+        index = i if batch else None
+        try:
+            if e.payload is not None and _too_big(e.payload, cfg.max_event_bytes):
+                raise PayloadTooLarge(
+                    f"{_at(index)}the payload is over {cfg.max_event_bytes} bytes "
+                    "(HEADWATER_MAX_EVENT_BYTES); store large data as an artifact and "
+                    "send its URI",
+                    index,
+                )
+            payload = event_api.validate(e.name, e.payload, e.id, e.source)
+            project = check_name(e.project, "project") if e.project else inst.project
+            domain = check_name(e.domain, "domain") if e.domain else inst.domain
+            event_api._check_json(e.attributes, "attributes")
+        except PayloadTooLarge:
+            raise
+        except UserInputError as exc:
+            raise BadRequest(f"{_at(index)}{exc}", index) from None
+        rows.append(
+            {
+                "id": e.id or uuid.uuid4().hex,
+                "name": e.name,
+                "source": e.source or DEFAULT_SOURCE,
+                "project": project,
+                "domain": domain,
+                "time": e.time if e.time is not None else now,
+                "payload": payload,
+                "subject": e.subject,
+                "attributes": e.attributes,
+            }
+        )
+    return rows
+
+
+def _too_big(payload: Any, limit: int) -> bool:
+    try:
+        return len(json.dumps(payload, ensure_ascii=False).encode()) > limit
+    except (TypeError, ValueError):
+        return False  # not JSON-able: validate() says why
+
+
+def store(inst: Instance, rows: list[dict[str, Any]]) -> Stored:
+    """Insert every row in one transaction; an id seen before is a duplicate (not written)."""
+    out = Stored([], [])
+    with inst.db.transaction() as tx:
+        for row in rows:
+            seq = event_rows.insert_event(tx, **row)
+            out.ids.append(row["id"])
+            if seq is None:
+                out.duplicates.append(row["id"])
+    return out

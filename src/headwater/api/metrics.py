@@ -1,0 +1,116 @@
+"""Prometheus metrics for ``/metrics``.
+
+Counts that live in the database (decisions, firings, executions, queue depth, live workers,
+firing latency) are read on each scrape by ``EngineCollector``, so every process — this server,
+other servers, the reactor elsewhere — is counted and nothing drifts. Only what the database
+does not record (how events arrived) is counted in-process.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from headwater.instance import Instance
+
+EVENTS_RECEIVED = Counter(
+    "headwater_events_received",
+    "Events accepted over HTTP (duplicates included), by transport: structured, binary, "
+    "batch (CloudEvents), plain, plain-batch.",
+    ["transport"],
+    registry=None,
+)
+
+LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+STATUSES = ("queued", "running", "succeeded", "failed", "skipped", "cancelled")
+
+
+class EngineCollector(Collector):
+    """Metrics computed from the metadata database on scrape."""
+
+    def __init__(self, inst: Instance, worker_processes: Callable[[], int] | None = None) -> None:
+        self.inst = inst
+        self.worker_processes = worker_processes
+
+    def describe(self) -> list[Metric]:
+        return []  # no database query at registration
+
+    def collect(self) -> Iterator[Metric]:
+        cases = ", ".join(
+            f"SUM(CASE WHEN lat <= {b!r} THEN 1 ELSE 0 END) AS b{i}"
+            for i, b in enumerate(LATENCY_BUCKETS)
+        )
+        with self.inst.db.read() as tx:
+            decisions = tx.all(
+                "SELECT outcome, COUNT(*) AS n FROM trigger_decisions GROUP BY outcome"
+            )
+            firings = tx.scalar("SELECT COUNT(*) FROM firings")
+            statuses = tx.all("SELECT status, COUNT(*) AS n FROM executions GROUP BY status")
+            backlog = tx.scalar("SELECT COUNT(*) FROM reactor_inbox")
+            live = tx.scalar(
+                "SELECT COUNT(DISTINCT worker) FROM executions WHERE status = 'running' "
+                "AND lease_expires_at > :now",
+                {"now": time.time()},
+            )
+            lat = tx.one(
+                f"SELECT COUNT(*) AS n, SUM(lat) AS total, {cases} FROM ("
+                "SELECT d.created_at - e.time AS lat FROM trigger_decisions d "
+                "JOIN events e ON e.id = d.event_id WHERE d.outcome = 'fired') fired"
+            )
+        m = CounterMetricFamily(
+            "headwater_trigger_decisions",
+            "Reactor decisions about events, by outcome (fired, not_fired, ...).",
+            labels=["outcome"],
+        )
+        for r in decisions:
+            m.add_metric([r["outcome"]], int(r["n"]))
+        yield m
+        yield CounterMetricFamily(
+            "headwater_firings", "Launch plan firings (each queued an execution).", int(firings)
+        )
+        by_status = {s: 0 for s in STATUSES} | {r["status"]: int(r["n"]) for r in statuses}
+        g = GaugeMetricFamily("headwater_executions", "Executions by status.", labels=["status"])
+        for status, n in sorted(by_status.items()):
+            g.add_metric([status], n)
+        yield g
+        yield GaugeMetricFamily(
+            "headwater_queue_depth", "Executions queued for a worker.", by_status["queued"]
+        )
+        yield GaugeMetricFamily(
+            "headwater_reactor_backlog", "Events waiting for the reactor's decision.", int(backlog)
+        )
+        yield GaugeMetricFamily(
+            "headwater_workers_live", "Workers holding a live lease on an execution.", int(live)
+        )
+        if self.worker_processes is not None:
+            yield GaugeMetricFamily(
+                "headwater_worker_processes",
+                "Worker processes alive under this `headwater up`.",
+                self.worker_processes(),
+            )
+        buckets = [(repr(b), int(lat[f"b{i}"] or 0)) for i, b in enumerate(LATENCY_BUCKETS)]
+        buckets.append(("+Inf", int(lat["n"] or 0)))
+        yield HistogramMetricFamily(
+            "headwater_firing_latency_seconds",
+            "From an event's time to the reactor's decision to fire on it.",
+            buckets=buckets,
+            sum_value=float(lat["total"] or 0.0),
+        )
+
+
+def registry_for(inst: Instance, worker_processes: Callable[[], int] | None) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(EVENTS_RECEIVED)
+    registry.register(EngineCollector(inst, worker_processes))
+    return registry

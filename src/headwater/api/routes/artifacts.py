@@ -1,0 +1,96 @@
+"""``/api/v1/artifacts``: search, get, create and lineage of artifact versions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+
+from headwater import client
+from headwater.api import schemas
+from headwater.api.deps import GUARD, instance
+from headwater.definitions.artifact import Artifact
+from headwater.definitions.cards import Card
+from headwater.engine import lineage as lineage_api
+from headwater.errors import UserInputError
+from headwater.instance import Instance
+
+router = APIRouter(prefix="/api/v1/artifacts", tags=["artifacts"], dependencies=GUARD)
+
+URI = Query(
+    description="an hw:// URI: exact (hw://p/d/name@version) or a query (hw://p/d/name?k=v)",
+    examples=["hw://default/development/daily_sales@1"],
+)
+
+
+def _partitions(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UserInputError(f"partition {item!r} is not KEY=VALUE, e.g. region=EU")
+        out[key] = value
+    return out
+
+
+@router.get("", response_model=list[schemas.ArtifactVersion])
+def search(
+    name: str | None = Query(None, description="artifact name; '*' is a wildcard"),
+    partition: list[str] = Query([], description="KEY=VALUE, repeatable"),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = Query(100, ge=1, le=10_000),
+    project: str | None = None,
+    domain: str | None = None,
+    inst: Instance = Depends(instance),
+) -> list[dict[str, Any]]:
+    """Versions newest first."""
+    with inst.use():
+        found = client.search_artifacts(
+            name, _partitions(partition), since, until, limit, project, domain
+        )
+        return [v.to_dict() for v in found]
+
+
+@router.get("/get", response_model=schemas.ArtifactVersion)
+def get(uri: str = URI, inst: Instance = Depends(instance)) -> dict[str, Any]:
+    """One version: the exact one, or the latest matching a query URI."""
+    with inst.use():
+        return client.get_artifact(uri).to_dict()
+
+
+@router.get("/lineage", response_model=schemas.Lineage)
+def lineage(
+    uri: str = URI,
+    direction: str = Query("both", pattern="^(upstream|downstream|both)$"),
+    depth: int = Query(3, ge=0, le=lineage_api.MAX_DEPTH),
+    inst: Instance = Depends(instance),
+) -> dict[str, Any]:
+    """The lineage graph around a version: executions and versions, consumed/produced edges."""
+    return lineage_api.lineage(inst, uri, direction, depth).to_dict()
+
+
+@router.post("", status_code=201, response_model=schemas.ArtifactVersion)
+def create(body: schemas.ArtifactCreate, inst: Instance = Depends(instance)) -> dict[str, Any]:
+    """Publish a version from outside any workflow (it triggers like any other version)."""
+    tp = None
+    if body.time_partition is not None:
+        try:
+            tp = datetime.fromisoformat(body.time_partition)
+        except ValueError:
+            raise UserInputError(
+                f"time_partition {body.time_partition!r} is not an RFC 3339 date or timestamp"
+            ) from None
+    artifact = Artifact(
+        body.name,
+        partition_keys=list(body.partitions),
+        time_partitioned=tp is not None,
+        description=body.description,
+    )
+    cards = [Card.from_dict(c.model_dump()) for c in body.cards]
+    with inst.use():
+        version = client.create_artifact(
+            artifact, body.value, time_partition=tp, cards=cards, **body.partitions
+        )
+        return version.to_dict()

@@ -1,0 +1,108 @@
+"""``/api/v1/events``: events in (CloudEvents or plain JSON), stored events and decisions out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from headwater import client
+from headwater.api import ingest, schemas
+from headwater.api.config import ApiConfig
+from headwater.api.deps import GUARD, config, instance
+from headwater.api.errors import PayloadTooLarge
+from headwater.api.metrics import EVENTS_RECEIVED
+from headwater.engine import events as event_api
+from headwater.instance import Instance
+
+router = APIRouter(prefix="/api/v1/events", tags=["events"], dependencies=GUARD)
+
+_ref = "#/components/schemas/"
+_EVENT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "anyOf": [
+                        {"$ref": _ref + "PlainEvent"},
+                        {"$ref": _ref + "PlainBatch"},
+                        {"type": "array", "items": {"$ref": _ref + "PlainEvent"}},
+                    ]
+                }
+            },
+            ingest.CE_STRUCTURED: {"schema": {"$ref": _ref + "StructuredCloudEvent"}},
+            ingest.CE_BATCH: {
+                "schema": {"type": "array", "items": {"$ref": _ref + "StructuredCloudEvent"}}
+            },
+        },
+    },
+    "responses": {
+        str(code): {
+            "description": why,
+            "content": {"application/json": {"schema": {"$ref": _ref + "ErrorBody"}}},
+        }
+        for code, why in (
+            (400, "malformed JSON, CloudEvent or batch (the index of the bad event is given)"),
+            (401, "a webhook signature is missing or wrong"),
+            (413, "the body or one event is over the size limit"),
+            (415, "a Content-Type this endpoint does not read"),
+        )
+    },
+}
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=schemas.EventsAccepted,
+    openapi_extra=_EVENT_BODY,
+)
+async def post_events(
+    request: Request,
+    inst: Instance = Depends(instance),
+    cfg: ApiConfig = Depends(config),
+) -> schemas.EventsAccepted:
+    """Store events for the reactor: a CloudEvent 1.0 (structured or binary mode), a
+    CloudEvents batch, a plain ``{"name", "payload", "id"}`` event or a plain batch
+    (``{"events": [...]}`` or a JSON array). All or nothing; an id seen before is the same
+    event (listed in ``duplicates``). Binary mode: ``ce-specversion``, ``ce-type``, ``ce-id``,
+    ``ce-source`` headers and the JSON payload as the body."""
+    body = await ingest.read_body(request, cfg)
+    parsed = ingest.parse(request.headers, body)
+    if parsed.transport == "plain" and len(body) > cfg.max_event_bytes:
+        raise PayloadTooLarge(
+            f"the event is {len(body)} bytes; the limit is {cfg.max_event_bytes} bytes "
+            "(HEADWATER_MAX_EVENT_BYTES) — store large data as an artifact and send its URI"
+        )
+    sources = {
+        e.source if isinstance(e.source, str) else ingest.DEFAULT_SOURCE for e in parsed.events
+    }
+    ingest.check_signature(cfg, request.headers, body, sources)
+    rows = ingest.prepare(inst, parsed.events, cfg)
+    stored = await run_in_threadpool(ingest.store, inst, rows) if rows else ingest.Stored([], [])
+    EVENTS_RECEIVED.labels(parsed.transport).inc(len(rows))
+    return schemas.EventsAccepted(
+        accepted=len(stored.ids), ids=stored.ids, duplicates=stored.duplicates
+    )
+
+
+@router.get("", response_model=list[schemas.Event])
+def list_events(
+    name: str | None = None,
+    since: datetime | None = None,
+    limit: int = Query(100, ge=1, le=10_000),
+    inst: Instance = Depends(instance),
+) -> list[dict[str, Any]]:
+    """Stored events newest first (without decisions; get one event for those)."""
+    with inst.use():
+        return [e.to_dict() for e in client.list_events(name, since, limit)]
+
+
+@router.get("/{event_id}", response_model=schemas.Event)
+def get(event_id: str, inst: Instance = Depends(instance)) -> dict[str, Any]:
+    """An event with the reactor's decisions: which launch plans fired and, for those that
+    did not, why not (``decided`` is false while it waits for the reactor)."""
+    return event_api.get(inst, event_id).to_dict()

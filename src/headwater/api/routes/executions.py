@@ -1,0 +1,51 @@
+"""``/api/v1/executions``: list, get and relaunch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+
+from headwater import client
+from headwater.api import schemas
+from headwater.api.deps import GUARD, instance
+from headwater.engine import relaunch as relaunch_api
+from headwater.instance import Instance
+
+router = APIRouter(prefix="/api/v1/executions", tags=["executions"], dependencies=GUARD)
+
+
+@router.get("", response_model=list[schemas.Execution], response_model_exclude_none=False)
+def list_executions(
+    workflow: str | None = None,
+    launch_plan: str | None = None,
+    status: str | None = Query(None, description="queued, running, succeeded, failed, ..."),
+    limit: int = Query(100, ge=1, le=10_000),
+    inst: Instance = Depends(instance),
+) -> list[dict[str, Any]]:
+    """Executions newest first."""
+    with inst.use():
+        found = client.list_executions(workflow, launch_plan, status, limit)
+        return [e.to_dict() for e in found]
+
+
+@router.get("/{execution_id}", response_model=schemas.Execution)
+def get(
+    execution_id: str, nodes: bool = False, inst: Instance = Depends(instance)
+) -> dict[str, Any]:
+    """An execution; ``?nodes=true`` adds its task calls."""
+    with inst.use():
+        return client.get_execution(execution_id).to_dict(nodes=nodes)
+
+
+@router.post("/{execution_id}/relaunch", status_code=201, response_model=schemas.Execution)
+def relaunch(
+    execution_id: str,
+    body: schemas.Relaunch | None = None,
+    inst: Instance = Depends(instance),
+) -> dict[str, Any]:
+    """Queue a repeat with the recorded inputs (exact artifact versions), except overrides.
+    The workers of ``headwater up`` run it."""
+    new_id = relaunch_api.relaunch(inst, execution_id, body.inputs if body else None)
+    with inst.use():
+        return client.get_execution(new_id).to_dict()

@@ -1,0 +1,215 @@
+"""The wire schema: every request and response body of the HTTP API, in one module.
+
+Responses mirror the ``to_dict()`` of the engine's handles, so the Python client and the API
+show the same fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(Wire):
+    type: str
+    message: str
+    index: int | None = None
+
+
+class ErrorBody(Wire):
+    error: ErrorDetail
+
+
+class Health(Wire):
+    status: str
+    database: str
+
+
+# -- events ------------------------------------------------------------------------------
+class PlainEvent(Wire):
+    """An event in Headwater's plain JSON form."""
+
+    name: str = Field(examples=["data.updated"])
+    payload: dict[str, Any] | None = None
+    id: str | None = None
+    source: str | None = None
+    subject: str | None = None
+    time: str | float | None = Field(None, description="RFC 3339 or seconds since the epoch")
+    project: str | None = None
+    domain: str | None = None
+    attributes: dict[str, Any] | None = None
+
+
+class PlainBatch(Wire):
+    events: list[PlainEvent]
+
+
+class StructuredCloudEvent(BaseModel):
+    """A CloudEvent 1.0 in the JSON event format (extensions allowed)."""
+
+    model_config = ConfigDict(extra="allow")
+    specversion: str = Field(examples=["1.0"])
+    id: str
+    source: str
+    type: str
+    subject: str | None = None
+    time: str | None = None
+    datacontenttype: str | None = None
+    data: dict[str, Any] | None = None
+
+
+class EventsAccepted(Wire):
+    accepted: int = Field(description="how many events the request held")
+    ids: list[str] = Field(description="the id of every event, in request order")
+    duplicates: list[str] = Field(description="ids seen before: the same event, stored once")
+
+
+class Decision(Wire):
+    launch_plan: str
+    launch_plan_version: str
+    trigger: str
+    outcome: str
+    reason: str
+    execution_id: str | None
+
+
+class Event(Wire):
+    seq: int
+    id: str
+    name: str
+    source: str
+    subject: str | None
+    project: str
+    domain: str
+    time: str
+    payload: dict[str, Any]
+    attributes: dict[str, Any]
+    decided: bool | None
+    decisions: list[Decision]
+
+
+# -- artifacts ---------------------------------------------------------------------------
+class Card(Wire):
+    model_config = ConfigDict(extra="allow")
+    kind: str
+    text: str
+
+
+class ArtifactVersion(Wire):
+    uri: str
+    project: str
+    domain: str
+    name: str
+    version: str
+    partitions: dict[str, str]
+    time_partition: str | None
+    value: dict[str, Any] = Field(description="the stored literal (format, type, blob or value)")
+    execution_id: str | None
+    node_id: str | None
+    output: str | None
+    created_at: str
+    cards: list[Card] = []
+
+
+class CardIn(Wire):
+    kind: str = Field("data", pattern="^(data|model)$")
+    text: str
+
+
+class ArtifactCreate(Wire):
+    """Publish a version from outside any workflow; ``value`` is stored as JSON."""
+
+    name: str = Field(examples=["daily_sales"])
+    value: Any = None
+    partitions: dict[str, str] = {}
+    time_partition: str | None = Field(None, description="RFC 3339 date or timestamp")
+    cards: list[CardIn] = []
+    description: str = ""
+
+
+class LineageNode(Wire):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    kind: str = Field(description="artifact or execution")
+    label: str
+
+
+class LineageEdge(Wire):
+    source: str
+    target: str
+    kind: str = Field(description="consumed (version -> execution) or produced")
+    name: str
+
+
+class Lineage(Wire):
+    root: str
+    direction: str
+    depth: int
+    nodes: list[LineageNode]
+    edges: list[LineageEdge]
+
+
+# -- executions --------------------------------------------------------------------------
+class Execution(Wire):
+    id: str
+    project: str
+    domain: str
+    workflow: str
+    workflow_version: str
+    launch_plan: str | None
+    status: str
+    inputs: dict[str, Any]
+    resolved_inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    error: dict[str, Any] | None
+    trigger: dict[str, Any] | None
+    created_at: str | None
+    started_at: str | None
+    finished_at: str | None
+    duration: float | None
+    nodes: list[dict[str, Any]] | None = None
+
+
+class Relaunch(Wire):
+    inputs: dict[str, Any] = Field({}, description="inputs to override, as JSON values")
+
+
+# -- launch plans and registration -------------------------------------------------------
+class LaunchPlan(Wire):
+    kind: str
+    id: int
+    name: str
+    version: str
+    project: str
+    domain: str
+    workflow: str
+    workflow_version: str
+    active: bool
+    triggers: list[Any]
+    schedule: Any
+    concurrency: Any
+
+
+class Activate(Wire):
+    version: str | None = None
+
+
+class Registration(Wire):
+    path: str = Field(description="a .py file or an importable module on the server's machine")
+    project: str | None = None
+    domain: str | None = None
+    activate: bool = False
+
+
+class Registered(Wire):
+    model_config = ConfigDict(extra="allow")
+    name: str
+    kind: str
+    version: str
+    project: str
+    domain: str

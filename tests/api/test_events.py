@@ -1,0 +1,205 @@
+"""POST /api/v1/events: CloudEvents (structured, binary, batch) and plain JSON, end to end."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+
+import headwater
+from headwater.api import ApiConfig
+from headwater.engine import queue
+from headwater.engine.reactor import Reactor
+from headwater.engine.worker import Worker
+
+from .conftest import (
+    batch,
+    binary,
+    cloud_event,
+    count,
+    dumps,
+    error_of,
+    serve,
+    stored,
+    structured,
+)
+
+MODULE = "tests.api.sensors"
+
+
+def react_and_run(inst) -> list[headwater.Execution]:
+    reactor, worker, done = Reactor(inst), Worker(inst), []
+    while reactor.run_once():
+        pass
+    while (row := queue.claim(inst, worker.name, 30)) is not None:
+        worker.run_one(row)
+        done.append(headwater.get_execution(row["id"]))
+    return done
+
+
+def test_a_cloudevent_over_http_fires_an_active_launch_plan(instance, api):
+    r = api.post("/api/v1/registrations", json={"path": MODULE, "activate": True})
+    assert r.status_code == 201, r.text
+    assert any(x["name"] == "on_sensor" and x["active"] for x in r.json())
+    when = datetime(2026, 11, 1, 12, 30, tzinfo=UTC)
+    event = cloud_event(
+        "sensor.reading", {"reading": 21}, id="r-1", source="/plant/7", subject="t1", time=when
+    )
+    r = api.post("/api/v1/events", **structured(event))
+    assert r.status_code == 202 and r.json() == {"accepted": 1, "ids": ["r-1"], "duplicates": []}
+    assert api.get("/api/v1/events/r-1").json()["decided"] is False
+
+    [ex] = react_and_run(instance)
+    assert ex.status == "succeeded", ex.error
+    assert ex.launch_plan == "on_sensor" and ex.inputs["value"] == 21
+    assert ex.output == {"scaled": 42, "event": "r-1"}
+
+    shown = api.get("/api/v1/events/r-1").json()
+    assert shown["decided"] is True
+    assert shown["source"] == "/plant/7" and shown["subject"] == "t1"
+    assert shown["time"] == when.isoformat() and shown["payload"] == {"reading": 21}
+    [decision] = shown["decisions"]
+    assert decision["outcome"] == "fired" and decision["execution_id"] == ex.id
+    assert api.get(f"/api/v1/executions/{ex.id}").json()["status"] == "succeeded"
+
+
+def test_binary_mode_keeps_attributes_and_extensions(instance, api):
+    event = cloud_event("sensor.reading", {"reading": 3}, id="b-1", subject="s", tenant="acme")
+    r = api.post("/api/v1/events", **binary(event))
+    assert r.status_code == 202, r.text
+    rec = headwater.get_event("b-1")
+    assert rec.name == "sensor.reading" and rec.payload == {"reading": 3}
+    assert rec.source == "/tests" and rec.subject == "s"
+    assert rec.attributes["tenant"] == "acme" and rec.attributes["specversion"] == "1.0"
+    assert abs(rec.timestamp.timestamp() - event.get_time().timestamp()) < 1e-3
+
+
+def test_a_cloudevents_batch_is_stored_and_an_id_seen_before_is_a_duplicate(instance, api):
+    events = [cloud_event("sensor.reading", {"reading": i}, id=f"e{i}") for i in range(5)]
+    assert api.post("/api/v1/events", **structured(events[0])).status_code == 202
+    r = api.post("/api/v1/events", **batch(events))
+    assert r.status_code == 202, r.text
+    assert r.json() == {"accepted": 5, "ids": [f"e{i}" for i in range(5)], "duplicates": ["e0"]}
+    assert count(instance, "events") == 5
+
+
+def test_plain_json_forms(instance, api):
+    one = {"name": "data.updated", "payload": {"table": "sales"}, "id": "p-1"}
+    assert api.post("/api/v1/events", json=one).json()["ids"] == ["p-1"]
+    as_list = [{"name": "data.updated", "id": "p-2"}, {"name": "data.updated", "id": "p-3"}]
+    assert api.post("/api/v1/events", json=as_list).json()["ids"] == ["p-2", "p-3"]
+    wrapped = {"events": [{"name": "data.updated", "id": "p-4", "time": 1700000000}]}
+    assert api.post("/api/v1/events", json=wrapped).status_code == 202
+    assert headwater.get_event("p-4").timestamp.timestamp() == 1700000000
+    generated = api.post("/api/v1/events", json={"name": "x"}).json()["ids"][0]
+    assert headwater.get_event(generated).source == "headwater://http"
+    assert count(instance, "events") == 5
+
+
+def test_a_batch_with_one_bad_event_stores_nothing_and_names_its_index(instance, api):
+    events = [cloud_event("ok.event", {"i": i}) for i in range(3)]
+    body = batch(events)
+    bodies = [structured(e)["content"].decode() for e in events]
+    bodies[2] = bodies[2].replace('"type": "ok.event"', '"type": "no spaces allowed"')
+    r = api.post(
+        "/api/v1/events", headers=body["headers"], content=("[" + ",".join(bodies) + "]").encode()
+    )
+    err = error_of(r, 400)
+    assert err["index"] == 2 and "event 2" in err["message"]
+    plain = [{"name": "fine"}, {"name": "fine", "payload": [1]}]
+    assert error_of(api.post("/api/v1/events", json=plain), 400)["index"] == 1
+    assert count(instance, "events") == 0
+
+
+def test_malformed_cloudevents_are_refused_with_the_reason(instance, api):
+    before = stored(instance)
+    ce = {"specversion": "1.0", "id": "1", "source": "/s", "type": "t"}
+    headers = {"content-type": "application/cloudevents+json"}
+    for missing in ("id", "source", "type", "specversion"):
+        body = {k: v for k, v in ce.items() if k != missing}
+        err = error_of(api.post("/api/v1/events", headers=headers, content=dumps(body)), 400)
+        assert repr(missing) in err["message"]
+    err = error_of(
+        api.post("/api/v1/events", headers=headers, content=dumps({**ce, "specversion": "0.3"})),
+        400,
+    )
+    assert "specversion" in err["message"]
+    err = error_of(api.post("/api/v1/events", headers=headers, content=b'{"id": '), 400)
+    assert "not valid JSON" in err["message"]
+    err = error_of(
+        api.post("/api/v1/events", headers=headers, content=dumps({**ce, "time": "yesterday"})),
+        400,
+    )
+    assert "RFC 3339" in err["message"]
+    binary_missing = {"ce-specversion": "1.0", "ce-id": "1", "ce-type": "t"}
+    err = error_of(api.post("/api/v1/events", headers=binary_missing, content=b"{}"), 400)
+    assert "ce-source" in err["message"]
+    err = error_of(api.post("/api/v1/events", headers={"content-type": "text/plain"}), 415)
+    assert "application/json" in err["message"]
+    assert stored(instance) == before
+
+
+def test_oversized_bodies_get_413_and_store_nothing(instance):
+    with serve(instance, ApiConfig(max_event_bytes=1000, max_batch_bytes=5000)) as api:
+        big = {"name": "big", "payload": {"blob": "x" * 2000}}
+        assert (
+            "HEADWATER_MAX_EVENT_BYTES"
+            in error_of(api.post("/api/v1/events", json=big), 413)["message"]
+        )
+        event = cloud_event("big", {"blob": "x" * 2000})
+        error_of(api.post("/api/v1/events", **structured(event)), 413)
+        error_of(api.post("/api/v1/events", **binary(event)), 413)
+        many = [{"name": "small", "payload": {"blob": "x" * 500}} for _ in range(20)]
+        error_of(api.post("/api/v1/events", json=many), 413)
+        one_big = [{"name": "small"}, {"name": "big", "payload": {"blob": "x" * 2000}}]
+        assert error_of(api.post("/api/v1/events", json=one_big), 413)["index"] == 1
+        # Content-Length is checked before the body is read.
+        r = api.post(
+            "/api/v1/events",
+            headers={"content-type": "application/json", "content-length": "999999"},
+            content=b"{}",
+        )
+        assert r.status_code in (400, 413)
+    assert count(instance, "events") == 0
+
+
+def test_signed_sources_need_a_valid_signature(instance, api):
+    event = cloud_event("push", {"ref": "main"}, source="https://signed.example", id="sig-1")
+    req = structured(event)
+    error_of(api.post("/api/v1/events", **req), 401)
+    wrong = {**req["headers"], "X-Headwater-Signature": "sha256=" + "0" * 64}
+    error_of(api.post("/api/v1/events", headers=wrong, content=req["content"]), 401)
+    assert count(instance, "events") == 0
+    mac = hmac.new(b"s3cret", req["content"], hashlib.sha256).hexdigest()
+    signed = {**req["headers"], "X-Headwater-Signature": f"sha256={mac}"}
+    assert api.post("/api/v1/events", headers=signed, content=req["content"]).status_code == 202
+    unsigned = cloud_event("push", {}, source="https://other.example")
+    assert api.post("/api/v1/events", **structured(unsigned)).status_code == 202
+    assert count(instance, "events") == 2
+
+
+def test_secrets_come_from_the_environment(tmp_path):
+    path = tmp_path / "secrets.json"
+    path.write_text('{"a": "1", "b": "2"}')
+    cfg = ApiConfig.from_env(
+        {
+            "HEADWATER_WEBHOOK_SECRETS_FILE": str(path),
+            "HEADWATER_WEBHOOK_SECRETS": '{"b": "3"}',
+            "HEADWATER_MAX_EVENT_BYTES": "2048",
+        }
+    )
+    assert cfg.webhook_secrets == {"a": "1", "b": "3"} and cfg.max_event_bytes == 2048
+
+
+def test_metrics_count_events_decisions_and_executions(instance, api):
+    api.post("/api/v1/registrations", json={"path": MODULE, "activate": True})
+    api.post("/api/v1/events", **binary(cloud_event("sensor.reading", {"reading": 1})))
+    react_and_run(instance)
+    text = api.get("/metrics").text
+    assert 'headwater_events_received_total{transport="binary"}' in text
+    assert 'headwater_trigger_decisions_total{outcome="fired"} 1.0' in text
+    assert "headwater_firings_total 1.0" in text
+    assert 'headwater_executions{status="succeeded"} 1.0' in text
+    assert "headwater_queue_depth 0.0" in text
+    assert "headwater_reactor_backlog " in text  # the run's own events wait for the reactor
+    assert 'headwater_firing_latency_seconds_bucket{le="+Inf"} 1.0' in text

@@ -1,0 +1,147 @@
+"""Every route over the Python client's operations: results, 404 for unknown ids, 400/422
+for bad input, always with the error body shape and nothing stored on refusal."""
+
+from __future__ import annotations
+
+import headwater
+from headwater.api.errors import STATUS_CODES, status_for
+from headwater.errors import NoMatchError, NotFoundError, TypeMismatchError, UserInputError
+
+from .conftest import error_of, stored
+
+MODULE = "tests.api.sensors"
+
+
+def test_health_and_openapi(api):
+    assert api.get("/healthz").json() == {"status": "ok", "database": api_dialect(api)}
+    paths = api.get("/openapi.json").json()["paths"]
+    for path in (
+        "/api/v1/events",
+        "/api/v1/events/{event_id}",
+        "/api/v1/artifacts",
+        "/api/v1/artifacts/get",
+        "/api/v1/artifacts/lineage",
+        "/api/v1/executions",
+        "/api/v1/executions/{execution_id}",
+        "/api/v1/executions/{execution_id}/relaunch",
+        "/api/v1/launch-plans",
+        "/api/v1/launch-plans/{name}/activate",
+        "/api/v1/launch-plans/{name}/deactivate",
+        "/api/v1/registrations",
+        "/healthz",
+        "/metrics",
+    ):
+        assert path in paths
+
+
+def api_dialect(api) -> str:
+    return str(api.get("/healthz").json()["database"])
+
+
+def test_artifacts_create_search_get_and_lineage(instance, api):
+    body = {
+        "name": "daily_sales",
+        "value": {"total": 3},
+        "partitions": {"region": "EU"},
+        "time_partition": "2026-11-01",
+        "cards": [{"kind": "data", "text": "# sales"}],
+    }
+    r = api.post("/api/v1/artifacts", json=body)
+    assert r.status_code == 201, r.text
+    v = r.json()
+    assert v["uri"] == "hw://default/development/daily_sales@1"
+    assert v["partitions"] == {"region": "EU"} and v["cards"] == [
+        {"kind": "data", "text": "# sales"}
+    ]
+    assert headwater.get_artifact(v["uri"]).value() == {"total": 3}
+    found = api.get("/api/v1/artifacts", params={"name": "daily_*", "partition": "region=EU"})
+    assert [x["uri"] for x in found.json()] == [v["uri"]]
+    assert api.get("/api/v1/artifacts", params={"partition": "region=US"}).json() == []
+    query = "hw://default/development/daily_sales?region=EU"
+    assert api.get("/api/v1/artifacts/get", params={"uri": query}).json()["version"] == "1"
+    graph = api.get("/api/v1/artifacts/lineage", params={"uri": v["uri"]}).json()
+    assert graph["root"] == v["uri"] and graph["nodes"][0]["kind"] == "artifact"
+
+
+def test_artifact_errors(instance, api):
+    before = stored(instance)
+    missing = {"uri": "hw://default/development/nothing@1"}
+    error_of(api.get("/api/v1/artifacts/get", params=missing), 404)
+    error_of(api.get("/api/v1/artifacts/lineage", params=missing), 404)
+    error_of(api.get("/api/v1/artifacts/get", params={"uri": "not-a-uri"}), 400)
+    error_of(api.get("/api/v1/artifacts", params={"partition": "noequals"}), 400)
+    error_of(api.get("/api/v1/artifacts", params={"limit": "-1"}), 400)
+    error_of(api.get("/api/v1/artifacts/lineage", params={**missing, "direction": "x"}), 400)
+    error_of(api.post("/api/v1/artifacts", json={"name": "bad name"}), 400)
+    error_of(api.post("/api/v1/artifacts", json={"value": 1}), 400)
+    error_of(api.post("/api/v1/artifacts", json={"name": "a", "time_partition": "soon"}), 400)
+    error_of(
+        api.post("/api/v1/artifacts", content=b"{", headers={"content-type": "application/json"}),
+        400,
+    )
+    assert stored(instance) == before
+
+
+def test_registration_launch_plans_executions_and_relaunch(instance, api):
+    r = api.post("/api/v1/registrations", json={"path": MODULE})
+    assert r.status_code == 201
+    assert {x["kind"] for x in r.json()} >= {"task", "workflow", "launch_plan"}
+    lps = api.get("/api/v1/launch-plans").json()
+    assert {lp["name"] for lp in lps} == {"on_sensor", "tests.api.sensors.on_reading"}
+    assert api.get("/api/v1/launch-plans", params={"active_only": True}).json() == []
+    assert api.post("/api/v1/launch-plans/on_sensor/activate").json()["active"] is True
+    assert [lp["name"] for lp in api.get("/api/v1/launch-plans?active_only=true").json()] == [
+        "on_sensor"
+    ]
+    assert api.post("/api/v1/launch-plans/on_sensor/deactivate").json()["active"] is False
+
+    from .sensors import on_reading
+
+    ex = headwater.run(on_reading, value=4)
+    listed = api.get("/api/v1/executions", params={"status": "succeeded"}).json()
+    assert [e["id"] for e in listed] == [ex.id]
+    got = api.get(f"/api/v1/executions/{ex.id}", params={"nodes": True}).json()
+    assert got["status"] == "succeeded" and got["nodes"][0]["name"].endswith("scale")
+    r = api.post(f"/api/v1/executions/{ex.id}/relaunch", json={"inputs": {"factor": 10}})
+    assert r.status_code == 201, r.text
+    again = r.json()
+    assert again["status"] == "queued" and again["trigger"]["of"] == ex.id
+    assert again["inputs"]["factor"] != ex.input_literals["factor"]
+
+
+def test_launch_plan_execution_and_registration_errors(instance, api):
+    before = stored(instance)
+    error_of(api.post("/api/v1/launch-plans/nope/activate"), 404)
+    error_of(api.post("/api/v1/launch-plans/nope/deactivate"), 404)
+    error_of(api.post("/api/v1/launch-plans/nope/activate", json={"version": 3}), 400)
+    error_of(api.get("/api/v1/executions/nope"), 404)
+    error_of(api.post("/api/v1/executions/nope/relaunch"), 404)
+    error_of(api.get("/api/v1/executions", params={"status": "sleeping"}), 400)
+    error_of(api.post("/api/v1/registrations", json={"path": "no.such.module"}), 404)
+    error_of(api.post("/api/v1/registrations", json={}), 400)
+    error_of(api.get("/api/v1/events/nope"), 404)
+    error_of(api.get("/api/v1/events", params={"since": "yesterday"}), 400)
+    error_of(api.get("/api/v1/nothing-here"), 404)
+    assert stored(instance) == before
+
+
+def test_relaunch_with_a_wrong_input_type_is_refused(instance, api):
+    from .sensors import on_reading
+
+    ex = headwater.run(on_reading, value=1)
+    before = stored(instance)
+    err = error_of(
+        api.post(f"/api/v1/executions/{ex.id}/relaunch", json={"inputs": {"factor": "ten"}}), 422
+    )
+    assert "factor" in err["message"]
+    err = error_of(
+        api.post(f"/api/v1/executions/{ex.id}/relaunch", json={"inputs": {"nope": 1}}), 400
+    )
+    assert stored(instance) == before
+
+
+def test_the_status_table_maps_subclasses_to_their_nearest_entry():
+    assert status_for(NotFoundError("x")) == 404 and status_for(NoMatchError("x")) == 404
+    assert status_for(TypeMismatchError("x")) == 422 and status_for(UserInputError("x")) == 400
+    assert status_for(RuntimeError("x")) == 500
+    assert all(100 <= code < 600 for code in STATUS_CODES.values())

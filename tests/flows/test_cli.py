@@ -1,0 +1,79 @@
+"""`python flow.py run|show|deploy` in subprocesses, with local --trigger/--trigger-event."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from headwater.flows import Run
+from headwater.instance import Instance
+from headwater.settings import Settings
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "flows"
+
+
+@pytest.fixture
+def home(tmp_path):
+    return tmp_path / "home"
+
+
+def flow(home: Path, script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
+    env["HEADWATER_HOME"] = str(home)
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / script), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=EXAMPLES,
+        timeout=60,
+    )
+
+
+def run_id(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode == 0, proc.stderr
+    m = re.search(r"Done! \w+/(\w+) succeeded", proc.stdout)
+    assert m, proc.stdout
+    return m.group(1)
+
+
+def test_run_show_and_local_triggers(home):
+    up = run_id(flow(home, "upstream_flow.py", "run", "--size", "4"))
+    shown = flow(home, "reactive_flow.py", "show")
+    assert shown.returncode == 0 and "Step start" in shown.stdout
+    before = run_id(flow(home, "reactive_flow.py", "--trigger", f"UpstreamFlow/{up}", "run"))
+    after = run_id(flow(home, "reactive_flow.py", "run", "--trigger", f"UpstreamFlow/{up}"))
+    ev = run_id(
+        flow(
+            home,
+            "reactive_flow.py",
+            "run",
+            "--trigger-event",
+            "data.updated",
+            "--payload",
+            '{"table_name": "sales", "n": 2.5}',
+        )
+    )
+    bad = flow(home, "reactive_flow.py", "run", "--nope", "1")
+    assert bad.returncode == 2 and "--nope" in bad.stderr
+    inst = Instance(Settings.from_env({}, home=home))
+    with inst.use():
+        for rid in (before, after):
+            r = Run(f"ReactiveFlow/{rid}")
+            assert r.data.kind == "run" and r.data.upstream_rows == [0, 1, 2, 3]
+            assert r.trigger.run.id == up
+        r = Run(f"ReactiveFlow/{ev}")
+        assert (r.data.table, r.data.n, r.data.kind) == ("sales", 2.5, "event")
+        assert r.data.payload == {"table_name": "sales", "n": 2.5}
+    inst.close()
+
+
+def test_deploy(home):
+    out = flow(home, "reactive_flow.py", "deploy")
+    assert out.returncode == 0, out.stderr
+    assert "trigger: event data.updated" in out.stdout
