@@ -26,6 +26,8 @@ TABLES = {
     "firings",
     "trigger_state",
     "schedule_state",
+    "execution_links",
+    "api_tokens",
 }
 
 
