@@ -100,7 +100,7 @@ def test_relaunch_repeats_with_recorded_inputs(hw, sales):
     assert hw("executions", "relaunch", "ghost").exit_code == 2
 
 
-FLOWSPEC = '''
+FLOWSPEC = """
 from headwater.flows import FlowSpec, Parameter, step, trigger
 
 
@@ -116,7 +116,7 @@ class DoubleFlow(FlowSpec):
     @step
     def end(self):
         pass
-'''
+"""
 
 
 def test_flowspec_files_register_run_and_deploy_through_headwater(hw, write_module):

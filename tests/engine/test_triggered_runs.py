@@ -80,3 +80,28 @@ def test_schedule_fires_with_the_kickoff_time(registered):
     assert scheduler.tick(registered, now=start + timedelta(minutes=1, seconds=1)) == 1
     ex = only(react_and_run(registered), "every_minute")
     assert ex.output == (start + timedelta(minutes=1)).isoformat()
+
+
+def test_lineage_links_triggering_and_triggered_runs(registered):
+    up = headwater.run(t.producer, region="EU", n=3)
+    done = only(react_and_run(registered), "on_done")
+    down = headwater.lineage(up.id, direction="downstream", depth=2)
+    assert done.id in {n.id for n in down.nodes}
+    assert any(
+        e.kind == "triggered" and (e.source, e.target) == (up.id, done.id) for e in down.edges
+    )
+    back = headwater.lineage(done, direction="upstream", depth=2)
+    assert up.id in {n.id for n in back.nodes}
+    assert f"triggered by execution {up.id}" in str(back)
+    assert "hw://default/development/source@1" in {n.id for n in down.nodes}
+
+
+def test_relaunch_is_linked_to_the_original(registered):
+    from headwater.engine.relaunch import relaunch
+
+    first = headwater.run(t.producer, region="EU", n=2)
+    again = relaunch(registered, first.id, {"n": 4})
+    graph = headwater.lineage(again, direction="upstream", depth=1)
+    assert any(
+        e.kind == "triggered" and e.name == "relaunch" and e.source == first.id for e in graph.edges
+    )

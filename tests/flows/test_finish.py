@@ -27,6 +27,11 @@ def test_four_stage_chain(instance):
     assert final.data.deployed == 12 and final.data.from_flow == "Train"
     assert final.trigger.run.parent.flow_name == "Train"
     assert final.trigger["Train"].data.model == 12
+    # lineage walks from the deployed run back through every stage that triggered it
+    chain = headwater.lineage(final.id, direction="upstream", depth=5)
+    executions = {n.attrs["workflow"] for n in chain.nodes if n.kind == "execution"}
+    assert executions == {"Ingest", "Process", "Train", "Deploy"}
+    assert sum(1 for e in chain.edges if e.kind == "triggered") == 3
 
 
 def test_fan_out_and_fan_in(instance):

@@ -14,7 +14,14 @@ from headwater.engine import artifacts
 from headwater.errors import UserInputError
 from headwater.storage import artifacts as artifact_rows
 from headwater.storage.db import in_list
-from headwater.storage.lineage import CONSUMED, PRODUCED, edges_of_executions, edges_of_versions
+from headwater.storage.lineage import (
+    CONSUMED,
+    PRODUCED,
+    TRIGGERED,
+    edges_of_executions,
+    edges_of_versions,
+    links_of,
+)
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
@@ -110,6 +117,8 @@ class LineageGraph:
             last = i == len(edges) - 1
             if e.kind == PRODUCED:
                 verb = "produced by" if upstream else f"produced ({e.name})"
+            elif e.kind == TRIGGERED:
+                verb = f"{e.name} by" if upstream else e.name
             else:
                 verb = f"consumed ({e.name})" if upstream else "consumed by"
             lines.append(f"{indent}{'└── ' if last else '├── '}{verb} {self.node(nxt).label}")
@@ -132,45 +141,61 @@ def _exec_rows(inst: Instance, ids: list[str]) -> list[Any]:
         )
 
 
+def _start(inst: Instance, ref: Any) -> tuple[int | None, str | None]:
+    """(version id, None) for an artifact reference, (None, execution id) for an execution."""
+    from headwater.engine.handles import Execution
+    from headwater.storage import executions as execution_rows
+
+    if isinstance(ref, Execution):
+        return None, ref.id
+    if isinstance(ref, str) and not ref.startswith("hw://"):
+        with inst.db.read() as tx:
+            if execution_rows.get_execution(tx, ref) is not None:
+                return None, ref
+    return artifacts.resolve(inst, ref).id, None
+
+
 def lineage(inst: Instance, ref: Any, direction: str = "both", depth: int = 3) -> LineageGraph:
-    """The lineage graph around an artifact version, ``depth`` generations each way."""
+    """The lineage graph around an artifact version or an execution, ``depth`` generations
+    each way. Runs started by another run's completion are linked to it ("triggered")."""
     if direction not in ("upstream", "downstream", "both"):
         raise UserInputError(
             f"direction must be 'upstream', 'downstream' or 'both', got {direction!r}"
         )
     if not isinstance(depth, int) or isinstance(depth, bool) or not 0 <= depth <= MAX_DEPTH:
         raise UserInputError(f"depth must be a whole number from 0 to {MAX_DEPTH}, got {depth!r}")
-    start = artifacts.resolve(inst, ref)
-    version_ids: set[int] = {start.id}
-    exec_ids: set[str] = set()
+    start_version, start_exec = _start(inst, ref)
+    version_ids: set[int] = {start_version} if start_version is not None else set()
+    exec_ids: set[str] = {start_exec} if start_exec else set()
     raw_edges: set[tuple[str, int, str, str]] = set()  # (execution, version, direction, name)
-    for walk_up in (
-        [True]
-        if direction == "upstream"
-        else [False]
-        if direction == "downstream"
-        else [True, False]
-    ):
-        frontier = [start.id]
-        seen_exec: set[str] = set()
-        with inst.db.read() as tx:
+    links: set[tuple[str, str, str]] = set()  # (upstream execution, triggered execution, kind)
+    walks = {"upstream": [True], "downstream": [False], "both": [True, False]}[direction]
+    with inst.db.read() as tx:
+        for walk_up in walks:
+            versions = [start_version] if start_version is not None else []
+            pending = {start_exec} if start_exec else set()
+            expanded: set[str] = set()
             for _ in range(depth):
-                first = edges_of_versions(tx, frontier, PRODUCED if walk_up else CONSUMED)
-                execs = sorted({e["execution_id"] for e in first} - seen_exec)
+                first = edges_of_versions(tx, versions, PRODUCED if walk_up else CONSUMED)
                 raw_edges.update(
                     (e["execution_id"], e["version_id"], e["direction"], e["name"]) for e in first
                 )
+                execs = sorted(({e["execution_id"] for e in first} | pending) - expanded)
                 if not execs:
                     break
-                seen_exec.update(execs)
+                expanded.update(execs)
+                exec_ids.update(execs)
                 second = edges_of_executions(tx, execs, CONSUMED if walk_up else PRODUCED)
                 raw_edges.update(
                     (e["execution_id"], e["version_id"], e["direction"], e["name"]) for e in second
                 )
-                frontier = sorted({e["version_id"] for e in second} - version_ids)
-                version_ids.update(frontier)
-                exec_ids.update(execs)
-                if not frontier:
+                versions = sorted({e["version_id"] for e in second} - version_ids)
+                version_ids.update(versions)
+                found = links_of(tx, execs, upstream=walk_up)
+                links.update((r["upstream_id"], r["execution_id"], r["kind"]) for r in found)
+                pending = {r["upstream_id"] if walk_up else r["execution_id"] for r in found}
+                exec_ids.update(pending)
+                if not versions and not pending:
                     break
     exec_ids.update(e[0] for e in raw_edges)
     version_ids.update(e[1] for e in raw_edges)
@@ -208,4 +233,6 @@ def lineage(inst: Instance, ref: Any, direction: str = "both", depth: int = 3) -
             edges.append(LineageEdge(ex, uri_of[vid], kind, name))
         else:
             edges.append(LineageEdge(uri_of[vid], ex, kind, name))
-    return LineageGraph(start.uri, direction, depth, nodes, edges)
+    edges += [LineageEdge(up, down, TRIGGERED, kind) for up, down, kind in sorted(links)]
+    root = uri_of[start_version] if start_version is not None else str(start_exec)
+    return LineageGraph(root, direction, depth, nodes, edges)

@@ -29,7 +29,7 @@ from headwater.engine.runner import new_execution_id
 from headwater.engine.trigger_inputs import Binder, Fired, NotBindable
 from headwater.storage import executions as execution_rows
 from headwater.storage.db import Tx, in_list
-from headwater.storage.lineage import CONSUMED, insert_edges
+from headwater.storage.lineage import CONSUMED, insert_edges, insert_links
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
@@ -299,6 +299,7 @@ class Reactor:
             concurrency_limit=concurrency["max_concurrency"] if concurrency else None,
             event_seq=max(r["seq"] for r, _ in events),
         )
+        insert_links(tx, execution_id, fired.runs, "triggered")
         insert_edges(
             tx,
             [

@@ -11,7 +11,7 @@ from headwater.engine.runner import new_execution_id
 from headwater.engine.snapshots import load_entity
 from headwater.errors import NotFoundError, UserInputError
 from headwater.storage import executions as rows
-from headwater.storage.lineage import CONSUMED, insert_edges
+from headwater.storage.lineage import CONSUMED, insert_edges, insert_links
 from headwater.types import encode
 
 if TYPE_CHECKING:
@@ -77,6 +77,7 @@ def relaunch(inst: Instance, execution_id: str, overrides: dict[str, Any] | None
             created_at=time.time(),
             max_attempts=row["max_attempts"],
         )
+        insert_links(tx, new_id, [execution_id], "relaunch")
         insert_edges(
             tx,
             [

@@ -38,7 +38,7 @@ from headwater.errors import HeadwaterError, UserInputError
 from headwater.storage import executions as rows
 from headwater.storage.db import Tx
 from headwater.storage.events import insert_event
-from headwater.storage.lineage import CONSUMED, PRODUCED, insert_edges
+from headwater.storage.lineage import CONSUMED, PRODUCED, insert_edges, insert_links
 from headwater.types import decode
 
 if TYPE_CHECKING:
@@ -340,6 +340,8 @@ def execute(
             attempts=1,
         )
         _consumed_edges(tx, frame, bound.consumed)
+        if trigger and trigger.get("runs"):  # e.g. a local run simulating a trigger
+            insert_links(tx, frame.execution_id, list(trigger["runs"]), "triggered")
         _execution_event(tx, frame, event_names.EXECUTION_STARTED, now)
     return _run_and_finish(frame, bound)
 

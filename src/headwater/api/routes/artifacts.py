@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from headwater import client
 from headwater.api import schemas
+from headwater.api.access import Principal, access
 from headwater.api.deps import GUARD, instance
 from headwater.definitions.artifact import Artifact
 from headwater.definitions.cards import Card
@@ -44,8 +45,11 @@ def search(
     project: str | None = None,
     domain: str | None = None,
     inst: Instance = Depends(instance),
+    who: Principal = Depends(access),
 ) -> list[dict[str, Any]]:
-    """Versions newest first."""
+    """Versions newest first (a token for one project sees only that project)."""
+    if project is None and not who.all_projects:
+        project = who.project
     with inst.use():
         found = client.search_artifacts(
             name, _partitions(partition), since, until, limit, project, domain
@@ -54,10 +58,14 @@ def search(
 
 
 @router.get("/get", response_model=schemas.ArtifactVersion)
-def get(uri: str = URI, inst: Instance = Depends(instance)) -> dict[str, Any]:
+def get(
+    uri: str = URI, inst: Instance = Depends(instance), who: Principal = Depends(access)
+) -> dict[str, Any]:
     """One version: the exact one, or the latest matching a query URI."""
     with inst.use():
-        return client.get_artifact(uri).to_dict()
+        version = client.get_artifact(uri)
+        who.check_project(version.project)
+        return version.to_dict()
 
 
 @router.get("/lineage", response_model=schemas.Lineage)
@@ -66,14 +74,22 @@ def lineage(
     direction: str = Query("both", pattern="^(upstream|downstream|both)$"),
     depth: int = Query(3, ge=0, le=lineage_api.MAX_DEPTH),
     inst: Instance = Depends(instance),
+    who: Principal = Depends(access),
 ) -> dict[str, Any]:
     """The lineage graph around a version: executions and versions, consumed/produced edges."""
+    with inst.use():
+        who.check_project(client.get_artifact(uri).project)
     return lineage_api.lineage(inst, uri, direction, depth).to_dict()
 
 
 @router.post("", status_code=201, response_model=schemas.ArtifactVersion)
-def create(body: schemas.ArtifactCreate, inst: Instance = Depends(instance)) -> dict[str, Any]:
+def create(
+    body: schemas.ArtifactCreate,
+    inst: Instance = Depends(instance),
+    who: Principal = Depends(access),
+) -> dict[str, Any]:
     """Publish a version from outside any workflow (it triggers like any other version)."""
+    who.check_project(inst.project)
     tp = None
     if body.time_partition is not None:
         try:

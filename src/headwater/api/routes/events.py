@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from headwater import client
 from headwater.api import ingest, schemas
 from headwater.api.config import ApiConfig
+from headwater.api.access import Principal, access
 from headwater.api.deps import GUARD, config, instance
 from headwater.api.errors import PayloadTooLarge
 from headwater.api.metrics import EVENTS_RECEIVED
@@ -64,6 +65,7 @@ async def post_events(
     request: Request,
     inst: Instance = Depends(instance),
     cfg: ApiConfig = Depends(config),
+    who: Principal = Depends(access),
 ) -> schemas.EventsAccepted:
     """Store events for the reactor: a CloudEvent 1.0 (structured or binary mode), a
     CloudEvents batch, a plain ``{"name", "payload", "id"}`` event or a plain batch
@@ -82,6 +84,8 @@ async def post_events(
     }
     ingest.check_signature(cfg, request.headers, body, sources)
     rows = ingest.prepare(inst, parsed.events, cfg)
+    for row in rows:
+        who.check_project(row["project"])
     stored = await run_in_threadpool(ingest.store, inst, rows) if rows else ingest.Stored([], [])
     EVENTS_RECEIVED.labels(parsed.transport).inc(len(rows))
     return schemas.EventsAccepted(
@@ -95,14 +99,21 @@ def list_events(
     since: datetime | None = None,
     limit: int = Query(100, ge=1, le=10_000),
     inst: Instance = Depends(instance),
+    who: Principal = Depends(access),
 ) -> list[dict[str, Any]]:
-    """Stored events newest first (without decisions; get one event for those)."""
+    """Stored events newest first (without decisions; get one event for those). A token
+    for one project sees only that project's events."""
     with inst.use():
-        return [e.to_dict() for e in client.list_events(name, since, limit)]
+        found = client.list_events(name, since, limit)
+        return [e.to_dict() for e in found if who.may_see(e.project)]
 
 
 @router.get("/{event_id}", response_model=schemas.Event)
-def get(event_id: str, inst: Instance = Depends(instance)) -> dict[str, Any]:
+def get(
+    event_id: str, inst: Instance = Depends(instance), who: Principal = Depends(access)
+) -> dict[str, Any]:
     """An event with the reactor's decisions: which launch plans fired and, for those that
     did not, why not (``decided`` is false while it waits for the reactor)."""
-    return event_api.get(inst, event_id).to_dict()
+    event = event_api.get(inst, event_id)
+    who.check_project(event.project)
+    return event.to_dict()

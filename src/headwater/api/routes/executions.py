@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from headwater import client
 from headwater.api import schemas
+from headwater.api.access import Principal, access
 from headwater.api.deps import GUARD, instance
 from headwater.engine import relaunch as relaunch_api
 from headwater.instance import Instance
@@ -22,20 +23,37 @@ def list_executions(
     status: str | None = Query(None, description="queued, running, succeeded, failed, ..."),
     limit: int = Query(100, ge=1, le=10_000),
     inst: Instance = Depends(instance),
+    who: Principal = Depends(access),
 ) -> list[dict[str, Any]]:
-    """Executions newest first."""
+    """Executions newest first (a token for one project sees only that project's)."""
     with inst.use():
         found = client.list_executions(workflow, launch_plan, status, limit)
-        return [e.to_dict() for e in found]
+        return [e.to_dict() for e in found if who.may_see(e.project)]
 
 
 @router.get("/{execution_id}", response_model=schemas.Execution)
 def get(
-    execution_id: str, nodes: bool = False, inst: Instance = Depends(instance)
+    execution_id: str,
+    nodes: bool = False,
+    inst: Instance = Depends(instance),
+    who: Principal = Depends(access),
 ) -> dict[str, Any]:
     """An execution; ``?nodes=true`` adds its task calls."""
     with inst.use():
-        return client.get_execution(execution_id).to_dict(nodes=nodes)
+        ex = client.get_execution(execution_id)
+        who.check_project(ex.project)
+        return ex.to_dict(nodes=nodes)
+
+
+@router.get("/{execution_id}/produced", response_model=list[schemas.ArtifactVersion])
+def produced(
+    execution_id: str, inst: Instance = Depends(instance), who: Principal = Depends(access)
+) -> list[dict[str, Any]]:
+    """The artifact versions an execution produced, oldest first."""
+    with inst.use():
+        ex = client.get_execution(execution_id)
+        who.check_project(ex.project)
+        return [v.to_dict() for v in ex.produced]
 
 
 @router.post("/{execution_id}/relaunch", status_code=201, response_model=schemas.Execution)
@@ -43,9 +61,12 @@ def relaunch(
     execution_id: str,
     body: schemas.Relaunch | None = None,
     inst: Instance = Depends(instance),
+    who: Principal = Depends(access),
 ) -> dict[str, Any]:
     """Queue a repeat with the recorded inputs (exact artifact versions), except overrides.
     The workers of ``headwater up`` run it."""
+    with inst.use():
+        who.check_project(client.get_execution(execution_id).project)
     new_id = relaunch_api.relaunch(inst, execution_id, body.inputs if body else None)
     with inst.use():
         return client.get_execution(new_id).to_dict()
