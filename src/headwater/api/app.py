@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from headwater.api import errors
 from headwater.api.config import ApiConfig
 from headwater.api.metrics import registry_for
-from headwater.api.routes import artifacts, events, executions, health, launch_plans
+from headwater.api.routes import artifacts, blobs, events, executions, health, launch_plans
 from headwater.instance import Instance, get_instance
 
 API_PREFIX = "/api/v1"
@@ -43,6 +43,6 @@ def create_app(
     app.state.config = config if config is not None else ApiConfig.from_env()
     app.state.registry = registry_for(inst, worker_processes)
     errors.install(app)
-    for module in (health, events, artifacts, executions, launch_plans):
+    for module in (health, events, artifacts, executions, launch_plans, blobs):
         app.include_router(module.router)
     return app

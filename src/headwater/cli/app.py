@@ -47,6 +47,7 @@ def _add_commands() -> None:
         executions_cmd,
         launchplans_cmd,
         run_cmd,
+        tokens_cmd,
         up_cmd,
     )
 
@@ -58,6 +59,7 @@ def _add_commands() -> None:
     cli.add_command(launchplans_cmd.launchplans)
     cli.add_command(demo_cmd.demo)
     cli.add_command(up_cmd.up)
+    cli.add_command(tokens_cmd.tokens)
 
 
 _add_commands()

@@ -52,6 +52,9 @@ class Interface:
     outputs: dict[str, OutputSpec]
     named_tuple: type | None = None
     problems: list[str] = field(default_factory=list)
+    # Outputs known only when a run ends (a FlowSpec's data at ``end``): the body returns a
+    # mapping of output name -> value, each stored as ``Any``.
+    dynamic_outputs: bool = False
 
 
 def is_named_tuple(tp: Any) -> bool:

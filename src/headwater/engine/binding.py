@@ -5,6 +5,7 @@ Everything here validates before anything is written, so a refused input stores 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import Enum
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from headwater.definitions.artifact import Artifact, ArtifactQuery, InputRef
 from headwater.definitions.cards import Card
 from headwater.definitions.entity import Entity
+from headwater.definitions.interface import OutputSpec
 from headwater.definitions.names import is_uri
 from headwater.engine import artifacts
 from headwater.engine.handles import ArtifactVersion
@@ -176,6 +178,13 @@ def _with_inputs(query: ArtifactQuery, values: dict[str, Any], what: str) -> Art
 def split_result(entity: Entity, result: Any) -> dict[str, Any]:
     """The returned value(s) by output name."""
     iface = entity.interface
+    if iface.dynamic_outputs:
+        if not isinstance(result, Mapping):
+            raise TypeMismatchError(
+                f"{entity.kind} {entity.name!r} must return a mapping of "
+                f"output name -> value, got {type(result).__name__}"
+            )
+        return dict(result)
     if not iface.outputs:
         return {}
     if iface.named_tuple is not None:
@@ -220,7 +229,10 @@ def bind_outputs(
     values = split_result(entity, result)
     used: set[int] = set()
     bound = []
-    for name, spec in entity.interface.outputs.items():
+    specs = entity.interface.outputs
+    if entity.interface.dynamic_outputs:
+        specs = {n: OutputSpec(n, Any) for n in values}
+    for name, spec in specs.items():
         what = f"{label} output {name!r}"
         value = values[name]
         literal = memo.encode(value, spec.type, inst, what)

@@ -42,22 +42,39 @@ LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost
 
 
 class HostError(ValueError):
-    """The HTTP API may only listen on a loopback address for now."""
+    """The HTTP API may listen on a non-loopback address only when auth is configured."""
 
 
-def check_host(host: str) -> str:
-    """Refuse a non-loopback address: the HTTP API has no authentication yet."""
+def is_loopback(host: str) -> bool:
     text = host.strip().strip("[]")
     if text.lower() in LOOPBACK_NAMES:
-        return text
+        return True
     try:
-        if ipaddress.ip_address(text).is_loopback:
-            return text
+        return ipaddress.ip_address(text).is_loopback
     except ValueError:
-        pass
+        return False
+
+
+def check_host(host: str, inst: Instance | None = None) -> str:
+    """Refuse a non-loopback address unless API auth is configured (a live API token, or
+    ``HEADWATER_AUTH=required``) on ``inst`` (the instance in use when None)."""
+    text = host.strip().strip("[]")
+    if is_loopback(text):
+        return text
+    from headwater.engine import tokens
+
+    if inst is None:
+        from headwater.instance import get_instance
+
+        inst = get_instance()
+    if tokens.auth_required(inst):
+        return text
     raise HostError(
-        f"refusing to listen on {host!r}: only loopback addresses (127.0.0.1, ::1, "
-        "localhost) are allowed until the HTTP API has authentication"
+        f"refusing to listen on {host!r} without authentication: anyone who can reach it "
+        "could read and change everything. Enable auth by creating an API token first "
+        "(`headwater tokens create NAME --project '*' --role admin`), then pass it to "
+        "clients as HEADWATER_API_TOKEN; or listen on a loopback address (127.0.0.1, ::1, "
+        "localhost)"
     )
 
 
@@ -342,7 +359,12 @@ def run_up(
 
     setup_logging(json_logs)
     sup = Supervisor(
-        inst, workers=workers, host=check_host(host), port=port, lease=lease, json_logs=json_logs
+        inst,
+        workers=workers,
+        host=check_host(host, inst),
+        port=port,
+        lease=lease,
+        json_logs=json_logs,
     )
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -285,7 +285,6 @@ def deploy(
 
     inst = inst or get_instance()
     scope = scope_of(cls, inst, branch, production)
-    cls._headwater_workflow.flow_interface.set_final(None)
     lp = launch_plan(cls, scope, inst)
     return register_launch_plan(inst, lp, scope.project, scope.domain, activate=True)
 
@@ -417,7 +416,6 @@ def run(
         trig["events"].append(event)
     for k, v in params.items():
         inputs[k] = known[k][1].convert(v, f"parameter {k!r}") if isinstance(v, str) else v
-    cls._headwater_workflow.flow_interface.set_final(None)
     return execute(
         inst,
         cls._headwater_workflow,

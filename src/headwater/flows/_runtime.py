@@ -121,8 +121,6 @@ def run_flow(cls: type[FlowSpec], values: dict[str, Any]) -> Any:
     """The body of a flow's workflow: run the graph from ``start`` to ``end``."""
     from headwater.flows._spec import parameters_of
 
-    wf = cls._headwater_workflow
-    wf.flow_interface.set_final(None)
     frame = _context.ACTIVE.get()
     project = getattr(frame, "project", None)
     domain = getattr(frame, "domain", None)
@@ -142,10 +140,7 @@ def run_flow(cls: type[FlowSpec], values: dict[str, Any]) -> Any:
         final = runner.run_chain("start", {}, None)[1]
     finally:
         RUN.reset(token)
-    data = {**params, **final}
-    names = list(data)
-    wf.flow_interface.set_final(names)
-    return tuple(data[n] for n in names) if names else None
+    return {**params, **final}
 
 
 class _GraphRunner:

@@ -8,14 +8,13 @@ The execution's outputs are every artifact at ``end`` (parameters included).
 
 from __future__ import annotations
 
-import contextvars
+import dataclasses
 import inspect
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, TypeVar
 
 from headwater.definitions.entity import WorkflowDef
-from headwater.definitions.interface import Interface, OutputSpec
 from headwater.errors import DefinitionError, UserInputError
 from headwater.flows._graph import FlowGraph, build_graph
 
@@ -163,41 +162,10 @@ def _raise(exc: Exception) -> Any:
     raise exc
 
 
-class _FlowInterface:
-    """A workflow interface whose outputs are known only when the run ends (the artifacts at
-    ``end``): while a run finishes, ``outputs`` are that run's; otherwise none."""
-
-    def __init__(self, inputs: dict[str, Any]) -> None:
-        self.inputs = inputs
-        self.problems: list[str] = []
-        self._final: contextvars.ContextVar[Interface | None] = contextvars.ContextVar(
-            "headwater_flow_outputs", default=None
-        )
-
-    @property
-    def outputs(self) -> dict[str, OutputSpec]:
-        final = self._final.get()
-        return final.outputs if final is not None else {}
-
-    @property
-    def named_tuple(self) -> type | None:
-        final = self._final.get()
-        return final.named_tuple if final is not None else None
-
-    def set_final(self, names: list[str] | None) -> None:
-        if names is None:
-            self._final.set(None)
-            return
-        self._final.set(
-            Interface({}, {n: OutputSpec(n, Any) for n in names}, tuple if names else None)
-        )
-
-
 class FlowWorkflowDef(WorkflowDef):
     """The workflow a FlowSpec class compiles into."""
 
     flow_class: type[FlowSpec]
-    flow_interface: _FlowInterface
 
 
 class FlowSpec:
@@ -418,10 +386,9 @@ def _make_workflow(cls: type[FlowSpec]) -> FlowWorkflowDef:
     run_flow.__qualname__ = f"{cls.__qualname__}._headwater_workflow"
     run_flow.__doc__ = cls.__doc__
     wf = FlowWorkflowDef(run_flow, "workflow", name=cls.__name__)
-    iface = _FlowInterface(wf.interface.inputs)
-    wf.interface = iface  # type: ignore[assignment]
+    # The run's data at ``end`` are its outputs, known only when it ends.
+    wf.interface = dataclasses.replace(wf.interface, outputs={}, dynamic_outputs=True)
     wf.flow_class = cls
-    wf.flow_interface = iface
     return wf
 
 

@@ -10,8 +10,8 @@ from starlette.concurrency import run_in_threadpool
 
 from headwater import client
 from headwater.api import ingest, schemas
-from headwater.api.config import ApiConfig
 from headwater.api.access import Principal, access
+from headwater.api.config import ApiConfig
 from headwater.api.deps import GUARD, config, instance
 from headwater.api.errors import PayloadTooLarge
 from headwater.api.metrics import EVENTS_RECEIVED
