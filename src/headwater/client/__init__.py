@@ -1,6 +1,10 @@
-"""The Python client: the same calls whether the engine is embedded or (later) a server.
+"""The Python client: the same calls whether the engine is embedded or a server.
 
-Every function works on the instance in use (``headwater.instance.get_instance()``).
+Every function works on the instance in use (``headwater.instance.get_instance()``), or, with
+``HEADWATER_API_URL`` set (and ``HEADWATER_API_TOKEN`` when the server requires auth), on that
+server over HTTP (``headwater.client.http``). ``run()`` always executes in this process, so in
+client mode it refuses: register the workflow on the server and let a launch plan (or
+``headwater executions relaunch``) run it there.
 """
 
 from __future__ import annotations
@@ -27,6 +31,19 @@ from headwater.storage import events as _events
 from headwater.storage import executions as _executions
 
 
+def _remote() -> Any:
+    """The HTTP client when ``HEADWATER_API_URL`` is set (and no instance is in use
+    explicitly, as inside the server itself), else None: use the embedded instance."""
+    from headwater.instance import _override
+    from headwater.settings import Settings
+
+    if getattr(_override, "value", None) is not None or not Settings.from_env().api_url:
+        return None
+    from headwater.client import http
+
+    return http.remote()
+
+
 def run(entity: Any, /, **inputs: Any) -> Execution:
     """Run a workflow (or a single task) as a recorded execution and return its handle::
 
@@ -39,6 +56,13 @@ def run(entity: Any, /, **inputs: Any) -> Execution:
     """
     if not isinstance(entity, Entity):
         raise UserInputError(f"run() takes a @workflow or @task, got {type(entity).__name__}")
+    if _remote() is not None:
+        raise UserInputError(
+            "headwater.run() executes in this process, on the embedded instance; with "
+            "HEADWATER_API_URL set (client mode) it is not available. Register the workflow on "
+            "the server (headwater.register) and run it there: a launch plan trigger, or "
+            "`headwater executions relaunch`; or unset HEADWATER_API_URL to run locally"
+        )
     return _runner.execute(get_instance(), entity, inputs)
 
 
@@ -51,6 +75,9 @@ def register(
     """Register every task, workflow and launch plan of a file or module (each workflow also
     gets its default launch plan, named after it). ``activate=True`` activates the module's
     launch plans. Returns the registered entities and launch plan versions."""
+    remote = _remote()
+    if remote is not None:
+        return list(remote.register(path_or_module, project, domain, activate))
     inst = get_instance()
     module = _registry.load_module(path_or_module)
     out: list[Any] = [
@@ -69,16 +96,25 @@ def register(
 
 def activate(launch_plan_name: str, version: str | None = None) -> Any:
     """Activate a launch plan version (the newest when None); other versions of it stop."""
+    remote = _remote()
+    if remote is not None:
+        return remote.set_active(launch_plan_name, version, True)
     return _launch_plans.set_active(get_instance(), launch_plan_name, version, active=True)
 
 
 def deactivate(launch_plan_name: str) -> Any:
     """Deactivate a launch plan: its triggers and schedule stop firing."""
+    remote = _remote()
+    if remote is not None:
+        return remote.set_active(launch_plan_name, None, False)
     return _launch_plans.set_active(get_instance(), launch_plan_name, None, active=False)
 
 
 def list_launch_plans(active_only: bool = False) -> list[Any]:
     """Every registered launch plan version, with whether it is active."""
+    remote = _remote()
+    if remote is not None:
+        return list(remote.list_launch_plans(active_only))
     return _launch_plans.list_launch_plans(get_instance(), active_only=active_only)
 
 
@@ -97,6 +133,11 @@ def emit_event(
 
     An id seen before is the same event (stored once). Returns the event id.
     """
+    remote = _remote()
+    if remote is not None:
+        return str(
+            remote.emit_event(name, payload, id=id, source=source, project=project, domain=domain)
+        )
     return _events_api.emit(
         get_instance(), name, payload, id=id, source=source, project=project, domain=domain
     )
@@ -143,6 +184,9 @@ class Event:
 
 def get_artifact(ref: Any) -> ArtifactVersion:
     """An artifact version from an ``hw://`` URI (exact or query) or an ``Artifact.query()``."""
+    remote = _remote()
+    if remote is not None:
+        return remote.get_artifact(ref)
     return _artifacts.resolve(get_instance(), ref)
 
 
@@ -156,6 +200,9 @@ def search_artifacts(
     domain: str | None = None,
 ) -> list[ArtifactVersion]:
     """Versions newest first; ``name`` may use ``*`` wildcards."""
+    remote = _remote()
+    if remote is not None:
+        return list(remote.search_artifacts(name, partitions, since, until, limit, project, domain))
     return _artifacts.search(get_instance(), name, partitions, since, until, limit, project, domain)
 
 
@@ -170,6 +217,9 @@ def create_artifact(
 
     headwater.create_artifact(Daily, df, time_partition=date(2026, 11, 1), region="EU")
     """
+    remote = _remote()
+    if remote is not None:
+        return remote.create_artifact(artifact, value, time_partition, cards, partitions)
     return _artifacts.publish(
         get_instance(), artifact, value, time_partition=time_partition, cards=cards, **partitions
     )
@@ -177,6 +227,9 @@ def create_artifact(
 
 def get_execution(execution_id: str) -> Execution:
     """An execution by id."""
+    remote = _remote()
+    if remote is not None:
+        return remote.get_execution(str(execution_id))
     inst = get_instance()
     with inst.db.read() as tx:
         row = _executions.get_execution(tx, str(execution_id))
@@ -203,6 +256,9 @@ def list_executions(
             raise UserInputError(
                 f"unknown status {status!r}; one of {', '.join(s.value for s in ExecutionStatus)}"
             ) from None
+    remote = _remote()
+    if remote is not None:
+        return list(remote.list_executions(workflow, launch_plan, status, limit))
     inst = get_instance()
     with inst.db.read() as tx:
         found = _executions.list_executions(
@@ -213,11 +269,17 @@ def list_executions(
 
 def lineage(uri_or_version: Any, direction: str = "both", depth: int = 3) -> LineageGraph:
     """The lineage graph around a version; ``print()`` it for a tree, ``.to_json()`` for JSON."""
+    remote = _remote()
+    if remote is not None:
+        return remote.lineage(uri_or_version, direction, depth)
     return _lineage.lineage(get_instance(), uri_or_version, direction, depth)
 
 
 def list_events(name: str | None = None, since: Any = None, limit: int = 100) -> list[EventRecord]:
     """Stored events newest first."""
+    remote = _remote()
+    if remote is not None:
+        return list(remote.list_events(name, since, limit))
     since_ts = None if since is None else _artifacts._epoch(since)
     inst = get_instance()
     with inst.db.read() as tx:
@@ -229,6 +291,9 @@ def list_events(name: str | None = None, since: Any = None, limit: int = 100) ->
 def get_event(event_id: str) -> EventRecord:
     """An event by id, with the reactor's decisions about it (``.decisions``): which launch
     plans fired and, for those that did not, why not."""
+    remote = _remote()
+    if remote is not None:
+        return remote.get_event(str(event_id))
     return _events_api.get(get_instance(), event_id)
 
 

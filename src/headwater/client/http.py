@@ -1,0 +1,491 @@
+"""Client mode: the public ``headwater`` functions over a Headwater server's HTTP API.
+
+With ``HEADWATER_API_URL`` set (and ``HEADWATER_API_TOKEN`` when the server requires auth),
+``headwater.get_artifact`` & co. call the server instead of the embedded instance. They hand
+back the same handle classes (``Execution``, ``ArtifactVersion``, ``EventRecord``, ...), built
+from the API's JSON, whose lazy parts (``.nodes``, ``.produced``, ``.refresh()``, blob-backed
+values) are fetched from the server. Errors map back to the same ``HeadwaterError`` classes;
+401/403 raise ``AuthError``.
+
+Inside ``Instance.use()`` (what the server's own routes do) calls stay embedded.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, date, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from headwater import errors as _errors
+from headwater.definitions.cards import Card
+from headwater.engine.events import DecisionRecord
+from headwater.engine.handles import ArtifactVersion, EventRecord, Execution, NodeExecution
+from headwater.engine.launch_plans import LaunchPlanInfo
+from headwater.engine.lineage import LineageEdge, LineageGraph, LineageNode
+from headwater.errors import HeadwaterError, NotFoundError, StorageError, UserInputError
+from headwater.storage.blobs import BlobStore, check_key
+
+API = "/api/v1"
+TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+
+
+class AuthError(HeadwaterError):
+    """The server refused the API token: missing, unknown or revoked (401), or its role or
+    project does not allow this request (403). (To move to ``headwater.errors``.)"""
+
+    def __init__(self, message: str, status: int = 401) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+_BY_NAME: dict[str, type[HeadwaterError]] = {
+    cls.__name__: cls
+    for cls in vars(_errors).values()
+    if isinstance(cls, type) and issubclass(cls, HeadwaterError)
+}
+
+
+def _error_for(response: httpx.Response) -> HeadwaterError:
+    try:
+        err = response.json().get("error", {})
+        kind, message = str(err.get("type", "")), str(err.get("message", ""))
+    except (ValueError, AttributeError):
+        kind, message = "", response.text[:500]
+    message = message or f"HTTP {response.status_code}"
+    status = response.status_code
+    if status in (401, 403):
+        return AuthError(message, status)
+    cls = _BY_NAME.get(kind)
+    if cls is not None:
+        return cls(message)
+    if status == 404:
+        return NotFoundError(message)
+    if 400 <= status < 500:
+        return UserInputError(message)
+    if status == 503:
+        return StorageError(message)
+    return HeadwaterError(f"server error {status}: {message}")
+
+
+def _time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, UTC).isoformat()
+    return str(value)
+
+
+class RemoteBlobs(BlobStore):
+    """A read-only blob store reading ``GET /api/v1/blobs/{key}`` (decoding values locally)."""
+
+    def __init__(self, remote: RemoteClient) -> None:  # no local folder: skip BlobStore init
+        self.url = remote.url + API + "/blobs"
+        self._local = None
+        self._fs = None
+        self._known = set()
+        self._remote_client = remote
+
+    def get_bytes(self, key: str) -> bytes:
+        check_key(key)
+        data: bytes = self._remote_client.request("GET", f"/blobs/{key}", raw=True)
+        return data
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.get_bytes(key)
+        except (NotFoundError, StorageError):
+            return False
+        return True
+
+    def put_bytes(self, data: bytes) -> str:
+        raise UserInputError(
+            "client mode (HEADWATER_API_URL) cannot store blobs on the server; publish JSON "
+            "values, or run on the server's machine without HEADWATER_API_URL"
+        )
+
+
+def _row(body: dict[str, Any], json_keys: dict[str, str], keep: tuple[str, ...]) -> dict[str, Any]:
+    row: dict[str, Any] = {k: body.get(k) for k in keep}
+    for column, key in json_keys.items():
+        value = body.get(key)
+        row[column] = None if value is None else json.dumps(value)
+    return row
+
+
+class RemoteNode(NodeExecution):
+    def __init__(self, body: dict[str, Any]) -> None:
+        row = _row(
+            body,
+            {"inputs": "inputs", "outputs": "outputs", "error": "error"},
+            ("node_id", "name", "kind", "status", "attempts", "cached_from"),
+        )
+        row["started_at"] = row["finished_at"] = None
+        super().__init__(row)
+        self.started_at = _time(body.get("started_at"))
+        self.finished_at = _time(body.get("finished_at"))
+
+
+class RemoteExecution(Execution):
+    """An ``Execution`` read from the server; ``.refresh()``/``.wait()`` poll it."""
+
+    def __init__(self, remote: RemoteClient, body: dict[str, Any]) -> None:
+        self._remote = remote
+        self._inst = remote  # type: ignore[assignment]  # has .blobs, which decoding needs
+        self._entity = None
+        self._apply(body)
+
+    def _apply(self, body: dict[str, Any]) -> None:
+        row = _row(
+            body,
+            {
+                "inputs": "inputs",
+                "resolved": "resolved_inputs",
+                "outputs": "outputs",
+                "error": "error",
+                "trigger": "trigger",
+            },
+            ("id", "project", "domain", "workflow", "workflow_version", "launch_plan", "status"),
+        )
+        row["created_at"] = row["started_at"] = row["finished_at"] = None
+        self._load(row)
+        self.created_at = _time(body.get("created_at"))
+        self.started_at = _time(body.get("started_at"))
+        self.finished_at = _time(body.get("finished_at"))
+        nodes = body.get("nodes")
+        self._nodes = None if nodes is None else [RemoteNode(n) for n in nodes]
+
+    @property
+    def nodes(self) -> list[NodeExecution]:
+        if self._nodes is None:
+            body = self._remote.request("GET", f"/executions/{self.id}", params={"nodes": True})
+            self._apply(body)
+        return list(self._nodes or [])
+
+    @property
+    def produced(self) -> list[ArtifactVersion]:
+        found = self._remote.request("GET", f"/executions/{self.id}/produced")
+        return [RemoteArtifactVersion(self._remote, v) for v in found]
+
+    def refresh(self) -> Execution:
+        self._apply(self._remote.request("GET", f"/executions/{self.id}"))
+        return self
+
+
+class RemoteArtifactVersion(ArtifactVersion):
+    """An ``ArtifactVersion`` read from the server (``.id`` is 0: the row id is not exposed)."""
+
+    def __init__(self, remote: RemoteClient, body: dict[str, Any]) -> None:
+        self._remote = remote
+        self._inst = remote  # type: ignore[assignment]
+        self.id = 0
+        self.project = body["project"]
+        self.domain = body["domain"]
+        self.name = body["name"]
+        self.version = body["version"]
+        self.partitions = dict(body.get("partitions") or {})
+        self.time_partition = _time(body.get("time_partition"))
+        self.literal = dict(body["value"])
+        self.execution_id = body.get("execution_id")
+        self.node_id = body.get("node_id")
+        self.output_name = body.get("output")
+        created = _time(body["created_at"])
+        assert created is not None
+        self.created_at = created
+        if "cards" in body:
+            self.__dict__["cards"] = [Card.from_dict(c) for c in body["cards"]]
+
+    @cached_property
+    def cards(self) -> list[Card]:
+        body = self._remote.request("GET", "/artifacts/get", params={"uri": self.uri})
+        return [Card.from_dict(c) for c in body.get("cards", [])]
+
+    @property
+    def producer(self) -> Execution | None:
+        if self.execution_id is None:
+            return None
+        return self._remote.get_execution(self.execution_id)
+
+
+def _event(body: dict[str, Any]) -> EventRecord:
+    row = _row(
+        body,
+        {"payload": "payload", "attributes": "attributes"},
+        ("seq", "id", "name", "source", "subject", "project", "domain"),
+    )
+    row["time"] = 0.0
+    record = EventRecord(row)
+    record.timestamp = _time(body["time"]) or record.timestamp
+    record.decided = body.get("decided")
+    record.decisions = [DecisionRecord(**d) for d in body.get("decisions", [])]
+    return record
+
+
+def _launch_plan(body: dict[str, Any]) -> LaunchPlanInfo:
+    return LaunchPlanInfo(
+        body["id"],
+        body["name"],
+        body["version"],
+        body["project"],
+        body["domain"],
+        body["workflow"],
+        body["workflow_version"],
+        body["active"],
+        {k: body.get(k) for k in ("triggers", "schedule", "concurrency")},
+    )
+
+
+class Registered:
+    """One registered entity or launch plan, as the server reported it."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self._body = body
+        self.name: str = body["name"]
+        self.kind: str = body["kind"]
+        self.version: str = body["version"]
+        self.project: str = body["project"]
+        self.domain: str = body["domain"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self._body)
+
+    def __repr__(self) -> str:
+        return f"<Registered {self.kind} {self.name}@{self.version}>"
+
+
+def _lineage(body: dict[str, Any]) -> LineageGraph:
+    nodes = [
+        LineageNode(
+            n["id"],
+            n["kind"],
+            n["label"],
+            {k: v for k, v in n.items() if k not in ("id", "kind", "label")},
+        )
+        for n in body["nodes"]
+    ]
+    edges = [LineageEdge(e["source"], e["target"], e["kind"], e["name"]) for e in body["edges"]]
+    return LineageGraph(body["root"], body["direction"], body["depth"], nodes, edges)
+
+
+def _query_uri(query: Any) -> str:
+    from headwater.settings import Settings
+
+    settings = Settings.from_env()
+    art = query.artifact
+    project = query.project or art.project or settings.project
+    domain = query.domain or art.domain or settings.domain
+    parts = [f"{k}={_iso(v)}" for k, v in query.partitions.items()]
+    if query.time_partition is not None:
+        parts.append(f"time_partition={_iso(query.time_partition)}")
+    return f"hw://{project}/{domain}/{art.name}" + ("?" + "&".join(parts) if parts else "")
+
+
+class RemoteClient:
+    """One keep-alive HTTP connection pool to a server, with the public client's calls."""
+
+    def __init__(self, url: str, token: str | None = None) -> None:
+        self.url = url.rstrip("/")
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.http = httpx.Client(base_url=self.url + API, headers=headers, timeout=TIMEOUT)
+        self.blobs = RemoteBlobs(self)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json_body: Any = None,
+        raw: bool = False,
+    ) -> Any:
+        try:
+            response = self.http.request(method, path, params=params, json=json_body)
+        except httpx.HTTPError as exc:
+            raise StorageError(
+                f"cannot reach the Headwater server at {self.url} (HEADWATER_API_URL): {exc}"
+            ) from None
+        if response.status_code >= 400:
+            raise _error_for(response)
+        return response.content if raw else response.json()
+
+    # -- the public client's calls ------------------------------------------------------------
+    def register(
+        self, path_or_module: Any, project: str | None, domain: str | None, activate: bool
+    ) -> list[Any]:
+        if isinstance(path_or_module, Path) or (
+            isinstance(path_or_module, str) and Path(path_or_module).exists()
+        ):
+            path = str(Path(path_or_module).resolve())
+        else:
+            path = str(getattr(path_or_module, "__name__", path_or_module))
+        body = {"path": path, "project": project, "domain": domain, "activate": activate}
+        found = self.request("POST", "/registrations", json_body=body)
+        return [_launch_plan(r) if r.get("kind") == "launch_plan" else Registered(r) for r in found]
+
+    def set_active(self, name: str, version: str | None, active: bool) -> LaunchPlanInfo:
+        if active:
+            body = self.request(
+                "POST", f"/launch-plans/{name}/activate", json_body={"version": version}
+            )
+        else:
+            body = self.request("POST", f"/launch-plans/{name}/deactivate")
+        return _launch_plan(body)
+
+    def list_launch_plans(self, active_only: bool) -> list[LaunchPlanInfo]:
+        found = self.request("GET", "/launch-plans", params={"active_only": active_only})
+        return [_launch_plan(b) for b in found]
+
+    def emit_event(
+        self,
+        name: str,
+        payload: dict[str, Any] | None,
+        *,
+        id: str | None,
+        source: str | None,
+        project: str | None,
+        domain: str | None,
+    ) -> str:
+        event = {"name": name, "payload": payload, "id": id, "source": source}
+        event.update(project=project, domain=domain)
+        body = {k: v for k, v in event.items() if v is not None}
+        accepted = self.request("POST", "/events", json_body=body)
+        return str(accepted["ids"][0])
+
+    def get_artifact(self, ref: Any) -> ArtifactVersion:
+        from headwater.definitions.artifact import Artifact, ArtifactQuery
+
+        if isinstance(ref, ArtifactVersion):
+            return ref
+        if isinstance(ref, Artifact):
+            ref = ref.query()
+        if isinstance(ref, ArtifactQuery):
+            ref = _query_uri(ref)
+        if not isinstance(ref, str):
+            raise UserInputError(
+                f"cannot find an artifact version from {type(ref).__name__}; give an "
+                "hw:// URI, an Artifact query or an ArtifactVersion"
+            )
+        return RemoteArtifactVersion(
+            self, self.request("GET", "/artifacts/get", params={"uri": ref})
+        )
+
+    def search_artifacts(
+        self,
+        name: str | None,
+        partitions: dict[str, Any] | None,
+        since: Any,
+        until: Any,
+        limit: int,
+        project: str | None,
+        domain: str | None,
+    ) -> list[ArtifactVersion]:
+        params: dict[str, Any] = {"limit": limit}
+        for key, value in (
+            ("name", name),
+            ("since", _iso(since)),
+            ("until", _iso(until)),
+            ("project", project),
+            ("domain", domain),
+        ):
+            if value is not None:
+                params[key] = value
+        if partitions:
+            params["partition"] = [f"{k}={_iso(v)}" for k, v in partitions.items()]
+        found = self.request("GET", "/artifacts", params=params)
+        return [RemoteArtifactVersion(self, v) for v in found]
+
+    def create_artifact(
+        self,
+        artifact: Any,
+        value: Any,
+        time_partition: Any,
+        cards: list[Card] | None,
+        partitions: dict[str, Any],
+    ) -> ArtifactVersion:
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            raise UserInputError(
+                f"client mode (HEADWATER_API_URL) publishes JSON values only; "
+                f"{type(value).__name__} is not JSON — publish it from a workflow on the "
+                "server, or without HEADWATER_API_URL"
+            ) from None
+        body = {
+            "name": artifact.name,
+            "value": value,
+            "partitions": {k: _iso(v) for k, v in partitions.items()},
+            "time_partition": _iso(time_partition),
+            "cards": [{"kind": c.kind, "text": c.text} for c in (cards or [])],
+            "description": getattr(artifact, "description", "") or "",
+        }
+        return RemoteArtifactVersion(self, self.request("POST", "/artifacts", json_body=body))
+
+    def get_execution(self, execution_id: str) -> Execution:
+        return RemoteExecution(self, self.request("GET", f"/executions/{execution_id}"))
+
+    def list_executions(
+        self, workflow: str | None, launch_plan: str | None, status: str | None, limit: int
+    ) -> list[Execution]:
+        params: dict[str, Any] = {"limit": limit}
+        for key, value in (
+            ("workflow", workflow),
+            ("launch_plan", launch_plan),
+            ("status", status),
+        ):
+            if value is not None:
+                params[key] = value
+        return [RemoteExecution(self, b) for b in self.request("GET", "/executions", params=params)]
+
+    def lineage(self, ref: Any, direction: str, depth: int) -> LineageGraph:
+        uri = ref.uri if isinstance(ref, ArtifactVersion) else self.get_artifact(ref).uri
+        params = {"uri": uri, "direction": direction, "depth": depth}
+        return _lineage(self.request("GET", "/artifacts/lineage", params=params))
+
+    def list_events(self, name: str | None, since: Any, limit: int) -> list[EventRecord]:
+        params: dict[str, Any] = {"limit": limit}
+        if name is not None:
+            params["name"] = name
+        if since is not None:
+            params["since"] = _iso(since)
+        return [_event(b) for b in self.request("GET", "/events", params=params)]
+
+    def get_event(self, event_id: str) -> EventRecord:
+        return _event(self.request("GET", f"/events/{event_id}"))
+
+
+_clients: dict[tuple[str, str | None], RemoteClient] = {}
+_lock = threading.Lock()
+
+
+def remote() -> RemoteClient | None:
+    """The client for ``HEADWATER_API_URL``, or None: no URL set, or an instance is in use
+    explicitly (``Instance.use()``, as in the server itself)."""
+    from headwater.instance import _override
+    from headwater.settings import Settings
+
+    if getattr(_override, "value", None) is not None:
+        return None
+    settings = Settings.from_env()
+    if not settings.api_url:
+        return None
+    key = (settings.api_url, settings.api_token)
+    with _lock:
+        found = _clients.get(key)
+        if found is None:
+            found = _clients[key] = RemoteClient(settings.api_url, settings.api_token)
+        return found
