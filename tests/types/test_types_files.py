@@ -173,7 +173,7 @@ def test_files_inside_json_values(report: Path, tree: Path, blobs: BlobStore) ->
     assert back.main.read_text() == "a,b\n1,2\n"
     assert [f.read_text() for f in back.extras] == ["other", "a,b\n1,2\n"]
     assert back.folder is not None and back.folder.files() == Directory(tree).files()
-    assert encode(back, Bundle, blobs)["blob"] == literal["blob"]
+    assert encode(back, Bundle, blobs)["value"] == literal["value"]
 
 
 def test_optional_file(report: Path, blobs: BlobStore) -> None:

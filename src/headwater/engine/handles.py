@@ -273,6 +273,11 @@ class ArtifactVersion:
             return self._inst.blobs.get_tree(self.literal["blob"], dest)
         if fmt == "none":
             raise ValueError(f"{self.uri} holds None; there is nothing to download")
+        if "blob" not in self.literal:  # small JSON held inline in the literal
+            dest = dest / f"{self.name}-{self.version}.json" if dest.is_dir() else dest
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_text(json.dumps(self.literal["value"], sort_keys=True))
+            return dest
         if dest.is_dir():
             ext = {
                 "parquet-pandas": ".parquet",

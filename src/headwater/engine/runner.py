@@ -155,7 +155,10 @@ def _bind_call(task: Entity, args: tuple[Any, ...], kwargs: dict[str, Any]) -> d
 
 
 def _cache_key(task: Entity, literals: dict[str, dict[str, Any]]) -> str:
-    ident = {k: v.get("blob") or v.get("format") for k, v in sorted(literals.items())}
+    ident = {
+        k: v.get("blob") or json.dumps([v.get("format"), v.get("value")], sort_keys=True)
+        for k, v in sorted(literals.items())
+    }
     body = json.dumps([task.name, task.options.cache_version, ident], sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()
 

@@ -4,11 +4,11 @@ A *literal* is a JSON-serializable dict that describes a stored value::
 
     {"format": "json" | "bytes" | "parquet-pandas" | "parquet-arrow" | "npy" | "file"
                | "directory" | "pickle" | "none",
-     "blob": "sha256/..",    # BlobStore key of the bytes; absent only for format "none"
+     "blob": "sha256/..",    # BlobStore key of the bytes; absent for "none" and inline JSON
      "type": "list[int]",    # declared type, or the runtime type when declared Any
      "size": 123,            # bytes stored (a directory: total bytes of its files)
      "preview": "[1, 2, 3]", # at most 200 characters
-     "value": [1, 2, 3],     # format json only, when the JSON is at most 4096 bytes
+     "value": [1, 2, 3],     # format json at most 4096 bytes: held here instead of a blob
      "pickled": True, "note": "stored with cloudpickle: ...",  # the pickle fallback only
      "name": "report.csv"}   # file and directory only
 

@@ -18,7 +18,7 @@ from headwater.types.json_codec import dumps, encoder
 from headwater.types.pickled import Unsupported
 from headwater.types.preview import human_size, short_repr
 
-INLINE_LIMIT = 4096  # JSON up to this many bytes is also kept in the literal's "value"
+INLINE_LIMIT = 4096  # JSON up to this many bytes is kept in the literal's "value", not a blob
 FORMATS = (
     "json", "bytes", "parquet-pandas", "parquet-arrow", "npy", "file", "directory", "pickle", "none"
 )  # fmt: skip
@@ -119,10 +119,17 @@ def _write_json(value: Any, tp: Any, type_text: str, blobs: BlobStore, what: str
     except (Unsupported, TypeError, ValueError, AttributeError, RecursionError) as exc:
         return _write_pickle(value, tp, type_text, blobs, what, reason=str(exc))
     raw = dumps(data)
-    lit = _literal("json", blobs.put_bytes(raw), type_text, len(raw), short_repr(value))
     if len(raw) <= INLINE_LIMIT:
-        lit["value"] = data
-    return lit
+        # Small JSON lives in the literal itself (stored with the metadata): a blob file per
+        # int or short string would cost more than everything else a run or a firing does.
+        return {
+            "format": "json",
+            "type": type_text,
+            "size": len(raw),
+            "preview": short_repr(value),
+            "value": data,
+        }
+    return _literal("json", blobs.put_bytes(raw), type_text, len(raw), short_repr(value))
 
 
 def _write_pickle(
