@@ -256,19 +256,22 @@ class Reactor:
             decide("not_fired", str(exc))
             return
         now = time.time()
+        execution_id = new_execution_id()
         firing = tx.scalar(
-            "INSERT INTO firings (launch_plan_id, trigger_path, firing_key, "
-            "created_at) VALUES (:lp, :path, :key, :t) ON CONFLICT DO NOTHING "
-            "RETURNING id",
-            {"lp": listener.lp_id, "path": listener.path, "key": firing_key, "t": now},
+            "INSERT INTO firings (launch_plan_id, trigger_path, firing_key, execution_id, "
+            "created_at) VALUES (:lp, :path, :key, :e, :t) ON CONFLICT DO NOTHING RETURNING id",
+            {
+                "lp": listener.lp_id,
+                "path": listener.path,
+                "key": firing_key,
+                "e": execution_id,
+                "t": now,
+            },
         )
         if firing is None:
             decide("not_fired", "already fired for this event (exactly once)")
             return
-        execution_id = self._enqueue(tx, listener, fired, events, now)
-        tx.execute(
-            "UPDATE firings SET execution_id = :e WHERE id = :id", {"e": execution_id, "id": firing}
-        )
+        self._enqueue(tx, listener, fired, events, now, execution_id)
         decide("fired", f"queued execution {execution_id}", execution_id)
 
     def _enqueue(
@@ -278,8 +281,8 @@ class Reactor:
         fired: Fired,
         events: list[tuple[Any, dict[str, Any]]],
         now: float,
+        execution_id: str,
     ) -> str:
-        execution_id = new_execution_id()
         concurrency = listener.spec.get("concurrency")
         execution_rows.insert_execution(
             tx,
