@@ -57,7 +57,7 @@ class Reactor:
         self._index: Index | None = None
 
     # -- the loop --------------------------------------------------------------------------------
-    def run(self, stop: threading.Event, idle_sleep: float = 0.02) -> None:
+    def run(self, stop: threading.Event, idle_sleep: float = 0.005) -> None:
         """Decide batches until ``stop`` is set; polls fast right after work, slower when idle."""
         sleep = 0.001
         while not stop.is_set():
