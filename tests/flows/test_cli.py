@@ -77,3 +77,65 @@ def test_deploy(home):
     out = flow(home, "reactive_flow.py", "deploy")
     assert out.returncode == 0, out.stderr
     assert "trigger: event data.updated" in out.stdout
+
+
+def test_deploy_to_a_server_with_headwater_api_url(tmp_path):
+    import json as _json
+    import subprocess
+    import sys
+
+    from headwater.instance import Instance
+    from headwater.settings import Settings
+    from tests._procs import headwater_env, running_up, wait_for
+
+    home = tmp_path / "server"
+    inst = Instance(Settings.from_env({}, home=home))
+    env = headwater_env(home, inst.settings.database_url)
+    flow = Path(__file__).resolve().parents[2] / "examples" / "flows" / "reactive_flow.py"
+    with running_up(env, tmp_path / "up.log", workers=1) as up:
+        client = {
+            **env,
+            "HEADWATER_API_URL": f"http://127.0.0.1:{up.port}",
+            "HEADWATER_HOME": str(tmp_path / "client-home"),
+        }
+        wait_for(lambda: "HTTP API: http" in up.log(), "the HTTP API", logs=up.log)
+        done = subprocess.run(
+            [sys.executable, str(flow), "deploy"],
+            env=client,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "Deployed ReactiveFlow" in done.stdout
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "headwater.cli",
+                "events",
+                "emit",
+                "data.updated",
+                "--payload",
+                _json.dumps({"table_name": "remote", "n": 3}),
+            ],
+            env=client,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        with inst.use():
+            import headwater
+
+            ran = wait_for(
+                lambda: [
+                    e
+                    for e in headwater.list_executions(workflow="ReactiveFlow")
+                    if e.status == "succeeded"
+                ],
+                "the deployed flow to run",
+                logs=up.log,
+            )
+            assert ran[0].outputs["table"] == "remote"
+        assert up.stop() == 0
+    inst.close()

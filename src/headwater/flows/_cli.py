@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from headwater.errors import HeadwaterError
@@ -145,9 +146,32 @@ def _show(cls: type[FlowSpec]) -> int:
 
 
 def _deploy(cls: type[FlowSpec], opts: dict[str, Any]) -> int:
+    from headwater.client import _remote
     from headwater.flows._compile import deploy
 
-    info = deploy(cls, branch=opts.get("branch"), production=opts.get("production") or None)
+    remote = _remote()
+    if remote is not None:  # HEADWATER_API_URL: the server registers the file and deploys it
+        if opts.get("branch") or opts.get("production"):
+            print(
+                "error: --branch/--production are not supported when deploying to a server "
+                "yet; set the branch with @project",
+                file=sys.stderr,
+            )
+            return 2
+        source = Path(sys.modules[cls.__module__].__file__ or "").resolve()
+        found = [
+            i
+            for i in remote.register(source, None, None, True)
+            if getattr(i, "kind", "").startswith("launch plan")
+            and i.name == cls.__name__
+            and i.active
+        ]
+        if not found:
+            print(f"error: the server did not deploy {cls.__name__}", file=sys.stderr)
+            return 1
+        info = found[-1]
+    else:
+        info = deploy(cls, branch=opts.get("branch"), production=opts.get("production") or None)
     triggers = info.spec.get("triggers") or []
     sched = info.spec.get("schedule")
     print(
