@@ -13,6 +13,7 @@ EXPECTED = [
     "Artifact",
     "ArtifactQuery",
     "ArtifactVersion",
+    "AuthError",
     "ConcurrencyPolicy",
     "CronSchedule",
     "DataCard",

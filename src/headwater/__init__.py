@@ -44,6 +44,7 @@ from headwater.definitions.triggers import (
 )
 from headwater.engine.context import current
 from headwater.errors import (
+    AuthError,
     DefinitionError,
     ExecutionFailedError,
     HeadwaterError,
@@ -123,6 +124,7 @@ __all__ = [
     "Artifact",
     "ArtifactQuery",
     "ArtifactVersion",
+    "AuthError",
     "ConcurrencyPolicy",
     "CronSchedule",
     "DataCard",

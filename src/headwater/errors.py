@@ -11,6 +11,7 @@ Every error a user can cause says what is wrong and how to fix it. The tree::
     │   ├── NoMatchError       an artifact query matched no version
     │   └── PartitionError     an undeclared partition key, or one left unbound
     ├── ExecutionFailedError   ``Execution.wait(raise_on_failure=True)`` on a failed execution
+    ├── AuthError              the server refused the API token (401) or its role/project (403)
     └── StorageError           the metadata database or blob store is unusable
 """
 
@@ -64,3 +65,12 @@ class StorageError(HeadwaterError):
 
 class TaskTimeoutError(HeadwaterError):
     """A task ran past its ``timeout``."""
+
+
+class AuthError(HeadwaterError):
+    """The server refused the API token: missing, unknown or revoked (401), or its role or
+    project does not allow this request (403)."""
+
+    def __init__(self, message: str, status: int = 401) -> None:
+        super().__init__(message)
+        self.status = status

@@ -20,9 +20,8 @@ import _procs
 import headwater
 from headwater import client
 from headwater.cli import main
-from headwater.client.http import AuthError
 from headwater.engine import tokens
-from headwater.errors import NotFoundError, UserInputError
+from headwater.errors import AuthError, NotFoundError, UserInputError
 from headwater.instance import Instance, reset_default
 from headwater.settings import Settings
 

@@ -12,7 +12,7 @@ from headwater.cli.app import CliError
     "--host",
     default="127.0.0.1",
     show_default=True,
-    help="Address for the HTTP API (loopback only for now).",
+    help="Address for the HTTP API (a non-loopback one needs an API token: headwater tokens create).",
 )
 @click.option(
     "--port",

@@ -27,20 +27,11 @@ from headwater.engine.events import DecisionRecord
 from headwater.engine.handles import ArtifactVersion, EventRecord, Execution, NodeExecution
 from headwater.engine.launch_plans import LaunchPlanInfo
 from headwater.engine.lineage import LineageEdge, LineageGraph, LineageNode
-from headwater.errors import HeadwaterError, NotFoundError, StorageError, UserInputError
+from headwater.errors import AuthError, HeadwaterError, NotFoundError, StorageError, UserInputError
 from headwater.storage.blobs import BlobStore, check_key
 
 API = "/api/v1"
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
-
-
-class AuthError(HeadwaterError):
-    """The server refused the API token: missing, unknown or revoked (401), or its role or
-    project does not allow this request (403). (To move to ``headwater.errors``.)"""
-
-    def __init__(self, message: str, status: int = 401) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 _BY_NAME: dict[str, type[HeadwaterError]] = {
