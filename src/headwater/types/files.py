@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -65,7 +66,7 @@ def _materialize_tree(store: BlobStore, key: str, name: str) -> str:
     return str(target)
 
 
-class _Stored:
+class _Stored(ABC):
     """Shared parts of File and Directory: a local path, or a blob not yet downloaded."""
 
     __slots__ = ("_blob", "_name", "_path", "_size", "_store")
@@ -91,8 +92,9 @@ class _Stored:
         obj._size = size if isinstance(size, int) else None
         return obj
 
+    @abstractmethod
     def _materialize(self) -> str:
-        raise NotImplementedError
+        """Download the stored content to a local path and return it."""
 
     @property
     def path(self) -> str:
