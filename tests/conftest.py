@@ -7,6 +7,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI explores the same generated inputs every run (a rare input found by chance would make CI
+# flaky); locally every run explores new ones. `HYPOTHESIS_PROFILE=ci` reproduces CI here.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI", "").lower() == "true" or os.environ.get("HYPOTHESIS_PROFILE") == "ci":
+    settings.load_profile("ci")
 
 try:
     import _pg  # tests/ is on sys.path under pytest's default (prepend) import mode
