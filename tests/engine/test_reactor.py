@@ -229,6 +229,23 @@ def test_replay_redelivers_past_events_without_double_firing(registered):
         reactor.replay("nope", since=0)
 
 
+def test_a_batch_mixing_fired_and_new_events_fires_each_event_once(registered):
+    done = headwater.emit_event("table.done", {"table": "a"})
+    decide(registered)
+    fresh = [headwater.emit_event("table.done", {"table": t}) for t in ("b", "c")]
+    # The replay reaches the two new events before the reactor does, in one batch with the
+    # already fired one; the reactor then finds all three fired.
+    replayed = Reactor(registered).replay("on_same_names", since=0)
+    assert sorted(d.outcome for d in replayed) == ["fired", "fired", "not_fired"]
+    assert decide(registered) == 2
+    for event in fresh:
+        outcomes = [d.outcome for d in decisions(event, "on_same_names")]
+        assert sorted(outcomes) == ["fired", "not_fired"]
+    assert [d.outcome for d in decisions(done, "on_same_names")] == ["fired", "not_fired"]
+    runs = headwater.list_executions(launch_plan="on_same_names")
+    assert sorted(e.inputs["table"] for e in runs) == ["a", "b", "c"]
+
+
 def test_versions_follow_content_and_one_version_is_active(instance):
     from headwater.engine.launch_plans import register_launch_plan
 

@@ -66,7 +66,7 @@ class EngineCollector(Collector):
             lat = tx.one(
                 f"SELECT COUNT(*) AS n, SUM(lat) AS total, {cases} FROM ("
                 "SELECT d.created_at - e.time AS lat FROM trigger_decisions d "
-                "JOIN events e ON e.id = d.event_id WHERE d.outcome = 'fired') fired"
+                "JOIN events e ON e.seq = d.event_seq WHERE d.outcome = 'fired') fired"
             )
         m = CounterMetricFamily(
             "headwater_trigger_decisions",

@@ -142,7 +142,7 @@ def decisions_for(inst: Instance, event_ids: list[str]) -> dict[str, list[Decisi
         found = tx.all(
             "SELECT d.*, lp.name AS lp_name, lp.version AS lp_version FROM "
             "trigger_decisions d JOIN launch_plans lp ON lp.id = d.launch_plan_id "
-            f"WHERE d.event_id IN {marks} ORDER BY d.id",
+            f"WHERE d.event_seq IN (SELECT seq FROM events WHERE id IN {marks}) ORDER BY d.id",
             params,
         )
     out: dict[str, list[DecisionRecord]] = {}

@@ -51,14 +51,15 @@ class Tx:
             return None
         return next(iter(row.values())) if isinstance(row, dict) else row[0]
 
-    def many(self, sql: str, rows: Sequence[dict[str, Any]]) -> None:
+    def many(self, sql: str, rows: Sequence[dict[str, Any]]) -> Any:
+        """Run ``sql`` once per row; the cursor (its ``rowcount`` sums the rows changed)."""
         if not rows:
-            return
+            return None
         if self.dialect == "postgresql":
             with self.conn.cursor() as cur:
                 cur.executemany(_to_pyformat(sql), rows)
-        else:
-            self.conn.executemany(sql, rows)
+                return cur
+        return self.conn.executemany(sql, rows)
 
 
 def in_list(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:

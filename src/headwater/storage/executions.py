@@ -8,11 +8,12 @@ from typing import Any
 from headwater.storage.db import Tx
 
 _JSON_COLUMNS = ("inputs", "resolved", "outputs", "error", "trigger")
+_ENCODER = json.JSONEncoder(sort_keys=True)
 
 
 def _dump(fields: dict[str, Any]) -> dict[str, Any]:
     return {
-        k: json.dumps(v, sort_keys=True) if k in _JSON_COLUMNS and v is not None else v
+        k: _ENCODER.encode(v) if k in _JSON_COLUMNS and v is not None else v
         for k, v in fields.items()
     }
 
@@ -21,6 +22,15 @@ def insert_execution(tx: Tx, **fields: Any) -> None:
     cols = ", ".join(fields)
     vals = ", ".join(f":{k}" for k in fields)
     tx.execute(f"INSERT INTO executions ({cols}) VALUES ({vals})", _dump(fields))
+
+
+def insert_executions(tx: Tx, rows: list[dict[str, Any]]) -> None:
+    """Insert executions that all set the same columns, in one statement."""
+    if not rows:
+        return
+    cols = ", ".join(rows[0])
+    vals = ", ".join(f":{k}" for k in rows[0])
+    tx.many(f"INSERT INTO executions ({cols}) VALUES ({vals})", [_dump(r) for r in rows])
 
 
 def update_execution(tx: Tx, execution_id: str, **fields: Any) -> None:

@@ -18,6 +18,7 @@ from headwater.types.json_codec import dumps, encoder
 from headwater.types.pickled import Unsupported
 from headwater.types.preview import human_size, short_repr
 
+_SCALARS = frozenset({int, float, bool, str})
 INLINE_LIMIT = 4096  # JSON up to this many bytes is kept in the literal's "value", not a blob
 FORMATS = (
     "json", "bytes", "parquet-pandas", "parquet-arrow", "npy", "file", "directory", "pickle", "none"
@@ -114,8 +115,11 @@ def encode_literal(value: Any, tp: Any, blobs: BlobStore, what: str) -> Literal:
 
 def _write_json(value: Any, tp: Any, type_text: str, blobs: BlobStore, what: str) -> Literal:
     try:
-        with stored.using(blobs, what):
-            data = encoder(tp)(value)
+        if type(value) in _SCALARS:
+            data = encoder(tp)(value)  # no stored files inside: skip the blob-store context
+        else:
+            with stored.using(blobs, what):
+                data = encoder(tp)(value)
     except (Unsupported, TypeError, ValueError, AttributeError, RecursionError) as exc:
         return _write_pickle(value, tp, type_text, blobs, what, reason=str(exc))
     raw = dumps(data)
