@@ -34,6 +34,24 @@ def children(pid: int) -> set[int]:
     return found
 
 
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def workers_of(pid: int) -> set[int]:
+    """The worker processes of the ``headwater up`` with this pid."""
+    return {c for c in children(pid) if "headwater.engine.worker" in cmdline(c)}
+
+
+def reactor_of(pid: int) -> int | None:
+    """The reactor process of the ``headwater up`` with this pid (None while it restarts)."""
+    found = [c for c in children(pid) if "headwater.engine.reactor_process" in cmdline(c)]
+    return found[0] if found else None
+
+
 def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -118,11 +136,15 @@ class Up:
         return self.log_path.read_text(errors="replace")[-4000:]
 
     def workers(self) -> set[int]:
-        return children(self.proc.pid)
+        return workers_of(self.proc.pid)
+
+    def reactor(self) -> int | None:
+        """The pid of the reactor process ``up`` supervises (None while it is restarting)."""
+        return reactor_of(self.proc.pid)
 
     def kill(self) -> None:
-        """SIGKILL ``up`` and its workers, as a crash would."""
-        pids = self.workers()
+        """SIGKILL ``up`` and its children, as a crash would."""
+        pids = children(self.proc.pid)
         self.proc.kill()
         self.proc.wait(10)
         for pid in pids:
@@ -153,3 +175,16 @@ def running_up(env: dict[str, str], log: Path, workers: int = 2) -> Iterator[Up]
             up.kill()
         else:
             up._log.close()
+
+
+def wait_healthy(url: str, logs: Callable[[], str], timeout: float = 60) -> None:
+    """Wait until the HTTP API at ``url`` answers ``GET /healthz`` with 200."""
+    import httpx
+
+    def healthy() -> bool:
+        try:
+            return httpx.get(url + "/healthz").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    wait_for(healthy, "GET /healthz", timeout=timeout, logs=logs)

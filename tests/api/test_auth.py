@@ -34,6 +34,7 @@ class World:
 
         with inst.use():
             headwater.register("tests.api.sensors")
+            headwater.register("tests.api.extra_flows", activate=True)
             self.execution = headwater.run(sensors.on_reading, value=2)
             self.version = headwater.create_artifact(headwater.Artifact("table"), {"rows": 3})
             self.event = headwater.emit_event("sensor.other", {"k": 1}, id="auth-ev")
@@ -57,6 +58,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     inst.close()
 
 
+REPLAY = {"launch_plan": "on_replayed", "since": "2000-01-01T00:00:00Z"}
 # (method, path, body, status when allowed, least role, status for another project's token)
 ROUTES: list[tuple[str, str, Any, int, str, int]] = [
     ("GET", "/api/v1/artifacts", None, 200, "viewer", 200),
@@ -71,6 +73,8 @@ ROUTES: list[tuple[str, str, Any, int, str, int]] = [
     ("GET", "/api/v1/events", None, 200, "viewer", 200),
     ("GET", "/api/v1/events/auth-ev", None, 200, "viewer", 403),
     ("POST", "/api/v1/events", {"name": "x.y", "id": "auth-post"}, 202, "editor", 403),
+    ("POST", "/api/v1/events/replay", REPLAY, 200, "editor", 403),
+    ("POST", "/api/v1/events/replay", {**REPLAY, "project": "default"}, 200, "editor", 403),
     ("GET", "/api/v1/launch-plans", None, 200, "viewer", 200),
     ("POST", "/api/v1/launch-plans/on_sensor/activate", None, 200, "editor", 403),
     ("POST", "/api/v1/launch-plans/on_sensor/deactivate", None, 200, "editor", 403),
@@ -160,3 +164,12 @@ def test_events_for_another_project_are_refused_and_not_stored(instance: Instanc
         assert r.status_code == 202, r.text
     with instance.db.read() as tx:
         assert [r["project"] for r in tx.all("SELECT project FROM events")] == ["proj-a"]
+
+
+def test_replay_names_a_project_the_token_may_touch(world: World) -> None:
+    # A token for project "other" passes the project check for its own project (and finds no
+    # such launch plan there); for this project it is refused before anything is replayed.
+    own = world.call("other", "POST", "/api/v1/events/replay", {**REPLAY, "project": "other"})
+    assert own.status_code == 404, own.text
+    r = world.call("editor", "POST", "/api/v1/events/replay", {**REPLAY, "project": "other"})
+    assert r.status_code == 403 and r.json()["error"]["type"] == "Forbidden", r.text

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -65,14 +64,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str
     env = _procs.headwater_env(home, f"sqlite:///{home / 'headwater.db'}")
     with _procs.running_up(env, tmp / "up.log", workers=1) as up:
         url = f"http://127.0.0.1:{up.port}"
-
-        def healthy() -> bool:
-            try:
-                return httpx.get(url + "/healthz").status_code == 200
-            except httpx.TransportError:
-                return False
-
-        _procs.wait_for(healthy, "GET /healthz", logs=up.log)
+        _procs.wait_healthy(url, up.log)
         yield home, url, secret
         assert up.stop() == 0, up.log()
 

@@ -203,3 +203,65 @@ def test_metrics_count_events_decisions_and_executions(instance, api):
     assert "headwater_queue_depth 0.0" in text
     assert "headwater_reactor_backlog " in text  # the run's own events wait for the reactor
     assert 'headwater_firing_latency_seconds_bucket{le="+Inf"} 1.0' in text
+
+
+REPLAY = "/api/v1/events/replay"
+
+
+def test_replay_fires_past_events_once_and_records_already_fired(instance, api):
+    r = api.post("/api/v1/registrations", json={"path": "tests.api.extra_flows"})
+    assert r.status_code == 201, r.text
+    r = api.post("/api/v1/events", json={"name": "sensor.replayed", "payload": {"reading": 3}})
+    event_id = r.json()["ids"][0]
+    Reactor(instance).run_once()  # decided while the launch plan is inactive: not fired
+    [early] = api.get(f"/api/v1/events/{event_id}").json()["decisions"]
+    assert early["outcome"] == "not_fired" and "inactive" in early["reason"]
+    assert api.post("/api/v1/launch-plans/on_replayed/activate").status_code == 200
+
+    body = {"launch_plan": "on_replayed", "since": "2000-01-01"}
+    r = api.post(REPLAY, json=body)
+    assert r.status_code == 200, r.text
+    [fired] = r.json()
+    assert set(fired) == {
+        "event_id",
+        "launch_plan",
+        "launch_plan_version",
+        "trigger",
+        "outcome",
+        "reason",
+        "execution_id",
+    }
+    assert (fired["event_id"], fired["launch_plan"], fired["outcome"]) == (
+        event_id,
+        "on_replayed",
+        "fired",
+    )
+    ex = headwater.get_execution(fired["execution_id"])
+    assert ex.status == "queued" and ex.inputs["value"] == 3
+
+    [again] = api.post(REPLAY, json=body).json()
+    assert again["outcome"] == "not_fired" and "already fired" in again["reason"]
+    assert again["execution_id"] is None
+    outcomes = [d["outcome"] for d in api.get(f"/api/v1/events/{event_id}").json()["decisions"]]
+    assert outcomes == ["not_fired", "fired", "not_fired"]
+    assert len(headwater.list_executions(launch_plan="on_replayed")) == 1
+    before_it = {"launch_plan": "on_replayed", "since": "2000-01-01", "until": "2000-01-02"}
+    assert api.post(REPLAY, json=before_it).json() == []
+
+
+def test_replay_refusals_name_the_problem_and_store_nothing(instance, api):
+    api.post("/api/v1/registrations", json={"path": "tests.api.extra_flows"})
+    api.post("/api/v1/events", json={"name": "sensor.replayed", "payload": {"reading": 1}})
+    Reactor(instance).run_once()
+    before = stored(instance)
+    since = "2000-01-01T00:00:00Z"
+    err = error_of(api.post(REPLAY, json={"launch_plan": "ghost", "since": since}), 404)
+    assert err["type"] == "NotFoundError" and "'ghost'" in err["message"]
+    err = error_of(api.post(REPLAY, json={"launch_plan": "on_replayed", "since": since}), 404)
+    assert "activate it first" in err["message"]  # registered, but not active
+    assert (
+        "since" in error_of(api.post(REPLAY, json={"launch_plan": "on_replayed"}), 400)["message"]
+    )
+    error_of(api.post(REPLAY, json={"launch_plan": "on_replayed", "since": "yesterday"}), 400)
+    error_of(api.post(REPLAY, json={"launch_plan": "x", "since": since, "extra": 1}), 400)
+    assert stored(instance) == before

@@ -18,6 +18,7 @@ def test_health_and_openapi(api):
     for path in (
         "/api/v1/events",
         "/api/v1/events/{event_id}",
+        "/api/v1/events/replay",
         "/api/v1/artifacts",
         "/api/v1/artifacts/get",
         "/api/v1/artifacts/lineage",
@@ -145,3 +146,39 @@ def test_the_status_table_maps_subclasses_to_their_nearest_entry():
     assert status_for(TypeMismatchError("x")) == 422 and status_for(UserInputError("x")) == 400
     assert status_for(RuntimeError("x")) == 500
     assert all(100 <= code < 600 for code in STATUS_CODES.values())
+
+
+def test_relaunch_text_inputs_are_converted_to_the_declared_types(instance, api):
+    from .sensors import on_reading
+
+    ex = headwater.run(on_reading, value=1)
+    r = api.post(f"/api/v1/executions/{ex.id}/relaunch", json={"text_inputs": {"factor": "10"}})
+    assert r.status_code == 201, r.text
+    assert r.json()["inputs"]["factor"]["value"] == 10
+    assert r.json()["inputs"]["value"] == ex.input_literals["value"]
+    before = stored(instance)
+    url = f"/api/v1/executions/{ex.id}/relaunch"
+    err = error_of(api.post(url, json={"text_inputs": {"factor": "ten"}}), 422)
+    assert err["type"] == "TypeMismatchError" and "input 'factor'" in err["message"]
+    both = {"inputs": {"factor": 3}, "text_inputs": {"factor": "3"}}
+    assert "given twice" in error_of(api.post(url, json=both), 400)["message"]
+    error_of(api.post(url, json={"text_inputs": {"factor": 3}}), 400)  # text, not a number
+    assert stored(instance) == before
+
+
+def test_relaunch_text_inputs_never_read_a_path_on_the_server(instance, api, tmp_path):
+    from headwater import File
+
+    from .extra_flows import file_size
+
+    data = tmp_path / "data.bin"
+    data.write_bytes(b"12345")
+    ex = headwater.run(file_size, f=File(str(data)))
+    assert ex.output == 5
+    before = stored(instance)
+    secret = tmp_path / "server-only.txt"
+    secret.write_text("not for clients")
+    url = f"/api/v1/executions/{ex.id}/relaunch"
+    err = error_of(api.post(url, json={"text_inputs": {"f": str(secret)}}), 400)
+    assert "input 'f'" in err["message"] and "does not read paths" in err["message"]
+    assert stored(instance) == before

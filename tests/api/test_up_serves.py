@@ -42,14 +42,7 @@ def test_up_serves_events_that_fire_launch_plans(tmp_path, database_url):
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=10) as http:
-
-            def healthy() -> bool:
-                try:
-                    return http.get("/healthz").status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            _procs.wait_for(healthy, "GET /healthz", logs=logs)
+            _procs.wait_healthy(base, logs)
             assert f"HTTP API: {base}" in log.read_text()
             r = http.post(
                 "/api/v1/registrations", json={"path": "tests.api.sensors", "activate": True}

@@ -84,14 +84,7 @@ def test_up_on_all_interfaces_needs_auth(hw: Invoke, home: Path, tmp_path: Path)
             [*argv, "--host", "0.0.0.0"], env=env, stdout=out, stderr=subprocess.STDOUT
         )
     try:
-
-        def healthy() -> bool:
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
-            except httpx.TransportError:
-                return False
-
-        _procs.wait_for(healthy, "GET /healthz", logs=lambda: log.read_text())
+        _procs.wait_healthy(f"http://127.0.0.1:{port}", lambda: log.read_text())
         assert httpx.get(f"http://127.0.0.1:{port}/api/v1/executions").status_code == 401
     finally:
         proc.terminate()

@@ -83,15 +83,31 @@ def test_up_runs_queued_executions_and_stops_on_sigint(home: Path, tmp_path: Pat
         assert result(first) == 42
 
         # A worker that dies is replaced (and the restart is logged).
-        [worker] = _procs.wait_for(lambda: _procs.children(proc.pid), "a worker process", logs=logs)
+        [worker] = _procs.wait_for(
+            lambda: _procs.workers_of(proc.pid), "a worker process", logs=logs
+        )
         seen.add(worker)
         os.kill(worker, signal.SIGKILL)
         replaced = _procs.wait_for(
-            lambda: _procs.children(proc.pid) - {worker}, "a new worker", logs=logs
+            lambda: _procs.workers_of(proc.pid) - {worker}, "a new worker", logs=logs
         )
         seen |= replaced
         assert "exited unexpectedly (killed by SIGKILL); restarting" in err.read_text()
         assert result(enqueue(5)) == 15
+
+        # So is the reactor, a process of its own.
+        reactor = _procs.wait_for(lambda: _procs.reactor_of(proc.pid), "the reactor", logs=logs)
+        seen.add(reactor)
+        os.kill(reactor, signal.SIGKILL)
+        again = _procs.wait_for(
+            lambda: (
+                _procs.reactor_of(proc.pid) not in (None, reactor) and _procs.reactor_of(proc.pid)
+            ),
+            "a new reactor",
+            logs=logs,
+        )
+        seen.add(again)
+        assert f"reactor pid {reactor} exited unexpectedly (killed by SIGKILL)" in err.read_text()
 
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=20) == 0, logs()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import time
 
 import headwater
@@ -60,7 +62,19 @@ def test_exactly_once_while_processes_are_killed(instance, tmp_path):
                 "the first firing",
                 logs=up.log,
             )
-            time.sleep(rng.uniform(0.05, 0.4))  # then crash while work is under way
+            # The reactor and a worker crash while work is under way; `up` restarts them.
+            time.sleep(rng.uniform(0.05, 0.3))
+            reactor = up.reactor()
+            assert reactor is not None, up.log()
+            os.kill(reactor, signal.SIGKILL)
+            os.kill(rng.choice(sorted(up.workers())), signal.SIGKILL)
+            for _ in range(20):
+                headwater.emit_event("tick", {"n": sent}, id=f"tick-{sent}")
+                sent += 1
+            wait_for(
+                lambda old=reactor: up.reactor() not in (None, old), "a new reactor", logs=up.log
+            )
+            time.sleep(rng.uniform(0.05, 0.3))  # then the whole of `up` crashes
             up.kill()
         # Re-sending events after the crash must not fire again either.
         for n in rng.sample(range(sent), 10):

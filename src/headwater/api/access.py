@@ -6,7 +6,7 @@ Auth is configured when at least one API token is live (``headwater tokens creat
 when the token's role is too low or it is for another project. ``/healthz`` stays open.
 Without auth configured everyone is allowed (``headwater up`` then binds loopback only).
 
-Roles: ``viewer`` reads (GET); ``editor`` also writes (POST: events, artifacts, relaunch,
+Roles: ``viewer`` reads (GET); ``editor`` also writes (POST: events, replay, artifacts, relaunch,
 activate/deactivate, register); ``admin`` may do everything.
 
 Projects: a token for project A gets 403 when a request names project B (a ``project``
@@ -68,8 +68,11 @@ def _uri_project(uri: str | None) -> str | None:
     return None
 
 
-def access(request: Request) -> Principal:
-    """The caller of this request, after checking its token, role and named project."""
+async def access(request: Request) -> Principal:
+    """The caller of this request, after checking its token, role and named project.
+
+    Runs on the event loop (no thread-pool hop): its token lookups are single indexed reads.
+    """
     if request.url.path in OPEN_PATHS:
         return LOCAL
     cached = getattr(request.state, "principal", None)

@@ -37,6 +37,7 @@ from headwater.definitions.names import check_name
 from headwater.engine import events as event_api
 from headwater.errors import UserInputError
 from headwater.storage import events as event_rows
+from headwater.storage.db import Busy
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
@@ -380,11 +381,28 @@ def _too_big(payload: Any, limit: int) -> bool:
 
 def store(inst: Instance, rows: list[dict[str, Any]]) -> Stored:
     """Insert every row in one transaction; an id seen before is a duplicate (not written)."""
-    out = Stored([], [])
     with inst.db.transaction() as tx:
-        for row in rows:
-            seq = event_rows.insert_event(tx, **row)
-            out.ids.append(row["id"])
-            if seq is None:
-                out.duplicates.append(row["id"])
+        return _insert(tx, rows)
+
+
+def store_now(inst: Instance, rows: list[dict[str, Any]]) -> Stored | None:
+    """``store`` if the database takes the write at once, else None (nothing written).
+
+    The server calls this on its event loop: a free SQLite write lock makes the request
+    ~0.1 ms cheaper than a hop to a thread; a busy one must not stall the loop.
+    """
+    try:
+        with inst.db.transaction_now() as tx:
+            return _insert(tx, rows)
+    except Busy:
+        return None
+
+
+def _insert(tx: Any, rows: list[dict[str, Any]]) -> Stored:
+    out = Stored([], [])
+    for row in rows:
+        seq = event_rows.insert_event(tx, **row)
+        out.ids.append(row["id"])
+        if seq is None:
+            out.duplicates.append(row["id"])
     return out

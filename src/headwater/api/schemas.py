@@ -6,6 +6,7 @@ show the same fields.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -78,6 +79,22 @@ class Decision(Wire):
     execution_id: str | None
 
 
+class ReplayRequest(Wire):
+    """Deliver past events (``since`` <= time < ``until``) again to one active launch plan."""
+
+    launch_plan: str = Field(examples=["on_sensor"])
+    since: datetime = Field(description="RFC 3339 (a time without an offset is UTC)")
+    until: datetime | None = Field(None, description="exclusive; RFC 3339")
+    project: str | None = Field(None, description="the launch plan's project (server default)")
+    domain: str | None = Field(None, description="the launch plan's domain (server default)")
+
+
+class ReplayedDecision(Decision):
+    """A decision of a replay, with the event it is about."""
+
+    event_id: str
+
+
 class Event(Wire):
     seq: int
     id: str
@@ -130,6 +147,15 @@ class ArtifactCreate(Wire):
     time_partition: str | None = Field(None, description="RFC 3339 date or timestamp")
     cards: list[CardIn] = []
     description: str = ""
+    partition_keys: list[str] | None = Field(
+        None, description="the declared partition keys (default: the keys of `partitions`)"
+    )
+    granularity: str | None = Field(
+        None,
+        pattern="^(minute|hour|day|month)$",
+        description="declares the artifact time partitioned, cut to this (default: day "
+        "when `time_partition` is given)",
+    )
 
 
 class LineageNode(Wire):
@@ -177,6 +203,11 @@ class Execution(Wire):
 
 class Relaunch(Wire):
     inputs: dict[str, Any] = Field({}, description="inputs to override, as JSON values")
+    text_inputs: dict[str, str] = Field(
+        {},
+        description="inputs to override as command-line text (`-i k=v`), converted to each "
+        "input's declared type; paths (File, Directory, DataFrame, ...) are refused",
+    )
 
 
 # -- launch plans and registration -------------------------------------------------------

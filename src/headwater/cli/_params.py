@@ -34,17 +34,9 @@ def coerce_inputs(entity: Any, raw: dict[str, str]) -> dict[str, Any]:
     ``hw://`` values are left as URIs for the engine to resolve; names the workflow does not
     declare are passed on as text, and the engine refuses them with the list of inputs.
     """
-    from headwater.types import coerce
+    from headwater.engine.text_inputs import from_text
 
-    inputs = entity.interface.inputs
-    values: dict[str, Any] = {}
-    for key, text in raw.items():
-        spec = inputs.get(key)
-        if spec is None or text.startswith("hw://"):
-            values[key] = text
-        else:
-            values[key] = coerce(text, spec.type, f"input {key!r}")
-    return values
+    return from_text(entity, raw)
 
 
 def iso_time(

@@ -288,10 +288,9 @@ def _check_declaration(name: str, keys: list[str], timed: bool) -> None:
     """Refuse to silently re-declare an existing artifact with other partitions."""
     from headwater.client import search_artifacts
     from headwater.errors import PartitionError
-    from headwater.instance import get_instance
 
-    inst = get_instance()
-    latest = search_artifacts(name=name, limit=1, project=inst.project, domain=inst.domain)
+    project, domain = _publish_scope()
+    latest = search_artifacts(name=name, limit=1, project=project, domain=domain)
     if not latest:
         return
     prev = latest[0]
@@ -309,6 +308,23 @@ def _check_declaration(name: str, keys: list[str], timed: bool) -> None:
         f"{needed or 'no -p and no --time-partition'}, or pass --partition-keys to change "
         "its declaration"
     )
+
+
+def _publish_scope() -> tuple[str, str]:
+    """The project and domain ``create`` publishes to: the instance's, or in client mode
+    HEADWATER_PROJECT/HEADWATER_DOMAIN (the scope client mode assumes for the server too),
+    without opening the embedded instance."""
+    from headwater.client.http import remote
+
+    if remote() is not None:
+        from headwater.settings import Settings
+
+        settings = Settings.from_env()
+        return settings.project, settings.domain
+    from headwater.instance import get_instance
+
+    inst = get_instance()
+    return inst.project, inst.domain
 
 
 @artifacts.command()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from headwater.cli._output import emit_json, table
@@ -81,15 +83,22 @@ def emit(name: str, payload: str, event_id: str | None, source: str | None, as_j
 def replay(since: str, until: str | None, launch_plan: str, as_json: bool) -> None:
     """Deliver past events again to one launch plan.
 
-    What already fired for an event is not fired again.
+    What already fired for an event is not fired again. With HEADWATER_API_URL set, the
+    server replays them.
     """
+    from headwater.client.http import remote
     from headwater.engine.artifacts import _epoch
-    from headwater.engine.reactor import Reactor
-    from headwater.instance import get_instance
 
-    decisions = Reactor(get_instance()).replay(
-        launch_plan, _epoch(since), None if until is None else _epoch(until)
-    )
+    start, end = _epoch(since), None if until is None else _epoch(until)
+    server = remote()
+    decisions: list[Any]
+    if server is not None:
+        decisions = server.replay(launch_plan, start, end)
+    else:
+        from headwater.engine.reactor import Reactor
+        from headwater.instance import get_instance
+
+        decisions = Reactor(get_instance()).replay(launch_plan, start, end)
     rows = [[d.event_id, d.outcome, d.reason, d.execution_id or "-"] for d in decisions]
     if as_json:
         emit_json(

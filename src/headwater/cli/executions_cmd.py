@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import click
 
 from headwater.cli._output import emit_json, table
 from headwater.cli._params import key_values
 from headwater.cli.app import CONTEXT_SETTINGS
+
+if TYPE_CHECKING:
+    from headwater.client.http import RemoteClient
+
+REMOTE_POLL = 0.2  # seconds between polls of a relaunched execution on the server
+REMOTE_NOTICE_AFTER = 5.0  # say what it waits for when the server takes longer than this
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
@@ -69,28 +77,60 @@ def show(execution_id: str, as_json: bool) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def relaunch(execution_id: str, inputs: dict[str, str], queue_only: bool, as_json: bool) -> None:
-    """Repeat an execution with its recorded inputs."""
+    """Repeat an execution with its recorded inputs.
 
-    from headwater.cli._params import coerce_inputs
+    With HEADWATER_API_URL set, the server queues it and its workers run it (this waits for
+    them unless --queue is given).
+    """
+    from headwater.client.http import remote
+
+    server = remote()
+    if server is not None:
+        _relaunch_remote(server, execution_id, inputs, queue_only, as_json)
+        return
+
     from headwater.cli._views import report_run
     from headwater.client import get_execution
     from headwater.engine import queue
-    from headwater.engine.relaunch import original
     from headwater.engine.relaunch import relaunch as do_relaunch
     from headwater.engine.worker import Worker
     from headwater.instance import get_instance
 
     inst = get_instance()
-    _, entity = original(inst, execution_id)
-    new_id = do_relaunch(inst, execution_id, coerce_inputs(entity, inputs))
+    new_id = do_relaunch(inst, execution_id, text_inputs=inputs)
     if queue_only:
-        if as_json:
-            emit_json(get_execution(new_id).to_dict())
-        else:
-            click.echo(f"{new_id} queued (relaunch of {execution_id}); `headwater up` runs it")
+        _report_queued(get_execution(new_id), execution_id, as_json)
         return
     worker = Worker(inst)
     row = queue.claim_id(inst, new_id, worker.name, worker.lease)
     if row is not None:
         worker.run_one(row)
     report_run(get_execution(new_id), as_json)
+
+
+def _relaunch_remote(
+    server: RemoteClient, execution_id: str, inputs: dict[str, str], queue_only: bool, as_json: bool
+) -> None:
+    from headwater.cli._views import report_run
+
+    ex = server.relaunch(execution_id, text_inputs=inputs)
+    if queue_only:
+        _report_queued(ex, execution_id, as_json)
+        return
+    try:
+        ex.wait(timeout=REMOTE_NOTICE_AFTER, poll=REMOTE_POLL)
+    except TimeoutError:
+        click.echo(
+            f"waiting for the server's workers to run {ex.id} (Ctrl-C stops waiting; the "
+            "execution stays queued)",
+            err=True,
+        )
+        ex.wait(poll=REMOTE_POLL)
+    report_run(ex, as_json)
+
+
+def _report_queued(ex: Any, execution_id: str, as_json: bool) -> None:
+    if as_json:
+        emit_json(ex.to_dict())
+    else:
+        click.echo(f"{ex.id} queued (relaunch of {execution_id}); `headwater up` runs it")

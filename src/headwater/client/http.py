@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -222,6 +224,13 @@ def _event(body: dict[str, Any]) -> EventRecord:
     return record
 
 
+@dataclass(frozen=True)
+class ReplayedDecision(DecisionRecord):
+    """A decision of ``RemoteClient.replay``: a ``DecisionRecord`` with its event's id."""
+
+    event_id: str = ""
+
+
 def _launch_plan(body: dict[str, Any]) -> LaunchPlanInfo:
     return LaunchPlanInfo(
         body["id"],
@@ -416,6 +425,7 @@ class RemoteClient:
                 f"{type(value).__name__} is not JSON — publish it from a workflow on the "
                 "server, or without HEADWATER_API_URL"
             ) from None
+        granularity = getattr(artifact, "granularity", None)
         body = {
             "name": artifact.name,
             "value": value,
@@ -423,6 +433,8 @@ class RemoteClient:
             "time_partition": _iso(time_partition),
             "cards": [{"kind": c.kind, "text": c.text} for c in (cards or [])],
             "description": getattr(artifact, "description", "") or "",
+            "partition_keys": list(getattr(artifact, "partition_keys", partitions)),
+            "granularity": None if granularity is None else str(granularity.value),
         }
         return RemoteArtifactVersion(self, self.request("POST", "/artifacts", json_body=body))
 
@@ -441,6 +453,35 @@ class RemoteClient:
             if value is not None:
                 params[key] = value
         return [RemoteExecution(self, b) for b in self.request("GET", "/executions", params=params)]
+
+    def relaunch(
+        self,
+        execution_id: str,
+        inputs: dict[str, Any] | None = None,
+        text_inputs: dict[str, str] | None = None,
+    ) -> Execution:
+        """Queue a repeat of an execution on the server (its workers run it): ``inputs``
+        override as JSON values, ``text_inputs`` as ``-i k=v`` text that the server converts
+        to the declared types. Returns the new, queued execution."""
+        body = {"inputs": dict(inputs or {}), "text_inputs": dict(text_inputs or {})}
+        path = f"/executions/{quote(execution_id, safe='')}/relaunch"
+        return RemoteExecution(self, self.request("POST", path, json_body=body))
+
+    def replay(
+        self,
+        launch_plan: str,
+        since: Any,
+        until: Any = None,
+        project: str | None = None,
+        domain: str | None = None,
+    ) -> list[ReplayedDecision]:
+        """Deliver past events (``since`` <= time < ``until``; datetimes, ISO text or epoch
+        seconds) again to one active launch plan on the server; returns its decisions."""
+        body = {"launch_plan": launch_plan, "since": _iso(since), "until": _iso(until)}
+        body.update(project=project, domain=domain)
+        found = self.request("POST", "/events/replay", json_body=body)
+        names = [f.name for f in fields(ReplayedDecision)]
+        return [ReplayedDecision(**{k: d.get(k) for k in names}) for d in found]
 
     def lineage(self, ref: Any, direction: str, depth: int) -> LineageGraph:
         uri = ref.uri if isinstance(ref, ArtifactVersion) else self.get_artifact(ref).uri

@@ -150,11 +150,16 @@ class Reactor:
         """Decide batches until ``stop`` is set; polls fast right after work, slower when idle."""
         sleep = 0.001
         while not stop.is_set():
-            if self.run_once():
+            decided = self.run_once()
+            if decided >= self.batch:
+                continue  # a backlog: the next batch is waiting
+            if decided:
+                # Events trickle in (e.g. one per HTTP request): let a few gather rather than
+                # take the write lock once per event, which stalls the writers adding them.
                 sleep = 0.001
-                continue
             stop.wait(sleep)
-            sleep = min(idle_sleep, sleep * 2)
+            if not decided:
+                sleep = min(idle_sleep, sleep * 2)
 
     def run_once(self) -> int:
         """Decide the oldest batch of undecided events; returns how many were decided."""
@@ -171,6 +176,11 @@ class Reactor:
                 gc.enable()
 
     def _run_batch(self) -> int:
+        # Look before taking the write lock: an idle reactor polls every few milliseconds,
+        # and a write transaction per poll would make every other writer wait for it.
+        with self.inst.db.read() as tx:
+            if tx.scalar("SELECT seq FROM reactor_inbox LIMIT 1") is None:
+                return 0
         with self.inst.db.transaction() as tx:
             if tx.dialect == "postgresql":
                 tx.execute(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from headwater.engine.artifacts import resolve_uri
 from headwater.engine.runner import new_execution_id
 from headwater.engine.snapshots import load_entity
+from headwater.engine.text_inputs import from_text
 from headwater.errors import NotFoundError, UserInputError
 from headwater.storage import executions as rows
 from headwater.storage.lineage import CONSUMED, insert_edges, insert_links
@@ -33,14 +34,32 @@ def original(inst: Instance, execution_id: str) -> tuple[Any, Entity]:
     return row, entity
 
 
-def relaunch(inst: Instance, execution_id: str, overrides: dict[str, Any] | None = None) -> str:
+def relaunch(
+    inst: Instance,
+    execution_id: str,
+    overrides: dict[str, Any] | None = None,
+    *,
+    text_inputs: dict[str, str] | None = None,
+    local_paths: bool = True,
+) -> str:
     """Queue a new execution of the same workflow version with the same inputs (the exact
-    artifact versions the original consumed), except ``overrides``. Returns its id."""
+    artifact versions the original consumed), except ``overrides`` (values) and
+    ``text_inputs`` (command-line text, converted to the declared types; ``local_paths=False``
+    when the text came from a client, see :mod:`headwater.engine.text_inputs`). Bad input
+    raises before anything is stored. Returns the new execution's id."""
     row, entity = original(inst, execution_id)
     specs = entity.interface.inputs
+    overrides = dict(overrides or {})
+    if text_inputs:
+        both = sorted(set(overrides) & set(text_inputs))
+        if both:
+            raise UserInputError(
+                f"input {both[0]!r} is given twice (as a value and as text); give it once"
+            )
+        overrides.update(from_text(entity, text_inputs, local_paths=local_paths))
     literals = json.loads(row["inputs"])
     resolved = json.loads(row["resolved"] or "{}")
-    for name, value in (overrides or {}).items():
+    for name, value in overrides.items():
         if name not in specs:
             raise UserInputError(
                 f"{entity.name} has no input {name!r} (inputs: {', '.join(specs) or 'none'})"

@@ -1,11 +1,13 @@
 """``headwater up``: one supervisor process running the engine's loops and a worker pool.
 
 In this process: the HTTP API (``headwater.api``, uvicorn in a thread, on --host/--port), the
-reactor and the scheduler (threads, each given the shared ``stop``
-event), the reaper (a thread, once a second) and the supervision of N worker processes
-(``python -m headwater.engine.worker``), restarted with a short backoff when they exit
-unexpectedly. A component whose module cannot be imported is reported and left out; the rest
-runs. SIGINT/SIGTERM: stop the loops, SIGTERM the workers (each finishes its execution),
+scheduler (a thread given the shared ``stop`` event), the reaper (a thread, once a second)
+and the supervision of child processes: the reactor (``python -m
+headwater.engine.reactor_process``) and N workers (``python -m headwater.engine.worker``),
+each restarted with a short backoff when it exits unexpectedly. The reactor is a process so
+that deciding events does not share an interpreter lock with the HTTP server. A component
+whose module cannot be imported is reported and left out; the rest runs. SIGINT/SIGTERM: stop
+the loops, SIGTERM the children (a worker finishes its execution, the reactor its batch),
 SIGKILL what is left after a grace period, and return 0.
 """
 
@@ -86,6 +88,7 @@ def redact(url: str) -> str:
 @dataclass
 class _Slot:
     index: int
+    kind: str = "worker"  # or "reactor"
     proc: subprocess.Popen[bytes] | None = None
     name: str = ""
     started: float = 0.0
@@ -117,6 +120,7 @@ class Supervisor:
     ) -> None:
         self.inst = inst
         self.slots = [_Slot(i) for i in range(workers)]
+        self.reactor: _Slot | None = None  # set by load_components
         self.host, self.port = host, port
         self.lease = lease
         self.json_logs = json_logs
@@ -133,12 +137,12 @@ class Supervisor:
         """Import the reactor and scheduler lazily; remember why one is not available."""
         inst = self.inst
         try:
-            reactor = importlib.import_module("headwater.engine.reactor")
-            make = reactor.Reactor
+            importlib.import_module("headwater.engine.reactor")
+            importlib.import_module("headwater.engine.reactor_process")
         except Exception as exc:
             self.missing["reactor"] = f"{type(exc).__name__}: {exc}"
         else:
-            self.components.append(_Component("reactor", lambda stop: make(inst).run(stop)))
+            self.reactor = _Slot(-1, kind="reactor")
         try:
             scheduler = importlib.import_module("headwater.engine.scheduler")
             run = scheduler.run
@@ -202,16 +206,15 @@ class Supervisor:
         )
         return env
 
+    def children(self) -> list[_Slot]:
+        return self.slots + ([self.reactor] if self.reactor is not None else [])
+
     def _spawn(self, slot: _Slot) -> None:
-        argv = [
-            sys.executable,
-            "-m",
-            "headwater.engine.worker",
-            "--lease",
-            repr(self.lease),
-            "--parent-pid",
-            str(os.getpid()),
-        ]
+        if slot.kind == "reactor":
+            argv = [sys.executable, "-m", "headwater.engine.reactor_process"]
+        else:
+            argv = [sys.executable, "-m", "headwater.engine.worker", "--lease", repr(self.lease)]
+        argv += ["--parent-pid", str(os.getpid())]
         if self.json_logs:
             argv.append("--json-logs")
         # Own process group: Ctrl-C in a terminal reaches only the supervisor, which then
@@ -219,7 +222,7 @@ class Supervisor:
         slot.proc = subprocess.Popen(
             argv, env=self.worker_env(), stdin=subprocess.DEVNULL, start_new_session=True
         )
-        slot.name = default_name(slot.proc.pid)
+        slot.name = default_name(slot.proc.pid) if slot.kind == "worker" else f"pid {slot.proc.pid}"
         slot.started = time.monotonic()
 
     def _release(self, name: str) -> None:
@@ -231,16 +234,18 @@ class Supervisor:
             log.exception("could not release the executions of worker %s", name)
 
     def tend_workers(self) -> None:
+        """Start missing children; restart exited ones (with backoff when they failed)."""
         now = time.monotonic()
-        for slot in self.slots:
+        for slot in self.children():
             if slot.proc is not None:
                 code = slot.proc.poll()
                 if code is None:
                     continue
                 lived = now - slot.started
-                self._release(slot.name)
+                if slot.kind == "worker":
+                    self._release(slot.name)
                 slot.proc = None
-                if code == EXIT_SNAPSHOT_CONFLICT:
+                if code == EXIT_SNAPSHOT_CONFLICT and slot.kind == "worker":
                     log.info(
                         "worker %s exited to run another code snapshot; starting a fresh worker",
                         slot.name,
@@ -250,7 +255,8 @@ class Supervisor:
                     slot.failures = 1 if lived > STABLE_AFTER else slot.failures + 1
                     delay = min(MAX_BACKOFF, 0.5 * 2 ** (slot.failures - 1))
                     log.warning(
-                        "worker %s exited unexpectedly (%s); restarting in %.1f s",
+                        "%s %s exited unexpectedly (%s); restarting in %.1f s",
+                        slot.kind,
                         slot.name,
                         _describe_exit(code),
                         delay,
@@ -262,13 +268,14 @@ class Supervisor:
                 except OSError as exc:
                     slot.failures += 1
                     slot.restart_at = now + MAX_BACKOFF
-                    log.error("could not start a worker: %s", exc)
+                    log.error("could not start the %s: %s", slot.kind, exc)
                     continue
                 if slot.failures:
-                    log.info("worker %s started (replacing a stopped one)", slot.name)
+                    log.info("%s %s started (replacing a stopped one)", slot.kind, slot.name)
 
     def stop_workers(self) -> None:
-        procs = [s for s in self.slots if s.proc is not None and s.proc.poll() is None]
+        """SIGTERM every child, wait up to the grace period, SIGKILL the rest."""
+        procs = [s for s in self.children() if s.proc is not None and s.proc.poll() is None]
         for slot in procs:
             assert slot.proc is not None
             try:
@@ -285,7 +292,7 @@ class Supervisor:
         for slot in procs:
             assert slot.proc is not None
             if slot.proc.poll() is None:
-                log.warning("worker %s did not stop in time; killing it", slot.name)
+                log.warning("%s %s did not stop in time; killing it", slot.kind, slot.name)
                 slot.proc.kill()
             slot.proc.wait()
         for slot in self.slots:
@@ -300,6 +307,8 @@ class Supervisor:
             f"blobs {s.storage_url}",
             f"{len(self.slots)} worker process{'es' if len(self.slots) != 1 else ''}",
         ]
+        if self.reactor is not None:
+            parts.append("reactor: running (process)")
         parts += [f"{c.name}: running" for c in self.components if c.name != "reaper"]
         parts += [f"{name}: NOT RUNNING ({why})" for name, why in sorted(self.missing.items())]
         if self.api is not None:

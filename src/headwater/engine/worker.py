@@ -228,6 +228,27 @@ def setup_logging(json_logs: bool) -> None:
     root.propagate = False
 
 
+def child_process() -> tuple[threading.Event, Instance | None]:
+    """For a process ``headwater up`` supervises: a stop event set by SIGTERM/SIGINT, and the
+    instance from ``HEADWATER_*`` (None after printing why, when the settings are bad)."""
+    from headwater.errors import HeadwaterError
+    from headwater.instance import Instance
+    from headwater.settings import Settings
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        return stop, Instance(Settings.from_env())
+    except HeadwaterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return stop, None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m headwater.engine.worker")
     parser.add_argument(
@@ -249,21 +270,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--lease must be positive")
     setup_logging(args.json_logs)
 
-    from headwater.errors import HeadwaterError
-    from headwater.instance import Instance
-    from headwater.settings import Settings
-
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    try:
-        inst = Instance(Settings.from_env())
-    except HeadwaterError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    stop, inst = child_process()
+    if inst is None:
         return 2
     worker = Worker(inst, args.name, args.lease, args.parent_pid)
     log.info("worker %s: started (lease %.3g s)", worker.name, worker.lease)

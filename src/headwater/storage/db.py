@@ -19,6 +19,13 @@ from typing import Any
 
 from headwater.errors import StorageError
 
+_BUSY_TIMEOUT_MS = 60_000
+
+
+class Busy(StorageError):
+    """``Database.transaction_now``: the write would have to wait for another writer."""
+
+
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -106,7 +113,7 @@ class Database:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=60000")
+            conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
             return conn
         try:
             import psycopg
@@ -138,9 +145,37 @@ class Database:
             # Nested use joins the outer transaction: one commit covers the whole change.
             yield Tx(conn, self.dialect)
             return
+        conn.execute("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
+        with self._until_commit(conn) as tx:
+            yield tx
+
+    @contextmanager
+    def transaction_now(self) -> Iterator[Tx]:
+        """A write transaction that starts only if it need not wait for another writer.
+
+        Raises ``Busy`` instead of waiting (SQLite: another connection holds the write lock;
+        PostgreSQL: always, since any statement may wait on the server). For callers that
+        must not block, such as the HTTP server's event loop, which then hands the write to
+        a thread.
+        """
+        conn = self.connection()
+        if self.dialect != "sqlite" or self._local.depth:
+            raise Busy("use transaction()")
+        conn.execute("PRAGMA busy_timeout=0")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise Busy(str(exc)) from None
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        with self._until_commit(conn) as tx:
+            yield tx
+
+    @contextmanager
+    def _until_commit(self, conn: Any) -> Iterator[Tx]:
+        """The body of a begun transaction: COMMIT after it, ROLLBACK if it raises."""
         self._local.depth = 1
         try:
-            conn.execute("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
             try:
                 yield Tx(conn, self.dialect)
             except BaseException:

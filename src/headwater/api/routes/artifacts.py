@@ -13,6 +13,7 @@ from headwater.api.access import Principal, access
 from headwater.api.deps import GUARD, instance
 from headwater.definitions.artifact import Artifact
 from headwater.definitions.cards import Card
+from headwater.definitions.names import Granularity
 from headwater.engine import lineage as lineage_api
 from headwater.errors import UserInputError
 from headwater.instance import Instance
@@ -98,10 +99,13 @@ def create(
             raise UserInputError(
                 f"time_partition {body.time_partition!r} is not an RFC 3339 date or timestamp"
             ) from None
+    keys = list(body.partitions) if body.partition_keys is None else body.partition_keys
+    granularity = None if body.granularity is None else Granularity(body.granularity)
     artifact = Artifact(
         body.name,
-        partition_keys=list(body.partitions),
+        partition_keys=keys,
         time_partitioned=tp is not None,
+        time_partition_granularity=granularity,
         description=body.description,
     )
     cards = [Card.from_dict(c.model_dump()) for c in body.cards]

@@ -63,10 +63,17 @@ def relaunch(
     inst: Instance = Depends(instance),
     who: Principal = Depends(access),
 ) -> dict[str, Any]:
-    """Queue a repeat with the recorded inputs (exact artifact versions), except overrides.
-    The workers of ``headwater up`` run it."""
+    """Queue a repeat with the recorded inputs (exact artifact versions), except overrides:
+    ``inputs`` as JSON values, ``text_inputs`` as command-line text converted to each input's
+    declared type. The workers of ``headwater up`` run it."""
     with inst.use():
         who.check_project(client.get_execution(execution_id).project)
-    new_id = relaunch_api.relaunch(inst, execution_id, body.inputs if body else None)
+    new_id = relaunch_api.relaunch(
+        inst,
+        execution_id,
+        body.inputs if body else None,
+        text_inputs=body.text_inputs if body else None,
+        local_paths=False,
+    )
     with inst.use():
         return client.get_execution(new_id).to_dict()

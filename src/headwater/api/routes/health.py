@@ -14,7 +14,7 @@ router = APIRouter(tags=["operations"], dependencies=GUARD)
 
 
 @router.get("/healthz", response_model=schemas.Health, responses={503: {"model": schemas.Health}})
-def healthz(inst: Instance = Depends(instance)) -> JSONResponse:
+async def healthz(inst: Instance = Depends(instance)) -> JSONResponse:
     """200 when the metadata database answers, else 503."""
     try:
         with inst.db.read() as tx:
