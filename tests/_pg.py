@@ -29,8 +29,10 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 # psycopg is imported where used, keeping the watchdog process (this file run as a script)
@@ -212,6 +214,20 @@ def create_database(cluster: Cluster, name: str) -> str:
     with psycopg.connect(libpq_url(cluster.url), autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return _with_database(cluster.url, name)
+
+
+def database_for(request: Any, backend: str, home: Path) -> str:
+    """A fresh database URL for a module-scoped fixture parametrized "sqlite"/"postgresql":
+    a file under ``home``, or a new database on the session's cluster (dropped at the end
+    when the cluster is external)."""
+    if backend == "sqlite":
+        return f"sqlite:///{home / 'headwater.db'}"
+    cluster = request.getfixturevalue("postgres_cluster")
+    name = f"hw_{uuid.uuid4().hex}"
+    url = create_database(cluster, name)
+    if cluster.external:
+        request.addfinalizer(lambda: drop_database(cluster, name))
+    return url
 
 
 def drop_database(cluster: Cluster, name: str) -> None:

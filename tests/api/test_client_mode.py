@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+import _pg
 import _procs
 import headwater
 from headwater import client
@@ -53,30 +54,42 @@ class Modes:
         return local, over_http
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str, str]]:
-    tmp = tmp_path_factory.mktemp("client-mode")
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+    ],
+)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, str, str, str]]:
+    """A `headwater up` on a fresh database of the backend; an editor and a viewer token.
+    Yields (home, database URL, API URL, editor token)."""
+    tmp = tmp_path_factory.mktemp(f"client-mode-{request.param}")
     home = tmp / "home"
-    inst = Instance(Settings.from_env({}, home=home))
+    database_url = _pg.database_for(request, request.param, home)
+    inst = Instance(Settings.from_env({}, home=home, database_url=database_url))
     secret, _ = tokens.create(inst, "client", "*", "editor")
     tokens.create(inst, "reader", "default", "viewer")
     inst.close()
-    env = _procs.headwater_env(home, f"sqlite:///{home / 'headwater.db'}")
+    env = _procs.headwater_env(home, database_url)
     with _procs.running_up(env, tmp / "up.log", workers=1) as up:
         url = f"http://127.0.0.1:{up.port}"
         _procs.wait_healthy(url, up.log)
-        yield home, url, secret
+        yield home, database_url, url, secret
         assert up.stop() == 0, up.log()
 
 
 @pytest.fixture
-def modes(server: tuple[Path, str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Modes]:
+def modes(server: tuple[Path, str, str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Modes]:
     import os
 
-    home, url, secret = server
+    home, database_url, url, secret = server
     for var in [v for v in os.environ if v.startswith("HEADWATER_")]:
         monkeypatch.delenv(var)
     monkeypatch.setenv("HEADWATER_HOME", str(home))
+    monkeypatch.setenv("HEADWATER_DATABASE_URL", database_url)
     reset_default()
     try:
         yield Modes(monkeypatch, url, secret)
@@ -164,9 +177,9 @@ def test_errors_map_back(modes: Modes) -> None:
         client.list_events()
 
 
-def test_viewer_token_cannot_write(modes: Modes, server: tuple[Path, str, str]) -> None:
-    home = server[0]
-    inst = Instance(Settings.from_env({}, home=home))
+def test_viewer_token_cannot_write(modes: Modes, server: tuple[Path, str, str, str]) -> None:
+    home, database_url = server[:2]
+    inst = Instance(Settings.from_env({}, home=home, database_url=database_url))
     secret, _ = tokens.create(inst, "viewer-only", "default", "viewer")
     inst.close()
     modes.remote(token=secret)

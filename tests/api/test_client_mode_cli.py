@@ -51,14 +51,7 @@ def server(
     """A `headwater up` (one worker) on a fresh database of the backend; an editor token."""
     tmp = tmp_path_factory.mktemp(f"client-cli-{request.param}")
     home = tmp / "home"
-    if request.param == "sqlite":
-        database_url = f"sqlite:///{home / 'headwater.db'}"
-    else:  # the module-scoped twin of the `database_url` fixture's postgresql param
-        cluster = request.getfixturevalue("postgres_cluster")
-        name = f"hw_{uuid.uuid4().hex}"
-        database_url = _pg.create_database(cluster, name)
-        if cluster.external:
-            request.addfinalizer(lambda: _pg.drop_database(cluster, name))
+    database_url = _pg.database_for(request, request.param, home)
     inst = Instance(Settings.from_env({}, home=home, database_url=database_url))
     secret, _ = tokens.create(inst, "cli", "*", "editor")
     inst.close()
