@@ -216,6 +216,16 @@ def create_database(cluster: Cluster, name: str) -> str:
     return _with_database(cluster.url, name)
 
 
+def backends() -> list[Any]:
+    """``params`` for a module-scoped fixture run once per backend (see ``database_for``)."""
+    import pytest
+
+    return [
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+    ]
+
+
 def database_for(request: Any, backend: str, home: Path) -> str:
     """A fresh database URL for a module-scoped fixture parametrized "sqlite"/"postgresql":
     a file under ``home``, or a new database on the session's cluster (dropped at the end
