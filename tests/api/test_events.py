@@ -205,6 +205,32 @@ def test_metrics_count_events_decisions_and_executions(instance, api):
     assert 'headwater_firing_latency_seconds_bucket{le="+Inf"} 1.0' in text
 
 
+def test_metrics_add_what_happened_since_the_previous_scrape(instance, api):
+    api.post("/api/v1/registrations", json={"path": MODULE, "activate": True})
+
+    def scrape() -> str:
+        return api.get("/metrics").text
+
+    def stored() -> dict[str, int]:
+        with instance.db.read() as tx:
+            rows = tx.all("SELECT outcome, COUNT(*) AS n FROM trigger_decisions GROUP BY outcome")
+        return {r["outcome"]: int(r["n"]) for r in rows}
+
+    assert "headwater_firings_total 0.0" in scrape()
+    for round_, readings in enumerate(([1], [2, 3, 4]), start=1):
+        for reading in readings:
+            api.post(
+                "/api/v1/events", json={"name": "sensor.reading", "payload": {"reading": reading}}
+            )
+        react_and_run(instance)
+        text = scrape()
+        fired = 1 if round_ == 1 else 4
+        assert f"headwater_firings_total {fired}.0" in text
+        assert f'headwater_firing_latency_seconds_bucket{{le="+Inf"}} {fired}.0' in text
+        for outcome, n in stored().items():  # the same as counting the whole table
+            assert f'headwater_trigger_decisions_total{{outcome="{outcome}"}} {n}.0' in text
+
+
 REPLAY = "/api/v1/events/replay"
 
 

@@ -4,13 +4,21 @@ Counts that live in the database (decisions, firings, executions, queue depth, l
 firing latency) are read on each scrape by ``EngineCollector``, so every process — this server,
 other servers, the reactor elsewhere — is counted and nothing drifts. Only what the database
 does not record (how events arrived) is counted in-process.
+
+Decisions and firings only ever grow (rows are never updated or deleted), and the reactor
+writes them one batch at a time under a lock, so their ids become visible in order. A scrape
+therefore adds up only the rows after the last id it has seen: its cost follows what happened
+since the previous scrape, not the size of the tables (a full count over a million decisions
+took ~0.3 s per scrape).
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import Counter as Tally
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import (
@@ -42,20 +50,65 @@ class EngineCollector(Collector):
     def __init__(self, inst: Instance, worker_processes: Callable[[], int] | None = None) -> None:
         self.inst = inst
         self.worker_processes = worker_processes
+        self._lock = threading.Lock()
+        self._reset()
+
+    def _reset(self) -> None:
+        self._decided_to = 0  # decisions and firings counted up to these ids
+        self._fired_to = 0
+        self._outcomes: Tally[str] = Tally()
+        self._firings = 0
+        self._buckets = [0] * len(LATENCY_BUCKETS)
+        self._latencies = 0
+        self._latency_sum = 0.0
 
     def describe(self) -> list[Metric]:
         return []  # no database query at registration
 
-    def collect(self) -> Iterator[Metric]:
+    def _catch_up(self, tx: Any) -> None:
+        """Add the decisions and firings recorded since the previous scrape."""
+        top = int(tx.scalar("SELECT COALESCE(MAX(id), 0) FROM trigger_decisions"))
+        if top < self._decided_to:  # a different (recreated) database: count afresh
+            self._reset()
+        span = {"lo": self._decided_to, "hi": top}
+        for r in tx.all(
+            "SELECT outcome, COUNT(*) AS n FROM trigger_decisions WHERE id > :lo AND "
+            "id <= :hi GROUP BY outcome",
+            span,
+        ):
+            self._outcomes[r["outcome"]] += int(r["n"])
         cases = ", ".join(
             f"SUM(CASE WHEN lat <= {b!r} THEN 1 ELSE 0 END) AS b{i}"
             for i, b in enumerate(LATENCY_BUCKETS)
         )
-        with self.inst.db.read() as tx:
-            decisions = tx.all(
-                "SELECT outcome, COUNT(*) AS n FROM trigger_decisions GROUP BY outcome"
+        lat = tx.one(
+            f"SELECT COUNT(*) AS n, SUM(lat) AS total, {cases} FROM ("
+            "SELECT d.created_at - e.time AS lat FROM trigger_decisions d "
+            "JOIN events e ON e.seq = d.event_seq WHERE d.id > :lo AND d.id <= :hi "
+            "AND d.outcome = 'fired') fired",
+            span,
+        )
+        self._latencies += int(lat["n"] or 0)
+        self._latency_sum += float(lat["total"] or 0.0)
+        for i in range(len(LATENCY_BUCKETS)):
+            self._buckets[i] += int(lat[f"b{i}"] or 0)
+        self._decided_to = top
+        top = int(tx.scalar("SELECT COALESCE(MAX(id), 0) FROM firings"))
+        self._firings += int(
+            tx.scalar(
+                "SELECT COUNT(*) FROM firings WHERE id > :lo AND id <= :hi",
+                {"lo": self._fired_to, "hi": top},
             )
-            firings = tx.scalar("SELECT COUNT(*) FROM firings")
+        )
+        self._fired_to = max(top, self._fired_to)
+
+    def collect(self) -> Iterator[Metric]:
+        with self._lock, self.inst.db.read() as tx:
+            self._catch_up(tx)
+            outcomes, firings = dict(self._outcomes), self._firings
+            buckets = [(repr(b), n) for b, n in zip(LATENCY_BUCKETS, self._buckets, strict=True)]
+            buckets.append(("+Inf", self._latencies))
+            latency_sum = self._latency_sum
             statuses = tx.all("SELECT status, COUNT(*) AS n FROM executions GROUP BY status")
             backlog = tx.scalar("SELECT COUNT(*) FROM reactor_inbox")
             live = tx.scalar(
@@ -63,21 +116,16 @@ class EngineCollector(Collector):
                 "AND lease_expires_at > :now",
                 {"now": time.time()},
             )
-            lat = tx.one(
-                f"SELECT COUNT(*) AS n, SUM(lat) AS total, {cases} FROM ("
-                "SELECT d.created_at - e.time AS lat FROM trigger_decisions d "
-                "JOIN events e ON e.seq = d.event_seq WHERE d.outcome = 'fired') fired"
-            )
         m = CounterMetricFamily(
             "headwater_trigger_decisions",
             "Reactor decisions about events, by outcome (fired, not_fired, ...).",
             labels=["outcome"],
         )
-        for r in decisions:
-            m.add_metric([r["outcome"]], int(r["n"]))
+        for outcome, n in sorted(outcomes.items()):
+            m.add_metric([outcome], n)
         yield m
         yield CounterMetricFamily(
-            "headwater_firings", "Launch plan firings (each queued an execution).", int(firings)
+            "headwater_firings", "Launch plan firings (each queued an execution).", firings
         )
         by_status = {s: 0 for s in STATUSES} | {r["status"]: int(r["n"]) for r in statuses}
         g = GaugeMetricFamily("headwater_executions", "Executions by status.", labels=["status"])
@@ -99,13 +147,11 @@ class EngineCollector(Collector):
                 "Worker processes alive under this `headwater up`.",
                 self.worker_processes(),
             )
-        buckets = [(repr(b), int(lat[f"b{i}"] or 0)) for i, b in enumerate(LATENCY_BUCKETS)]
-        buckets.append(("+Inf", int(lat["n"] or 0)))
         yield HistogramMetricFamily(
             "headwater_firing_latency_seconds",
             "From an event's time to the reactor's decision to fire on it.",
             buckets=buckets,
-            sum_value=float(lat["total"] or 0.0),
+            sum_value=latency_sum,
         )
 
 
