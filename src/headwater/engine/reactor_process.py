@@ -30,7 +30,7 @@ PARENT_CHECK = 0.5  # seconds between checks that the supervisor is still there
 def _watch_parent(parent_pid: int, stop: threading.Event) -> None:
     while not stop.wait(PARENT_CHECK):
         if os.getppid() != parent_pid:
-            log.info("reactor: parent process %s is gone, exiting", parent_pid)
+            log.info("parent process %s is gone, exiting", parent_pid)
             stop.set()
 
 
@@ -58,13 +58,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         threading.Thread(
             target=_watch_parent, args=(args.parent_pid, stop), name="parent-watch", daemon=True
         ).start()
+    log.info("started (pid %d)", os.getpid())
     try:
         Reactor(inst).run(stop)
     except Exception:
-        log.exception("reactor: deciding failed")
+        log.exception("deciding failed; the supervisor restarts the reactor")
         return 1
     finally:
         inst.close()
+    log.info("stopped")
     return 0
 
 
