@@ -28,6 +28,7 @@ TABLES = {
     "schedule_state",
     "execution_links",
     "api_tokens",
+    "server_state",
 }
 
 
