@@ -1,26 +1,36 @@
 """Who may call the API: one dependency every router declares.
 
-Auth is configured when at least one API token is live (``headwater tokens create``) or
-``HEADWATER_AUTH=required``. Then every ``/api/v1`` route and ``/metrics`` require
-``Authorization: Bearer <token>``: 401 without one or with an unknown or revoked token, 403
-when the token's role is too low or it is for another project. ``/healthz`` stays open.
-Without auth configured everyone is allowed (``headwater up`` then binds loopback only).
+Auth is required when ``headwater.engine.exposure`` says so: a live API token
+(``headwater tokens create``), ``HEADWATER_AUTH=required``, or a database that a server has
+served beyond loopback (kept until ``headwater tokens allow-open``; an app created for a
+non-loopback host requires auth for its whole life). Then every route but ``/healthz`` (and
+``/metrics`` with ``HEADWATER_METRICS_PUBLIC=1``) requires ``Authorization: Bearer <token>``:
+401 without one or with an unknown or revoked token, 403 when the token's role is too low or
+it is for another project. Without auth required everyone is allowed (``headwater up`` then
+binds loopback only).
 
 Roles: ``viewer`` reads (GET); ``editor`` also writes (POST: events, replay, artifacts, relaunch,
 activate/deactivate, register); ``admin`` may do everything.
 
 Projects: a token for project A gets 403 when a request names project B (a ``project``
 parameter, an ``hw://B/...`` URI, or an entity of project B), and lists are filtered to A.
+
+Nothing here blocks the event loop: decisions are cached for ``Gate.TTL`` seconds (a change
+made in this process, such as a revocation, clears the cache at once), lookups run in a
+thread, and a token's last use is written by a background thread.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from headwater.api.errors import Forbidden, Unauthorized
-from headwater.engine import tokens
+from headwater.engine import exposure, tokens
+from headwater.instance import Instance
 
 OPEN_PATHS = frozenset({"/healthz"})
 
@@ -52,6 +62,52 @@ class Principal:
 LOCAL = Principal("local", "admin")
 
 
+class Gate:
+    """The auth decisions of one app, cached so that requests never wait for the database.
+
+    ``exposed``: the app serves a non-loopback address; auth is then required whatever the
+    database says. ``open_paths``: paths anyone may call.
+    """
+
+    TTL = 2.0  # seconds a decision read from the database is trusted (other processes' changes)
+    MAX_ENTRIES = 4096
+
+    def __init__(self, inst: Instance, *, exposed: bool, open_paths: frozenset[str]) -> None:
+        self.inst = inst
+        self.exposed = exposed
+        self.open_paths = open_paths
+        self.last_used = tokens.LastUsed(inst)
+        self._required: tuple[float, int, bool] | None = None
+        self._secrets: dict[str, tuple[float, int, tokens.TokenInfo | None]] = {}
+
+    async def auth_required(self) -> bool:
+        if self.exposed or exposure.required_by_env():
+            return True
+        now, gen = time.monotonic(), exposure.generation()
+        cached = self._required
+        if cached is not None and cached[0] > now and cached[1] == gen:
+            return cached[2]
+        value = await run_in_threadpool(exposure.auth_required, self.inst)
+        self._required = (now + self.TTL, gen, value)
+        return value
+
+    async def token(self, secret: str) -> tokens.TokenInfo | None:
+        """The live token with this secret (its use noted for ``last_used_at``), else None."""
+        now, gen = time.monotonic(), exposure.generation()
+        key = tokens.hash_secret(secret)  # no secret is kept in memory
+        cached = self._secrets.get(key)
+        if cached is not None and cached[0] > now and cached[1] == gen:
+            info = cached[2]
+        else:
+            info = await run_in_threadpool(tokens.lookup, self.inst, secret)
+            if len(self._secrets) >= self.MAX_ENTRIES:
+                self._secrets.clear()
+            self._secrets[key] = (now + self.TTL, gen, info)
+        if info is not None:
+            self.last_used.record(info.id)
+        return info
+
+
 def required_role(request: Request) -> str:
     path = request.url.path
     if path.startswith("/api/v1/tokens"):
@@ -69,19 +125,16 @@ def _uri_project(uri: str | None) -> str | None:
 
 
 async def access(request: Request) -> Principal:
-    """The caller of this request, after checking its token, role and named project.
-
-    Runs on the event loop (no thread-pool hop): its token lookups are single indexed reads.
-    """
-    if request.url.path in OPEN_PATHS:
+    """The caller of this request, after checking its token, role and named project."""
+    gate: Gate = request.app.state.gate
+    if request.url.path in gate.open_paths:
         return LOCAL
     cached = getattr(request.state, "principal", None)
     if isinstance(cached, Principal):
         return cached
-    inst = request.app.state.instance
     header = request.headers.get("authorization")
     if header is None:
-        if tokens.auth_required(inst):
+        if await gate.auth_required():
             raise Unauthorized(
                 "this server requires an API token: send 'Authorization: Bearer <token>' "
                 "(set HEADWATER_API_TOKEN for the headwater client and CLI)"
@@ -91,7 +144,7 @@ async def access(request: Request) -> Principal:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise Unauthorized("the Authorization header must be 'Bearer <token>'")
-        info = tokens.authenticate(inst, secret.strip())
+        info = await gate.token(secret.strip())
         if info is None:
             raise Unauthorized(
                 "unknown or revoked API token; create one with `headwater tokens create` "

@@ -7,9 +7,12 @@ from collections.abc import Callable
 from fastapi import FastAPI
 
 from headwater.api import errors
+from headwater.api.access import OPEN_PATHS, Gate
 from headwater.api.config import ApiConfig
+from headwater.api.limits import BodyLimit
 from headwater.api.metrics import registry_for
 from headwater.api.routes import artifacts, blobs, events, executions, health, launch_plans
+from headwater.engine import exposure
 from headwater.instance import Instance, get_instance
 
 API_PREFIX = "/api/v1"
@@ -20,6 +23,8 @@ def create_app(
     *,
     config: ApiConfig | None = None,
     worker_processes: Callable[[], int] | None = None,
+    host: str | None = None,
+    port: int | None = None,
 ) -> FastAPI:
     """The HTTP API over ``instance`` (the default instance when None)::
 
@@ -29,19 +34,35 @@ def create_app(
 
     ``config`` defaults to ``ApiConfig.from_env()`` (size limits, webhook secrets);
     ``worker_processes`` reports how many workers ``headwater up`` supervises (a metric).
+    ``host`` (and ``port``): the address the app will be served on. A non-loopback host is
+    refused unless auth is required (``HostError``); otherwise it is recorded in the database
+    before anything binds, and the app requires a token for its whole life.
     """
     from headwater import __version__
+    from headwater.engine.up import check_host
 
     inst = instance if instance is not None else get_instance()
+    cfg = config if config is not None else ApiConfig.from_env()
+    exposed = False
+    if host is not None and not exposure.is_loopback(host):
+        check_host(host, inst)
+        exposure.record_exposure(inst, host, port)
+        exposed = True
     app = FastAPI(
         title="Headwater",
         version=__version__,
         description="Reactive workflows: artifacts, executions, launch plans and events.",
-        openapi_url="/openapi.json",
+        # Served by routes/health.py behind the same auth as everything else.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.instance = inst
-    app.state.config = config if config is not None else ApiConfig.from_env()
+    app.state.config = cfg
     app.state.registry = registry_for(inst, worker_processes)
+    open_paths = OPEN_PATHS | ({"/metrics"} if cfg.metrics_public else set())
+    app.state.gate = Gate(inst, exposed=exposed, open_paths=frozenset(open_paths))
+    app.add_middleware(BodyLimit, limit=cfg.request_limit)
     errors.install(app)
     for module in (health, events, artifacts, executions, launch_plans, blobs):
         app.include_router(module.router)

@@ -16,7 +16,12 @@ if TYPE_CHECKING:
 
 
 class ApiServer:
-    """``start()`` binds and serves in a daemon thread; ``stop()`` shuts down gracefully."""
+    """``start()`` binds and serves in a daemon thread; ``stop()`` shuts down gracefully.
+
+    Constructing it for a non-loopback ``host`` records that the database is exposed (auth
+    stays required, see ``headwater.engine.exposure``), or raises ``HostError`` when auth is
+    not required yet.
+    """
 
     def __init__(
         self,
@@ -25,7 +30,8 @@ class ApiServer:
         port: int,
         worker_processes: Callable[[], int] | None = None,
     ) -> None:
-        app = create_app(inst, worker_processes=worker_processes)
+        app = create_app(inst, worker_processes=worker_processes, host=host, port=port)
+        self.gate = app.state.gate
         config = uvicorn.Config(
             app,
             host=host,
@@ -62,3 +68,4 @@ class ApiServer:
         self.server.should_exit = True
         if self.thread.is_alive():
             self.thread.join(timeout)
+        self.gate.last_used.flush(timeout=2.0)

@@ -80,18 +80,26 @@ def _iso(value: Any) -> str | None:
 
 
 class RemoteBlobs(BlobStore):
-    """A read-only blob store reading ``GET /api/v1/blobs/{key}`` (decoding values locally)."""
+    """A read-only blob store reading ``GET /api/v1/blobs/{key}`` (decoding values locally).
 
-    def __init__(self, remote: RemoteClient) -> None:  # no local folder: skip BlobStore init
+    ``owner``: the query naming what the blobs belong to (``{"uri": ...}`` or
+    ``{"execution": ...}``), which a token for one project needs."""
+
+    def __init__(  # no local folder: skip BlobStore init
+        self, remote: RemoteClient, owner: dict[str, str] | None = None
+    ) -> None:
         self.url = remote.url + API + "/blobs"
         self._local = None
         self._fs = None
         self._known = set()
         self._remote_client = remote
+        self._owner = owner
 
     def get_bytes(self, key: str) -> bytes:
         check_key(key)
-        data: bytes = self._remote_client.request("GET", f"/blobs/{key}", raw=True)
+        data: bytes = self._remote_client.request(
+            "GET", f"/blobs/{key}", params=self._owner, raw=True
+        )
         return data
 
     def exists(self, key: str) -> bool:
@@ -106,6 +114,17 @@ class RemoteBlobs(BlobStore):
             "client mode (HEADWATER_API_URL) cannot store blobs on the server; publish JSON "
             "values, or run on the server's machine without HEADWATER_API_URL"
         )
+
+
+class _Owned:
+    """The remote client as a handle's ``_inst``, with blob reads naming the handle."""
+
+    def __init__(self, remote: RemoteClient, **owner: str) -> None:
+        self._remote = remote
+        self.blobs = RemoteBlobs(remote, owner)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._remote, name)
 
 
 def _row(body: dict[str, Any], json_keys: dict[str, str], keep: tuple[str, ...]) -> dict[str, Any]:
@@ -134,7 +153,8 @@ class RemoteExecution(Execution):
 
     def __init__(self, remote: RemoteClient, body: dict[str, Any]) -> None:
         self._remote = remote
-        self._inst = remote  # type: ignore[assignment]  # has .blobs, which decoding needs
+        # has .blobs, which decoding needs
+        self._inst = _Owned(remote, execution=body["id"])  # type: ignore[assignment]
         self._entity = None
         self._apply(body)
 
@@ -180,7 +200,6 @@ class RemoteArtifactVersion(ArtifactVersion):
 
     def __init__(self, remote: RemoteClient, body: dict[str, Any]) -> None:
         self._remote = remote
-        self._inst = remote  # type: ignore[assignment]
         self.id = 0
         self.project = body["project"]
         self.domain = body["domain"]
@@ -197,6 +216,7 @@ class RemoteArtifactVersion(ArtifactVersion):
         self.created_at = created
         if "cards" in body:
             self.__dict__["cards"] = [Card.from_dict(c) for c in body["cards"]]
+        self._inst = _Owned(remote, uri=self.uri)  # type: ignore[assignment]
 
     @cached_property
     def cards(self) -> list[Card]:

@@ -5,25 +5,33 @@ prefix to recognise it in listings. A token is for one project (or ``*``: every 
 has one role: ``viewer`` (reads), ``editor`` (+ events, artifacts, relaunch, launch plans,
 registration) or ``admin`` (+ everything, token management included).
 
-Auth is *configured* when at least one token is not revoked, or ``HEADWATER_AUTH=required``.
+When callers must present a token is :mod:`headwater.engine.exposure`'s decision (a live
+token, ``HEADWATER_AUTH=required``, or a server that has listened beyond loopback).
+
+Checking a secret is a read; the last use of a token is recorded by :class:`LastUsed` from a
+thread of its own, so a busy database never holds up the caller.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
+import logging
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from headwater.definitions.names import check_name
+from headwater.engine import exposure
 from headwater.errors import NotFoundError, UserInputError
 from headwater.storage import tokens as rows
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
+
+log = logging.getLogger("headwater.tokens")
 
 ROLES = ("viewer", "editor", "admin")
 ALL_PROJECTS = "*"
@@ -113,6 +121,7 @@ def create(inst: Instance, name: str, project: str, role: str) -> tuple[str, Tok
             now=time.time(),
         )
         info = TokenInfo.from_row(rows.by_id(tx, token_id))
+    exposure.changed()
     return secret, info
 
 
@@ -136,30 +145,75 @@ def revoke(inst: Instance, name_or_id: str) -> list[TokenInfo]:
             )
         for row in found:
             rows.revoke(tx, int(row["id"]), now)
-        return [TokenInfo.from_row(rows.by_id(tx, int(r["id"]))) for r in found]
+        done = [TokenInfo.from_row(rows.by_id(tx, int(r["id"]))) for r in found]
+    exposure.changed()
+    return done
 
 
 def auth_required(inst: Instance) -> bool:
-    """True when callers must present a token: a live token exists or HEADWATER_AUTH=required."""
-    if os.environ.get("HEADWATER_AUTH", "").strip().lower() == "required":
-        return True
-    with inst.db.read() as tx:
-        return rows.count_active(tx) > 0
+    """True when callers must present a token (see :func:`exposure.auth_required`)."""
+    return exposure.auth_required(inst)
 
 
-def authenticate(inst: Instance, secret: str) -> TokenInfo | None:
-    """The live token with this secret (its last use recorded), else None."""
+def lookup(inst: Instance, secret: str) -> TokenInfo | None:
+    """The live token with this secret, else None. A read only: nothing is written."""
     if not secret.startswith(PREFIX):
         return None
     with inst.db.read() as tx:
         row = rows.by_hash(tx, hash_secret(secret))
     if row is None or row["revoked_at"] is not None:
         return None
-    now = time.time()
-    if row["last_used_at"] is None or now - row["last_used_at"] > TOUCH_EVERY:
-        try:
-            with inst.db.transaction() as tx:
-                rows.touch(tx, int(row["id"]), now)
-        except Exception:  # a busy database must not refuse the request
-            pass
     return TokenInfo.from_row(row)
+
+
+class LastUsed:
+    """Records when tokens were last used, from a background thread.
+
+    ``record(token_id)`` never waits for the database: it notes the use (at most once per
+    ``every`` seconds per token) and a daemon thread writes the notes in one transaction.
+    """
+
+    def __init__(self, inst: Instance, every: float = TOUCH_EVERY) -> None:
+        self._inst = inst
+        self._every = every
+        self._noted: dict[int, float] = {}
+        self._pending: dict[int, float] = {}
+        self._writing = False
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def record(self, token_id: int) -> None:
+        now = time.time()
+        if now - self._noted.get(token_id, float("-inf")) < self._every:
+            return
+        self._noted[token_id] = now
+        with self._cond:  # held by the writer only between writes, never during one
+            self._pending[token_id] = now
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="headwater-token-last-used", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: bool(self._pending))
+                batch, self._pending = self._pending, {}
+                self._writing = True
+            try:
+                with self._inst.db.transaction() as tx:
+                    for token_id, when in sorted(batch.items()):
+                        rows.touch(tx, token_id, when)
+            except Exception as exc:  # bookkeeping only: never worth failing a request
+                log.warning("could not record the last use of API tokens: %s", exc)
+            finally:
+                with self._cond:
+                    self._writing = False
+                    self._cond.notify_all()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every noted use is written; False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._pending and not self._writing, timeout)

@@ -14,7 +14,6 @@ SIGKILL what is left after a grace period, and return 0.
 from __future__ import annotations
 
 import importlib
-import ipaddress
 import logging
 import os
 import re
@@ -29,6 +28,7 @@ from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
 
 from headwater.engine import queue
+from headwater.engine.exposure import is_loopback
 from headwater.engine.worker import DEFAULT_LEASE, EXIT_SNAPSHOT_CONFLICT, default_name
 
 if TYPE_CHECKING:
@@ -40,36 +40,28 @@ SHUTDOWN_GRACE = 10.0  # seconds workers get to finish their execution after SIG
 REAP_EVERY = 1.0
 MAX_BACKOFF = 10.0
 STABLE_AFTER = 10.0  # a worker that ran this long before dying restarts without delay growth
-LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
 
 class HostError(ValueError):
     """The HTTP API may listen on a non-loopback address only when auth is configured."""
 
 
-def is_loopback(host: str) -> bool:
-    text = host.strip().strip("[]")
-    if text.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(text).is_loopback
-    except ValueError:
-        return False
-
-
 def check_host(host: str, inst: Instance | None = None) -> str:
-    """Refuse a non-loopback address unless API auth is configured (a live API token, or
-    ``HEADWATER_AUTH=required``) on ``inst`` (the instance in use when None)."""
+    """Refuse a non-loopback address unless API auth is required on ``inst`` (the instance in
+    use when None): a live API token, ``HEADWATER_AUTH=required``, or a database already served
+    beyond loopback (then revoking every token leaves the server closed, never open).
+
+    The API server records the exposure itself, just before it binds (``create_app``)."""
     text = host.strip().strip("[]")
     if is_loopback(text):
         return text
-    from headwater.engine import tokens
+    from headwater.engine import exposure
 
     if inst is None:
         from headwater.instance import get_instance
 
         inst = get_instance()
-    if tokens.auth_required(inst):
+    if exposure.auth_required(inst):
         return text
     raise HostError(
         f"refusing to listen on {host!r} without authentication: anyone who can reach it "
