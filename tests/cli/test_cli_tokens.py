@@ -7,10 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import anyio
 import httpx
+from click.testing import CliRunner
+from fastapi import FastAPI
 
 import _procs
 from headwater.api import create_app
+from headwater.cli import main
+from headwater.engine.up import check_host
 from headwater.instance import get_instance
 from tests.cli.cli_helpers import Invoke, as_json, ok
 
@@ -50,8 +55,6 @@ def test_revoke_then_401(hw: Invoke, home: Path) -> None:
             )
             return r.status_code
 
-    import anyio
-
     assert anyio.run(status) == 200
     out = ok(hw("tokens", "revoke", "ci"))
     assert "revoked token 'ci'" in out.stdout
@@ -68,24 +71,52 @@ def test_bad_role_and_project(hw: Invoke) -> None:
     assert bad.exit_code == 2 and "project" in bad.stderr
 
 
-def test_up_on_all_interfaces_needs_auth(hw: Invoke, home: Path, tmp_path: Path) -> None:
+def test_up_on_all_interfaces_needs_auth(hw: Invoke, home: Path) -> None:
+    # Refused before anything binds; with a token the same host passes the check, and the app
+    # built for it demands the token. (Tests never bind a non-loopback address.)
     env = _procs.headwater_env(home, f"sqlite:///{home / 'headwater.db'}")
-    port = _procs.free_port()
-    argv = [sys.executable, "-m", "headwater.cli", "up", "--workers", "0", "--port", str(port)]
+    argv = [sys.executable, "-m", "headwater.cli", "up", "--workers", "0", "--port", "1"]
     refused = subprocess.run(
         [*argv, "--host", "0.0.0.0"], env=env, capture_output=True, text=True, timeout=60
     )
     assert refused.returncode == 2, refused.stderr
     assert "headwater tokens create" in refused.stderr
     as_json(hw("tokens", "create", "ops", "--project", "*", "--role", "admin", "--json"))
-    log = tmp_path / "up.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [*argv, "--host", "0.0.0.0"], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    try:
-        _procs.wait_healthy(f"http://127.0.0.1:{port}", lambda: log.read_text())
-        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/executions").status_code == 401
-    finally:
-        proc.terminate()
-        proc.wait(30)
+    assert check_host("0.0.0.0", get_instance()) == "0.0.0.0"
+    app = create_app(get_instance(), host="0.0.0.0", port=8265)
+    assert anyio.run(status_of, app, "/api/v1/executions", None) == 401
+
+
+async def status_of(app: FastAPI, path: str, secret: str | None) -> int:
+    headers = {"Authorization": f"Bearer {secret}"} if secret else {}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        return (await client.get(path, headers=headers)).status_code
+
+
+def test_status_and_allow_open(hw: Invoke, home: Path) -> None:
+    assert ok(hw("tokens", "status")).stdout.startswith("auth: not required")
+    assert as_json(hw("tokens", "status", "--json"))["auth_required"] is False
+    secret = as_json(hw("tokens", "create", "ops", "--project", "*", "--role", "admin", "--json"))
+    create_app(get_instance(), host="0.0.0.0", port=8265)  # what `up --host 0.0.0.0` builds
+    ok(hw("tokens", "revoke", "ops"))
+    # Every token revoked: still required, and the status says why and how to lift it.
+    shown = ok(hw("tokens", "status")).stdout
+    assert "auth: required: an API server bound 0.0.0.0:8265" in shown
+    assert "headwater tokens allow-open" in shown
+    body = as_json(hw("tokens", "status", "--json"))
+    assert body["auth_required"] is True and body["live_tokens"] == 0
+    assert "0.0.0.0:8265" in body["exposed"]["reason"]
+    app = create_app(get_instance())  # a restart, on loopback
+    assert anyio.run(status_of, app, "/api/v1/executions", None) == 401
+    assert anyio.run(status_of, app, "/api/v1/executions", secret["token"]) == 401
+    # A deliberate act: asked first, and "no" changes nothing.
+    declined = CliRunner().invoke(main, ["tokens", "allow-open"], input="n\n")
+    assert declined.exit_code == 1
+    assert as_json(hw("tokens", "status", "--json"))["auth_required"] is True
+    assert "lifted" in ok(hw("tokens", "allow-open", "--yes")).stdout
+    assert ok(hw("tokens", "status")).stdout.startswith("auth: not required")
+    assert anyio.run(status_of, create_app(get_instance()), "/api/v1/executions", None) == 200
+    refused = hw("up", "--host", "0.0.0.0")  # no token, no flag: refused before binding
+    assert refused.exit_code == 2 and "refusing to listen" in refused.stderr
+    assert "nothing to lift" in ok(hw("tokens", "allow-open")).stdout

@@ -1,4 +1,5 @@
-"""``headwater tokens create|list|revoke``: API tokens, managed on the instance's own database.
+"""``headwater tokens create|list|revoke|status|allow-open``: API tokens and whether the HTTP
+API requires one, managed on the instance's own database.
 
 These are admin operations on the embedded instance (the server's database); they never go
 over HTTP, even with ``HEADWATER_API_URL`` set.
@@ -14,7 +15,7 @@ from headwater.cli.app import CONTEXT_SETTINGS
 
 @click.group(context_settings=CONTEXT_SETTINGS)
 def tokens() -> None:
-    """Create, list and revoke API tokens (auth for the HTTP API)."""
+    """Create, list and revoke API tokens (auth for the HTTP API); see whether it is required."""
 
 
 @tokens.command()
@@ -74,7 +75,7 @@ def list_(as_json: bool) -> None:
             ]
             for t in found
         ],
-        empty="no API tokens (the HTTP API is open, on loopback only)",
+        empty="no API tokens (`headwater tokens status` says whether the HTTP API needs one)",
     )
 
 
@@ -92,3 +93,68 @@ def revoke(name_or_id: str, as_json: bool) -> None:
         return
     for t in done:
         click.echo(f"revoked token {t.name!r} (id {t.id}, {t.prefix}...)")
+
+
+@tokens.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def status(as_json: bool) -> None:
+    """Whether the HTTP API requires a token, and why."""
+    from headwater.engine import exposure
+    from headwater.engine import tokens as api
+    from headwater.instance import get_instance
+
+    inst = get_instance()
+    live = len(api.list_tokens(inst, include_revoked=False))
+    flag = exposure.exposure(inst)
+    env = exposure.required_by_env()
+    body = {
+        "auth_required": bool(live or flag or env),
+        "live_tokens": live,
+        "exposed": flag.to_dict() if flag else None,
+        "headwater_auth_required": env,
+    }
+    if as_json:
+        emit_json(body)
+        return
+    why = [f"{live} live token{'s' if live != 1 else ''}"] if live else []
+    if flag:
+        why.append(
+            f"{flag.reason} (since {fmt_time(flag.since)}; lift: headwater tokens allow-open)"
+        )
+    if env:
+        why.append("HEADWATER_AUTH=required")
+    if why:
+        click.echo("auth: required: " + "; ".join(why))
+    else:
+        click.echo("auth: not required (the HTTP API is open, on loopback only)")
+
+
+@tokens.command("allow-open")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def allow_open(yes: bool) -> None:
+    """Forget that a server listened beyond loopback (on this machine's database directly).
+
+    Once an API server has bound a non-loopback address, auth stays required on its database,
+    also when every token is revoked and after restarts. After this, with no live token, a
+    server started on loopback is open again; one started on another address is refused until
+    a token exists. Servers running now keep requiring auth until they stop.
+    """
+    from headwater.engine import exposure
+    from headwater.instance import get_instance
+
+    inst = get_instance()
+    flag = exposure.exposure(inst)
+    if flag is None:
+        click.echo("nothing to lift: no server has listened beyond loopback on this database")
+        return
+    if not yes:
+        click.confirm(
+            f"{flag.reason} (since {fmt_time(flag.since)}); allow this database to be served "
+            "without auth again?",
+            abort=True,
+            err=True,
+        )
+    exposure.allow_open(inst)
+    click.echo(
+        "lifted: auth is required again only while a token is live or HEADWATER_AUTH=required"
+    )
