@@ -126,3 +126,27 @@ def test_up_refuses_a_non_loopback_host(hw: Invoke) -> None:
     assert result.exit_code == 2
     assert result.stderr.startswith("error: refusing to listen on '0.0.0.0'")
     assert "loopback" in result.stderr
+
+
+def test_up_restarted_over_an_exposed_database_stays_closed(home: Path, tmp_path: Path) -> None:
+    # A server once built for 0.0.0.0 (not bound here: tests bind loopback only), then every
+    # token revoked: a real `up` restarted on loopback still answers 401, healthz stays open.
+    import httpx
+
+    from headwater.api import create_app
+    from headwater.engine import tokens
+
+    inst = Instance(Settings.from_env({}, home=home))
+    secret, _ = tokens.create(inst, "ops", "*", "admin")
+    create_app(inst, host="0.0.0.0", port=8265)
+    tokens.revoke(inst, "ops")
+    inst.close()
+    env = _procs.headwater_env(home, f"sqlite:///{home / 'headwater.db'}")
+    with _procs.running_up(env, tmp_path / "up.log", workers=0) as up:
+        url = f"http://127.0.0.1:{up.port}"
+        _procs.wait_healthy(url, up.log)
+        assert httpx.get(url + "/api/v1/executions").status_code == 401
+        h = {"Authorization": f"Bearer {secret}"}
+        assert httpx.get(url + "/api/v1/executions", headers=h).status_code == 401
+        assert httpx.get(url + "/openapi.json").status_code == 401
+        assert up.stop() == 0, up.log()
