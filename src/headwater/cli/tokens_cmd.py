@@ -15,7 +15,7 @@ from headwater.cli.app import CONTEXT_SETTINGS
 
 @click.group(context_settings=CONTEXT_SETTINGS)
 def tokens() -> None:
-    """Create, list and revoke API tokens (auth for the HTTP API); see whether it is required."""
+    """API tokens: create, list, revoke; whether the API needs one."""
 
 
 @tokens.command()
@@ -132,7 +132,7 @@ def status(as_json: bool) -> None:
 @tokens.command("allow-open")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def allow_open(yes: bool) -> None:
-    """Forget that a server listened beyond loopback (on this machine's database directly).
+    """Lift the auth requirement left by a non-loopback server.
 
     Once an API server has bound a non-loopback address, auth stays required on its database,
     also when every token is revoked and after restarts. After this, with no live token, a
