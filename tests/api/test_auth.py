@@ -18,7 +18,7 @@ from headwater.engine import tokens
 from headwater.instance import Instance
 from headwater.settings import Settings
 
-from .conftest import Api, serve
+from .conftest import Api, registration, serve
 
 ROLES = ("none", "other", "viewer", "editor", "admin")
 
@@ -78,7 +78,7 @@ ROUTES: list[tuple[str, str, Any, int, str, int]] = [
     ("GET", "/api/v1/launch-plans", None, 200, "viewer", 200),
     ("POST", "/api/v1/launch-plans/on_sensor/activate", None, 200, "editor", 403),
     ("POST", "/api/v1/launch-plans/on_sensor/deactivate", None, 200, "editor", 403),
-    ("POST", "/api/v1/registrations", {"path": "tests.api.sensors"}, 201, "editor", 403),
+    ("POST", "/api/v1/registrations", registration("tests.api.sensors"), 201, "editor", 403),
     ("GET", "/api/v1/blobs/{blob}", None, 200, "viewer", 200),
     ("GET", "/metrics", None, 200, "viewer", 200),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from headwater.definitions.artifact import ArtifactQuery, InputRef
@@ -19,6 +20,26 @@ from headwater.errors import DefinitionError
 # Launch plans declared in this process, by name: get_or_create returns the same object, and a
 # second create() of a name with a different spec is a mistake worth an error.
 _DECLARED: dict[str, LaunchPlan] = {}
+# Launch plans by the module whose code called create() (then by name): registering a module
+# registers these too, so a plan need not be assigned to a module variable (as in flytekit).
+_CREATED_IN: dict[str, dict[str, LaunchPlan]] = {}
+
+
+def _calling_module() -> str | None:
+    """The module of the nearest caller outside Headwater's own definitions."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_globals.get("__name__")
+        if not (isinstance(name, str) and name.startswith("headwater.definitions")):
+            return name if isinstance(name, str) else None
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+def created_in(module_name: str) -> list[LaunchPlan]:
+    """Launch plans ``LaunchPlan.create`` made while code of ``module_name`` ran (e.g. while
+    it was imported), whether or not they were assigned to a variable."""
+    return list(_CREATED_IN.get(module_name, {}).values())
 
 
 class LaunchPlan:
@@ -159,6 +180,9 @@ class LaunchPlan:
                 f"{existing.workflow.name}; choose another name"
             )
         _DECLARED[name] = lp
+        module = _calling_module()
+        if module is not None:
+            _CREATED_IN.setdefault(module, {})[name] = lp
         return lp
 
     @classmethod
