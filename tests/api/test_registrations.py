@@ -49,8 +49,12 @@ def test_uploaded_code_is_registered_with_its_bare_launch_plans_and_warnings(ins
     assert active == {"on_bump"}  # the default plan of `bumped` has no trigger: not activated
     assert len(body["warnings"]) == 1 and "'bump.requested'" in body["warnings"][0]
     with instance.db.read() as tx:
-        snap = tx.one("SELECT root, files FROM code_snapshots")
-    assert (snap["root"], snap["files"]) == ("<upload>", 1)
+        snaps = tx.all("SELECT root, files, digest FROM code_snapshots")
+        [entity_snapshot] = {r["snapshot"] for r in tx.all("SELECT snapshot FROM entities")}
+    # the child registered the very snapshot the server stored (no second copy)
+    assert [(s["root"], s["files"], s["digest"]) for s in snaps] == [
+        ("<upload>", 1, entity_snapshot)
+    ]
 
 
 def test_a_request_naming_a_server_path_is_refused(instance, api):

@@ -15,7 +15,7 @@ from headwater.api.access import Principal, access
 from headwater.api.deps import GUARD, instance
 from headwater.api.errors import BadRequest, PayloadTooLarge
 from headwater.engine.register_process import register_uploaded
-from headwater.engine.registration import check_activate
+from headwater.engine.registration import Registration, check_activate
 from headwater.engine.registry import MAX_SNAPSHOT_BYTES
 from headwater.engine.uploads import UploadTooLarge, check_upload
 from headwater.instance import Instance
@@ -100,6 +100,12 @@ async def register(request: Request, who: Principal = Depends(access)) -> dict[s
     the file; ``warnings`` name triggers listening to names nothing declares."""
     inst: Instance = request.app.state.instance
     raw = await _read_limited(request, MAX_REGISTRATION_BYTES)
+    # Parsing, hashing and the child process: off the event loop.
+    found = await run_in_threadpool(_register_upload, inst, who, raw)
+    return {"registered": list(found), "warnings": found.warnings}
+
+
+def _register_upload(inst: Instance, who: Principal, raw: bytes) -> Registration:
     try:
         body = schemas.Registration.model_validate_json(raw or b"null")
     except ValidationError as exc:
@@ -116,15 +122,12 @@ async def register(request: Request, who: Principal = Depends(access)) -> dict[s
             "its .py files); `headwater register FILE` with HEADWATER_API_URL set sends them"
         )
     who.check_project(body.project or inst.project)
+    activate = check_activate(body.activate)
     try:
         snap = check_upload(body.module, body.root, body.files)
     except UploadTooLarge as exc:
         raise PayloadTooLarge(str(exc)) from None
-    activate = check_activate(body.activate)
-    found = await run_in_threadpool(
-        register_uploaded, inst, snap, body.module, body.project, body.domain, activate
-    )
-    return {"registered": list(found), "warnings": found.warnings}
+    return register_uploaded(inst, snap, body.module, body.project, body.domain, activate)
 
 
 def _problems(exc: ValidationError) -> str:
