@@ -110,6 +110,37 @@ def test_launch_plans_created_without_a_variable_are_registered(instance, tmp_pa
     assert plans["bare_nightly"].spec["schedule"]["schedule"] == "0 2 * * *"
 
 
+def test_a_plan_made_by_a_helper_while_a_module_is_imported_belongs_to_that_module(
+    instance, tmp_path
+):
+    _module(
+        tmp_path,
+        "plan_factory_lib",
+        """
+        from headwater import LaunchPlan, OnEvent
+
+        def on_event(wf, name):
+            LaunchPlan.create(name, wf, trigger=OnEvent(name + ".ready"))
+        """,
+    )
+    path = _module(
+        tmp_path,
+        "plan_factory_user",
+        """
+        from headwater import workflow
+        from plan_factory_lib import on_event
+
+        @workflow
+        def made(n: int = 0) -> int:
+            return n
+
+        on_event(made, "factory_made")
+        """,
+    )
+    names = {r.name for r in headwater.register(path) if r.kind.startswith("launch plan")}
+    assert names == {"factory_made", "plan_factory_user.made"}
+
+
 def test_activate_turns_on_only_plans_that_run_by_themselves(instance, tmp_path):
     path = _module(tmp_path, "activate_mod", REACTIVE.format(p="act_"))
     headwater.register(path, activate=True)

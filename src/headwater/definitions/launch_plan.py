@@ -25,15 +25,24 @@ _DECLARED: dict[str, LaunchPlan] = {}
 _CREATED_IN: dict[str, dict[str, LaunchPlan]] = {}
 
 
-def _calling_module() -> str | None:
-    """The module of the nearest caller outside Headwater's own definitions."""
+def _calling_modules() -> set[str]:
+    """The module of the nearest caller outside Headwater's definitions, and the module whose
+    top-level code is running (a plan made by a helper function while a module is imported
+    belongs to that module too)."""
+    found: set[str] = set()
     frame = sys._getframe(2)
+    nearest = True
     while frame is not None:
         name = frame.f_globals.get("__name__")
-        if not (isinstance(name, str) and name.startswith("headwater.definitions")):
-            return name if isinstance(name, str) else None
+        if isinstance(name, str) and not name.startswith("headwater.definitions"):
+            if nearest:
+                found.add(name)
+                nearest = False
+            if frame.f_code.co_name == "<module>":
+                found.add(name)
+                break
         frame = frame.f_back  # type: ignore[assignment]
-    return None
+    return found
 
 
 def created_in(module_name: str) -> list[LaunchPlan]:
@@ -180,8 +189,7 @@ class LaunchPlan:
                 f"{existing.workflow.name}; choose another name"
             )
         _DECLARED[name] = lp
-        module = _calling_module()
-        if module is not None:
+        for module in _calling_modules():
             _CREATED_IN.setdefault(module, {})[name] = lp
         return lp
 
