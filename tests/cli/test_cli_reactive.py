@@ -180,6 +180,8 @@ def test_register_activate_turns_on_only_triggered_and_scheduled_plans(hw, write
 
     both = hw("register", path, "--activate", "--activate-all")
     assert both.exit_code == 2 and "give one of --activate" in both.stderr
+    several = hw("register", path, path, "--activate-plan", "cli_on_load")
+    assert several.exit_code == 2 and "give one PATH" in several.stderr
     unknown = hw("register", path, "--activate-plan", "cli_on_lod")
     assert unknown.exit_code == 2
     assert "cannot activate cli_on_lod" in unknown.stderr and "cli_on_load" in unknown.stderr

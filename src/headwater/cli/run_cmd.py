@@ -87,15 +87,22 @@ def register(
 ) -> None:
     """Register the tasks, workflows and launch plans of files. With HEADWATER_API_URL set,
     the files' code is uploaded to the server, which registers it."""
+    from headwater.client import _remote
     from headwater.client import register as register_path
 
     if sum((activate, activate_all, bool(plans))) > 1:
         raise CliError("give one of --activate, --activate-all and --activate-plan")
+    if plans and len(paths) > 1:
+        raise CliError("--activate-plan names plans of one file; give one PATH")
     what: Any = "all" if activate_all else list(plans) if plans else activate
+    # In client mode the server imports the uploaded code (in a child process): the module
+    # need not be importable here, and its import errors come back from the server.
+    local = _remote() is None
     done: list[Any] = []
     warnings: list[str] = []
     for path in paths:
-        load_user_module(path)
+        if local:
+            load_user_module(path)
         found = register_path(path, activate=what)
         done.extend(found)
         warnings.extend(getattr(found, "warnings", []))
