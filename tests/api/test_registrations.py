@@ -153,3 +153,30 @@ def test_a_package_module_is_uploaded_with_its_package(instance, api):
     r = api.post(URL, json=body)
     assert r.status_code == 201, r.text
     assert "on_sensor" in {x["name"] for x in r.json()["registered"]}
+
+
+PLAIN_FLOW = """
+from headwater.flows import FlowSpec, step
+
+
+class PlainUploadFlow(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_a_flow_without_trigger_is_deployed_only_when_named(instance, api):
+    files = {"plain_upload_flow.py": PLAIN_FLOW}
+    r = api.post(URL, json=upload("plain_upload_flow", files, activate=True))
+    assert r.status_code == 201, r.text
+    assert [x for x in r.json()["registered"] if x.get("active")] == []
+    # what `python flow.py deploy` sends to a server: the flow by name
+    r = api.post(URL, json=upload("plain_upload_flow", files, activate=["PlainUploadFlow"]))
+    assert r.status_code == 201, r.text
+    active = [x for x in r.json()["registered"] if x.get("active")]
+    assert [(x["name"], x["triggers"]) for x in active] == [("PlainUploadFlow", [])]
