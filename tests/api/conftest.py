@@ -97,3 +97,11 @@ def error_of(response: httpx.Response, status: int) -> dict[str, Any]:
 
 def dumps(value: Any) -> bytes:
     return json.dumps(value).encode()
+
+
+def registration(module: str, **options: Any) -> dict[str, Any]:
+    """The body of ``POST /api/v1/registrations`` for a module of this checkout: its code
+    snapshot, uploaded (what ``headwater register`` sends in client mode)."""
+    from headwater.engine.uploads import prepare_upload
+
+    return {**prepare_upload(module), **options}

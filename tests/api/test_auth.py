@@ -37,7 +37,7 @@ from tests import _procs
 from tests._procs import free_port, wait_for
 
 from . import blob_flows
-from .conftest import Api, error_of, serve
+from .conftest import Api, error_of, registration, serve
 
 ROLES = ("none", "other", "viewer", "editor", "admin")
 
@@ -100,7 +100,7 @@ ROUTES: list[tuple[str, str, Any, int, str, int]] = [
     ("GET", "/api/v1/launch-plans", None, 200, "viewer", 200),
     ("POST", "/api/v1/launch-plans/on_sensor/activate", None, 200, "editor", 403),
     ("POST", "/api/v1/launch-plans/on_sensor/deactivate", None, 200, "editor", 403),
-    ("POST", "/api/v1/registrations", {"path": "tests.api.sensors"}, 201, "editor", 403),
+    ("POST", "/api/v1/registrations", registration("tests.api.sensors"), 201, "editor", 403),
     ("GET", "/api/v1/blobs/{blob}?uri={raw}", None, 200, "viewer", 403),
     ("GET", "/metrics", None, 200, "viewer", 200),
     ("GET", "/openapi.json", None, 200, "viewer", 200),

@@ -248,3 +248,23 @@ def test_artifacts_create_publishes_over_http(hw: Cli, tmp_path: Path) -> None:
     assert with_file.exit_code == 2 and "publishes JSON values only" in with_file.stderr
     assert len(headwater.search_artifacts(name="cli_daily")) == 3
     assert headwater.search_artifacts(name="cli_file") == []
+
+
+def test_register_uploads_the_code_and_reports_the_servers_verdict(hw: Cli, tmp_path) -> None:
+    name = f"cli_up_{uuid.uuid4().hex[:8]}"
+    dies = tmp_path / f"{name}_dies.py"
+    dies.write_text("import os\n\nos._exit(3)\n")  # importing it here would end this test
+    refused = hw("register", dies)
+    assert refused.exit_code == 2, refused.output
+    assert f"({dies.name}) ended the registration process with exit status 3" in refused.stderr
+
+    good = tmp_path / f"{name}.py"
+    good.write_text(
+        "from headwater import LaunchPlan, OnEvent, workflow\n\n"
+        "@workflow\ndef echo(n: int = 0) -> int:\n    return n\n\n"
+        f"LaunchPlan.create('{name}_plan', echo, trigger=OnEvent('{name}.ready'))\n"
+    )
+    done = hw("register", good, "--activate", "--json")
+    plans = {r["name"]: r["active"] for r in as_json(done) if r["kind"] == "launch_plan"}
+    assert plans == {f"{name}_plan": True, f"{name}.echo": False}
+    assert f"warning: launch plan '{name}_plan' listens to event '{name}.ready'" in done.stderr

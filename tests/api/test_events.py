@@ -19,6 +19,7 @@ from .conftest import (
     count,
     dumps,
     error_of,
+    registration,
     serve,
     stored,
     structured,
@@ -38,9 +39,9 @@ def react_and_run(inst) -> list[headwater.Execution]:
 
 
 def test_a_cloudevent_over_http_fires_an_active_launch_plan(instance, api):
-    r = api.post("/api/v1/registrations", json={"path": MODULE, "activate": True})
+    r = api.post("/api/v1/registrations", json=registration(MODULE, activate=True))
     assert r.status_code == 201, r.text
-    assert any(x["name"] == "on_sensor" and x["active"] for x in r.json())
+    assert any(x["name"] == "on_sensor" and x["active"] for x in r.json()["registered"])
     when = datetime(2026, 11, 1, 12, 30, tzinfo=UTC)
     event = cloud_event(
         "sensor.reading", {"reading": 21}, id="r-1", source="/plant/7", subject="t1", time=when
@@ -192,7 +193,7 @@ def test_secrets_come_from_the_environment(tmp_path):
 
 
 def test_metrics_count_events_decisions_and_executions(instance, api):
-    api.post("/api/v1/registrations", json={"path": MODULE, "activate": True})
+    api.post("/api/v1/registrations", json=registration(MODULE, activate=True))
     api.post("/api/v1/events", **binary(cloud_event("sensor.reading", {"reading": 1})))
     react_and_run(instance)
     text = api.get("/metrics").text
@@ -206,7 +207,7 @@ def test_metrics_count_events_decisions_and_executions(instance, api):
 
 
 def test_metrics_add_what_happened_since_the_previous_scrape(instance, api):
-    api.post("/api/v1/registrations", json={"path": MODULE, "activate": True})
+    api.post("/api/v1/registrations", json=registration(MODULE, activate=True))
 
     def scrape() -> str:
         return api.get("/metrics").text
@@ -235,7 +236,7 @@ REPLAY = "/api/v1/events/replay"
 
 
 def test_replay_fires_past_events_once_and_records_already_fired(instance, api):
-    r = api.post("/api/v1/registrations", json={"path": "tests.api.extra_flows"})
+    r = api.post("/api/v1/registrations", json=registration("tests.api.extra_flows"))
     assert r.status_code == 201, r.text
     r = api.post("/api/v1/events", json={"name": "sensor.replayed", "payload": {"reading": 3}})
     event_id = r.json()["ids"][0]
@@ -276,7 +277,7 @@ def test_replay_fires_past_events_once_and_records_already_fired(instance, api):
 
 
 def test_replay_refusals_name_the_problem_and_store_nothing(instance, api):
-    api.post("/api/v1/registrations", json={"path": "tests.api.extra_flows"})
+    api.post("/api/v1/registrations", json=registration("tests.api.extra_flows"))
     api.post("/api/v1/events", json={"name": "sensor.replayed", "payload": {"reading": 1}})
     Reactor(instance).run_once()
     before = stored(instance)

@@ -7,7 +7,7 @@ import headwater
 from headwater.api.errors import STATUS_CODES, status_for
 from headwater.errors import NoMatchError, NotFoundError, TypeMismatchError, UserInputError
 
-from .conftest import error_of, stored
+from .conftest import error_of, registration, stored
 
 MODULE = "tests.api.sensors"
 
@@ -84,9 +84,9 @@ def test_artifact_errors(instance, api):
 
 
 def test_registration_launch_plans_executions_and_relaunch(instance, api):
-    r = api.post("/api/v1/registrations", json={"path": MODULE})
+    r = api.post("/api/v1/registrations", json=registration(MODULE))
     assert r.status_code == 201
-    assert {x["kind"] for x in r.json()} >= {"task", "workflow", "launch_plan"}
+    assert {x["kind"] for x in r.json()["registered"]} >= {"task", "workflow", "launch_plan"}
     lps = api.get("/api/v1/launch-plans").json()
     assert {lp["name"] for lp in lps} == {"on_sensor", "tests.api.sensors.on_reading"}
     assert api.get("/api/v1/launch-plans", params={"active_only": True}).json() == []
@@ -118,7 +118,7 @@ def test_launch_plan_execution_and_registration_errors(instance, api):
     error_of(api.get("/api/v1/executions/nope"), 404)
     error_of(api.post("/api/v1/executions/nope/relaunch"), 404)
     error_of(api.get("/api/v1/executions", params={"status": "sleeping"}), 400)
-    error_of(api.post("/api/v1/registrations", json={"path": "no.such.module"}), 404)
+    error_of(api.post("/api/v1/registrations", json={"path": "no.such.module"}), 400)
     error_of(api.post("/api/v1/registrations", json={}), 400)
     error_of(api.get("/api/v1/events/nope"), 404)
     error_of(api.get("/api/v1/events", params={"since": "yesterday"}), 400)

@@ -12,7 +12,7 @@ import pytest
 
 import _procs
 
-from .conftest import cloud_event, structured
+from .conftest import cloud_event, registration, structured
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +45,7 @@ def test_up_serves_events_that_fire_launch_plans(tmp_path, database_url):
             _procs.wait_healthy(base, logs)
             assert f"HTTP API: {base}" in log.read_text()
             r = http.post(
-                "/api/v1/registrations", json={"path": "tests.api.sensors", "activate": True}
+                "/api/v1/registrations", json=registration("tests.api.sensors", activate=True)
             )
             assert r.status_code == 201, r.text
             r = http.post(

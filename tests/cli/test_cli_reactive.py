@@ -129,3 +129,59 @@ def test_flowspec_files_register_run_and_deploy_through_headwater(hw, write_modu
     flow_plan = [r for r in deployed if r["kind"] == "launch_plan" and r["triggers"]]
     assert flow_plan and flow_plan[0]["active"]
     assert flow_plan[0]["triggers"][0]["name"] == "numbers.ready"
+
+
+README_SNIPPET = """
+from headwater import CronSchedule, LaunchPlan, OnEvent, workflow
+
+@workflow
+def load_wf(table: str = "t") -> str:
+    return table
+
+@workflow
+def report_wf(run_at: str = "") -> str:
+    return run_at
+
+@workflow
+def by_hand(n: int = 1) -> int:
+    return n
+
+# As in the README: created, not assigned to a variable.
+LaunchPlan.create("cli_on_load", load_wf, trigger=OnEvent("cli.table.loaded",
+                                                         parameters={"table": "name"}))
+LaunchPlan.create("cli_nightly", report_wf, schedule=CronSchedule("0 2 * * *"))
+"""
+
+
+def _active(hw) -> set[str]:
+    return {p["name"] for p in as_json(ok(hw("launchplans", "list", "--active", "--json")))}
+
+
+def test_register_activate_turns_on_only_triggered_and_scheduled_plans(hw, write_module):
+    path = write_module("readme_plans", README_SNIPPET)
+    done = hw("register", path, "--activate", "--json")
+    plans = {r["name"]: r["active"] for r in as_json(done) if r["kind"] == "launch_plan"}
+    assert plans == {
+        "cli_on_load": True,
+        "cli_nightly": True,
+        "readme_plans.load_wf": False,
+        "readme_plans.report_wf": False,
+        "readme_plans.by_hand": False,
+    }
+    assert done.stderr.startswith("warning: launch plan 'cli_on_load' listens to event ")
+    assert "'cli.table.loaded', which has never been received" in done.stderr
+    assert "--no-warnings" in done.stderr
+
+    quiet = ok(hw("register", path, "--activate-plan", "readme_plans.by_hand", "--no-warnings"))
+    assert quiet.stderr == ""
+    assert _active(hw) == {"cli_on_load", "cli_nightly", "readme_plans.by_hand"}
+    ok(hw("register", path, "--activate-all"))
+    assert len(_active(hw)) == 5
+
+    both = hw("register", path, "--activate", "--activate-all")
+    assert both.exit_code == 2 and "give one of --activate" in both.stderr
+    several = hw("register", path, path, "--activate-plan", "cli_on_load")
+    assert several.exit_code == 2 and "give one PATH" in several.stderr
+    unknown = hw("register", path, "--activate-plan", "cli_on_lod")
+    assert unknown.exit_code == 2
+    assert "cannot activate cli_on_lod" in unknown.stderr and "cli_on_load" in unknown.stderr

@@ -198,7 +198,7 @@ def test_list_input_as_text(hw: Invoke, flows: Path) -> None:
 def test_register(hw: Invoke, flows: Path) -> None:
     result = ok(hw("register", flows))
     assert "cli_flows.plus_one" in result.stdout and "workflow" in result.stdout
-    body = as_json(hw("register", flows, "--activate", "--json"))
+    body = as_json(hw("register", flows, "--activate-all", "--json"))
     kinds = {(r["kind"], r["name"]) for r in body}
     assert ("task", "cli_flows.add") in kinds
     assert ("workflow", "cli_flows.typed") in kinds

@@ -7,7 +7,7 @@ show the same fields.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -231,10 +231,27 @@ class Activate(Wire):
 
 
 class Registration(Wire):
-    path: str = Field(description="a .py file or an importable module on the server's machine")
+    module: str | None = Field(
+        None, description="the dotted name of the module to register, as found in `files`"
+    )
+    files: dict[str, str] | None = Field(
+        None,
+        description="the code snapshot: relative POSIX path -> source text of every .py file "
+        "(the module's file, or every .py file of its top-level package)",
+    )
+    root: str = Field("", description="where the files came from (shown, never used)")
+    path: str | None = Field(
+        None,
+        description="refused: the server never imports a path on its machine; upload the "
+        "code in `module` and `files` (`headwater register FILE` with HEADWATER_API_URL set)",
+    )
     project: str | None = None
     domain: str | None = None
-    activate: bool = False
+    activate: bool | Literal["all"] | list[str] = Field(
+        False,
+        description="true: activate the launch plans that have a trigger or schedule; "
+        '"all": every launch plan; a list: the launch plans of these names',
+    )
 
 
 class Registered(Wire):
@@ -244,3 +261,10 @@ class Registered(Wire):
     version: str
     project: str
     domain: str
+
+
+class RegistrationResult(Wire):
+    registered: list[Registered]
+    warnings: list[str] = Field(
+        [], description="triggers listening to an artifact, event or workflow nothing declares"
+    )

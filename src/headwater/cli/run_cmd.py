@@ -60,16 +60,55 @@ def run(path: str, name: str, inputs: dict[str, str], as_json: bool) -> None:
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@click.option("--activate", is_flag=True, help="Activate what is registered.")
+@click.option(
+    "--activate",
+    is_flag=True,
+    help="Activate the launch plans that have a trigger or a schedule (and deploy flows that do).",
+)
+@click.option(
+    "--activate-all", is_flag=True, help="Activate every launch plan, default ones included."
+)
+@click.option(
+    "--activate-plan",
+    "plans",
+    multiple=True,
+    metavar="NAME",
+    help="Activate the launch plan (or flow) of this name (repeatable).",
+)
+@click.option("--no-warnings", is_flag=True, help="Do not print registration warnings.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was registered as JSON.")
-def register(paths: tuple[str, ...], activate: bool, as_json: bool) -> None:
-    """Register the tasks and workflows of files."""
+def register(
+    paths: tuple[str, ...],
+    activate: bool,
+    activate_all: bool,
+    plans: tuple[str, ...],
+    no_warnings: bool,
+    as_json: bool,
+) -> None:
+    """Register the tasks, workflows and launch plans of files. With HEADWATER_API_URL set,
+    the files' code is uploaded to the server, which registers it."""
+    from headwater.client import _remote
     from headwater.client import register as register_path
 
+    if sum((activate, activate_all, bool(plans))) > 1:
+        raise CliError("give one of --activate, --activate-all and --activate-plan")
+    if plans and len(paths) > 1:
+        raise CliError("--activate-plan names plans of one file; give one PATH")
+    what: Any = "all" if activate_all else list(plans) if plans else activate
+    # In client mode the server imports the uploaded code (in a child process): the module
+    # need not be importable here, and its import errors come back from the server.
+    local = _remote() is None
     done: list[Any] = []
+    warnings: list[str] = []
     for path in paths:
-        load_user_module(path)
-        done.extend(register_path(path, activate=activate))
+        if local:
+            load_user_module(path)
+        found = register_path(path, activate=what)
+        done.extend(found)
+        warnings.extend(getattr(found, "warnings", []))
+    if not no_warnings:
+        for text in dict.fromkeys(warnings):
+            click.echo(f"warning: {text}", err=True)
     if as_json:
         emit_json([r.to_dict() for r in done])
         return

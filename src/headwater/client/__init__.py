@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from headwater.definitions.artifact import Artifact
@@ -67,31 +68,33 @@ def run(entity: Any, /, **inputs: Any) -> Execution:
 
 
 def register(
-    path_or_module: str | Path,
+    path_or_module: str | Path | Any,
     project: str | None = None,
     domain: str | None = None,
-    activate: bool = False,
+    activate: bool | str | list[str] = False,
 ) -> list[Any]:
     """Register every task, workflow and launch plan of a file or module (each workflow also
-    gets its default launch plan, named after it). ``activate=True`` activates the module's
-    launch plans. Returns the registered entities and launch plan versions."""
+    gets its default launch plan, named after it; a ``LaunchPlan.create(...)`` counts whether
+    or not it is assigned to a variable)::
+
+        headwater.register("pipelines/sales.py", activate=True)
+
+    ``activate=True`` activates the launch plans that have a trigger or a schedule, ``"all"``
+    every one, a list of names those plans. Returns the registered entities and launch plan
+    versions, a list whose ``.warnings`` names triggers listening to names nothing declares.
+    In client mode the file's code snapshot is uploaded; the server never imports a path."""
     remote = _remote()
     if remote is not None:
-        return list(remote.register(path_or_module, project, domain, activate))
-    inst = get_instance()
-    module = _registry.load_module(path_or_module)
-    out: list[Any] = [
-        _registry.ensure_registered(inst, e, project, domain)
-        for e in _registry.entities_of(module).values()
-    ]
-    for lp in _launch_plans.launch_plans_of(module):
-        out.append(_launch_plans.register_launch_plan(inst, lp, project, domain, activate))
-    if activate:  # classes that deploy themselves (FlowSpec flows) do so in their own scope
-        for value in vars(module).values():
-            hook = getattr(value, "_headwater_deploy", None) if isinstance(value, type) else None
-            if callable(hook) and value.__module__ == module.__name__:
-                out.append(hook())
-    return out
+        found: list[Any] = remote.register(path_or_module, project, domain, activate)
+        return found
+    from headwater.engine.registration import register_module
+
+    module = (
+        path_or_module
+        if isinstance(path_or_module, ModuleType)
+        else _registry.load_module(path_or_module)
+    )
+    return register_module(get_instance(), module, project, domain, activate)
 
 
 def activate(launch_plan_name: str, version: str | None = None) -> Any:

@@ -17,7 +17,6 @@ import threading
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -345,17 +344,20 @@ class RemoteClient:
 
     # -- the public client's calls ------------------------------------------------------------
     def register(
-        self, path_or_module: Any, project: str | None, domain: str | None, activate: bool
-    ) -> list[Any]:
-        if isinstance(path_or_module, Path) or (
-            isinstance(path_or_module, str) and Path(path_or_module).exists()
-        ):
-            path = str(Path(path_or_module).resolve())
-        else:
-            path = str(getattr(path_or_module, "__name__", path_or_module))
-        body = {"path": path, "project": project, "domain": domain, "activate": activate}
+        self, path_or_module: Any, project: str | None, domain: str | None, activate: Any
+    ) -> Any:
+        """Upload the code snapshot of a file or module; the server registers it."""
+        from headwater.engine.registration import Registration, check_activate
+        from headwater.engine.uploads import prepare_upload
+
+        body = prepare_upload(path_or_module)
+        body.update(project=project, domain=domain, activate=check_activate(activate))
         found = self.request("POST", "/registrations", json_body=body)
-        return [_launch_plan(r) if r.get("kind") == "launch_plan" else Registered(r) for r in found]
+        items = [
+            _launch_plan(r) if r.get("kind") == "launch_plan" else Registered(r)
+            for r in found["registered"]
+        ]
+        return Registration(items, found.get("warnings", []))
 
     def set_active(self, name: str, version: str | None, active: bool) -> LaunchPlanInfo:
         if active:

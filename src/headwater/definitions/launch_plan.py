@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from headwater.definitions.artifact import ArtifactQuery, InputRef
@@ -19,6 +20,35 @@ from headwater.errors import DefinitionError
 # Launch plans declared in this process, by name: get_or_create returns the same object, and a
 # second create() of a name with a different spec is a mistake worth an error.
 _DECLARED: dict[str, LaunchPlan] = {}
+# Launch plans by the module whose code called create() (then by name): registering a module
+# registers these too, so a plan need not be assigned to a module variable (as in flytekit).
+_CREATED_IN: dict[str, dict[str, LaunchPlan]] = {}
+
+
+def _calling_modules() -> set[str]:
+    """The module of the nearest caller outside Headwater's definitions, and the module whose
+    top-level code is running (a plan made by a helper function while a module is imported
+    belongs to that module too)."""
+    found: set[str] = set()
+    frame = sys._getframe(2)
+    nearest = True
+    while frame is not None:
+        name = frame.f_globals.get("__name__")
+        if isinstance(name, str) and not name.startswith("headwater.definitions"):
+            if nearest:
+                found.add(name)
+                nearest = False
+            if frame.f_code.co_name == "<module>":
+                found.add(name)
+                break
+        frame = frame.f_back  # type: ignore[assignment]
+    return found
+
+
+def created_in(module_name: str) -> list[LaunchPlan]:
+    """Launch plans ``LaunchPlan.create`` made while code of ``module_name`` ran (e.g. while
+    it was imported), whether or not they were assigned to a variable."""
+    return list(_CREATED_IN.get(module_name, {}).values())
 
 
 class LaunchPlan:
@@ -159,6 +189,8 @@ class LaunchPlan:
                 f"{existing.workflow.name}; choose another name"
             )
         _DECLARED[name] = lp
+        for module in _calling_modules():
+            _CREATED_IN.setdefault(module, {})[name] = lp
         return lp
 
     @classmethod

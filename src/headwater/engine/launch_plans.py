@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from headwater.definitions.artifact import ArtifactQuery
 from headwater.definitions.entity import Entity
-from headwater.definitions.launch_plan import LaunchPlan
+from headwater.definitions.launch_plan import LaunchPlan, created_in
 from headwater.definitions.triggers import AllOf, OnArtifact, OnEvent, Trigger, _binding_spec
 from headwater.engine.registry import Registered, ensure_registered, entities_of
 from headwater.errors import DefinitionError, NotFoundError
@@ -284,15 +284,26 @@ def list_launch_plans(
 
 
 def launch_plans_of(module: Any) -> list[LaunchPlan]:
-    """Launch plans a module declares, plus the default launch plan of each of its workflows."""
-    declared = [v for v in vars(module).values() if isinstance(v, LaunchPlan)]
-    named = {lp.name for lp in declared}
+    """Launch plans a module declares, plus the default launch plan of each of its workflows.
+
+    Declared means assigned to a module variable or made by ``LaunchPlan.create`` while the
+    module's code ran (a bare ``LaunchPlan.create(...)`` statement counts)."""
+    declared: dict[str, LaunchPlan] = {}
+    for lp in [v for v in vars(module).values() if isinstance(v, LaunchPlan)] + created_in(
+        module.__name__
+    ):
+        declared.setdefault(lp.name, lp)
     defaults = [
         LaunchPlan.default_for(e)
         for e in entities_of(module).values()
-        if e.kind == "workflow" and e.name not in named
+        if e.kind == "workflow" and e.name not in declared
     ]
-    return declared + defaults
+    return list(declared.values()) + defaults
+
+
+def is_reactive(lp: LaunchPlan) -> bool:
+    """Whether the plan runs by itself once active (a trigger or a schedule)."""
+    return bool(lp.triggers) or lp.schedule is not None
 
 
 def check_all_of(lp: LaunchPlan) -> None:

@@ -74,6 +74,16 @@ def _package_root(path: Path) -> Path | None:
     return root
 
 
+def module_name_for(path: Path) -> tuple[Path, str]:
+    """The folder to import a ``.py`` file from and its module name there (dotted from the
+    top-level package that holds it)."""
+    pkg = _package_root(path)
+    base = pkg.parent if pkg else path.parent
+    rel = path.relative_to(base).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return base, ".".join(parts)
+
+
 def take_snapshot(path: Path) -> Snapshot:
     """Read the code a module needs: its file, or its whole top-level package."""
     pkg = _package_root(path)
@@ -93,10 +103,7 @@ def take_snapshot(path: Path) -> Snapshot:
             f"the code under {root} is {size} bytes; snapshots are limited to "
             f"{MAX_SNAPSHOT_BYTES} bytes of .py files"
         )
-    h = hashlib.sha256()
-    for rel, content in sorted(files.items()):
-        h.update(rel.encode() + b"\0" + hashlib.sha256(content).digest())
-    return Snapshot(h.hexdigest(), root, files)
+    return Snapshot(snapshot_digest(files), root, files)
 
 
 def entity_spec(entity: Entity) -> dict[str, Any]:
@@ -126,6 +133,39 @@ def entity_spec(entity: Entity) -> dict[str, Any]:
     }
 
 
+def store_snapshot(inst: Instance, snap: Snapshot) -> None:
+    """Keep the snapshot's files in the blob store (once per digest) and record it."""
+    with inst.db.read() as tx:
+        if rows.get_snapshot(tx, snap.digest) is not None:
+            return
+    bundle = json.dumps(
+        {
+            "root": snap.root,
+            "files": {k: v.decode("utf-8", "replace") for k, v in snap.files.items()},
+        },
+        sort_keys=True,
+    ).encode()
+    blob_key = inst.blobs.put_bytes(bundle)
+    with inst.db.transaction() as tx:
+        rows.insert_snapshot(
+            tx,
+            digest=snap.digest,
+            blob_key=blob_key,
+            root=snap.root,
+            files=len(snap.files),
+            size=len(bundle),
+            now=time.time(),
+        )
+
+
+def snapshot_digest(files: dict[str, bytes]) -> str:
+    """The content address of a set of files (relative path -> bytes)."""
+    h = hashlib.sha256()
+    for rel, content in sorted(files.items()):
+        h.update(rel.encode() + b"\0" + hashlib.sha256(content).digest())
+    return h.hexdigest()
+
+
 def ensure_registered(
     inst: Instance, entity: Entity, project: str | None = None, domain: str | None = None
 ) -> Registered:
@@ -152,28 +192,11 @@ def ensure_registered(
     version = hashlib.sha256(
         json.dumps(spec, sort_keys=True).encode() + snap.digest.encode()
     ).hexdigest()[:20]
-    now = time.time()
     with inst.db.read() as tx:
         exists = rows.get_entity(tx, project, domain, entity.name, version)
     if exists is None:
-        bundle = json.dumps(
-            {
-                "root": snap.root,
-                "files": {k: v.decode("utf-8", "replace") for k, v in snap.files.items()},
-            },
-            sort_keys=True,
-        ).encode()
-        blob_key = inst.blobs.put_bytes(bundle)
+        store_snapshot(inst, snap)
         with inst.db.transaction() as tx:
-            rows.insert_snapshot(
-                tx,
-                digest=snap.digest,
-                blob_key=blob_key,
-                root=snap.root,
-                files=len(snap.files),
-                size=len(bundle),
-                now=now,
-            )
             rows.insert_entity(
                 tx,
                 project=project,
@@ -183,7 +206,7 @@ def ensure_registered(
                 kind=entity.kind,
                 snapshot=snap.digest,
                 spec=spec,
-                now=now,
+                now=time.time(),
             )
     reg = Registered(entity.name, entity.kind, version, project, domain, snap.digest)
     inst.registered[memo_key] = (entity, reg)
@@ -207,10 +230,7 @@ def load_module(path_or_module: str | Path) -> ModuleType:
                 "pipelines/train.py or a module name like pipelines.train"
             )
         path = path.resolve()
-        pkg = _package_root(path)
-        base = pkg.parent if pkg else path.parent
-        rel = path.relative_to(base).with_suffix("")
-        name = ".".join(rel.parts)
+        base, name = module_name_for(path)
         if str(base) not in sys.path:
             sys.path.insert(0, str(base))
         existing = sys.modules.get(name)

@@ -161,7 +161,8 @@ def _deploy(cls: type[FlowSpec], opts: dict[str, Any]) -> int:
         source = Path(sys.modules[cls.__module__].__file__ or "").resolve()
         found = [
             i
-            for i in remote.register(source, None, None, True)
+            # Named: `deploy` activates the flow even when it has no trigger or schedule.
+            for i in remote.register(source, None, None, [cls.__name__])
             if getattr(i, "kind", "").startswith("launch plan")
             and i.name == cls.__name__
             and i.active

@@ -1,16 +1,23 @@
-"""``/api/v1/launch-plans`` and ``/api/v1/registrations``."""
+"""``/api/v1/launch-plans`` and ``/api/v1/registrations`` (uploaded code, registered in a
+child process)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from headwater import client
 from headwater.api import schemas
 from headwater.api.access import Principal, access
 from headwater.api.deps import GUARD, instance
-from headwater.errors import UserInputError
+from headwater.api.errors import BadRequest, PayloadTooLarge
+from headwater.engine.register_process import register_uploaded
+from headwater.engine.registration import Registration, check_activate
+from headwater.engine.registry import MAX_SNAPSHOT_BYTES
+from headwater.engine.uploads import UploadTooLarge, check_upload
 from headwater.instance import Instance
 
 router = APIRouter(prefix="/api/v1", tags=["launch plans"], dependencies=GUARD)
@@ -52,18 +59,80 @@ def deactivate(
         return client.deactivate(name).to_dict()
 
 
-@router.post("/registrations", status_code=201, response_model=list[schemas.Registered])
-def register(
-    body: schemas.Registration,
-    inst: Instance = Depends(instance),
-    who: Principal = Depends(access),
-) -> list[Any]:
-    """Register every task, workflow and launch plan of a file or module on the server's
-    machine (``activate`` activates its launch plans)."""
+# JSON-escaped source text is a little larger than the source itself.
+MAX_REGISTRATION_BYTES = MAX_SNAPSHOT_BYTES + 4 * 1024 * 1024
+_REGISTRATION_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": schemas.Registration.model_json_schema()}},
+    }
+}
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    too_large = (
+        f"the registration is over {limit} bytes; register a smaller package (snapshots "
+        f"are limited to {MAX_SNAPSHOT_BYTES} bytes of .py files)"
+    )
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(too_large)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(too_large)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/registrations",
+    status_code=201,
+    response_model=schemas.RegistrationResult,
+    openapi_extra=_REGISTRATION_BODY,
+)
+async def register(request: Request, who: Principal = Depends(access)) -> dict[str, Any]:
+    """Register the tasks, workflows and launch plans of uploaded code: ``module`` and its
+    snapshot ``files`` (what ``headwater register FILE`` sends in client mode). The server
+    stores the snapshot and imports it in a child process, never in its own, and never
+    imports a path on its machine. An error, exit or endless loop at import is a 422 naming
+    the file; ``warnings`` name triggers listening to names nothing declares."""
+    inst: Instance = request.app.state.instance
+    raw = await _read_limited(request, MAX_REGISTRATION_BYTES)
+    # Parsing, hashing and the child process: off the event loop.
+    found = await run_in_threadpool(_register_upload, inst, who, raw)
+    return {"registered": list(found), "warnings": found.warnings}
+
+
+def _register_upload(inst: Instance, who: Principal, raw: bytes) -> Registration:
+    try:
+        body = schemas.Registration.model_validate_json(raw or b"null")
+    except ValidationError as exc:
+        raise BadRequest(_problems(exc)) from None
+    if body.path is not None:
+        raise BadRequest(
+            f"the server does not import paths on its machine ({body.path[:200]!r}); upload the "
+            "code instead: `headwater register FILE` or headwater.register(FILE) with "
+            "HEADWATER_API_URL set send the module and its files"
+        )
+    if body.module is None or body.files is None:
+        raise BadRequest(
+            "give `module` (its dotted name) and `files` (relative path -> source text of "
+            "its .py files); `headwater register FILE` with HEADWATER_API_URL set sends them"
+        )
     who.check_project(body.project or inst.project)
-    with inst.use():
-        try:
-            found = client.register(body.path, body.project, body.domain, body.activate)
-        except (SyntaxError, ImportError) as exc:
-            raise UserInputError(f"cannot import {body.path!r}: {exc}") from None
-        return [r.to_dict() for r in found]
+    activate = check_activate(body.activate)
+    try:
+        snap = check_upload(body.module, body.root, body.files)
+    except UploadTooLarge as exc:
+        raise PayloadTooLarge(str(exc)) from None
+    return register_uploaded(inst, snap, body.module, body.project, body.domain, activate)
+
+
+def _problems(exc: ValidationError) -> str:
+    parts = []
+    for e in exc.errors():
+        where = ".".join(str(p) for p in e.get("loc", ())) or "body"
+        parts.append(f"{where}: {e.get('msg', 'invalid')}")
+    return "invalid registration: " + "; ".join(parts)
