@@ -129,3 +129,17 @@ def test_flowspec_files_register_run_and_deploy_through_headwater(hw, write_modu
     flow_plan = [r for r in deployed if r["kind"] == "launch_plan" and r["triggers"]]
     assert flow_plan and flow_plan[0]["active"]
     assert flow_plan[0]["triggers"][0]["name"] == "numbers.ready"
+
+
+def test_events_are_identified_by_source_and_id(hw):
+    send = ("events", "emit", "table.loaded", "--id", "load-9", "--source")
+    ok(hw(*send, "/a", "--payload", '{"name": "a"}'))
+    ok(hw(*send, "/a", "--payload", '{"name": "a"}'))  # the same event again
+    result = hw(*send, "/a", "--payload", '{"name": "changed"}')
+    assert result.exit_code == 2
+    assert "'load-9' from source '/a' was stored before with another payload" in result.output
+    ok(hw(*send, "/b", "--payload", '{"name": "b"}'))
+    result = hw("events", "show", "load-9")
+    assert result.exit_code == 2 and "'/b', '/a'" in result.output and "--source" in result.output
+    shown = as_json(ok(hw("events", "show", "load-9", "--source", "/b", "--json")))
+    assert shown["source"] == "/b" and shown["payload"] == {"name": "b"}

@@ -8,8 +8,8 @@ import pytest
 
 import headwater
 from headwater import AllOf, DefinitionError, LaunchPlan, OnArtifact, OnEvent, OnFinish
-from headwater.errors import ConflictError
 from headwater.engine.reactor import Reactor
+from headwater.errors import ConflictError
 
 from . import reactive as r
 from .conftest import stored

@@ -125,7 +125,7 @@ def _secrets(text: str, where: str) -> tuple[dict[str, str], list[WebhookRule]]:
     return found, []
 
 
-def rules_of(secrets: object) -> tuple[WebhookRule, ...]:
+def rules_of(secrets: Any) -> tuple[WebhookRule, ...]:
     """Rules from either form: ``{"<source>": "<secret>"}`` or a list of rules."""
     if isinstance(secrets, Mapping):
         return tuple(

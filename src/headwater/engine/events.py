@@ -218,9 +218,7 @@ def get(inst: Instance, event_id: str, source: str | None = None) -> EventRecord
         )
     if row is None:
         where = "" if source is None else f" from source {source!r}"
-        raise NotFoundError(
-            f"no event {event_id!r}{where}; list them with `headwater events list`"
-        )
+        raise NotFoundError(f"no event {event_id!r}{where}; list them with `headwater events list`")
     record = EventRecord(row)
     record.decisions = decisions_for(inst, [row["seq"]]).get(int(row["seq"]), [])
     record.decided = not pending

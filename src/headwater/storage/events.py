@@ -48,7 +48,8 @@ def insert_event(
 def find_event(tx: Tx, event_id: str, source: str) -> Any:
     """The event with this source and id, or None."""
     return tx.one(
-        "SELECT * FROM events WHERE id = :id AND source = :source", {"id": event_id, "source": source}
+        "SELECT * FROM events WHERE id = :id AND source = :source",
+        {"id": event_id, "source": source},
     )
 
 
