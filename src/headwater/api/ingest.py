@@ -314,7 +314,7 @@ def check_signature(
         cfg.webhook_rules,
         headers,
         body,
-        [(e.name, e.source if e.source is not None else DEFAULT_SOURCE) for e in parsed.events],
+        ((e.name, e.source if e.source is not None else DEFAULT_SOURCE) for e in parsed.events),
         binary_mode=parsed.transport == "binary",
     )
 

@@ -6,6 +6,7 @@ import json
 import math
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -193,18 +194,26 @@ def decisions_for(inst: Instance, seqs: list[int]) -> dict[int, list[DecisionRec
     return out
 
 
-def get(inst: Instance, event_id: str, source: str | None = None) -> EventRecord:
+def get(
+    inst: Instance,
+    event_id: str,
+    source: str | None = None,
+    visible: Callable[[str], bool] | None = None,
+) -> EventRecord:
     """An event with the reactor's decisions about it (``.decisions``; ``.decided`` False while
     it waits in the inbox).
 
     An event is named by its id, plus its ``source`` when several sources sent that id
-    (without it such an id is a ``ConflictError`` listing the sources).
+    (without it such an id is a ``ConflictError`` listing the sources). ``visible(project)``
+    leaves out, when the id alone is given, events the caller may not see.
     """
     with inst.db.read() as tx:
         if source is not None:
             row = event_rows.find_event(tx, event_id, source)
         else:
             rows = event_rows.events_with_id(tx, event_id)
+            if visible is not None and len(rows) > 1:
+                rows = [r for r in rows if visible(r["project"])] or rows[:1]
             if len(rows) > 1:
                 sources = ", ".join(repr(r["source"]) for r in rows)
                 raise ConflictError(

@@ -142,7 +142,7 @@ def get(
     """An event with the reactor's decisions: which launch plans fired and, for those that
     did not, why not (``decided`` is false while it waits for the reactor). An id that several
     sources used is a 409 listing them, unless ``source`` names one."""
-    event = event_api.get(inst, event_id, source)
+    event = event_api.get(inst, event_id, source, who.may_see)
     who.check_project(event.project)
     return event.to_dict()
 
