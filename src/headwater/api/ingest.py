@@ -10,9 +10,9 @@ Accepted forms of ``POST /api/v1/events``:
   ``{"events": [...]}`` (an item carrying ``specversion`` is read as a structured CloudEvent).
 
 A CloudEvent's ``type`` is the event name, ``id`` its id (``source`` + ``id`` seen before
-is the same event), ``source``/``subject``/``time`` are kept as such; every other attribute (extensions
-included) goes into the event's ``attributes``. A request is all-or-nothing: every event is
-checked before any is stored, and all are stored in one transaction.
+is the same event), ``source``/``subject``/``time`` are kept as such; every other attribute
+(extensions included) goes into the event's ``attributes``. A request is all-or-nothing:
+every event is checked before any is stored, and all are stored in one transaction.
 """
 
 from __future__ import annotations
