@@ -129,6 +129,8 @@ def store(tx: Tx, row: dict[str, Any]) -> int | None:
     if seq is not None:
         return seq
     known = event_rows.find_event(tx, row["id"], row["source"])
+    if known is None:  # cannot happen under either backend's isolation; never a 500
+        return None
     differ = [k for k in _IDENTICAL if known[k] != row[k]]
     if known["payload"] != json.dumps(row["payload"], sort_keys=True):
         differ.append("payload")
