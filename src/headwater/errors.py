@@ -6,6 +6,7 @@ Every error a user can cause says what is wrong and how to fix it. The tree::
     ├── DefinitionError        a task, workflow or artifact declared wrongly (raised at import)
     ├── UserInputError         bad input at the edge; nothing was stored
     │   ├── NotFoundError      unknown workflow, artifact, version, execution or event
+    │   ├── ConflictError      contradicts what is stored (an event resent with other content)
     │   ├── TypeMismatchError  a value of the wrong type crossed a boundary
     │   ├── MissingInputError  a required input was not given
     │   ├── NoMatchError       an artifact query matched no version
@@ -32,6 +33,11 @@ class UserInputError(HeadwaterError):
 
 class NotFoundError(UserInputError):
     """An entity named by the user does not exist."""
+
+
+class ConflictError(UserInputError):
+    """The input contradicts what is stored, e.g. an event's source and id sent again with
+    another payload, or an event id that several sources used, named without its source."""
 
 
 class TypeMismatchError(UserInputError):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import UTC, datetime
 
 import headwater
@@ -164,32 +162,43 @@ def test_oversized_bodies_get_413_and_store_nothing(instance):
     assert count(instance, "events") == 0
 
 
-def test_signed_sources_need_a_valid_signature(instance, api):
-    event = cloud_event("push", {"ref": "main"}, source="https://signed.example", id="sig-1")
-    req = structured(event)
-    error_of(api.post("/api/v1/events", **req), 401)
-    wrong = {**req["headers"], "X-Headwater-Signature": "sha256=" + "0" * 64}
-    error_of(api.post("/api/v1/events", headers=wrong, content=req["content"]), 401)
-    assert count(instance, "events") == 0
-    mac = hmac.new(b"s3cret", req["content"], hashlib.sha256).hexdigest()
-    signed = {**req["headers"], "X-Headwater-Signature": f"sha256={mac}"}
-    assert api.post("/api/v1/events", headers=signed, content=req["content"]).status_code == 202
-    unsigned = cloud_event("push", {}, source="https://other.example")
-    assert api.post("/api/v1/events", **structured(unsigned)).status_code == 202
+def test_the_same_id_from_two_sources_is_two_events_that_each_fire(instance, api):
+    api.post("/api/v1/registrations", json=registration(MODULE, activate=True))
+    a = cloud_event("sensor.reading", {"reading": 1}, id="r-7", source="/plant/a")
+    b = cloud_event("sensor.reading", {"reading": 2}, id="r-7", source="/plant/b")
+    r = api.post("/api/v1/events", **batch([a, b]))
+    assert r.json() == {"accepted": 2, "ids": ["r-7", "r-7"], "duplicates": []}
+    r = api.post("/api/v1/events", **structured(a))  # a redelivery of the same pair
+    assert r.json() == {"accepted": 1, "ids": ["r-7"], "duplicates": ["r-7"]}
     assert count(instance, "events") == 2
+    runs = react_and_run(instance)
+    assert sorted(ex.inputs["value"] for ex in runs) == [1, 2]
+
+    err = error_of(api.get("/api/v1/events/r-7"), 409)
+    assert "'/plant/a'" in err["message"] and "'/plant/b'" in err["message"]
+    assert "?source=" in err["message"]
+    shown = api.get("/api/v1/events/r-7", params={"source": "/plant/b"}).json()
+    assert shown["source"] == "/plant/b" and shown["payload"] == {"reading": 2}
+    [decision] = shown["decisions"]
+    assert decision["outcome"] == "fired"
+    assert headwater.get_execution(decision["execution_id"]).inputs["value"] == 2
+    error_of(api.get("/api/v1/events/r-7", params={"source": "/plant/c"}), 404)
 
 
-def test_secrets_come_from_the_environment(tmp_path):
-    path = tmp_path / "secrets.json"
-    path.write_text('{"a": "1", "b": "2"}')
-    cfg = ApiConfig.from_env(
-        {
-            "HEADWATER_WEBHOOK_SECRETS_FILE": str(path),
-            "HEADWATER_WEBHOOK_SECRETS": '{"b": "3"}',
-            "HEADWATER_MAX_EVENT_BYTES": "2048",
-        }
-    )
-    assert cfg.webhook_secrets == {"a": "1", "b": "3"} and cfg.max_event_bytes == 2048
+def test_a_known_source_and_id_with_another_payload_is_409_and_stores_nothing(instance, api):
+    first = {"name": "sensor.reading", "payload": {"reading": 1}, "id": "c-1", "source": "/s"}
+    assert api.post("/api/v1/events", json=first).status_code == 202
+    before = stored(instance)
+    changed = {**first, "payload": {"reading": 2}}
+    err = error_of(api.post("/api/v1/events", json=changed), 409)
+    assert "'c-1' from source '/s' was stored before with another payload" in err["message"]
+    new = {"name": "sensor.reading", "id": "c-2", "source": "/s"}
+    err = error_of(api.post("/api/v1/events", json=[new, first, changed]), 409)
+    assert err["index"] == 2 and err["message"].startswith("event 2: ")
+    ce = cloud_event("other.name", {"reading": 1}, id="c-1", source="/s")
+    assert "another name" in error_of(api.post("/api/v1/events", **structured(ce)), 409)["message"]
+    assert stored(instance) == before
+    assert api.post("/api/v1/events", json=first).json()["duplicates"] == ["c-1"]
 
 
 def test_metrics_count_events_decisions_and_executions(instance, api):

@@ -185,3 +185,17 @@ def test_register_activate_turns_on_only_triggered_and_scheduled_plans(hw, write
     unknown = hw("register", path, "--activate-plan", "cli_on_lod")
     assert unknown.exit_code == 2
     assert "cannot activate cli_on_lod" in unknown.stderr and "cli_on_load" in unknown.stderr
+
+
+def test_events_are_identified_by_source_and_id(hw):
+    send = ("events", "emit", "table.loaded", "--id", "load-9", "--source")
+    ok(hw(*send, "/a", "--payload", '{"name": "a"}'))
+    ok(hw(*send, "/a", "--payload", '{"name": "a"}'))  # the same event again
+    result = hw(*send, "/a", "--payload", '{"name": "changed"}')
+    assert result.exit_code == 2
+    assert "'load-9' from source '/a' was stored before with another payload" in result.output
+    ok(hw(*send, "/b", "--payload", '{"name": "b"}'))
+    result = hw("events", "show", "load-9")
+    assert result.exit_code == 2 and "'/b', '/a'" in result.output and "--source" in result.output
+    shown = as_json(ok(hw("events", "show", "load-9", "--source", "/b", "--json")))
+    assert shown["source"] == "/b" and shown["payload"] == {"name": "b"}

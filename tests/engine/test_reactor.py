@@ -9,8 +9,10 @@ import pytest
 import headwater
 from headwater import AllOf, DefinitionError, LaunchPlan, OnArtifact, OnEvent, OnFinish
 from headwater.engine.reactor import Reactor
+from headwater.errors import ConflictError
 
 from . import reactive as r
+from .conftest import stored
 
 MODULE = "tests.engine.reactive"
 
@@ -111,12 +113,63 @@ def test_event_parameters_filter_and_missing_fields(registered):
 
 def test_same_name_payload_mapping_and_duplicate_ids(registered):
     first = headwater.emit_event("table.done", {"table": "x", "rows": 3}, id="load-1")
-    second = headwater.emit_event("table.done", {"table": "y"}, id="load-1")
+    second = headwater.emit_event("table.done", {"rows": 3, "table": "x"}, id="load-1")
     assert first == second == "load-1"
     decide(registered)
     [d] = decisions("load-1", "on_same_names")
     assert headwater.get_execution(d.execution_id).inputs == {"table": "x", "rows": 3}
     assert len(headwater.list_events(name="table.done")) == 1
+
+
+def test_a_known_source_and_id_with_another_payload_is_a_conflict(registered):
+    headwater.emit_event("table.done", {"table": "x"}, id="load-1", source="/loader")
+    before = stored(registered)
+    for name, payload in [("table.done", {"table": "y"}), ("other.name", {"table": "x"})]:
+        with pytest.raises(ConflictError) as err:
+            headwater.emit_event(name, payload, id="load-1", source="/loader")
+        assert "'load-1' from source '/loader' was stored before with another" in str(err.value)
+        assert "new id" in str(err.value)
+    assert stored(registered) == before
+    decide(registered)
+    [d] = decisions("load-1", "on_same_names")
+    assert headwater.get_execution(d.execution_id).inputs == {"table": "x"}
+
+
+def test_the_same_id_from_two_sources_is_two_events_that_each_fire_once(registered):
+    a = headwater.emit_event("table.done", {"table": "a"}, id="load-7", source="/site/a")
+    b = headwater.emit_event("table.done", {"table": "b"}, id="load-7", source="/site/b")
+    assert a == b == "load-7"
+    # A duplicate delivery of a pair before and after the reactor decided is no new event.
+    headwater.emit_event("table.done", {"table": "a"}, id="load-7", source="/site/a")
+    assert decide(registered) == 2
+    headwater.emit_event("table.done", {"table": "b"}, id="load-7", source="/site/b")
+    assert decide(registered) == 0
+    runs = headwater.list_executions(launch_plan="on_same_names")
+    assert sorted(e.inputs["table"] for e in runs) == ["a", "b"]
+    with pytest.raises(ConflictError, match="several sources \\('/site/b', '/site/a'\\)"):
+        headwater.get_event("load-7")
+    for source, table in (("/site/a", "a"), ("/site/b", "b")):
+        event = headwater.get_event("load-7", source=source)
+        assert event.source == source and event.payload == {"table": table}
+        [d] = [x for x in event.decisions if x.launch_plan == "on_same_names"]
+        assert d.outcome == "fired"
+        assert headwater.get_execution(d.execution_id).trigger["events"][0]["source"] == source
+    with pytest.raises(headwater.NotFoundError, match="from source '/site/c'"):
+        headwater.get_event("load-7", source="/site/c")
+    # Delivered again by a replay, each still fired once.
+    replayed = Reactor(registered).replay("on_same_names", since=0)
+    assert [d.outcome for d in replayed] == ["not_fired", "not_fired"]
+    assert len(headwater.list_executions(launch_plan="on_same_names")) == 2
+
+
+def test_all_of_groups_with_the_same_ids_from_other_sources_fire_separately(registered):
+    for source in ("/a", "/b"):
+        headwater.emit_event("left.ready", {"region": "EU"}, id="l-1", source=source)
+        headwater.emit_event("right.ready", {"region": "EU"}, id="r-1", source=source)
+    decide(registered)
+    runs = headwater.list_executions(launch_plan="both")
+    assert len(runs) == 2
+    assert sorted({e["source"] for e in x.trigger["events"]}.pop() for x in runs) == ["/a", "/b"]
 
 
 def test_replaying_an_event_never_fires_twice(registered):
@@ -244,6 +297,39 @@ def test_a_batch_mixing_fired_and_new_events_fires_each_event_once(registered):
     assert [d.outcome for d in decisions(done, "on_same_names")] == ["fired", "not_fired"]
     runs = headwater.list_executions(launch_plan="on_same_names")
     assert sorted(e.inputs["table"] for e in runs) == ["a", "b", "c"]
+
+
+def test_firings_from_before_schema_0006_stay_fired_after_the_upgrade(registered):
+    from headwater.errors import StorageError
+    from headwater.storage.migrate import HEAD, current_revision, downgrade, upgrade
+
+    ids = ["old-1", "l-9", "r-9"]
+    headwater.emit_event("table.done", {"table": "x"}, id="old-1")
+    headwater.emit_event("left.ready", {"region": "EU"}, id="l-9")
+    headwater.emit_event("right.ready", {"region": "EU"}, id="r-9")
+    decide(registered)
+
+    def keys() -> list[str]:
+        with registered.db.read() as tx:
+            return sorted(r["firing_key"] for r in tx.all("SELECT firing_key FROM firings"))
+
+    seq = {i: headwater.get_event(i).seq for i in ids}
+    by_seq = sorted([str(seq["old-1"]), f"{seq['l-9']}+{seq['r-9']}"])
+    assert keys() == by_seq
+    downgrade(registered.db, "0005")  # keys as 0005 wrote them: event ids
+    assert keys() == ["l-9+r-9", "old-1"]
+    upgrade(registered.db)
+    assert keys() == by_seq
+    for plan in ("on_same_names", "both"):
+        replayed = Reactor(registered).replay(plan, since=0)
+        assert {d.outcome for d in replayed if d.event_id != "l-9"} == {"not_fired"}, plan
+    assert len(headwater.list_executions(launch_plan="on_same_names")) == 1
+    assert len(headwater.list_executions(launch_plan="both")) == 1
+
+    headwater.emit_event("table.done", {"table": "x"}, id="old-1", source="/elsewhere")
+    with pytest.raises(StorageError, match="several sources sent events with the same id"):
+        downgrade(registered.db, "0005")
+    assert current_revision(registered.db) == HEAD
 
 
 def test_versions_follow_content_and_one_version_is_active(instance):

@@ -29,6 +29,7 @@ TABLES = {
     "execution_links",
     "api_tokens",
     "server_state",
+    "webhook_deliveries",
 }
 
 

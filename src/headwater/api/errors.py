@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from headwater.errors import (
+    ConflictError,
     DefinitionError,
     HeadwaterError,
     MissingInputError,
@@ -52,6 +53,10 @@ class Forbidden(ApiError):
     """The caller's role may not do this."""
 
 
+class Conflict(ApiError, ConflictError):
+    """One event of a request contradicts a stored one (409, with its index in a batch)."""
+
+
 class PayloadTooLarge(ApiError):
     """The request body, or one event in it, is over the configured limit."""
 
@@ -68,6 +73,7 @@ STATUS_CODES: dict[type[BaseException], int] = {
     UnsupportedMediaType: 415,
     NotFoundError: 404,
     NoMatchError: 404,
+    ConflictError: 409,
     TypeMismatchError: 422,
     MissingInputError: 422,
     PartitionError: 422,

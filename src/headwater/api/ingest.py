@@ -9,16 +9,14 @@ Accepted forms of ``POST /api/v1/events``:
 - plain JSON (``application/json``): ``{"name", "payload", "id", ...}``, a list of those, or
   ``{"events": [...]}`` (an item carrying ``specversion`` is read as a structured CloudEvent).
 
-A CloudEvent's ``type`` is the event name, ``id`` its id (an id seen before is the same
-event), ``source``/``subject``/``time`` are kept as such; every other attribute (extensions
-included) goes into the event's ``attributes``. A request is all-or-nothing: every event is
-checked before any is stored, and all are stored in one transaction.
+A CloudEvent's ``type`` is the event name, ``id`` its id (``source`` + ``id`` seen before
+is the same event), ``source``/``subject``/``time`` are kept as such; every other attribute
+(extensions included) goes into the event's ``attributes``. A request is all-or-nothing:
+every event is checked before any is stored, and all are stored in one transaction.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import math
 import time
@@ -31,11 +29,13 @@ from urllib.parse import unquote
 
 from fastapi import Request
 
+from headwater.api import webhooks
 from headwater.api.config import ApiConfig
-from headwater.api.errors import BadRequest, PayloadTooLarge, Unauthorized, UnsupportedMediaType
+from headwater.api.errors import BadRequest, Conflict, PayloadTooLarge, UnsupportedMediaType
+from headwater.api.webhooks import Delivery
 from headwater.definitions.names import check_name
 from headwater.engine import events as event_api
-from headwater.errors import UserInputError
+from headwater.errors import ConflictError, UserInputError
 from headwater.storage import events as event_rows
 from headwater.storage.db import Busy
 
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 
 CE_STRUCTURED = "application/cloudevents+json"
 CE_BATCH = "application/cloudevents-batch+json"
-SIGNATURE_HEADER = "x-headwater-signature"
 DEFAULT_SOURCE = "headwater://http"
 SPECVERSION = "1.0"
 CE_REQUIRED = ("specversion", "id", "source", "type")
@@ -306,26 +305,18 @@ def parse(headers: Mapping[str, str], body: bytes) -> Parsed:
 
 
 # -- signatures ------------------------------------------------------------------------------
-def check_signature(cfg: ApiConfig, headers: Mapping[str, str], body: bytes, sources: set) -> None:
-    """Events from a source with a webhook secret need ``X-Headwater-Signature: sha256=<hex>``,
-    the HMAC-SHA256 of the raw body with that secret (several may be given, comma-separated)."""
-    needed = {s: cfg.webhook_secrets[s] for s in sorted(sources) if s in cfg.webhook_secrets}
-    if not needed:
-        return
-    header = headers.get(SIGNATURE_HEADER)
-    if not header:
-        raise Unauthorized(
-            f"events from {', '.join(needed)} must be signed: send X-Headwater-Signature: "
-            "sha256=<hex HMAC-SHA256 of the request body with the source's secret>"
-        )
-    given = [p.strip().removeprefix("sha256=") for p in header.split(",")]
-    for source, secret in needed.items():
-        expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        if not any(hmac.compare_digest(expected, g) for g in given):
-            raise Unauthorized(
-                f"the X-Headwater-Signature does not match the body for source {source!r}; "
-                "sign the exact bytes sent with that source's secret"
-            )
+def check_signature(
+    cfg: ApiConfig, headers: Mapping[str, str], body: bytes, parsed: Parsed
+) -> Delivery | None:
+    """Refuse (401) a request holding an event that a webhook rule protects unless it is
+    signed per Standard Webhooks (``api/webhooks.py``); the verified delivery, or None."""
+    return webhooks.verify(
+        cfg.webhook_rules,
+        headers,
+        body,
+        ((e.name, e.source if e.source is not None else DEFAULT_SOURCE) for e in parsed.events),
+        binary_mode=parsed.transport == "binary",
+    )
 
 
 # -- storing ---------------------------------------------------------------------------------
@@ -333,6 +324,7 @@ def check_signature(cfg: ApiConfig, headers: Mapping[str, str], body: bytes, sou
 class Stored:
     ids: list[str]
     duplicates: list[str]
+    redelivered: bool = False  # a webhook-id delivered before: nothing stored this time
 
 
 def prepare(inst: Instance, events: list[Incoming], cfg: ApiConfig) -> list[dict[str, Any]]:
@@ -379,13 +371,16 @@ def _too_big(payload: Any, limit: int) -> bool:
         return False  # not JSON-able: validate() says why
 
 
-def store(inst: Instance, rows: list[dict[str, Any]]) -> Stored:
-    """Insert every row in one transaction; an id seen before is a duplicate (not written)."""
+def store(inst: Instance, rows: list[dict[str, Any]], delivery: Delivery | None = None) -> Stored:
+    """Insert every row in one transaction. A source and id seen before with the same
+    content is a duplicate (not written); with other content a 409 that stores nothing."""
     with inst.db.transaction() as tx:
-        return _insert(tx, rows)
+        return _insert(tx, rows, delivery)
 
 
-def store_now(inst: Instance, rows: list[dict[str, Any]]) -> Stored | None:
+def store_now(
+    inst: Instance, rows: list[dict[str, Any]], delivery: Delivery | None = None
+) -> Stored | None:
     """``store`` if the database takes the write at once, else None (nothing written).
 
     The server calls this on its event loop: a free SQLite write lock makes the request
@@ -393,15 +388,25 @@ def store_now(inst: Instance, rows: list[dict[str, Any]]) -> Stored | None:
     """
     try:
         with inst.db.transaction_now() as tx:
-            return _insert(tx, rows)
+            return _insert(tx, rows, delivery)
     except Busy:
         return None
 
 
-def _insert(tx: Any, rows: list[dict[str, Any]]) -> Stored:
+def _insert(tx: Any, rows: list[dict[str, Any]], delivery: Delivery | None) -> Stored:
     out = Stored([], [])
-    for row in rows:
-        seq = event_rows.insert_event(tx, **row)
+    if delivery is not None and not event_rows.remember_delivery(
+        tx, delivery.sender, delivery.id, delivery.timestamp, 2 * webhooks.TOLERANCE
+    ):
+        out.redelivered = True
+        return out
+    batch = len(rows) != 1
+    for i, row in enumerate(rows):
+        try:
+            seq = event_api.store(tx, row)
+        except ConflictError as exc:
+            index = i if batch else None
+            raise Conflict(f"{_at(index)}{exc}", index) from None
         out.ids.append(row["id"])
         if seq is None:
             out.duplicates.append(row["id"])

@@ -67,7 +67,13 @@ class StructuredCloudEvent(BaseModel):
 class EventsAccepted(Wire):
     accepted: int = Field(description="how many events the request held")
     ids: list[str] = Field(description="the id of every event, in request order")
-    duplicates: list[str] = Field(description="ids seen before: the same event, stored once")
+    duplicates: list[str] = Field(
+        description="ids whose source and id were seen before: the same event, stored once"
+    )
+    redelivered: bool = Field(
+        False,
+        description="true when this webhook-id was delivered before: nothing was stored again",
+    )
 
 
 class Decision(Wire):

@@ -39,13 +39,14 @@ def list_(name: str | None, limit: int, as_json: bool) -> None:
 
 @events.command()
 @click.argument("event_id", metavar="ID")
+@click.option("--source", help="The event's source, when several sources sent this id.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def show(event_id: str, as_json: bool) -> None:
+def show(event_id: str, source: str | None, as_json: bool) -> None:
     """An event with its payload."""
     from headwater.cli._views import print_event_detail
     from headwater.client import get_event
 
-    event = get_event(event_id)
+    event = get_event(event_id, source)
     if as_json:
         emit_json(event.to_dict())
     else:
@@ -55,7 +56,12 @@ def show(event_id: str, as_json: bool) -> None:
 @events.command()
 @click.argument("name")
 @click.option("--payload", default="{}", help="The payload, a JSON object.")
-@click.option("--id", "event_id", help="The event id (an id seen before is the same event).")
+@click.option(
+    "--id",
+    "event_id",
+    help="The event id. The same source and id again is the same event (stored once); "
+    "with another payload it is refused.",
+)
 @click.option("--source", help="Who sends it (a URI).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def emit(name: str, payload: str, event_id: str | None, source: str | None, as_json: bool) -> None:

@@ -134,7 +134,9 @@ def emit_event(
 
         headwater.emit_event("data.updated", {"table": "sales"}, id="load-2026-11-01")
 
-    An id seen before is the same event (stored once). Returns the event id.
+    An event is identified by its ``source`` and ``id``: sent again with the same content it
+    is the same event (stored once), with another payload (or name, subject, project,
+    domain) a ``ConflictError``. Returns the event id.
     """
     remote = _remote()
     if remote is not None:
@@ -291,13 +293,14 @@ def list_events(name: str | None = None, since: Any = None, limit: int = 100) ->
         ]
 
 
-def get_event(event_id: str) -> EventRecord:
+def get_event(event_id: str, source: str | None = None) -> EventRecord:
     """An event by id, with the reactor's decisions about it (``.decisions``): which launch
-    plans fired and, for those that did not, why not."""
+    plans fired and, for those that did not, why not. ``source`` picks one when several
+    sources sent this id (else that is a ``ConflictError`` naming them)."""
     remote = _remote()
     if remote is not None:
-        return remote.get_event(str(event_id))
-    return _events_api.get(get_instance(), event_id)
+        return remote.get_event(str(event_id), source)
+    return _events_api.get(get_instance(), event_id, source)
 
 
 def wait_for(

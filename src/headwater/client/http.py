@@ -28,7 +28,14 @@ from headwater.engine.events import DecisionRecord
 from headwater.engine.handles import ArtifactVersion, EventRecord, Execution, NodeExecution
 from headwater.engine.launch_plans import LaunchPlanInfo
 from headwater.engine.lineage import LineageEdge, LineageGraph, LineageNode
-from headwater.errors import AuthError, HeadwaterError, NotFoundError, StorageError, UserInputError
+from headwater.errors import (
+    AuthError,
+    ConflictError,
+    HeadwaterError,
+    NotFoundError,
+    StorageError,
+    UserInputError,
+)
 from headwater.storage.blobs import BlobStore, check_key
 
 API = "/api/v1"
@@ -57,6 +64,8 @@ def _error_for(response: httpx.Response) -> HeadwaterError:
         return cls(message)
     if status == 404:
         return NotFoundError(message)
+    if status == 409:
+        return ConflictError(message)
     if 400 <= status < 500:
         return UserInputError(message)
     if status == 503:
@@ -518,8 +527,9 @@ class RemoteClient:
             params["since"] = _iso(since)
         return [_event(b) for b in self.request("GET", "/events", params=params)]
 
-    def get_event(self, event_id: str) -> EventRecord:
-        return _event(self.request("GET", f"/events/{event_id}"))
+    def get_event(self, event_id: str, source: str | None = None) -> EventRecord:
+        params = None if source is None else {"source": source}
+        return _event(self.request("GET", f"/events/{quote(event_id, safe='')}", params=params))
 
 
 _clients: dict[tuple[str, str | None], RemoteClient] = {}

@@ -6,14 +6,15 @@ import json
 import math
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from headwater.definitions.names import check_name
 from headwater.engine.handles import EventRecord
-from headwater.errors import NotFoundError, UserInputError
+from headwater.errors import ConflictError, NotFoundError, UserInputError
 from headwater.storage import events as event_rows
-from headwater.storage.db import in_list
+from headwater.storage.db import Tx, in_list
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 MAX_PAYLOAD_BYTES = 1024 * 1024
 MAX_ID_LENGTH = 256
 RESERVED_PREFIX = "headwater."
+CLIENT_SOURCE = "headwater://client"
 
 
 def _check_json(value: Any, path: str = "payload") -> None:
@@ -87,25 +89,58 @@ def emit(
     attributes: dict[str, Any] | None = None,
     time_: float | None = None,
 ) -> str:
-    """Store an event (once per id) for the reactor; returns its id."""
+    """Store an event (once per source and id) for the reactor; returns its id.
+
+    Sending a source and id again with the same name, payload, subject, project and domain
+    is the same event (stored once); with anything else it is a ``ConflictError``.
+    """
     body = validate(name, payload, id, source)
     project = check_name(project, "project") if project else inst.project
     domain = check_name(domain, "domain") if domain else inst.domain
     event_id = id or uuid.uuid4().hex
     with inst.db.transaction() as tx:
-        event_rows.insert_event(
+        store(
             tx,
-            id=event_id,
-            name=name,
-            source=source or "headwater://client",
-            project=project,
-            domain=domain,
-            time=time_ or time.time(),
-            payload=body,
-            subject=subject,
-            attributes=attributes,
+            {
+                "id": event_id,
+                "name": name,
+                "source": source or CLIENT_SOURCE,
+                "project": project,
+                "domain": domain,
+                "time": time_ or time.time(),
+                "payload": body,
+                "subject": subject,
+                "attributes": attributes,
+            },
         )
     return event_id
+
+
+# What makes a resent event "the same event": what the sender chose. Not its time (a resend
+# without one gets the time it arrived) nor its attributes (tracing extensions change per
+# delivery).
+_IDENTICAL = ("name", "subject", "project", "domain")
+
+
+def store(tx: Tx, row: dict[str, Any]) -> int | None:
+    """Insert one event row; returns its seq, or None when this source and id were stored
+    before with the same content. Different content raises ``ConflictError``."""
+    seq = event_rows.insert_event(tx, **row)
+    if seq is not None:
+        return seq
+    known = event_rows.find_event(tx, row["id"], row["source"])
+    if known is None:  # cannot happen under either backend's isolation; never a 500
+        return None
+    differ = [k for k in _IDENTICAL if known[k] != row[k]]
+    if known["payload"] != json.dumps(row["payload"], sort_keys=True):
+        differ.append("payload")
+    if differ:
+        raise ConflictError(
+            f"event {row['id']!r} from source {row['source']!r} was stored before with another "
+            f"{', '.join(differ)}; a source and id name one event, so resend it unchanged or "
+            "give a different event a new id"
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -134,20 +169,21 @@ class DecisionRecord:
         }
 
 
-def decisions_for(inst: Instance, event_ids: list[str]) -> dict[str, list[DecisionRecord]]:
-    if not event_ids:
+def decisions_for(inst: Instance, seqs: list[int]) -> dict[int, list[DecisionRecord]]:
+    """The decisions about each event, by the event's seq."""
+    if not seqs:
         return {}
-    marks, params = in_list("e", event_ids)
+    marks, params = in_list("s", seqs)
     with inst.db.read() as tx:
         found = tx.all(
             "SELECT d.*, lp.name AS lp_name, lp.version AS lp_version FROM "
             "trigger_decisions d JOIN launch_plans lp ON lp.id = d.launch_plan_id "
-            f"WHERE d.event_seq IN (SELECT seq FROM events WHERE id IN {marks}) ORDER BY d.id",
+            f"WHERE d.event_seq IN {marks} ORDER BY d.id",
             params,
         )
-    out: dict[str, list[DecisionRecord]] = {}
+    out: dict[int, list[DecisionRecord]] = {}
     for r in found:
-        out.setdefault(r["event_id"], []).append(
+        out.setdefault(int(r["event_seq"]), []).append(
             DecisionRecord(
                 r["lp_name"],
                 r["lp_version"],
@@ -160,17 +196,41 @@ def decisions_for(inst: Instance, event_ids: list[str]) -> dict[str, list[Decisi
     return out
 
 
-def get(inst: Instance, event_id: str) -> EventRecord:
+def get(
+    inst: Instance,
+    event_id: str,
+    source: str | None = None,
+    visible: Callable[[str], bool] | None = None,
+) -> EventRecord:
     """An event with the reactor's decisions about it (``.decisions``; ``.decided`` False while
-    it waits in the inbox)."""
+    it waits in the inbox).
+
+    An event is named by its id, plus its ``source`` when several sources sent that id
+    (without it such an id is a ``ConflictError`` listing the sources). ``visible(project)``
+    leaves out, when the id alone is given, events the caller may not see.
+    """
     with inst.db.read() as tx:
-        row = event_rows.get_event(tx, event_id)
+        if source is not None:
+            row = event_rows.find_event(tx, event_id, source)
+        else:
+            rows = event_rows.events_with_id(tx, event_id)
+            if visible is not None and len(rows) > 1:
+                rows = [r for r in rows if visible(r["project"])] or rows[:1]
+            if len(rows) > 1:
+                sources = ", ".join(repr(r["source"]) for r in rows)
+                raise ConflictError(
+                    f"event id {event_id!r} was sent by several sources ({sources}); name the "
+                    "one you mean: --source in `headwater events show`, ?source= over HTTP, "
+                    "get_event(id, source=...) in Python"
+                )
+            row = rows[0] if rows else None
         pending = row is not None and tx.scalar(
             "SELECT COUNT(*) FROM reactor_inbox WHERE seq = :s", {"s": row["seq"]}
         )
     if row is None:
-        raise NotFoundError(f"no event {event_id!r}; list them with `headwater events list`")
+        where = "" if source is None else f" from source {source!r}"
+        raise NotFoundError(f"no event {event_id!r}{where}; list them with `headwater events list`")
     record = EventRecord(row)
-    record.decisions = decisions_for(inst, [event_id]).get(event_id, [])
+    record.decisions = decisions_for(inst, [row["seq"]]).get(int(row["seq"]), [])
     record.decided = not pending
     return record

@@ -2,8 +2,9 @@
 
 One batch is one transaction: it takes the oldest events from the inbox, records a decision
 for each (event, listening trigger) pair — fired, or not fired and why — queues the executions
-it fires, records each firing under a unique key (launch plan version, trigger, event or
-joined event group), and deletes the batch from the inbox. A crash anywhere rolls all of it
+it fires, records each firing under a unique key (launch plan version, trigger, the event's
+seq or the joined seqs of an AllOf group), and deletes the batch from the inbox. The key is
+the seq, not the event id: an id names one event only together with its source. A crash anywhere rolls all of it
 back, so the batch is decided again from scratch; running two reactors is safe (they take
 turns on a lock) and can never fire twice.
 
@@ -271,10 +272,10 @@ class Reactor:
                 group = self._join(tx, listener, row, payload, decision)
                 if group is None:
                     continue
-                firing_key = "+".join(sorted(r["id"] for r, _ in group))
+                firing_key = "+".join(str(s) for s in sorted(r["seq"] for r, _ in group))
                 self._fire(tx, binder, listener, group, firing_key, decision, batch)
             else:
-                self._fire(tx, binder, listener, [(row, payload)], event_id, decision, batch)
+                self._fire(tx, binder, listener, [(row, payload)], str(seq), decision, batch)
 
     def _join(
         self, tx: Tx, listener: Listener, row: Any, payload: dict[str, Any], decision: Decision

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from headwater.storage.db import Tx
@@ -22,11 +23,11 @@ def insert_event(
     attributes: dict[str, Any] | None = None,
 ) -> int | None:
     """Append an event (and its reactor inbox row); returns its ``seq``, or None when an event
-    with this id exists already (nothing is written then)."""
+    with this source and id exists already (nothing is written then)."""
     seq = tx.scalar(
         "INSERT INTO events (id, name, source, subject, project, domain, time, payload, "
         "attributes) VALUES (:id, :name, :source, :subject, :project, :domain, :time, :payload,"
-        " :attributes) ON CONFLICT (id) DO NOTHING RETURNING seq",
+        " :attributes) ON CONFLICT (id, source) DO NOTHING RETURNING seq",
         {
             "id": id,
             "name": name,
@@ -44,8 +45,36 @@ def insert_event(
     return int(seq) if seq is not None else None
 
 
-def get_event(tx: Tx, event_id: str) -> Any:
-    return tx.one("SELECT * FROM events WHERE id = :id", {"id": event_id})
+def find_event(tx: Tx, event_id: str, source: str) -> Any:
+    """The event with this source and id, or None."""
+    return tx.one(
+        "SELECT * FROM events WHERE id = :id AND source = :source",
+        {"id": event_id, "source": source},
+    )
+
+
+def events_with_id(tx: Tx, event_id: str, limit: int = 20) -> list[Any]:
+    """The events with this id (one per source that used it), newest first."""
+    return tx.all(
+        "SELECT * FROM events WHERE id = :id ORDER BY seq DESC LIMIT :n",
+        {"id": event_id, "n": limit},
+    )
+
+
+def remember_delivery(tx: Tx, sender: str, delivery_id: str, timestamp: float, keep: float) -> bool:
+    """Record a verified webhook delivery; False when this sender delivered this id before.
+
+    Deliveries whose timestamp is more than ``keep`` seconds old are forgotten first: a
+    replay of those is refused by its timestamp alone.
+    """
+    now = time.time()
+    tx.execute("DELETE FROM webhook_deliveries WHERE timestamp < :cutoff", {"cutoff": now - keep})
+    added = tx.scalar(
+        "INSERT INTO webhook_deliveries (sender, id, timestamp, received_at) VALUES "
+        "(:sender, :id, :ts, :now) ON CONFLICT DO NOTHING RETURNING 1",
+        {"sender": sender, "id": delivery_id, "ts": timestamp, "now": now},
+    )
+    return added is not None
 
 
 def list_events(

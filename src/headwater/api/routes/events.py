@@ -49,7 +49,8 @@ _EVENT_BODY: dict[str, Any] = {
         }
         for code, why in (
             (400, "malformed JSON, CloudEvent or batch (the index of the bad event is given)"),
-            (401, "a webhook signature is missing or wrong"),
+            (401, "a webhook signature is missing, wrong or too old (Standard Webhooks)"),
+            (409, "an event's source and id were stored before with another content"),
             (413, "the body or one event is over the size limit"),
             (415, "a Content-Type this endpoint does not read"),
         )
@@ -66,9 +67,13 @@ _EVENT_BODY: dict[str, Any] = {
 async def post_events(request: Request, who: Principal = Depends(access)) -> Response:
     """Store events for the reactor: a CloudEvent 1.0 (structured or binary mode), a
     CloudEvents batch, a plain ``{"name", "payload", "id"}`` event or a plain batch
-    (``{"events": [...]}`` or a JSON array). All or nothing; an id seen before is the same
-    event (listed in ``duplicates``). Binary mode: ``ce-specversion``, ``ce-type``, ``ce-id``,
-    ``ce-source`` headers and the JSON payload as the body."""
+    (``{"events": [...]}`` or a JSON array). All or nothing. An event is identified by its
+    source and id: seen before with the same content it is the same event (listed in
+    ``duplicates``), with another content a 409. Binary mode: ``ce-specversion``,
+    ``ce-type``, ``ce-id``, ``ce-source`` headers and the JSON payload as the body.
+    Events protected by a webhook secret need ``webhook-id``, ``webhook-timestamp`` and
+    ``webhook-signature`` (Standard Webhooks); a webhook-id delivered before is answered 202
+    with ``"redelivered": true`` and stores nothing."""
     # The hot path of the API: no thread-pool dependencies, and the answer is written
     # directly (its schema is documented by ``response_model``).
     inst: Instance = request.app.state.instance
@@ -80,10 +85,7 @@ async def post_events(request: Request, who: Principal = Depends(access)) -> Res
             f"the event is {len(body)} bytes; the limit is {cfg.max_event_bytes} bytes "
             "(HEADWATER_MAX_EVENT_BYTES) — store large data as an artifact and send its URI"
         )
-    sources = {
-        e.source if isinstance(e.source, str) else ingest.DEFAULT_SOURCE for e in parsed.events
-    }
-    ingest.check_signature(cfg, request.headers, body, sources)
+    delivery = ingest.check_signature(cfg, request.headers, body, parsed)
     rows = ingest.prepare(inst, parsed.events, cfg)
     for row in rows:
         who.check_project(row["project"])
@@ -91,15 +93,21 @@ async def post_events(request: Request, who: Principal = Depends(access)) -> Res
     if rows:
         # A few rows are written on the loop when the write lock is free (cheaper than a
         # thread hop); a big batch would hold the loop for milliseconds, so it gets a thread.
-        inline = ingest.store_now(inst, rows) if len(rows) <= _INLINE_ROWS else None
+        inline = ingest.store_now(inst, rows, delivery) if len(rows) <= _INLINE_ROWS else None
         if inline is None:
-            inline = await run_in_threadpool(ingest.store, inst, rows)
+            inline = await run_in_threadpool(ingest.store, inst, rows, delivery)
         stored = inline
-    EVENTS_RECEIVED.labels(parsed.transport).inc(len(rows))
+    answer: dict[str, Any] = {
+        "accepted": len(stored.ids),
+        "ids": stored.ids,
+        "duplicates": stored.duplicates,
+    }
+    if stored.redelivered:
+        answer["redelivered"] = True
+    else:
+        EVENTS_RECEIVED.labels(parsed.transport).inc(len(rows))
     return Response(
-        json.dumps(
-            {"accepted": len(stored.ids), "ids": stored.ids, "duplicates": stored.duplicates}
-        ),
+        json.dumps(answer),
         status_code=202,
         media_type="application/json",
     )
@@ -120,13 +128,21 @@ def list_events(
         return [e.to_dict() for e in found if who.may_see(e.project)]
 
 
-@router.get("/{event_id}", response_model=schemas.Event)
+@router.get(
+    "/{event_id}",
+    response_model=schemas.Event,
+    responses={409: {"description": "several sources sent this id: add ?source="}},
+)
 def get(
-    event_id: str, inst: Instance = Depends(instance), who: Principal = Depends(access)
+    event_id: str,
+    source: str | None = Query(None, description="the event's source, when several sent the id"),
+    inst: Instance = Depends(instance),
+    who: Principal = Depends(access),
 ) -> dict[str, Any]:
     """An event with the reactor's decisions: which launch plans fired and, for those that
-    did not, why not (``decided`` is false while it waits for the reactor)."""
-    event = event_api.get(inst, event_id)
+    did not, why not (``decided`` is false while it waits for the reactor). An id that several
+    sources used is a 409 listing them, unless ``source`` names one."""
+    event = event_api.get(inst, event_id, source, who.may_see)
     who.check_project(event.project)
     return event.to_dict()
 
