@@ -248,3 +248,28 @@ def test_artifacts_create_publishes_over_http(hw: Cli, tmp_path: Path) -> None:
     assert with_file.exit_code == 2 and "publishes JSON values only" in with_file.stderr
     assert len(headwater.search_artifacts(name="cli_daily")) == 3
     assert headwater.search_artifacts(name="cli_file") == []
+
+
+def test_relaunch_takes_an_artifact_for_an_input_over_http(hw: Cli) -> None:
+    from headwater.client.http import remote
+
+    headwater.register("tests.api.sensors", activate=True)
+    first = fired_execution("sensor.reading", {"reading": 3})
+    name = f"factor_{uuid.uuid4().hex[:8]}"
+    factor = headwater.create_artifact(headwater.Artifact(name=name), 5)
+    again = as_json(hw("executions", "relaunch", first.id, "-i", f"factor={factor.uri}", "--json"))
+    assert again["status"] == "succeeded" and again["outputs"]["o0"]["value"]["scaled"] == 15
+    assert again["resolved_inputs"]["factor"] == {"uri": factor.uri, "via": "explicit"}
+    server = remote()
+    assert server is not None
+    queued = server.relaunch(first.id, {"factor": factor})  # a handle, sent as its URI
+    assert headwater.wait_for(queued, timeout=60).output["scaled"] == 15
+    downstream = headwater.lineage(factor, direction="downstream", depth=1)
+    assert {again["id"], queued.id} <= {n.id for n in downstream.nodes}
+
+    before = len(headwater.list_executions(limit=10_000))
+    words = headwater.create_artifact(headwater.Artifact(name=f"w_{uuid.uuid4().hex[:8]}"), "x")
+    bad = hw("executions", "relaunch", first.id, "-i", f"factor={words.uri}")
+    assert bad.exit_code == 2 and "input 'factor' expects int" in bad.stderr
+    assert "holds a str" in bad.stderr
+    assert len(headwater.list_executions(limit=10_000)) == before

@@ -182,3 +182,29 @@ def test_relaunch_text_inputs_never_read_a_path_on_the_server(instance, api, tmp
     err = error_of(api.post(url, json={"text_inputs": {"f": str(secret)}}), 400)
     assert "input 'f'" in err["message"] and "does not read paths" in err["message"]
     assert stored(instance) == before
+
+
+def test_relaunch_takes_an_artifact_version_for_an_input(instance, api):
+    from .sensors import on_reading
+
+    ex = headwater.run(on_reading, value=1)
+    factor = headwater.create_artifact(headwater.Artifact(name="factor"), 7)
+    url = f"/api/v1/executions/{ex.id}/relaunch"
+    r = api.post(url, json={"inputs": {"factor": factor.uri}})
+    assert r.status_code == 201, r.text
+    assert r.json()["inputs"]["factor"]["value"] == 7
+    assert r.json()["resolved_inputs"]["factor"] == {"uri": factor.uri, "via": "explicit"}
+    query = "hw://default/development/factor"
+    r = api.post(url, json={"text_inputs": {"factor": query}})
+    assert r.status_code == 201, r.text
+    assert r.json()["resolved_inputs"]["factor"]["uri"] == factor.uri
+    downstream = api.get("/api/v1/artifacts/lineage", params={"uri": factor.uri}).json()
+    assert len([n for n in downstream["nodes"] if n["kind"] == "execution"]) == 2
+
+    words = headwater.create_artifact(headwater.Artifact(name="words"), "hello")
+    before = stored(instance)
+    err = error_of(api.post(url, json={"inputs": {"factor": words.uri}}), 422)
+    assert err["type"] == "TypeMismatchError"
+    assert "input 'factor' expects int" in err["message"] and "holds a str" in err["message"]
+    err = error_of(api.post(url, json={"text_inputs": {"factor": f"{query}@9"}}), 404)
+    assert stored(instance) == before

@@ -129,3 +129,22 @@ def test_flowspec_files_register_run_and_deploy_through_headwater(hw, write_modu
     flow_plan = [r for r in deployed if r["kind"] == "launch_plan" and r["triggers"]]
     assert flow_plan and flow_plan[0]["active"]
     assert flow_plan[0]["triggers"][0]["name"] == "numbers.ready"
+
+
+def test_relaunch_overrides_an_input_with_an_artifact(hw, sales):
+    from headwater.client import list_executions
+
+    train = sales["train"]
+    newer = as_json(ok(hw("run", EXAMPLE, "etl", "-i", "day=2026-11-09", "--json")))
+    uri = newer["artifacts"][0]
+    again = as_json(ok(hw("executions", "relaunch", train["id"], "-i", f"sales={uri}", "--json")))
+    assert again["status"] == "succeeded", again["error"]
+    assert again["resolved_inputs"]["sales"] == {"uri": uri, "via": "explicit"}
+    lineage = as_json(ok(hw("artifacts", "lineage", uri, "--direction", "downstream", "--json")))
+    assert again["id"] in {n["id"] for n in lineage["nodes"]}
+
+    before = len(list_executions(limit=10_000))
+    bad = hw("executions", "relaunch", train["id"], "-i", f"sales={sales['model']}")
+    assert bad.exit_code == 2 and bad.stdout == ""
+    assert "input 'sales' expects pandas.DataFrame" in bad.stderr and "holds a dict" in bad.stderr
+    assert len(list_executions(limit=10_000)) == before

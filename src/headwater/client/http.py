@@ -24,6 +24,7 @@ from urllib.parse import quote
 import httpx
 
 from headwater import errors as _errors
+from headwater.definitions.artifact import ArtifactQuery
 from headwater.definitions.cards import Card
 from headwater.engine.events import DecisionRecord
 from headwater.engine.handles import ArtifactVersion, EventRecord, Execution, NodeExecution
@@ -462,8 +463,15 @@ class RemoteClient:
     ) -> Execution:
         """Queue a repeat of an execution on the server (its workers run it): ``inputs``
         override as JSON values, ``text_inputs`` as ``-i k=v`` text that the server converts
-        to the declared types. Returns the new, queued execution."""
-        body = {"inputs": dict(inputs or {}), "text_inputs": dict(text_inputs or {})}
+        to the declared types. An ``ArtifactVersion`` or artifact query in ``inputs`` is sent
+        as its version's URI. Returns the new, queued execution."""
+        values = dict(inputs or {})
+        for key, value in values.items():
+            if isinstance(value, ArtifactQuery):
+                value = self.get_artifact(value)
+            if isinstance(value, ArtifactVersion):
+                values[key] = value.uri
+        body = {"inputs": values, "text_inputs": dict(text_inputs or {})}
         path = f"/executions/{quote(execution_id, safe='')}/relaunch"
         return RemoteExecution(self, self.request("POST", path, json_body=body))
 

@@ -65,7 +65,8 @@ def relaunch(
 ) -> dict[str, Any]:
     """Queue a repeat with the recorded inputs (exact artifact versions), except overrides:
     ``inputs`` as JSON values, ``text_inputs`` as command-line text converted to each input's
-    declared type. The workers of ``headwater up`` run it."""
+    declared type; an input may name an artifact version instead (an ``hw://`` URI, exact or
+    query), recorded as consumed. The workers of ``headwater up`` run it."""
     with inst.use():
         who.check_project(client.get_execution(execution_id).project)
     new_id = relaunch_api.relaunch(
@@ -74,6 +75,7 @@ def relaunch(
         body.inputs if body else None,
         text_inputs=body.text_inputs if body else None,
         local_paths=False,
+        check_project=who.check_project,
     )
     with inst.use():
         return client.get_execution(new_id).to_dict()
