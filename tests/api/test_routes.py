@@ -208,3 +208,32 @@ def test_relaunch_takes_an_artifact_version_for_an_input(instance, api):
     assert "input 'factor' expects int" in err["message"] and "holds a str" in err["message"]
     err = error_of(api.post(url, json={"text_inputs": {"factor": f"{query}@9"}}), 404)
     assert stored(instance) == before
+
+
+def test_executions_list_by_project_and_launch_plan(instance, api):
+    from headwater.engine import tokens
+    from headwater.instance import Instance
+
+    from .sensors import on_reading
+
+    other = Instance(instance.settings.with_(project="other"))
+    try:
+        with other.use():
+            theirs = headwater.run(on_reading, value=1)
+    finally:
+        other.close()
+    mine = headwater.run(on_reading, value=2)
+
+    def ids(**params):
+        r = api.get("/api/v1/executions", params=params, headers=params.pop("headers", {}))
+        assert r.status_code == 200, r.text
+        return [e["id"] for e in r.json()]
+
+    assert ids() == [mine.id, theirs.id] == ids(project="*")
+    assert ids(project="other") == [theirs.id] and ids(project="nobody") == []
+    assert ids(launch_plan="nope") == []
+    secret, _ = tokens.create(instance, "t-other", "other", "viewer")
+    auth = {"Authorization": f"Bearer {secret}"}
+    assert ids(limit=1, headers=auth) == [theirs.id]  # filtered before the limit
+    r = api.get("/api/v1/executions", params={"project": "default"}, headers=auth)
+    assert error_of(r, 403)["type"] == "Forbidden"

@@ -30,6 +30,8 @@ from headwater.instance import get_instance
 from headwater.storage import events as _events
 from headwater.storage import executions as _executions
 
+ALL_PROJECTS = "*"  # ``project=`` value meaning every project (as for API tokens)
+
 
 def _remote() -> Any:
     """The HTTP client when ``HEADWATER_API_URL`` is set (and no instance is in use
@@ -245,8 +247,13 @@ def list_executions(
     launch_plan: str | None = None,
     status: str | None = None,
     limit: int = 100,
+    project: str | None = None,
+    domain: str | None = None,
 ) -> list[Execution]:
-    """Executions newest first, filtered by workflow (object or name), launch plan, status."""
+    """Executions newest first, filtered by workflow (object or name), launch plan, status.
+
+    Only the configured project's (``HEADWATER_PROJECT``) unless ``project`` names another,
+    or is ``"*"`` for every project; ``domain`` narrows to one domain (default: any)."""
     if isinstance(workflow, Entity):
         workflow = workflow.name
     if status is not None:
@@ -258,11 +265,22 @@ def list_executions(
             ) from None
     remote = _remote()
     if remote is not None:
-        return list(remote.list_executions(workflow, launch_plan, status, limit))
+        if project is None:
+            from headwater.settings import Settings
+
+            project = Settings.from_env().project
+        return list(remote.list_executions(workflow, launch_plan, status, limit, project, domain))
     inst = get_instance()
+    scope = inst.project if project is None else None if project == ALL_PROJECTS else project
     with inst.db.read() as tx:
         found = _executions.list_executions(
-            tx, workflow=workflow, launch_plan=launch_plan, status=status, limit=limit
+            tx,
+            workflow=workflow,
+            launch_plan=launch_plan,
+            status=status,
+            project=scope,
+            domain=domain,
+            limit=limit,
         )
     return [Execution(inst, r) for r in found]
 

@@ -443,13 +443,21 @@ class RemoteClient:
         return RemoteExecution(self, self.request("GET", f"/executions/{execution_id}"))
 
     def list_executions(
-        self, workflow: str | None, launch_plan: str | None, status: str | None, limit: int
+        self,
+        workflow: str | None,
+        launch_plan: str | None,
+        status: str | None,
+        limit: int,
+        project: str | None = None,
+        domain: str | None = None,
     ) -> list[Execution]:
         params: dict[str, Any] = {"limit": limit}
         for key, value in (
             ("workflow", workflow),
             ("launch_plan", launch_plan),
             ("status", status),
+            ("project", project),
+            ("domain", domain),
         ):
             if value is not None:
                 params[key] = value

@@ -22,13 +22,23 @@ def list_executions(
     launch_plan: str | None = None,
     status: str | None = Query(None, description="queued, running, succeeded, failed, ..."),
     limit: int = Query(100, ge=1, le=10_000),
+    project: str | None = Query(
+        None, description="one project, or '*' (the default) for every project the token sees"
+    ),
+    domain: str | None = None,
     inst: Instance = Depends(instance),
     who: Principal = Depends(access),
 ) -> list[dict[str, Any]]:
     """Executions newest first (a token for one project sees only that project's)."""
+    if project is not None and project != client.ALL_PROJECTS:
+        who.check_project(project)
+    elif not who.all_projects:
+        project = who.project
+    else:
+        project = client.ALL_PROJECTS
     with inst.use():
-        found = client.list_executions(workflow, launch_plan, status, limit)
-        return [e.to_dict() for e in found if who.may_see(e.project)]
+        found = client.list_executions(workflow, launch_plan, status, limit, project, domain)
+        return [e.to_dict() for e in found]
 
 
 @router.get("/{execution_id}", response_model=schemas.Execution)
