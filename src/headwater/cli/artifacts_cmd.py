@@ -314,7 +314,7 @@ def _publish_scope() -> tuple[str, str]:
     """The project and domain ``create`` publishes to: the instance's, or in client mode
     HEADWATER_PROJECT/HEADWATER_DOMAIN (the scope client mode assumes for the server too),
     without opening the embedded instance."""
-    from headwater.client.http import remote
+    from headwater.client import _remote as remote
 
     if remote() is not None:
         from headwater.settings import Settings

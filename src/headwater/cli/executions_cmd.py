@@ -102,7 +102,7 @@ def relaunch(execution_id: str, inputs: dict[str, str], queue_only: bool, as_jso
     With HEADWATER_API_URL set, the server queues it and its workers run it (this waits for
     them unless --queue is given).
     """
-    from headwater.client.http import remote
+    from headwater.client import _remote as remote
 
     server = remote()
     if server is not None:

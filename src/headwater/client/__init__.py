@@ -41,7 +41,15 @@ def _remote() -> Any:
 
     if getattr(_override, "value", None) is not None or not Settings.from_env().api_url:
         return None
-    from headwater.client import http
+    try:
+        from headwater.client import http
+    except ModuleNotFoundError as exc:  # an install that skipped the dependency
+        if exc.name != "httpx":
+            raise
+        raise UserInputError(
+            "client mode (HEADWATER_API_URL is set) needs httpx: `pip install 'httpx>=0.27'` "
+            "(reinstalling headwater installs it), or unset HEADWATER_API_URL"
+        ) from None
 
     return http.remote()
 
