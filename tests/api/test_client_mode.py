@@ -214,3 +214,24 @@ def test_list_executions_scope_and_launch_plan_filter_match_embedded(
     modes.mp.setenv("HEADWATER_PROJECT", "elsewhere")
     got = modes.both(listed)
     assert got[0] == got[1] == [theirs.id]
+
+
+def test_lineage_of_any_depth_over_http(modes: Modes) -> None:
+    from headwater.client.http import remote
+    from headwater.engine.lineage import merge
+    from headwater.instance import get_instance
+    from tests.engine.long_chain import build
+
+    modes.embedded()
+    uris = build(get_instance(), 300)
+    got = modes.both(lambda: headwater.lineage(uris[-1], "upstream", depth="all").to_dict())
+    assert got[0] == got[1] and len(got[0]["nodes"]) == 600
+    modes.remote()
+    server = remote()
+    assert server is not None
+    pages = list(server.lineage_pages(uris[-1], "upstream", None, page_nodes=50))
+    assert len(pages) >= 12
+    assert merge(uris[-1], "upstream", None, pages).to_dict() == got[0]
+    lines = CliRunner().invoke(main, ["artifacts", "lineage", uris[-1], "--depth", "all"])
+    assert lines.exit_code == 0, lines.output
+    assert lines.stdout.count(" <- produced (o0) by execution ") == 300

@@ -237,3 +237,42 @@ def test_executions_list_by_project_and_launch_plan(instance, api):
     assert ids(limit=1, headers=auth) == [theirs.id]  # filtered before the limit
     r = api.get("/api/v1/executions", params={"project": "default"}, headers=auth)
     assert error_of(r, 403)["type"] == "Forbidden"
+
+
+def test_lineage_of_any_depth_comes_in_pages(instance, api):
+    from ..engine.long_chain import build
+
+    uris = build(instance, 300)
+    url = "/api/v1/artifacts/lineage"
+    params = {"uri": uris[-1], "direction": "upstream", "depth": "all", "limit": 100}
+    nodes: set[str] = set()
+    edges: set[tuple[str, ...]] = set()
+    pages = 0
+    while True:
+        r = api.get(url, params=params)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert page["depth"] is None and page["root"] == uris[-1]
+        assert len(page["nodes"]) <= 100 + 2  # a page ends with the generation reaching 100
+        nodes |= {n["id"] for n in page["nodes"]}
+        edges |= {tuple(e.values()) for e in page["edges"]}
+        pages += 1
+        if page["next_cursor"] is None:
+            break
+        params["cursor"] = page["next_cursor"]
+    assert pages >= 6 and len(nodes) == 600 and len(edges) == 599
+    assert set(uris) <= nodes
+
+    whole = api.get(url, params={"uri": uris[-1], "depth": "all", "direction": "up" + "stream"})
+    assert len(whole.json()["nodes"]) == 600 and whole.json()["next_cursor"] is None
+    three = api.get(url, params={"uri": uris[-1], "depth": 3}).json()  # as before: one page
+    assert len(three["nodes"]) == 1 + 3 * 2 and three["next_cursor"] is None
+
+    del params["cursor"]
+    cursor = api.get(url, params=params).json()["next_cursor"]
+    forged = cursor[:-4] + ("AAAA" if cursor[-4:] != "AAAA" else "BBBB")
+    err = error_of(api.get(url, params={**params, "cursor": forged}), 400)
+    assert "cursor" in err["message"]
+    other = {**params, "uri": uris[0], "cursor": cursor}
+    assert "another version" in error_of(api.get(url, params=other), 400)["message"]
+    error_of(api.get(url, params={**params, "depth": "forever"}), 400)

@@ -10,7 +10,7 @@ client mode it refuses: register the workflow on the server and let a launch pla
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -293,12 +293,27 @@ def list_executions(
     return [Execution(inst, r) for r in found]
 
 
-def lineage(uri_or_version: Any, direction: str = "both", depth: int = 3) -> LineageGraph:
-    """The lineage graph around a version; ``print()`` it for a tree, ``.to_json()`` for JSON."""
+def lineage(
+    uri_or_version: Any, direction: str = "both", depth: int | str | None = 3
+) -> LineageGraph:
+    """The lineage graph around a version, ``depth`` generations each way (``None`` or
+    ``"all"``: every generation); ``print()`` it for a tree, ``.to_json()`` for JSON."""
     remote = _remote()
     if remote is not None:
-        return remote.lineage(uri_or_version, direction, depth)
+        return remote.lineage(uri_or_version, direction, _lineage.check_depth(depth))
     return _lineage.lineage(get_instance(), uri_or_version, direction, depth)
+
+
+def lineage_pages(
+    uri_or_version: Any, direction: str = "both", depth: int | str | None = None
+) -> Iterator[LineageGraph]:
+    """The same graph in pieces as it is walked (a generation at a time; in client mode a
+    page of the HTTP API at a time), for graphs too large to hold at once. A node may come
+    again in a later piece."""
+    remote = _remote()
+    if remote is not None:
+        return remote.lineage_pages(uri_or_version, direction, _lineage.check_depth(depth))
+    return _lineage.pages(get_instance(), uri_or_version, direction, depth)
 
 
 def list_events(name: str | None = None, since: Any = None, limit: int = 100) -> list[EventRecord]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -30,6 +31,7 @@ from headwater.engine.events import DecisionRecord
 from headwater.engine.handles import ArtifactVersion, EventRecord, Execution, NodeExecution
 from headwater.engine.launch_plans import LaunchPlanInfo
 from headwater.engine.lineage import LineageEdge, LineageGraph, LineageNode
+from headwater.engine.lineage import merge as merge_lineage
 from headwater.errors import AuthError, HeadwaterError, NotFoundError, StorageError, UserInputError
 from headwater.storage.blobs import BlobStore, check_key
 
@@ -499,10 +501,26 @@ class RemoteClient:
         names = [f.name for f in fields(ReplayedDecision)]
         return [ReplayedDecision(**{k: d.get(k) for k in names}) for d in found]
 
-    def lineage(self, ref: Any, direction: str, depth: int) -> LineageGraph:
+    def lineage(self, ref: Any, direction: str, depth: int | None) -> LineageGraph:
+        found = list(self.lineage_pages(ref, direction, depth))
+        return merge_lineage(found[0].root, direction, depth, found)
+
+    def lineage_pages(
+        self, ref: Any, direction: str, depth: int | None, page_nodes: int | None = None
+    ) -> Iterator[LineageGraph]:
+        """The server's lineage pages (about ``page_nodes`` nodes each; the server's default
+        when None), one request each, following ``next_cursor``."""
         uri = ref.uri if isinstance(ref, ArtifactVersion) else self.get_artifact(ref).uri
-        params = {"uri": uri, "direction": direction, "depth": depth}
-        return _lineage(self.request("GET", "/artifacts/lineage", params=params))
+        params: dict[str, Any] = {"uri": uri, "direction": direction}
+        params["depth"] = "all" if depth is None else depth
+        if page_nodes is not None:
+            params["limit"] = page_nodes
+        while True:
+            body = self.request("GET", "/artifacts/lineage", params=params)
+            yield _lineage(body)
+            if not body.get("next_cursor"):
+                return
+            params["cursor"] = body["next_cursor"]
 
     def list_events(self, name: str | None, since: Any, limit: int) -> list[EventRecord]:
         params: dict[str, Any] = {"limit": limit}
