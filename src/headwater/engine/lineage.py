@@ -333,7 +333,7 @@ def walk(inst: Instance, state: WalkState) -> Iterator[LineagePage]:
     pager = _Pager(inst)
     walks = _WALKS[state.direction]
     if state.phase == 0 and state.generation == 0:
-        nodes, _ = pager.page(set(), set(), set(state.versions), set(state.executions))
+        nodes, _ = pager.page([], set(), set(state.versions), set(state.executions))
         yield LineagePage(
             _root(pager, state), nodes, [], _more(state, state.versions, state.executions)
         )
