@@ -181,3 +181,57 @@ def test_viewer_token_cannot_write(modes: Modes, server: tuple[Path, str, str, s
     with pytest.raises(AuthError) as info:
         headwater.emit_event("x.y", {})
     assert info.value.status == 403
+
+
+def test_list_executions_scope_and_launch_plan_filter_match_embedded(
+    modes: Modes, server: tuple[Path, str, str, str]
+) -> None:
+    from tests.api import sensors
+
+    home, database_url = server[:2]
+    other = Instance(
+        Settings.from_env({}, home=home, database_url=database_url, project="elsewhere")
+    )
+    with other.use():
+        theirs = headwater.run(sensors.on_reading, value=1)
+    other.close()
+    modes.remote()
+    headwater.register("tests.api.sensors", activate=True)
+    event_id = headwater.emit_event("sensor.reading", {"reading": 2}, id="cm-scope")
+    fired = headwater.wait_for(
+        lambda: (e := headwater.get_event(event_id)).decisions and e, timeout=30
+    ).decisions[0]
+
+    def listed(**kwargs: Any) -> list[str]:
+        return [e.id for e in headwater.list_executions(limit=10_000, **kwargs)]
+
+    got = modes.both(lambda: listed(launch_plan="on_sensor"))
+    assert got[0] == got[1] and fired.execution_id in got[0]
+    got = modes.both(listed)
+    assert got[0] == got[1] and theirs.id not in got[0] and fired.execution_id in got[0]
+    got = modes.both(lambda: listed(project="*"))
+    assert got[0] == got[1] and {theirs.id, fired.execution_id} <= set(got[0])
+    modes.mp.setenv("HEADWATER_PROJECT", "elsewhere")
+    got = modes.both(listed)
+    assert got[0] == got[1] == [theirs.id]
+
+
+def test_lineage_of_any_depth_over_http(modes: Modes) -> None:
+    from headwater.client.http import remote
+    from headwater.engine.lineage import merge
+    from headwater.instance import get_instance
+    from tests.engine.long_chain import build
+
+    modes.embedded()
+    uris = build(get_instance(), 300)
+    got = modes.both(lambda: headwater.lineage(uris[-1], "upstream", depth="all").to_dict())
+    assert got[0] == got[1] and len(got[0]["nodes"]) == 600
+    modes.remote()
+    server = remote()
+    assert server is not None
+    pages = list(server.lineage_pages(uris[-1], "upstream", None, page_nodes=50))
+    assert len(pages) >= 12
+    assert merge(uris[-1], "upstream", None, pages).to_dict() == got[0]
+    lines = CliRunner().invoke(main, ["artifacts", "lineage", uris[-1], "--depth", "all"])
+    assert lines.exit_code == 0, lines.output
+    assert lines.stdout.count(" <- produced (o0) by execution ") == 300

@@ -268,3 +268,28 @@ def test_register_uploads_the_code_and_reports_the_servers_verdict(hw: Cli, tmp_
     plans = {r["name"]: r["active"] for r in as_json(done) if r["kind"] == "launch_plan"}
     assert plans == {f"{name}_plan": True, f"{name}.echo": False}
     assert f"warning: launch plan '{name}_plan' listens to event '{name}.ready'" in done.stderr
+
+
+def test_relaunch_takes_an_artifact_for_an_input_over_http(hw: Cli) -> None:
+    from headwater.client.http import remote
+
+    headwater.register("tests.api.sensors", activate=True)
+    first = fired_execution("sensor.reading", {"reading": 3})
+    name = f"factor_{uuid.uuid4().hex[:8]}"
+    factor = headwater.create_artifact(headwater.Artifact(name=name), 5)
+    again = as_json(hw("executions", "relaunch", first.id, "-i", f"factor={factor.uri}", "--json"))
+    assert again["status"] == "succeeded" and again["outputs"]["o0"]["value"]["scaled"] == 15
+    assert again["resolved_inputs"]["factor"] == {"uri": factor.uri, "via": "explicit"}
+    server = remote()
+    assert server is not None
+    queued = server.relaunch(first.id, {"factor": factor})  # a handle, sent as its URI
+    assert headwater.wait_for(queued, timeout=60).output["scaled"] == 15
+    downstream = headwater.lineage(factor, direction="downstream", depth=1)
+    assert {again["id"], queued.id} <= {n.id for n in downstream.nodes}
+
+    before = len(headwater.list_executions(limit=10_000))
+    words = headwater.create_artifact(headwater.Artifact(name=f"w_{uuid.uuid4().hex[:8]}"), "x")
+    bad = hw("executions", "relaunch", first.id, "-i", f"factor={words.uri}")
+    assert bad.exit_code == 2 and "input 'factor' expects int" in bad.stderr
+    assert "holds a str" in bad.stderr
+    assert len(headwater.list_executions(limit=10_000)) == before

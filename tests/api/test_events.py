@@ -212,7 +212,7 @@ def test_metrics_count_events_decisions_and_executions(instance, api):
     assert 'headwater_executions{status="succeeded"} 1.0' in text
     assert "headwater_queue_depth 0.0" in text
     assert "headwater_reactor_backlog " in text  # the run's own events wait for the reactor
-    assert 'headwater_firing_latency_seconds_bucket{le="+Inf"} 1.0' in text
+    assert 'headwater_firing_latency_seconds_bucket{launch_plan="on_sensor",le="+Inf"} 1.0' in text
 
 
 def test_metrics_add_what_happened_since_the_previous_scrape(instance, api):
@@ -236,9 +236,41 @@ def test_metrics_add_what_happened_since_the_previous_scrape(instance, api):
         text = scrape()
         fired = 1 if round_ == 1 else 4
         assert f"headwater_firings_total {fired}.0" in text
-        assert f'headwater_firing_latency_seconds_bucket{{le="+Inf"}} {fired}.0' in text
+        latency = 'headwater_firing_latency_seconds_bucket{launch_plan="on_sensor",le="+Inf"}'
+        assert f"{latency} {fired}.0" in text
         for outcome, n in stored().items():  # the same as counting the whole table
             assert f'headwater_trigger_decisions_total{{outcome="{outcome}"}} {n}.0' in text
+
+
+def test_firing_latency_is_by_launch_plan_without_replays(instance, api):
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from headwater.api.metrics import EngineCollector
+
+    api.post("/api/v1/registrations", json=registration(MODULE, activate=True))
+    api.post("/api/v1/registrations", json=registration("tests.api.extra_flows"))
+    old = "2026-01-01T00:00:00Z"  # hours before: a replay's latency would land in +Inf only
+    api.post("/api/v1/events", json={"name": "sensor.replayed", "time": old, "payload": {}})
+    api.post("/api/v1/events", json={"name": "sensor.reading", "payload": {"reading": 1}})
+    react_and_run(instance)
+    assert api.post("/api/v1/launch-plans/on_replayed/activate").status_code == 200
+    [fired] = api.post(REPLAY, json={"launch_plan": "on_replayed", "since": "2000-01-01"}).json()
+    assert fired["outcome"] == "fired" and fired["reason"].endswith("(replay)")
+    api.post("/api/v1/events", json={"name": "sensor.replayed", "payload": {"reading": 2}})
+    react_and_run(instance)
+
+    text = api.get("/metrics").text
+    assert "headwater_firings_total 3.0" in text  # the replay fired, and is counted there
+    for name in ("on_sensor", "on_replayed"):  # but not in the latency
+        assert f'_count{{launch_plan="{name}"}} 1.0' in text
+        assert f'_bucket{{launch_plan="{name}",le="300.0"}} 1.0' in text
+
+    capped = CollectorRegistry(auto_describe=False)
+    capped.register(EngineCollector(instance, max_launch_plans=1))
+    text = generate_latest(capped).decode()
+    assert 'headwater_firing_latency_seconds_count{launch_plan="on_replayed"} 1.0' in text
+    assert 'headwater_firing_latency_seconds_count{launch_plan="other"} 1.0' in text
+    assert 'launch_plan="on_sensor"' not in text
 
 
 REPLAY = "/api/v1/events/replay"

@@ -182,3 +182,97 @@ def test_relaunch_text_inputs_never_read_a_path_on_the_server(instance, api, tmp
     err = error_of(api.post(url, json={"text_inputs": {"f": str(secret)}}), 400)
     assert "input 'f'" in err["message"] and "does not read paths" in err["message"]
     assert stored(instance) == before
+
+
+def test_relaunch_takes_an_artifact_version_for_an_input(instance, api):
+    from .sensors import on_reading
+
+    ex = headwater.run(on_reading, value=1)
+    factor = headwater.create_artifact(headwater.Artifact(name="factor"), 7)
+    url = f"/api/v1/executions/{ex.id}/relaunch"
+    r = api.post(url, json={"inputs": {"factor": factor.uri}})
+    assert r.status_code == 201, r.text
+    assert r.json()["inputs"]["factor"]["value"] == 7
+    assert r.json()["resolved_inputs"]["factor"] == {"uri": factor.uri, "via": "explicit"}
+    query = "hw://default/development/factor"
+    r = api.post(url, json={"text_inputs": {"factor": query}})
+    assert r.status_code == 201, r.text
+    assert r.json()["resolved_inputs"]["factor"]["uri"] == factor.uri
+    downstream = api.get("/api/v1/artifacts/lineage", params={"uri": factor.uri}).json()
+    assert len([n for n in downstream["nodes"] if n["kind"] == "execution"]) == 2
+
+    words = headwater.create_artifact(headwater.Artifact(name="words"), "hello")
+    before = stored(instance)
+    err = error_of(api.post(url, json={"inputs": {"factor": words.uri}}), 422)
+    assert err["type"] == "TypeMismatchError"
+    assert "input 'factor' expects int" in err["message"] and "holds a str" in err["message"]
+    err = error_of(api.post(url, json={"text_inputs": {"factor": f"{query}@9"}}), 404)
+    assert stored(instance) == before
+
+
+def test_executions_list_by_project_and_launch_plan(instance, api):
+    from headwater.engine import tokens
+    from headwater.instance import Instance
+
+    from .sensors import on_reading
+
+    other = Instance(instance.settings.with_(project="other"))
+    try:
+        with other.use():
+            theirs = headwater.run(on_reading, value=1)
+    finally:
+        other.close()
+    mine = headwater.run(on_reading, value=2)
+
+    def ids(**params):
+        r = api.get("/api/v1/executions", params=params, headers=params.pop("headers", {}))
+        assert r.status_code == 200, r.text
+        return [e["id"] for e in r.json()]
+
+    assert ids() == [mine.id, theirs.id] == ids(project="*")
+    assert ids(project="other") == [theirs.id] and ids(project="nobody") == []
+    assert ids(launch_plan="nope") == []
+    secret, _ = tokens.create(instance, "t-other", "other", "viewer")
+    auth = {"Authorization": f"Bearer {secret}"}
+    assert ids(limit=1, headers=auth) == [theirs.id]  # filtered before the limit
+    r = api.get("/api/v1/executions", params={"project": "default"}, headers=auth)
+    assert error_of(r, 403)["type"] == "Forbidden"
+
+
+def test_lineage_of_any_depth_comes_in_pages(instance, api):
+    from ..engine.long_chain import build
+
+    uris = build(instance, 300)
+    url = "/api/v1/artifacts/lineage"
+    params = {"uri": uris[-1], "direction": "upstream", "depth": "all", "limit": 100}
+    nodes: set[str] = set()
+    edges: set[tuple[str, ...]] = set()
+    pages = 0
+    while True:
+        r = api.get(url, params=params)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert page["depth"] is None and page["root"] == uris[-1]
+        assert len(page["nodes"]) <= 100 + 2  # a page ends with the generation reaching 100
+        nodes |= {n["id"] for n in page["nodes"]}
+        edges |= {tuple(e.values()) for e in page["edges"]}
+        pages += 1
+        if page["next_cursor"] is None:
+            break
+        params["cursor"] = page["next_cursor"]
+    assert pages >= 6 and len(nodes) == 600 and len(edges) == 599
+    assert set(uris) <= nodes
+
+    whole = api.get(url, params={"uri": uris[-1], "depth": "all", "direction": "up" + "stream"})
+    assert len(whole.json()["nodes"]) == 600 and whole.json()["next_cursor"] is None
+    three = api.get(url, params={"uri": uris[-1], "depth": 3}).json()  # as before: one page
+    assert len(three["nodes"]) == 1 + 3 * 2 and three["next_cursor"] is None
+
+    del params["cursor"]
+    cursor = api.get(url, params=params).json()["next_cursor"]
+    forged = cursor[:-4] + ("AAAA" if cursor[-4:] != "AAAA" else "BBBB")
+    err = error_of(api.get(url, params={**params, "cursor": forged}), 400)
+    assert "cursor" in err["message"]
+    other = {**params, "uri": uris[0], "cursor": cursor}
+    assert "another version" in error_of(api.get(url, params=other), 400)["message"]
+    error_of(api.get(url, params={**params, "depth": "forever"}), 400)

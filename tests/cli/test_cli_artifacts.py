@@ -235,3 +235,23 @@ def test_lineage_errors(hw: Invoke, sales: dict[str, Any]) -> None:
     assert missing.exit_code == 2 and missing.stderr.startswith("error: ")
     bad = hw("artifacts", "lineage", sales["model"], "--direction", "sideways")
     assert bad.exit_code == 2 and "Usage:" in bad.stderr
+
+
+def test_lineage_depth_all_prints_as_it_walks(hw: Invoke) -> None:
+    from headwater.instance import get_instance
+    from tests.engine.long_chain import build
+
+    uris = build(get_instance(), 300)
+    text = ok(hw("artifacts", "lineage", uris[-1], "--direction", "up", "--depth", "all")).stdout
+    lines = text.splitlines()
+    assert lines[0] == uris[-1] and len(lines) == 1 + 300 + 299
+    assert lines[1].startswith(f"{uris[-1]} <- produced (o0) by execution ")
+    assert lines[2].startswith("execution ") and lines[2].endswith(f"<- consumed (x) {uris[-2]}")
+    assert lines[-1].startswith(f"{uris[0]} <- produced (o0) by execution ")
+    assert lines[-1].endswith("(tests.engine.pipelines.plain_wf, succeeded)")
+    graph = as_json(hw("artifacts", "lineage", uris[-1], "--depth", "ALL", "--json"))
+    assert graph["depth"] is None and len(graph["nodes"]) == 600
+    deep = as_json(hw("artifacts", "lineage", uris[-1], "--depth", "120", "--json"))
+    assert deep["depth"] == 120 and len(deep["nodes"]) == 1 + 120 * 2
+    bad = hw("artifacts", "lineage", uris[-1], "--depth", "-2")
+    assert bad.exit_code == 2 and "depth must be a whole number" in bad.stderr

@@ -43,7 +43,7 @@ def test_executions_list(hw: Invoke, sales: dict[str, Any]) -> None:
 
 
 def test_executions_list_empty_and_bad_status(hw: Invoke) -> None:
-    assert ok(hw("executions", "list")).stdout.strip() == "no executions found"
+    assert ok(hw("executions", "list")).stdout.startswith("no executions found in this project")
     bad = hw("executions", "list", "--status", "exploded")
     assert bad.exit_code == 2 and "succeeded" in bad.stderr
 

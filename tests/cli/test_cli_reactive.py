@@ -199,3 +199,48 @@ def test_events_are_identified_by_source_and_id(hw):
     assert result.exit_code == 2 and "'/b', '/a'" in result.output and "--source" in result.output
     shown = as_json(ok(hw("events", "show", "load-9", "--source", "/b", "--json")))
     assert shown["source"] == "/b" and shown["payload"] == {"name": "b"}
+
+
+def test_relaunch_overrides_an_input_with_an_artifact(hw, sales):
+    from headwater.client import list_executions
+
+    train = sales["train"]
+    newer = as_json(ok(hw("run", EXAMPLE, "etl", "-i", "day=2026-11-09", "--json")))
+    uri = newer["artifacts"][0]
+    again = as_json(ok(hw("executions", "relaunch", train["id"], "-i", f"sales={uri}", "--json")))
+    assert again["status"] == "succeeded", again["error"]
+    assert again["resolved_inputs"]["sales"] == {"uri": uri, "via": "explicit"}
+    lineage = as_json(ok(hw("artifacts", "lineage", uri, "--direction", "downstream", "--json")))
+    assert again["id"] in {n["id"] for n in lineage["nodes"]}
+
+    before = len(list_executions(limit=10_000))
+    bad = hw("executions", "relaunch", train["id"], "-i", f"sales={sales['model']}")
+    assert bad.exit_code == 2 and bad.stdout == ""
+    assert "input 'sales' expects pandas.DataFrame" in bad.stderr and "holds a dict" in bad.stderr
+    assert len(list_executions(limit=10_000)) == before
+
+
+def test_executions_list_by_launch_plan_and_project(hw, write_module, monkeypatch):
+    from headwater.instance import reset_default
+
+    path = write_module("loads", FLOW)
+    ok(hw("register", path, "--activate"))
+    ok(hw("events", "emit", "table.loaded", "--payload", '{"name": "a"}'))
+    Reactor(get_instance()).run_once()
+    manual = as_json(ok(hw("run", path, "loaded", "-i", "table=x", "--json")))
+    [fired] = as_json(ok(hw("executions", "list", "--launch-plan", "on_load", "--json")))
+    assert fired["launch_plan"] == "on_load" and fired["status"] == "queued"
+    assert fired["id"] != manual["id"]
+
+    monkeypatch.setenv("HEADWATER_PROJECT", "other")
+    reset_default()
+    empty = ok(hw("executions", "list")).stdout
+    assert empty == "no executions found in this project (--all-projects for every project)\n"
+    theirs = as_json(ok(hw("run", path, "loaded", "-i", "table=y", "--json")))
+    assert [e["id"] for e in as_json(ok(hw("executions", "list", "--json")))] == [theirs["id"]]
+    every = as_json(ok(hw("executions", "list", "--all-projects", "--json")))
+    assert {e["id"] for e in every} == {theirs["id"], manual["id"], fired["id"]}
+    named = as_json(ok(hw("executions", "list", "--project", "default", "--json")))
+    assert {e["id"] for e in named} == {manual["id"], fired["id"]}
+    both = hw("executions", "list", "--project", "x", "--all-projects")
+    assert both.exit_code == 2 and "not both" in both.stderr

@@ -71,3 +71,32 @@ def test_bad_lineage_arguments(instance):
         headwater.lineage("hw://default/development/plain@1", depth=-1)
     with pytest.raises(headwater.NotFoundError, match="plain@9"):
         headwater.lineage("hw://default/development/plain@9")
+
+
+def test_any_depth_walks_a_chain_of_hundreds_of_generations(instance):
+    from .long_chain import build
+
+    uris = build(instance, 300)
+    every = headwater.lineage(uris[-1], direction="upstream", depth="all")
+    assert every.depth is None and every.root == uris[-1]
+    assert {n.id for n in every.nodes if n.kind == "artifact"} == set(uris)
+    assert sum(1 for n in every.nodes if n.kind == "execution") == 300
+    assert len(every.edges) == 300 + 299  # each produced its version, all but one consumed
+    assert str(every).count("produced by") == 300  # a tree 600 levels deep prints too
+    middle = headwater.lineage(uris[149], direction="both", depth=None)
+    assert len(middle.nodes) == 600  # every version and execution, both ways from the middle
+    down = headwater.lineage(uris[-60], direction="downstream", depth=1000)
+    assert {n.id for n in down.nodes if n.kind == "artifact"} == set(uris[-60:])
+
+
+def test_lineage_pages_come_a_generation_at_a_time(instance):
+    from headwater.client import lineage_pages
+
+    from .long_chain import build
+
+    uris = build(instance, 40)
+    pages = list(lineage_pages(uris[-1], direction="upstream"))
+    assert [n.id for n in pages[0].nodes] == [uris[-1]] and pages[0].edges == []
+    assert len(pages) == 41  # the root, then one execution and the version it consumed
+    assert all(len(page.nodes) <= 2 for page in pages)
+    assert [n.id for n in pages[-1].nodes if n.kind == "artifact"] == []

@@ -132,3 +132,21 @@ def test_a_value_changed_after_a_task_returned_it_is_stored_as_changed(instance)
     ex = headwater.run(p.mutating_wf)
     assert ex.output == {"a": 1, "b": 2}
     assert ex.nodes[0].output_literals["o0"]["value"] == {"a": 1}
+
+
+def test_list_executions_is_scoped_to_the_configured_project(instance):
+    from headwater.instance import Instance
+
+    mine = headwater.run(p.add_wf, a=1)
+    other = Instance(instance.settings.with_(project="other"))
+    try:
+        with other.use():
+            theirs = headwater.run(p.add_wf, a=2)
+            assert [e.id for e in headwater.list_executions()] == [theirs.id]
+        assert [e.id for e in headwater.list_executions()] == [mine.id]
+        assert [e.id for e in headwater.list_executions(project="other")] == [theirs.id]
+        every = headwater.list_executions(project="*")
+        assert [e.id for e in every] == [theirs.id, mine.id]
+        assert headwater.list_executions(project="*", domain="production") == []
+    finally:
+        other.close()

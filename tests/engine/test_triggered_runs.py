@@ -105,3 +105,51 @@ def test_relaunch_is_linked_to_the_original(registered):
     assert any(
         e.kind == "triggered" and e.name == "relaunch" and e.source == first.id for e in graph.edges
     )
+
+
+def _run_queued(inst, execution_id: str) -> headwater.Execution:
+    worker = Worker(inst)
+    worker.run_one(queue.claim_id(inst, execution_id, worker.name, 30))
+    ex = headwater.get_execution(execution_id)
+    assert ex.status == "succeeded", ex.error
+    return ex
+
+
+def test_relaunch_overrides_an_input_with_an_artifact_version(registered):
+    from headwater.engine.relaunch import relaunch
+
+    first = headwater.run(t.consumer)
+    newer = headwater.create_artifact(t.Lookup, 43)
+    lookup = "hw://default/development/lookup"
+    by_uri = _run_queued(registered, relaunch(registered, first.id, {"looked_up": f"{lookup}@1"}))
+    by_version = _run_queued(registered, relaunch(registered, first.id, {"x": newer}))
+    by_text = _run_queued(
+        registered,
+        relaunch(registered, first.id, text_inputs={"looked_up": lookup, "mode": f"{lookup}@1"}),
+    )
+    assert by_uri.output["looked_up"] == 42 and by_uri.resolved_inputs["looked_up"] == {
+        "uri": f"{lookup}@1",
+        "via": "explicit",
+    }
+    assert by_version.output["x"] == 43
+    assert by_version.resolved_inputs["x"]["uri"] == f"{lookup}@2"
+    # A query URI resolves to the latest version; a str input keeps hw:// text as text.
+    assert by_text.output["looked_up"] == 43 and by_text.output["mode"] == f"{lookup}@1"
+    assert by_text.resolved_inputs["looked_up"]["uri"] == f"{lookup}@2"
+    consumers = headwater.lineage(newer, direction="downstream", depth=1)
+    assert {by_version.id, by_text.id} <= {n.id for n in consumers.nodes}
+    assert by_uri.id not in {n.id for n in consumers.nodes}
+
+
+def test_relaunch_refuses_an_artifact_of_another_type(registered):
+    from headwater.engine.relaunch import relaunch
+    from headwater.errors import TypeMismatchError
+
+    first = headwater.run(t.consumer)
+    headwater.create_artifact(headwater.Artifact(name="words"), "hello")
+    before = len(headwater.list_executions())
+    with pytest.raises(TypeMismatchError) as err:
+        relaunch(registered, first.id, {"x": "hw://default/development/words@1"})
+    message = str(err.value)
+    assert "input 'x' expects int" in message and "holds a str" in message
+    assert len(headwater.list_executions()) == before

@@ -73,6 +73,21 @@ def test_run_show_and_local_triggers(home):
     inst.close()
 
 
+def test_trigger_event_the_flow_does_not_listen_to_is_refused(home):
+    wrong = flow(home, "reactive_flow.py", "run", "--trigger-event", "data.updatd")
+    assert wrong.returncode == 2 and wrong.stdout == ""
+    assert wrong.stderr == (
+        "error: ReactiveFlow does not listen to event 'data.updatd': it listens to "
+        "'data.updated'; give one of those to --trigger-event\n"
+    )
+    none = flow(home, "upstream_flow.py", "run", "--trigger-event", "data.updated")
+    assert none.returncode == 2 and "it has no @trigger(event=...)" in none.stderr
+    inst = Instance(Settings.from_env({}, home=home))
+    with inst.db.read() as tx:
+        assert tx.scalar("SELECT COUNT(*) FROM executions") == 0
+    inst.close()
+
+
 def test_deploy(home):
     out = flow(home, "reactive_flow.py", "deploy")
     assert out.returncode == 0, out.stderr

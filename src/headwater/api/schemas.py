@@ -181,9 +181,12 @@ class LineageEdge(Wire):
 class Lineage(Wire):
     root: str
     direction: str
-    depth: int
+    depth: int | None = Field(description="generations each way; null: all")
     nodes: list[LineageNode]
     edges: list[LineageEdge]
+    next_cursor: str | None = Field(
+        None, description="pass it as `cursor` for the next page; null on the last page"
+    )
 
 
 # -- executions --------------------------------------------------------------------------

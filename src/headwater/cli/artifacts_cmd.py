@@ -314,7 +314,7 @@ def _publish_scope() -> tuple[str, str]:
     """The project and domain ``create`` publishes to: the instance's, or in client mode
     HEADWATER_PROJECT/HEADWATER_DOMAIN (the scope client mode assumes for the server too),
     without opening the embedded instance."""
-    from headwater.client.http import remote
+    from headwater.client import _remote as remote
 
     if remote() is not None:
         from headwater.settings import Settings
@@ -338,18 +338,47 @@ def _publish_scope() -> tuple[str, str]:
 )
 @click.option(
     "--depth",
-    type=click.IntRange(0, 50),
-    default=3,
+    default="3",
     show_default=True,
-    help="Generations to walk each way.",
+    metavar="N|all",
+    help="Generations to walk each way; 'all' walks to the ends, printing as it goes.",
 )
 @_json_option
-def lineage(uri: str, direction: str, depth: int, as_json: bool) -> None:
+def lineage(uri: str, direction: str, depth: str, as_json: bool) -> None:
     """Where a version came from and what used it."""
     from headwater.client import lineage as lineage_of
+    from headwater.engine.lineage import check_depth
 
-    graph = lineage_of(uri, direction=DIRECTIONS[direction], depth=depth)
+    generations = check_depth(depth)
+    if generations is None and not as_json:
+        _print_lineage_as_walked(uri, DIRECTIONS[direction])
+        return
+    graph = lineage_of(uri, direction=DIRECTIONS[direction], depth=generations)
     if as_json:
         click.echo(graph.to_json())
     else:
         click.echo(graph.tree())
+
+
+def _print_lineage_as_walked(uri: str, direction: str) -> None:
+    """One line per edge, a generation (or a server's page) at a time: a walk of any length
+    prints without holding the whole graph (only the labels of the last two pieces)."""
+    from headwater.client import lineage_pages
+    from headwater.engine.lineage import PRODUCED, TRIGGERED
+
+    labels: dict[str, str] = {}
+    previous: dict[str, str] = {}
+    for i, page in enumerate(lineage_pages(uri, direction=direction, depth=None)):
+        current = {n.id: n.label for n in page.nodes}
+        labels = previous | current
+        previous = current
+        if i == 0:
+            click.echo(labels.get(page.root, page.root))
+        for e in page.edges:
+            source, target = labels.get(e.source, e.source), labels.get(e.target, e.target)
+            if e.kind == PRODUCED:
+                click.echo(f"{target} <- produced ({e.name}) by {source}")
+            elif e.kind == TRIGGERED:
+                click.echo(f"{target} <- {e.name} by {source}")
+            else:
+                click.echo(f"{target} <- consumed ({e.name}) {source}")

@@ -92,7 +92,7 @@ def replay(since: str, until: str | None, launch_plan: str, as_json: bool) -> No
     What already fired for an event is not fired again. With HEADWATER_API_URL set, the
     server replays them.
     """
-    from headwater.client.http import remote
+    from headwater.client import _remote as remote
     from headwater.engine.artifacts import _epoch
 
     start, end = _epoch(since), None if until is None else _epoch(until)

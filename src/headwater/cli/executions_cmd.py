@@ -24,7 +24,10 @@ def executions() -> None:
 
 @executions.command("list")
 @click.option("--workflow", help="Only executions of this workflow (its registered name).")
+@click.option("--launch-plan", help="Only executions started by this launch plan.")
 @click.option("--status", help="Only executions in this state (succeeded, failed, running...).")
+@click.option("--project", help="Executions of this project (default: HEADWATER_PROJECT).")
+@click.option("--all-projects", is_flag=True, help="Executions of every project.")
 @click.option(
     "--limit",
     default=50,
@@ -33,16 +36,33 @@ def executions() -> None:
     help="At most this many executions.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def list_(workflow: str | None, status: str | None, limit: int, as_json: bool) -> None:
-    """Executions, newest first."""
+def list_(
+    workflow: str | None,
+    launch_plan: str | None,
+    status: str | None,
+    project: str | None,
+    all_projects: bool,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Executions of the configured project, newest first."""
     from headwater.cli._views import EXECUTION_HEADERS, execution_rows
-    from headwater.client import list_executions
+    from headwater.client import ALL_PROJECTS, list_executions
 
-    found = list_executions(workflow=workflow, status=status, limit=limit)
+    if project is not None and all_projects:
+        raise click.UsageError("give --project NAME or --all-projects, not both")
+    found = list_executions(
+        workflow=workflow,
+        launch_plan=launch_plan,
+        status=status,
+        limit=limit,
+        project=ALL_PROJECTS if all_projects else project,
+    )
     if as_json:
         emit_json([ex.to_dict() for ex in found])
     else:
-        table(EXECUTION_HEADERS, execution_rows(found), empty="no executions found")
+        where = "" if all_projects else " in this project (--all-projects for every project)"
+        table(EXECUTION_HEADERS, execution_rows(found), empty=f"no executions found{where}")
 
 
 @executions.command()
@@ -82,7 +102,7 @@ def relaunch(execution_id: str, inputs: dict[str, str], queue_only: bool, as_jso
     With HEADWATER_API_URL set, the server queues it and its workers run it (this waits for
     them unless --queue is given).
     """
-    from headwater.client.http import remote
+    from headwater.client import _remote as remote
 
     server = remote()
     if server is not None:

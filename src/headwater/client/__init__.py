@@ -10,7 +10,7 @@ client mode it refuses: register the workflow on the server and let a launch pla
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -31,6 +31,8 @@ from headwater.instance import get_instance
 from headwater.storage import events as _events
 from headwater.storage import executions as _executions
 
+ALL_PROJECTS = "*"  # ``project=`` value meaning every project (as for API tokens)
+
 
 def _remote() -> Any:
     """The HTTP client when ``HEADWATER_API_URL`` is set (and no instance is in use
@@ -40,7 +42,15 @@ def _remote() -> Any:
 
     if getattr(_override, "value", None) is not None or not Settings.from_env().api_url:
         return None
-    from headwater.client import http
+    try:
+        from headwater.client import http
+    except ModuleNotFoundError as exc:  # an install that skipped the dependency
+        if exc.name != "httpx":
+            raise
+        raise UserInputError(
+            "client mode (HEADWATER_API_URL is set) needs httpx: `pip install 'httpx>=0.27'` "
+            "(reinstalling headwater installs it), or unset HEADWATER_API_URL"
+        ) from None
 
     return http.remote()
 
@@ -250,8 +260,13 @@ def list_executions(
     launch_plan: str | None = None,
     status: str | None = None,
     limit: int = 100,
+    project: str | None = None,
+    domain: str | None = None,
 ) -> list[Execution]:
-    """Executions newest first, filtered by workflow (object or name), launch plan, status."""
+    """Executions newest first, filtered by workflow (object or name), launch plan, status.
+
+    Only the configured project's (``HEADWATER_PROJECT``) unless ``project`` names another,
+    or is ``"*"`` for every project; ``domain`` narrows to one domain (default: any)."""
     if isinstance(workflow, Entity):
         workflow = workflow.name
     if status is not None:
@@ -263,21 +278,47 @@ def list_executions(
             ) from None
     remote = _remote()
     if remote is not None:
-        return list(remote.list_executions(workflow, launch_plan, status, limit))
+        if project is None:
+            from headwater.settings import Settings
+
+            project = Settings.from_env().project
+        return list(remote.list_executions(workflow, launch_plan, status, limit, project, domain))
     inst = get_instance()
+    scope = inst.project if project is None else None if project == ALL_PROJECTS else project
     with inst.db.read() as tx:
         found = _executions.list_executions(
-            tx, workflow=workflow, launch_plan=launch_plan, status=status, limit=limit
+            tx,
+            workflow=workflow,
+            launch_plan=launch_plan,
+            status=status,
+            project=scope,
+            domain=domain,
+            limit=limit,
         )
     return [Execution(inst, r) for r in found]
 
 
-def lineage(uri_or_version: Any, direction: str = "both", depth: int = 3) -> LineageGraph:
-    """The lineage graph around a version; ``print()`` it for a tree, ``.to_json()`` for JSON."""
+def lineage(
+    uri_or_version: Any, direction: str = "both", depth: int | str | None = 3
+) -> LineageGraph:
+    """The lineage graph around a version, ``depth`` generations each way (``None`` or
+    ``"all"``: every generation); ``print()`` it for a tree, ``.to_json()`` for JSON."""
     remote = _remote()
     if remote is not None:
-        return remote.lineage(uri_or_version, direction, depth)
+        return remote.lineage(uri_or_version, direction, _lineage.check_depth(depth))
     return _lineage.lineage(get_instance(), uri_or_version, direction, depth)
+
+
+def lineage_pages(
+    uri_or_version: Any, direction: str = "both", depth: int | str | None = None
+) -> Iterator[LineageGraph]:
+    """The same graph in pieces as it is walked (a generation at a time; in client mode a
+    page of the HTTP API at a time), for graphs too large to hold at once. A node may come
+    again in a later piece."""
+    remote = _remote()
+    if remote is not None:
+        return remote.lineage_pages(uri_or_version, direction, _lineage.check_depth(depth))
+    return _lineage.pages(get_instance(), uri_or_version, direction, depth)
 
 
 def list_events(name: str | None = None, since: Any = None, limit: int = 100) -> list[EventRecord]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -23,11 +24,13 @@ from urllib.parse import quote
 import httpx
 
 from headwater import errors as _errors
+from headwater.definitions.artifact import ArtifactQuery
 from headwater.definitions.cards import Card
 from headwater.engine.events import DecisionRecord
 from headwater.engine.handles import ArtifactVersion, EventRecord, Execution, NodeExecution
 from headwater.engine.launch_plans import LaunchPlanInfo
 from headwater.engine.lineage import LineageEdge, LineageGraph, LineageNode
+from headwater.engine.lineage import merge as merge_lineage
 from headwater.errors import (
     AuthError,
     ConflictError,
@@ -473,13 +476,21 @@ class RemoteClient:
         return RemoteExecution(self, self.request("GET", f"/executions/{execution_id}"))
 
     def list_executions(
-        self, workflow: str | None, launch_plan: str | None, status: str | None, limit: int
+        self,
+        workflow: str | None,
+        launch_plan: str | None,
+        status: str | None,
+        limit: int,
+        project: str | None = None,
+        domain: str | None = None,
     ) -> list[Execution]:
         params: dict[str, Any] = {"limit": limit}
         for key, value in (
             ("workflow", workflow),
             ("launch_plan", launch_plan),
             ("status", status),
+            ("project", project),
+            ("domain", domain),
         ):
             if value is not None:
                 params[key] = value
@@ -493,8 +504,15 @@ class RemoteClient:
     ) -> Execution:
         """Queue a repeat of an execution on the server (its workers run it): ``inputs``
         override as JSON values, ``text_inputs`` as ``-i k=v`` text that the server converts
-        to the declared types. Returns the new, queued execution."""
-        body = {"inputs": dict(inputs or {}), "text_inputs": dict(text_inputs or {})}
+        to the declared types. An ``ArtifactVersion`` or artifact query in ``inputs`` is sent
+        as its version's URI. Returns the new, queued execution."""
+        values = dict(inputs or {})
+        for key, value in values.items():
+            if isinstance(value, ArtifactQuery):
+                value = self.get_artifact(value)
+            if isinstance(value, ArtifactVersion):
+                values[key] = value.uri
+        body = {"inputs": values, "text_inputs": dict(text_inputs or {})}
         path = f"/executions/{quote(execution_id, safe='')}/relaunch"
         return RemoteExecution(self, self.request("POST", path, json_body=body))
 
@@ -514,10 +532,26 @@ class RemoteClient:
         names = [f.name for f in fields(ReplayedDecision)]
         return [ReplayedDecision(**{k: d.get(k) for k in names}) for d in found]
 
-    def lineage(self, ref: Any, direction: str, depth: int) -> LineageGraph:
+    def lineage(self, ref: Any, direction: str, depth: int | None) -> LineageGraph:
+        found = list(self.lineage_pages(ref, direction, depth))
+        return merge_lineage(found[0].root, direction, depth, found)
+
+    def lineage_pages(
+        self, ref: Any, direction: str, depth: int | None, page_nodes: int | None = None
+    ) -> Iterator[LineageGraph]:
+        """The server's lineage pages (about ``page_nodes`` nodes each; the server's default
+        when None), one request each, following ``next_cursor``."""
         uri = ref.uri if isinstance(ref, ArtifactVersion) else self.get_artifact(ref).uri
-        params = {"uri": uri, "direction": direction, "depth": depth}
-        return _lineage(self.request("GET", "/artifacts/lineage", params=params))
+        params: dict[str, Any] = {"uri": uri, "direction": direction}
+        params["depth"] = "all" if depth is None else depth
+        if page_nodes is not None:
+            params["limit"] = page_nodes
+        while True:
+            body = self.request("GET", "/artifacts/lineage", params=params)
+            yield _lineage(body)
+            if not body.get("next_cursor"):
+                return
+            params["cursor"] = body["next_cursor"]
 
     def list_events(self, name: str | None, since: Any, limit: int) -> list[EventRecord]:
         params: dict[str, Any] = {"limit": limit}

@@ -87,10 +87,30 @@ class LiteralMemo:
             self._by_id[id(value)] = (value, literal)
 
 
-def _is_artifact_ref(value: Any, tp: Any) -> bool:
+def is_artifact_ref(value: Any, tp: Any) -> bool:
+    """Whether a value given for an input of type ``tp`` names an artifact version (an
+    ``ArtifactVersion``, a query, or an ``hw://`` URI unless the input is a ``str``)."""
     if isinstance(value, ArtifactVersion | ArtifactQuery):
         return True
     return is_uri(value) and tp is not str
+
+
+def version_value(version: ArtifactVersion, tp: Any, what: str) -> Any:
+    """The value of ``version`` read as ``tp``; TypeMismatchError naming ``what``, the expected
+    type and the stored type when it does not fit."""
+    try:
+        value = version.value(tp)
+        check(value, tp, what)
+    except TypeMismatchError as exc:
+        stored = str(version.literal.get("type") or version.literal.get("format"))
+        expected = type_name(tp)
+        # Same outer type (dict vs dict[str, int]): only the checker's detail says what differs.
+        detail = f" ({exc})" if expected.startswith(stored) else ""
+        raise TypeMismatchError(
+            f"{what} expects {expected}, but {version.uri} holds a {stored}{detail}; "
+            f"give a version whose value is a {expected}"
+        ) from None
+    return value
 
 
 def bind_inputs(
@@ -128,7 +148,7 @@ def bind_inputs(
     for name, spec in order:
         what = f"{label} input {name!r}"
         version: ArtifactVersion | None = None
-        if name in given and _is_artifact_ref(given[name], spec.type):
+        if name in given and is_artifact_ref(given[name], spec.type):
             version = (
                 artifacts.resolve(inst, given[name])
                 if not isinstance(given[name], ArtifactQuery)
@@ -140,8 +160,7 @@ def bind_inputs(
             version = artifacts.resolve_query(inst, query, project, domain)
             out.resolved[name] = {"uri": version.uri, "via": "query", "query": repr(spec.query)}
         if version is not None:
-            value = version.value(spec.type)
-            check(value, spec.type, what)
+            value = version_value(version, spec.type, what)
             out.consumed.append((name, version.id))
             memo.remember(value, version.literal)
             out.literals[name] = version.literal

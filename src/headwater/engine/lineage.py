@@ -1,12 +1,18 @@
 """Walking lineage: which execution produced a version, what it consumed, and so on.
 
 ``depth`` counts generations: one generation up from a version is the execution that produced
-it and the versions that execution consumed. Each generation costs two indexed queries.
+it and the versions that execution consumed. Each generation costs a few indexed queries, and
+any depth may be asked for (``None`` or ``"all"``: until the graph ends).
+
+:func:`walk` yields the graph one generation at a time, each page with the state to resume
+from, so a caller can stop after some nodes and go on later (the HTTP route pages this way)
+without holding more than a page and one generation's frontier.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +32,7 @@ from headwater.storage.lineage import (
 if TYPE_CHECKING:
     from headwater.instance import Instance
 
-MAX_DEPTH = 50
+ALL = "all"  # depth: every generation
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,7 @@ class LineageGraph:
 
     root: str
     direction: str
-    depth: int
+    depth: int | None  # None: every generation
     nodes: list[LineageNode]
     edges: list[LineageEdge]
 
@@ -110,23 +116,114 @@ class LineageGraph:
         seen: set[str],
         upstream: bool,
     ) -> None:
-        seen = seen | {at}
-        edges = kids.get(at, [])
-        for i, e in enumerate(edges):
+        # A stack, not recursion: a chain of hundreds of generations is deeper than Python's
+        # recursion limit. Each entry: a node's remaining edges, its indent, the path to it.
+        labels = {n.id: n.label for n in self.nodes}
+        stack = [(iter(kids.get(at, [])), len(kids.get(at, [])), indent, seen | {at})]
+        while stack:
+            edges, left, pad, path = stack[-1]
+            e = next(edges, None)
+            if e is None:
+                stack.pop()
+                continue
+            left -= 1
+            stack[-1] = (edges, left, pad, path)
             nxt = e.source if upstream else e.target
-            last = i == len(edges) - 1
+            last = left == 0
             if e.kind == PRODUCED:
                 verb = "produced by" if upstream else f"produced ({e.name})"
             elif e.kind == TRIGGERED:
                 verb = f"{e.name} by" if upstream else e.name
             else:
                 verb = f"consumed ({e.name})" if upstream else "consumed by"
-            lines.append(f"{indent}{'└── ' if last else '├── '}{verb} {self.node(nxt).label}")
-            if nxt not in seen:
-                self._walk(nxt, kids, indent + ("    " if last else "│   "), lines, seen, upstream)
+            lines.append(f"{pad}{'└── ' if last else '├── '}{verb} {labels[nxt]}")
+            if nxt not in path:
+                more = kids.get(nxt, [])
+                stack.append(
+                    (iter(more), len(more), pad + ("    " if last else "│   "), path | {nxt})
+                )
 
     def __str__(self) -> str:
         return self.tree()
+
+
+@dataclass(frozen=True)
+class WalkState:
+    """Where a walk goes on: the root, the phase (0: the first direction), the next
+    generation, and that generation's frontier (versions to expand, executions reached by a
+    run-to-run link)."""
+
+    root_version: int | None
+    root_execution: str | None
+    direction: str
+    depth: int | None
+    phase: int = 0
+    generation: int = 0
+    versions: tuple[int, ...] = ()
+    executions: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rv": self.root_version,
+            "re": self.root_execution,
+            "d": self.direction,
+            "k": self.depth,
+            "p": self.phase,
+            "g": self.generation,
+            "v": list(self.versions),
+            "e": list(self.executions),
+        }
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> WalkState:
+        state = cls(
+            body["rv"],
+            body["re"],
+            body["d"],
+            body["k"],
+            int(body["p"]),
+            int(body["g"]),
+            tuple(int(v) for v in body["v"]),
+            tuple(str(e) for e in body["e"]),
+        )
+        check_direction(state.direction)
+        check_depth(state.depth)
+        return state
+
+
+@dataclass
+class LineagePage:
+    """What one generation of a walk added; ``next`` resumes after it (None: the end)."""
+
+    root: str
+    nodes: list[LineageNode]
+    edges: list[LineageEdge]
+    next: WalkState | None
+
+
+_WALKS = {"upstream": (True,), "downstream": (False,), "both": (True, False)}
+
+
+def check_direction(direction: str) -> str:
+    if direction not in _WALKS:
+        raise UserInputError(
+            f"direction must be 'upstream', 'downstream' or 'both', got {direction!r}"
+        )
+    return direction
+
+
+def check_depth(depth: Any) -> int | None:
+    """A depth as given (a whole number >= 0, ``None`` or ``"all"``; text from a URL or the
+    command line too) -> a number of generations, or None for every generation."""
+    if depth is None or (isinstance(depth, str) and depth.strip().lower() == ALL):
+        return None
+    if isinstance(depth, str) and depth.strip().isdigit():
+        depth = int(depth)
+    if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
+        raise UserInputError(
+            f"depth must be a whole number of generations from 0, or 'all', got {depth!r}"
+        )
+    return depth
 
 
 def _exec_rows(inst: Instance, ids: list[str]) -> list[Any]:
@@ -155,84 +252,199 @@ def _start(inst: Instance, ref: Any) -> tuple[int | None, str | None]:
     return artifacts.resolve(inst, ref).id, None
 
 
-def lineage(inst: Instance, ref: Any, direction: str = "both", depth: int = 3) -> LineageGraph:
-    """The lineage graph around an artifact version or an execution, ``depth`` generations
-    each way. Runs started by another run's completion are linked to it ("triggered")."""
-    if direction not in ("upstream", "downstream", "both"):
-        raise UserInputError(
-            f"direction must be 'upstream', 'downstream' or 'both', got {direction!r}"
-        )
-    if not isinstance(depth, int) or isinstance(depth, bool) or not 0 <= depth <= MAX_DEPTH:
-        raise UserInputError(f"depth must be a whole number from 0 to {MAX_DEPTH}, got {depth!r}")
-    start_version, start_exec = _start(inst, ref)
-    version_ids: set[int] = {start_version} if start_version is not None else set()
-    exec_ids: set[str] = {start_exec} if start_exec else set()
-    raw_edges: set[tuple[str, int, str, str]] = set()  # (execution, version, direction, name)
-    links: set[tuple[str, str, str]] = set()  # (upstream execution, triggered execution, kind)
-    walks = {"upstream": [True], "downstream": [False], "both": [True, False]}[direction]
-    with inst.db.read() as tx:
-        for walk_up in walks:
-            versions = [start_version] if start_version is not None else []
-            pending = {start_exec} if start_exec else set()
-            expanded: set[str] = set()
-            for _ in range(depth):
-                first = edges_of_versions(tx, versions, PRODUCED if walk_up else CONSUMED)
-                raw_edges.update(
-                    (e["execution_id"], e["version_id"], e["direction"], e["name"]) for e in first
-                )
-                execs = sorted(({e["execution_id"] for e in first} | pending) - expanded)
-                if not execs:
-                    break
-                expanded.update(execs)
-                exec_ids.update(execs)
-                second = edges_of_executions(tx, execs, CONSUMED if walk_up else PRODUCED)
-                raw_edges.update(
-                    (e["execution_id"], e["version_id"], e["direction"], e["name"]) for e in second
-                )
-                versions = sorted({e["version_id"] for e in second} - version_ids)
-                version_ids.update(versions)
-                found = links_of(tx, execs, upstream=walk_up)
-                links.update((r["upstream_id"], r["execution_id"], r["kind"]) for r in found)
-                pending = {r["upstream_id"] if walk_up else r["execution_id"] for r in found}
-                exec_ids.update(pending)
-                if not versions and not pending:
-                    break
-    exec_ids.update(e[0] for e in raw_edges)
-    version_ids.update(e[1] for e in raw_edges)
-    with inst.db.read() as tx:
-        vrows = artifact_rows.get_versions_by_id(tx, sorted(version_ids))
-    uri_of = {
-        r["id"]: f"hw://{r['project']}/{r['domain']}/{r['name']}@{r['version']}" for r in vrows
-    }
-    nodes = [
-        LineageNode(
-            uri_of[r["id"]],
-            "artifact",
-            uri_of[r["id"]],
-            {
+def start(inst: Instance, ref: Any, direction: str = "both", depth: Any = 3) -> WalkState:
+    """The state a walk from ``ref`` (a version reference or an execution) begins with."""
+    direction, generations = check_direction(direction), check_depth(depth)
+    version, execution = _start(inst, ref)
+    return _phase_start(WalkState(version, execution, direction, generations), 0)
+
+
+def _phase_start(state: WalkState, phase: int) -> WalkState:
+    return WalkState(
+        state.root_version,
+        state.root_execution,
+        state.direction,
+        state.depth,
+        phase,
+        0,
+        (state.root_version,) if state.root_version is not None else (),
+        (state.root_execution,) if state.root_execution else (),
+    )
+
+
+def _uri(row: Any) -> str:
+    return f"hw://{row['project']}/{row['domain']}/{row['name']}@{row['version']}"
+
+
+class _Pager:
+    """Turns raw edges into nodes and edges, naming each node once per walk."""
+
+    def __init__(self, inst: Instance) -> None:
+        self.inst = inst
+        self.uris: dict[int, str] = {}
+        self.emitted: set[str] = set()  # executions
+        self.emitted_versions: set[int] = set()
+
+    def page(
+        self,
+        raw: list[tuple[str, int, str, str]],
+        links: set[tuple[str, str, str]],
+        version_ids: set[int],
+        exec_ids: set[str],
+    ) -> tuple[list[LineageNode], list[LineageEdge]]:
+        version_ids = version_ids | {e[1] for e in raw}
+        exec_ids = exec_ids | {e[0] for e in raw} | {x for link in links for x in link[:2]}
+        nodes = []
+        with self.inst.db.read() as tx:
+            rows = artifact_rows.get_versions_by_id(tx, sorted(version_ids - self.emitted_versions))
+        for r in sorted(rows, key=lambda r: r["id"]):
+            uri = self.uris[r["id"]] = _uri(r)
+            attrs = {
                 "name": r["name"],
                 "version": r["version"],
                 "partitions": json.loads(r["partitions"]),
                 "time_partition": r["time_partition"],
-            },
+            }
+            nodes.append(LineageNode(uri, "artifact", uri, attrs))
+            self.emitted_versions.add(r["id"])
+        for r in sorted(_exec_rows(self.inst, sorted(exec_ids - self.emitted)), key=_by_id):
+            label = f"execution {r['id']} ({r['workflow']}, {r['status']})"
+            attrs = {"workflow": r["workflow"], "status": r["status"]}
+            nodes.append(LineageNode(r["id"], "execution", label, attrs))
+        self.emitted.update(n.id for n in nodes if n.kind == "execution")
+        edges = []
+        for ex, vid, kind, name in raw:
+            if kind == PRODUCED:
+                edges.append(LineageEdge(ex, self.uris[vid], kind, name))
+            else:
+                edges.append(LineageEdge(self.uris[vid], ex, kind, name))
+        edges += [LineageEdge(up, down, TRIGGERED, kind) for up, down, kind in sorted(links)]
+        return nodes, edges
+
+
+def _by_id(row: Any) -> str:
+    return str(row["id"])
+
+
+def walk(inst: Instance, state: WalkState) -> Iterator[LineagePage]:
+    """The graph from ``state`` on, one generation per page (the first page of a walk from
+    :func:`start` holds the root alone). Nodes are named once per call; a walk resumed in
+    another call may repeat a node it reached before (merge by id)."""
+    pager = _Pager(inst)
+    walks = _WALKS[state.direction]
+    if state.phase == 0 and state.generation == 0:
+        nodes, _ = pager.page([], set(), set(state.versions), set(state.executions))
+        yield LineagePage(
+            _root(pager, state), nodes, [], _more(state, state.versions, state.executions)
         )
-        for r in vrows
-    ]
-    for r in _exec_rows(inst, sorted(exec_ids)):
-        nodes.append(
-            LineageNode(
-                r["id"],
-                "execution",
-                f"execution {r['id']} ({r['workflow']}, {r['status']})",
-                {"workflow": r["workflow"], "status": r["status"]},
-            )
-        )
-    edges = []
-    for ex, vid, kind, name in sorted(raw_edges):
-        if kind == PRODUCED:
-            edges.append(LineageEdge(ex, uri_of[vid], kind, name))
-        else:
-            edges.append(LineageEdge(uri_of[vid], ex, kind, name))
-    edges += [LineageEdge(up, down, TRIGGERED, kind) for up, down, kind in sorted(links)]
-    root = uri_of[start_version] if start_version is not None else str(start_exec)
-    return LineageGraph(root, direction, depth, nodes, edges)
+    seen_versions: set[int] = set(state.versions)
+    expanded: set[str] = set()
+    while True:
+        up = walks[state.phase]
+        if state.depth is not None and state.generation >= state.depth:
+            following = _next_phase(state)
+            if following is None:
+                return
+            state, seen_versions, expanded = following, set(following.versions), set()
+            continue
+        # Edges from the frontier first, then those of the executions it reached: printed in
+        # this order, each line follows from one already shown.
+        raw: list[tuple[str, int, str, str]] = []
+        links: set[tuple[str, str, str]] = set()
+        with inst.db.read() as tx:
+            first = edges_of_versions(tx, list(state.versions), PRODUCED if up else CONSUMED)
+            raw += sorted({_raw(e) for e in first})
+            execs = sorted(({e["execution_id"] for e in first} | set(state.executions)) - expanded)
+            versions: list[int] = []
+            pending: set[str] = set()
+            if execs:
+                expanded.update(execs)
+                second = edges_of_executions(tx, execs, CONSUMED if up else PRODUCED)
+                raw += sorted({_raw(e) for e in second} - set(raw))
+                versions = sorted({e["version_id"] for e in second} - seen_versions)
+                seen_versions.update(versions)
+                found = links_of(tx, execs, upstream=up)
+                links.update((r["upstream_id"], r["execution_id"], r["kind"]) for r in found)
+                pending = {r["upstream_id"] if up else r["execution_id"] for r in found}
+        advanced = _advance(state, state.generation + 1, versions, pending)
+        nxt = _more(advanced, versions, pending) if execs else _next_phase(advanced)
+        nodes, edges = pager.page(raw, links, set(versions), set(execs) | pending)
+        if nodes or edges:
+            yield LineagePage(_root(pager, state), nodes, edges, nxt)
+        if nxt is None:
+            return
+        if nxt.phase != state.phase:
+            seen_versions, expanded = set(nxt.versions), set()
+        state = nxt
+
+
+def _raw(edge: Any) -> tuple[str, int, str, str]:
+    return (edge["execution_id"], edge["version_id"], edge["direction"], edge["name"])
+
+
+def _advance(
+    state: WalkState, generation: int, versions: list[int], executions: set[str]
+) -> WalkState:
+    return WalkState(
+        state.root_version,
+        state.root_execution,
+        state.direction,
+        state.depth,
+        state.phase,
+        generation,
+        tuple(versions),
+        tuple(sorted(executions)),
+    )
+
+
+def _more(state: WalkState, versions: Any, pending: Any) -> WalkState | None:
+    """``state`` when its frontier has something to expand within the depth, else the next
+    phase's start."""
+    if (versions or pending) and (state.depth is None or state.generation < state.depth):
+        return state
+    return _next_phase(state)
+
+
+def _next_phase(state: WalkState) -> WalkState | None:
+    if state.depth != 0 and state.phase + 1 < len(_WALKS[state.direction]):
+        return _phase_start(state, state.phase + 1)
+    return None
+
+
+def _root(pager: _Pager, state: WalkState) -> str:
+    if state.root_version is None:
+        return str(state.root_execution)
+    if state.root_version not in pager.uris:
+        with pager.inst.db.read() as tx:
+            [row] = artifact_rows.get_versions_by_id(tx, [state.root_version])
+        pager.uris[state.root_version] = _uri(row)
+    return pager.uris[state.root_version]
+
+
+def merge(root: str, direction: str, depth: int | None, pages: Any) -> LineageGraph:
+    """One graph from pieces (each with ``nodes`` and ``edges``), each node and edge once."""
+    nodes: dict[str, LineageNode] = {}
+    edges: dict[LineageEdge, None] = {}
+    for page in pages:
+        for n in page.nodes:
+            nodes.setdefault(n.id, n)
+        edges.update(dict.fromkeys(page.edges))
+    return LineageGraph(root, direction, depth, list(nodes.values()), list(edges))
+
+
+def pages(
+    inst: Instance, ref: Any, direction: str = "both", depth: Any = 3
+) -> Iterator[LineageGraph]:
+    """The lineage graph around ``ref`` in pieces, one generation each, as it is walked."""
+    state = start(inst, ref, direction, depth)
+    for page in walk(inst, state):
+        yield LineageGraph(page.root, direction, state.depth, page.nodes, page.edges)
+
+
+def lineage(inst: Instance, ref: Any, direction: str = "both", depth: Any = 3) -> LineageGraph:
+    """The lineage graph around an artifact version or an execution, ``depth`` generations
+    each way (``None`` or ``"all"``: every generation). Runs started by another run's
+    completion are linked to it ("triggered")."""
+    state = start(inst, ref, direction, depth)
+    found = list(walk(inst, state))
+    return merge(found[0].root, direction, state.depth, found)

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from headwater.instance import Instance
 
 _PG_LOCK = 0x68770002  # one reactor batch at a time on PostgreSQL
+# Ends the reason of a decision to fire made by a replay (metrics leave those out of latency).
+REPLAYED = " (replay)"
 
 
 @dataclass
@@ -69,6 +71,7 @@ class _Batch:
     decisions: list[Decision] = field(default_factory=list)
     firings: list[_Firing] = field(default_factory=list)
     queued: Counter[int] = field(default_factory=Counter)  # executions queued, by launch plan
+    replay: bool = False
 
     def flush(self, tx: Tx) -> None:
         fired = self._insert_firings(tx)
@@ -233,7 +236,7 @@ class Reactor:
                 {"since": since, "until": until, "tick": "headwater.schedule.tick"},
             )
             binder = Binder(self.inst)
-            batch = _Batch()
+            batch = _Batch(replay=True)
             for row in events:
                 self._decide(tx, index, binder, row, batch)
             batch.flush(tx)
@@ -364,7 +367,7 @@ class Reactor:
         now = time.time()
         execution_id = new_execution_id()
         decision.outcome, decision.execution_id = "fired", execution_id
-        decision.reason = f"queued execution {execution_id}"
+        decision.reason = f"queued execution {execution_id}" + (REPLAYED if batch.replay else "")
         batch.queued[listener.lp_id] += 1
         batch.firings.append(
             _Firing(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from headwater.engine.artifacts import resolve_uri
+from headwater.definitions.artifact import ArtifactQuery
+from headwater.engine.artifacts import resolve, resolve_query, resolve_uri
+from headwater.engine.binding import is_artifact_ref, version_value
 from headwater.engine.runner import new_execution_id
 from headwater.engine.snapshots import load_entity
 from headwater.engine.text_inputs import from_text
@@ -41,12 +44,19 @@ def relaunch(
     *,
     text_inputs: dict[str, str] | None = None,
     local_paths: bool = True,
+    check_project: Callable[[str], None] | None = None,
 ) -> str:
     """Queue a new execution of the same workflow version with the same inputs (the exact
     artifact versions the original consumed), except ``overrides`` (values) and
     ``text_inputs`` (command-line text, converted to the declared types; ``local_paths=False``
-    when the text came from a client, see :mod:`headwater.engine.text_inputs`). Bad input
-    raises before anything is stored. Returns the new execution's id."""
+    when the text came from a client, see :mod:`headwater.engine.text_inputs`).
+
+    An override may name an artifact version instead of a value: an ``ArtifactVersion``, an
+    artifact query, or an ``hw://`` URI (exact or query; not for a ``str`` input, where it
+    is text). It is resolved now, its stored value must fit the input's type, and the new
+    execution records it as consumed (resolved inputs and lineage). ``check_project`` is
+    called with each such version's project (the server refuses projects a token may not
+    see). Bad input raises before anything is stored. Returns the new execution's id."""
     row, entity = original(inst, execution_id)
     specs = entity.interface.inputs
     overrides = dict(overrides or {})
@@ -64,12 +74,20 @@ def relaunch(
             raise UserInputError(
                 f"{entity.name} has no input {name!r} (inputs: {', '.join(specs) or 'none'})"
             )
-        literals[name] = encode(
-            value,
-            specs[name].type,
-            inst.blobs,
-            what=f"{entity.kind} {entity.name!r} input {name!r}",
-        )
+        what = f"{entity.kind} {entity.name!r} input {name!r}"
+        if is_artifact_ref(value, specs[name].type):
+            version = (
+                resolve_query(inst, value, row["project"], row["domain"])
+                if isinstance(value, ArtifactQuery)
+                else resolve(inst, value)
+            )
+            if check_project is not None:
+                check_project(version.project)
+            version_value(version, specs[name].type, what)
+            literals[name] = version.literal
+            resolved[name] = {"uri": version.uri, "via": "explicit"}
+            continue
+        literals[name] = encode(value, specs[name].type, inst.blobs, what=what)
         resolved.pop(name, None)
     consumed = [(name, resolve_uri(inst, r["uri"]).id) for name, r in resolved.items()]
     new_id = new_execution_id()

@@ -332,19 +332,32 @@ def event_inputs(
     cls: type[FlowSpec], scope: Scope, inst: Instance, name: str, payload: dict[str, Any]
 ) -> dict[str, Any]:
     """Parameters a custom event maps, as the flow's ``@trigger`` says (the first trigger that
-    listens to ``name``; same-named fields when none does)."""
+    listens to ``name``; same-named fields when it maps none). A name the flow does not
+    listen to is refused with the names it does."""
     mapping: dict[str, str] | None = None
+    listened: list[str] = []
     for ts in getattr(cls, "_headwater_settings", {}).get("triggers", []):
         if ts.kind != "event":
             continue
         for item in ts.items:
             ev = _event(item, cls, scope)
+            listened.append(ev.name)
             if ev.name == name:
                 mapping = ev.parameters
                 break
         else:
             continue
         break
+    if name not in listened:
+        hint = (
+            f"it listens to {', '.join(map(repr, listened))}"
+            if listened
+            else "it has no @trigger(event=...)"
+        )
+        raise UserInputError(
+            f"{cls.__name__} does not listen to event {name!r}: {hint}; "
+            "give one of those to --trigger-event"
+        )
     params = parameters_of(cls)
     if mapping is None:
         mapping = {n: n for n in params if n in payload}

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 
 from headwater import client
-from headwater.api import schemas
+from headwater.api import cursors, schemas
 from headwater.api.access import Principal, access
 from headwater.api.deps import GUARD, instance
 from headwater.definitions.artifact import Artifact
@@ -69,18 +69,58 @@ def get(
         return version.to_dict()
 
 
+LINEAGE_PAGE_NODES = 10_000
+
+
 @router.get("/lineage", response_model=schemas.Lineage)
 def lineage(
     uri: str = URI,
     direction: str = Query("both", pattern="^(upstream|downstream|both)$"),
-    depth: int = Query(3, ge=0, le=lineage_api.MAX_DEPTH),
+    depth: str = Query("3", description="generations to walk each way, or 'all'"),
+    limit: int = Query(
+        LINEAGE_PAGE_NODES,
+        ge=1,
+        le=100_000,
+        description="nodes per page: a page ends with the generation that reaches this many",
+    ),
+    cursor: str | None = Query(None, description="the previous page's next_cursor"),
     inst: Instance = Depends(instance),
     who: Principal = Depends(access),
 ) -> dict[str, Any]:
-    """The lineage graph around a version: executions and versions, consumed/produced edges."""
+    """The lineage graph around a version: executions and versions, consumed/produced edges,
+    walked generation by generation and paged: while ``next_cursor`` is not null, ask again
+    with it (and the same ``uri``) for more. A node may appear on more than one page."""
     with inst.use():
-        who.check_project(client.get_artifact(uri).project)
-    return lineage_api.lineage(inst, uri, direction, depth).to_dict()
+        version = client.get_artifact(uri)
+        who.check_project(version.project)
+    if cursor is None:
+        state = lineage_api.start(inst, version, direction, depth)
+    else:
+        state = lineage_api.WalkState.from_dict(cursors.decode(cursor))
+        if state.root_version != version.id:
+            raise UserInputError(
+                f"this cursor continues the lineage of another version than {version.uri}; "
+                "pass the uri of the first page (an exact hw://...@version)"
+            )
+    nodes: list[Any] = []
+    edges: list[Any] = []
+    following = None
+    for page in lineage_api.walk(inst, state):
+        nodes += page.nodes
+        edges += page.edges
+        following = page.next
+        if following is None or len(nodes) >= limit:
+            break
+    else:
+        following = None
+    return {
+        "root": version.uri,
+        "direction": state.direction,
+        "depth": state.depth,
+        "nodes": [n.to_dict() for n in nodes],
+        "edges": [e.to_dict() for e in edges],
+        "next_cursor": None if following is None else cursors.encode(following.to_dict()),
+    }
 
 
 @router.post("", status_code=201, response_model=schemas.ArtifactVersion)

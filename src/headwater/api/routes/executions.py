@@ -22,13 +22,23 @@ def list_executions(
     launch_plan: str | None = None,
     status: str | None = Query(None, description="queued, running, succeeded, failed, ..."),
     limit: int = Query(100, ge=1, le=10_000),
+    project: str | None = Query(
+        None, description="one project, or '*' (the default) for every project the token sees"
+    ),
+    domain: str | None = None,
     inst: Instance = Depends(instance),
     who: Principal = Depends(access),
 ) -> list[dict[str, Any]]:
     """Executions newest first (a token for one project sees only that project's)."""
+    if project is not None and project != client.ALL_PROJECTS:
+        who.check_project(project)
+    elif not who.all_projects:
+        project = who.project
+    else:
+        project = client.ALL_PROJECTS
     with inst.use():
-        found = client.list_executions(workflow, launch_plan, status, limit)
-        return [e.to_dict() for e in found if who.may_see(e.project)]
+        found = client.list_executions(workflow, launch_plan, status, limit, project, domain)
+        return [e.to_dict() for e in found]
 
 
 @router.get("/{execution_id}", response_model=schemas.Execution)
@@ -65,7 +75,8 @@ def relaunch(
 ) -> dict[str, Any]:
     """Queue a repeat with the recorded inputs (exact artifact versions), except overrides:
     ``inputs`` as JSON values, ``text_inputs`` as command-line text converted to each input's
-    declared type. The workers of ``headwater up`` run it."""
+    declared type; an input may name an artifact version instead (an ``hw://`` URI, exact or
+    query), recorded as consumed. The workers of ``headwater up`` run it."""
     with inst.use():
         who.check_project(client.get_execution(execution_id).project)
     new_id = relaunch_api.relaunch(
@@ -74,6 +85,7 @@ def relaunch(
         body.inputs if body else None,
         text_inputs=body.text_inputs if body else None,
         local_paths=False,
+        check_project=who.check_project,
     )
     with inst.use():
         return client.get_execution(new_id).to_dict()
