@@ -17,6 +17,7 @@ from typing import Any
 from headwater.definitions.artifact import Artifact
 from headwater.definitions.cards import Card
 from headwater.definitions.entity import Entity
+from headwater.definitions.storable import check_text as _check_text
 from headwater.engine import artifacts as _artifacts
 from headwater.engine import events as _events_api
 from headwater.engine import launch_plans as _launch_plans
@@ -227,6 +228,7 @@ def create_artifact(
 
 def get_execution(execution_id: str) -> Execution:
     """An execution by id."""
+    _check_text(execution_id, "execution id")
     remote = _remote()
     if remote is not None:
         return remote.get_execution(str(execution_id))
@@ -249,6 +251,8 @@ def list_executions(
     """Executions newest first, filtered by workflow (object or name), launch plan, status."""
     if isinstance(workflow, Entity):
         workflow = workflow.name
+    _check_text(workflow, "workflow")
+    _check_text(launch_plan, "launch plan")
     if status is not None:
         try:
             status = ExecutionStatus(str(status).lower()).value
@@ -277,6 +281,7 @@ def lineage(uri_or_version: Any, direction: str = "both", depth: int = 3) -> Lin
 
 def list_events(name: str | None = None, since: Any = None, limit: int = 100) -> list[EventRecord]:
     """Stored events newest first."""
+    _check_text(name, "name")
     remote = _remote()
     if remote is not None:
         return list(remote.list_events(name, since, limit))

@@ -218,7 +218,7 @@ def _event(body: dict[str, Any]) -> EventRecord:
     )
     row["time"] = 0.0
     record = EventRecord(row)
-    record.timestamp = _time(body["time"]) or record.timestamp
+    record.timestamp = _time(body["time"])
     record.decided = body.get("decided")
     record.decisions = [DecisionRecord(**d) for d in body.get("decisions", [])]
     return record

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from headwater.definitions.names import check_name
+from headwater.definitions.storable import check_text, check_time
 from headwater.engine.handles import EventRecord
 from headwater.errors import NotFoundError, UserInputError
 from headwater.storage import events as event_rows
@@ -26,10 +27,13 @@ RESERVED_PREFIX = "headwater."
 def _check_json(value: Any, path: str = "payload") -> None:
     if isinstance(value, float) and not math.isfinite(value):
         raise UserInputError(f"{path} is {value}; JSON has no NaN or infinity")
-    if isinstance(value, dict):
+    if isinstance(value, str):
+        check_text(value, path)
+    elif isinstance(value, dict):
         for k, v in value.items():
             if not isinstance(k, str):
                 raise UserInputError(f"{path} has a non-string key {k!r}; payload keys are strings")
+            check_text(k, f"{path} key {k!r}")
             _check_json(v, f"{path}.{k}")
     elif isinstance(value, list | tuple):
         for i, v in enumerate(value):
@@ -41,8 +45,20 @@ def _check_json(value: Any, path: str = "payload") -> None:
         )
 
 
-def validate(name: Any, payload: Any, event_id: Any, source: Any) -> dict[str, Any]:
-    """Refuse a malformed event with what to fix; returns the payload as a dict."""
+def validate(
+    name: Any,
+    payload: Any,
+    event_id: Any,
+    source: Any,
+    *,
+    subject: Any = None,
+    attributes: Any = None,
+) -> dict[str, Any]:
+    """Refuse a malformed event with what to fix; returns the payload as a dict.
+
+    Every string (id, source, subject, and inside payload and attributes) must be text both
+    backends store: valid Unicode without NUL (see :mod:`headwater.definitions.storable`).
+    """
     check_name(name, "event name")
     if name.startswith(RESERVED_PREFIX):
         raise UserInputError(
@@ -69,8 +85,17 @@ def validate(name: Any, payload: Any, event_id: Any, source: Any) -> dict[str, A
             f"an event id is a non-empty string of at most {MAX_ID_LENGTH} "
             f"characters, got {event_id!r}"
         )
+    check_text(event_id, "id")
     if source is not None and not isinstance(source, str):
         raise UserInputError("an event source is a string (a URI naming the sender)")
+    check_text(source, "source")
+    if subject is not None and not isinstance(subject, str):
+        raise UserInputError(f"subject must be a string, got {subject!r}")
+    check_text(subject, "subject")
+    if attributes is not None:
+        if not isinstance(attributes, dict):
+            raise UserInputError("attributes must be a JSON object (dict)")
+        _check_json(attributes, "attributes")
     return payload
 
 
@@ -88,7 +113,7 @@ def emit(
     time_: float | None = None,
 ) -> str:
     """Store an event (once per id) for the reactor; returns its id."""
-    body = validate(name, payload, id, source)
+    body = validate(name, payload, id, source, subject=subject, attributes=attributes)
     project = check_name(project, "project") if project else inst.project
     domain = check_name(domain, "domain") if domain else inst.domain
     event_id = id or uuid.uuid4().hex
@@ -100,7 +125,7 @@ def emit(
             source=source or "headwater://client",
             project=project,
             domain=domain,
-            time=time_ or time.time(),
+            time=time.time() if time_ is None else check_time(time_, "time"),
             payload=body,
             subject=subject,
             attributes=attributes,
@@ -163,6 +188,7 @@ def decisions_for(inst: Instance, event_ids: list[str]) -> dict[str, list[Decisi
 def get(inst: Instance, event_id: str) -> EventRecord:
     """An event with the reactor's decisions about it (``.decisions``; ``.decided`` False while
     it waits in the inbox)."""
+    check_text(event_id, "event id")
     with inst.db.read() as tx:
         row = event_rows.get_event(tx, event_id)
         pending = row is not None and tx.scalar(

@@ -6,6 +6,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
+from headwater.definitions.storable import check_strings
 from headwater.engine.artifacts import resolve_uri
 from headwater.engine.runner import new_execution_id
 from headwater.engine.snapshots import load_entity
@@ -70,6 +71,7 @@ def relaunch(
             inst.blobs,
             what=f"{entity.kind} {entity.name!r} input {name!r}",
         )
+        check_strings(literals[name], f"{entity.kind} {entity.name!r} input {name!r}")
         resolved.pop(name, None)
     consumed = [(name, resolve_uri(inst, r["uri"]).id) for name, r in resolved.items()]
     new_id = new_execution_id()
