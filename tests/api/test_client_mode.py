@@ -181,3 +181,18 @@ def test_viewer_token_cannot_write(modes: Modes, server: tuple[Path, str, str, s
     with pytest.raises(AuthError) as info:
         headwater.emit_event("x.y", {})
     assert info.value.status == 403
+
+
+def test_unstorable_text_and_times_are_refused_over_http_as_embedded(modes: Modes) -> None:
+    daily = headwater.Artifact(name="bad_input_daily", time_partitioned=True)
+    for mode in (modes.embedded, modes.remote):
+        mode()
+        with pytest.raises(UserInputError, match=r"payload\.k contains a lone surrogate"):
+            headwater.emit_event("x.y", {"k": "\ud800"})
+        with pytest.raises(UserInputError, match="id contains a NUL"):
+            headwater.emit_event("x.y", {}, id="a\x00")
+        with pytest.raises(UserInputError, match=r"time_partition .* out of range"):
+            headwater.create_artifact(daily, 1, time_partition="0001-01-01T00:00:00+14:00")
+        with pytest.raises(UserInputError, match="event id contains a lone surrogate"):
+            headwater.get_event("\udcff")
+    modes.embedded()

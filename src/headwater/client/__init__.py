@@ -296,6 +296,7 @@ def list_events(name: str | None = None, since: Any = None, limit: int = 100) ->
 def get_event(event_id: str) -> EventRecord:
     """An event by id, with the reactor's decisions about it (``.decisions``): which launch
     plans fired and, for those that did not, why not."""
+    _check_text(event_id, "event id")
     remote = _remote()
     if remote is not None:
         return remote.get_event(str(event_id))

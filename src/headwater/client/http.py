@@ -313,8 +313,12 @@ class RemoteClient:
         json_body: Any = None,
         raw: bool = False,
     ) -> Any:
+        # Encoded here with ASCII escapes: a lone surrogate travels as \udxxx and the server
+        # refuses it naming the field (httpx would fail to encode it as UTF-8).
+        body = {} if json_body is None else {"content": json.dumps(json_body, allow_nan=False)}
+        headers = {"content-type": "application/json"} if body else None
         try:
-            response = self.http.request(method, path, params=params, json=json_body)
+            response = self.http.request(method, path, params=params, headers=headers, **body)
         except httpx.HTTPError as exc:
             raise StorageError(
                 f"cannot reach the Headwater server at {self.url} (HEADWATER_API_URL): {exc}"
