@@ -41,6 +41,8 @@ def text_problem(value: str) -> str | None:
     at = value.find("\x00")
     if at >= 0:
         return f"a NUL character (\\x00) at position {at}"
+    if value.isascii():
+        return None
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
