@@ -315,10 +315,12 @@ class RemoteClient:
     ) -> Any:
         # Encoded here with ASCII escapes: a lone surrogate travels as \udxxx and the server
         # refuses it naming the field (httpx would fail to encode it as UTF-8).
-        body = {} if json_body is None else {"content": json.dumps(json_body, allow_nan=False)}
-        headers = {"content-type": "application/json"} if body else None
+        content = None if json_body is None else json.dumps(json_body, allow_nan=False)
+        headers = None if content is None else {"content-type": "application/json"}
         try:
-            response = self.http.request(method, path, params=params, headers=headers, **body)
+            response = self.http.request(
+                method, path, params=params, content=content, headers=headers
+            )
         except httpx.HTTPError as exc:
             raise StorageError(
                 f"cannot reach the Headwater server at {self.url} (HEADWATER_API_URL): {exc}"
