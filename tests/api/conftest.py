@@ -102,6 +102,11 @@ def dumps(value: Any) -> bytes:
 def registration(module: str, **options: Any) -> dict[str, Any]:
     """The body of ``POST /api/v1/registrations`` for a module of this checkout: its code
     snapshot, uploaded (what ``headwater register`` sends in client mode)."""
+    import importlib
+
     from headwater.engine.uploads import prepare_upload
 
+    # The server imports it in a child process only; the in-process workers of these tests
+    # reuse the test process's own import of the same files (as before uploads).
+    importlib.import_module(module)
     return {**prepare_upload(module), **options}

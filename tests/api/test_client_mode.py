@@ -235,3 +235,18 @@ def test_lineage_of_any_depth_over_http(modes: Modes) -> None:
     lines = CliRunner().invoke(main, ["artifacts", "lineage", uris[-1], "--depth", "all"])
     assert lines.exit_code == 0, lines.output
     assert lines.stdout.count(" <- produced (o0) by execution ") == 300
+
+
+def test_unstorable_text_and_times_are_refused_over_http_as_embedded(modes: Modes) -> None:
+    daily = headwater.Artifact(name="bad_input_daily", time_partitioned=True)
+    for mode in (modes.embedded, modes.remote):
+        mode()
+        with pytest.raises(UserInputError, match=r"payload\.k contains a lone surrogate"):
+            headwater.emit_event("x.y", {"k": "\ud800"})
+        with pytest.raises(UserInputError, match="id contains a NUL"):
+            headwater.emit_event("x.y", {}, id="a\x00")
+        with pytest.raises(UserInputError, match=r"time_partition .* out of range"):
+            headwater.create_artifact(daily, 1, time_partition="0001-01-01T00:00:00+14:00")
+        with pytest.raises(UserInputError, match="event id contains a lone surrogate"):
+            headwater.get_event("\udcff")
+    modes.embedded()

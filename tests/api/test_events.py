@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import headwater
@@ -333,3 +334,125 @@ def test_replay_refusals_name_the_problem_and_store_nothing(instance, api):
     error_of(api.post(REPLAY, json={"launch_plan": "on_replayed", "since": "yesterday"}), 400)
     error_of(api.post(REPLAY, json={"launch_plan": "x", "since": since, "extra": 1}), 400)
     assert stored(instance) == before
+
+
+# -- bad input that used to be accepted and then broke reads --------------------------------
+# Lone surrogates reach the server as \udxxx escapes (json.dumps' default ensure_ascii
+# output); NUL as \u0000 in JSON or %00 in a header. Both are refused on every backend
+# (PostgreSQL text cannot hold NUL), and so are times no UTC datetime can hold.
+def _plain(body: dict) -> dict:
+    return {"headers": {"content-type": "application/json"}, "content": dumps(body)}
+
+
+OUT_OF_RANGE_TIMES = [
+    1e300,
+    -1e18,
+    10**400,
+    "9999-12-31T23:59:59-12:00",
+    "0001-01-01T00:00:00+14:00",
+]
+
+
+def test_event_times_no_utc_datetime_holds_are_refused_in_every_form(instance, api):
+    before = stored(instance)
+    for when in OUT_OF_RANGE_TIMES:
+        err = error_of(api.post("/api/v1/events", **_plain({"name": "a.b", "time": when})), 400)
+        assert err["message"].startswith("time ") and "out of range" in err["message"], err
+    for when in OUT_OF_RANGE_TIMES[3:]:
+        ce = cloud_event("a.b", {}, time=datetime(2026, 1, 1, tzinfo=UTC))
+        msg = structured(ce)
+        body = json.loads(msg["content"])
+        body["time"] = when
+        err = error_of(api.post("/api/v1/events", headers=msg["headers"], content=dumps(body)), 400)
+        assert "time" in err["message"] and "out of range" in err["message"]
+        msg = binary(ce)
+        headers = {**msg["headers"], "ce-time": when}
+        err = error_of(api.post("/api/v1/events", headers=headers, content=msg["content"]), 400)
+        assert "time" in err["message"] and "out of range" in err["message"]
+        good = json.loads(structured(cloud_event("a.b", {}))["content"])
+        items = [good, {**good, "id": "second", "time": when}]
+        r = api.post(
+            "/api/v1/events",
+            headers={"content-type": "application/cloudevents-batch+json"},
+            content=dumps(items),
+        )
+        assert error_of(r, 400)["index"] == 1
+    assert stored(instance) == before
+    assert api.get("/api/v1/events").status_code == 200
+
+
+BAD_TEXT = [("\x00", "NUL"), ("\ud800", "lone surrogate"), ("x\udfff", "lone surrogate")]
+
+
+def test_unstorable_text_in_plain_and_structured_events_is_refused(instance, api):
+    before = stored(instance)
+    for bad, problem in BAD_TEXT:
+        for body, field in [
+            ({"name": "a.b", "id": bad}, "id"),
+            ({"name": "a.b", "source": bad}, "source"),
+            ({"name": "a.b", "subject": bad}, "subject"),
+            ({"name": "a.b", "payload": {"k": [bad]}}, "payload.k[0]"),
+            ({"name": "a.b", "payload": {bad: 1}}, "payload key"),
+            ({"name": "a.b", "attributes": {"ext": bad}}, "attributes.ext"),
+            ({"name": "a.b", "time": bad}, "time"),
+        ]:
+            err = error_of(api.post("/api/v1/events", **_plain(body)), 400)
+            assert err["message"].startswith(field) and problem in err["message"], (body, err)
+        ce = json.loads(structured(cloud_event("a.b", {"k": 1}))["content"])
+        for key in ("id", "source", "subject"):
+            r = api.post(
+                "/api/v1/events",
+                headers={"content-type": "application/cloudevents+json"},
+                content=dumps({**ce, key: bad}),
+            )
+            assert problem in error_of(r, 400)["message"]
+        r = api.post(
+            "/api/v1/events",
+            headers={"content-type": "application/cloudevents+json"},
+            content=dumps({**ce, "myext": bad, "data": {"k": bad}}),
+        )
+        assert problem in error_of(r, 400)["message"]
+    assert stored(instance) == before
+    assert api.get("/api/v1/events").status_code == 200
+    assert api.get("/api/v1/executions").status_code == 200
+
+
+def test_nul_in_binary_mode_headers_is_refused(instance, api):
+    before = stored(instance)
+    msg = binary(cloud_event("a.b", {"k": 1}))
+    for header in ("ce-id", "ce-source", "ce-subject", "ce-myext"):
+        headers = {**msg["headers"], header: "a%00b"}
+        err = error_of(api.post("/api/v1/events", headers=headers, content=msg["content"]), 400)
+        assert "NUL" in err["message"], err
+    headers = {**msg["headers"]}
+    r = api.post("/api/v1/events", headers=headers, content=dumps({"k": "\ud800"}))
+    assert "payload.k" in error_of(r, 400)["message"]
+    assert stored(instance) == before
+
+
+def test_nul_in_an_event_path_or_query_parameter_is_a_400(instance, api):
+    for url in ("/api/v1/events/a%00b", "/api/v1/events?name=a%00"):
+        err = error_of(api.get(url), 400)
+        assert "NUL" in err["message"] and "parameter" in err["message"]
+
+
+def test_events_stored_before_the_checks_still_list_and_show(instance, api):
+    with instance.db.transaction() as tx:
+        for event_id, when, payload in [
+            ("far", 1e300, "{}"),
+            ("before", -1e18, "{}"),
+            ("lone", 1.0, '{"k": "\\ud800"}'),
+        ]:
+            tx.execute(
+                "INSERT INTO events (id, name, source, project, domain, time, payload, "
+                "attributes) VALUES (:id, 'old.event', 'headwater://old', 'default', "
+                "'development', :t, :p, '{}')",
+                {"id": event_id, "t": when, "p": payload},
+            )
+    r = api.get("/api/v1/events")
+    assert r.status_code == 200, r.text
+    times = {e["id"]: e["time"] for e in r.json()}
+    assert times == {"far": None, "before": None, "lone": "1970-01-01T00:00:01+00:00"}
+    shown = api.get("/api/v1/events/lone")
+    assert shown.status_code == 200 and shown.json()["payload"] == {"k": "\\ud800"}
+    assert api.get("/api/v1/events/far").json()["time"] is None

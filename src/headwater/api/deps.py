@@ -5,10 +5,28 @@ from __future__ import annotations
 from fastapi import Depends, Request
 
 from headwater.api.access import access
+from headwater.api.errors import BadRequest
+from headwater.definitions.storable import text_problem
 from headwater.instance import Instance
 
-# Every router declares this: the one place where tokens and roles will be checked.
-GUARD = [Depends(access)]
+
+async def storable_params(request: Request) -> None:
+    """Refuse a path or query parameter no backend can look up (a ``%00`` decodes to NUL,
+    which PostgreSQL text cannot hold) with a 400 naming it, the same on every backend."""
+    found = [("path", k, v) for k, v in request.path_params.items()]
+    found += [("query", k, v) for k, v in request.query_params.multi_items()]
+    for where, name, value in found:
+        problem = isinstance(value, str) and text_problem(value)
+        if problem:
+            raise BadRequest(
+                f"the {where} parameter {name!r} contains {problem}; send valid Unicode text "
+                "without NUL characters"
+            )
+
+
+# Every router declares this: the one place where tokens and roles will be checked (and
+# parameters that cannot be looked up are refused).
+GUARD = [Depends(access), Depends(storable_params)]
 
 
 # ``async def`` on purpose: FastAPI runs a plain ``def`` dependency in its

@@ -18,12 +18,11 @@ every event is checked before any is stored, and all are stored in one transacti
 from __future__ import annotations
 
 import json
-import math
 import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -34,6 +33,7 @@ from headwater.api.config import ApiConfig
 from headwater.api.errors import BadRequest, Conflict, PayloadTooLarge, UnsupportedMediaType
 from headwater.api.webhooks import Delivery
 from headwater.definitions.names import check_name
+from headwater.definitions.storable import check_text, check_time
 from headwater.engine import events as event_api
 from headwater.errors import ConflictError, UserInputError
 from headwater.storage import events as event_rows
@@ -129,26 +129,31 @@ def _at(index: int | None) -> str:
 
 
 def parse_time(value: Any, index: int | None, plain: bool = False) -> float | None:
+    """Seconds since the epoch from an RFC 3339 string (or, in plain events, a number);
+    refused unless a UTC datetime can hold it (years 1 to 9999 in UTC)."""
     if value is None:
         return None
-    if plain and isinstance(value, int | float) and not isinstance(value, bool):
-        if not math.isfinite(value):
-            raise BadRequest(f"{_at(index)}time must be finite", index)
-        return float(value)
-    if not isinstance(value, str):
-        raise BadRequest(
-            f"{_at(index)}time must be an RFC 3339 timestamp string, got {value!r}", index
-        )
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise BadRequest(
-            f"{_at(index)}time {value!r} is not an RFC 3339 timestamp (e.g. 2026-11-01T12:00:00Z)",
-            index,
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
+        if plain and isinstance(value, int | float) and not isinstance(value, bool):
+            return check_time(value, "time")
+        if not isinstance(value, str):
+            raise BadRequest(
+                f"{_at(index)}time must be an RFC 3339 timestamp string, got {value!r}", index
+            )
+        check_text(value, "time")
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise BadRequest(
+                f"{_at(index)}time {value!r} is not an RFC 3339 timestamp "
+                "(e.g. 2026-11-01T12:00:00Z)",
+                index,
+            ) from None
+        return check_time(parsed, "time")
+    except BadRequest:
+        raise
+    except UserInputError as exc:
+        raise BadRequest(f"{_at(index)}{exc}", index) from None
 
 
 def _is_json_media(media: str) -> bool:
@@ -340,10 +345,11 @@ def prepare(inst: Instance, events: list[Incoming], cfg: ApiConfig) -> list[dict
                     "send its URI",
                     index,
                 )
-            payload = event_api.validate(e.name, e.payload, e.id, e.source)
+            payload = event_api.validate(
+                e.name, e.payload, e.id, e.source, subject=e.subject, attributes=e.attributes
+            )
             project = check_name(e.project, "project") if e.project else inst.project
             domain = check_name(e.domain, "domain") if e.domain else inst.domain
-            event_api._check_json(e.attributes, "attributes")
         except PayloadTooLarge:
             raise
         except UserInputError as exc:

@@ -9,11 +9,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from headwater.definitions.storable import check_strings
 
 
 class Wire(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class WireIn(Wire):
+    """A request body: every string in it must be storable text (UserInputError, a 400
+    naming the field, for NUL or a lone surrogate)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        return check_strings(data, "body")
 
 
 class ErrorDetail(Wire):
@@ -85,7 +97,7 @@ class Decision(Wire):
     execution_id: str | None
 
 
-class ReplayRequest(Wire):
+class ReplayRequest(WireIn):
     """Deliver past events (``since`` <= time < ``until``) again to one active launch plan."""
 
     launch_plan: str = Field(examples=["on_sensor"])
@@ -109,7 +121,7 @@ class Event(Wire):
     subject: str | None
     project: str
     domain: str
-    time: str
+    time: str | None = Field(description="RFC 3339; null for a stored time out of range")
     payload: dict[str, Any]
     attributes: dict[str, Any]
     decided: bool | None
@@ -139,12 +151,12 @@ class ArtifactVersion(Wire):
     cards: list[Card] = []
 
 
-class CardIn(Wire):
+class CardIn(WireIn):
     kind: str = Field("data", pattern="^(data|model)$")
     text: str
 
 
-class ArtifactCreate(Wire):
+class ArtifactCreate(WireIn):
     """Publish a version from outside any workflow; ``value`` is stored as JSON."""
 
     name: str = Field(examples=["daily_sales"])
@@ -210,7 +222,7 @@ class Execution(Wire):
     nodes: list[dict[str, Any]] | None = None
 
 
-class Relaunch(Wire):
+class Relaunch(WireIn):
     inputs: dict[str, Any] = Field({}, description="inputs to override, as JSON values")
     text_inputs: dict[str, str] = Field(
         {},
@@ -235,11 +247,11 @@ class LaunchPlan(Wire):
     concurrency: Any
 
 
-class Activate(Wire):
+class Activate(WireIn):
     version: str | None = None
 
 
-class Registration(Wire):
+class Registration(WireIn):
     module: str | None = Field(
         None, description="the dotted name of the module to register, as found in `files`"
     )

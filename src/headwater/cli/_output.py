@@ -74,7 +74,9 @@ def preview(literal: Mapping[str, Any] | None) -> str:
     """The stored preview of a value literal, with its type."""
     if not literal:
         return NONE
-    text = str(literal.get("preview", literal.get("format", "?")))
+    from headwater.definitions.storable import readable_text
+
+    text = readable_text(str(literal.get("preview", literal.get("format", "?"))))
     kind = literal.get("type")
     note = " (pickled)" if literal.get("pickled") else ""
     return f"{text}  [{kind}{note}]" if kind else text

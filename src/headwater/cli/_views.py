@@ -22,6 +22,7 @@ from headwater.cli._output import (
     preview,
     table,
 )
+from headwater.definitions.storable import readable, readable_text
 
 if TYPE_CHECKING:
     from headwater.engine.handles import ArtifactVersion, EventRecord, Execution, NodeExecution
@@ -81,7 +82,8 @@ def failure_text(ex: Execution, nodes: list[NodeExecution] | None = None) -> tup
     line = f"execution {ex.id} {ex.status.value}{where}: " + (
         f"{kind}: {message}" if kind and not message.startswith(kind) else message
     )
-    return line, user_frames(str(err.get("traceback") or "")).rstrip("\n")
+    tb = user_frames(str(err.get("traceback") or "")).rstrip("\n")
+    return readable_text(line), readable_text(tb)
 
 
 _FRAME = re.compile(r'^  File "(?P<file>[^"]+)", line \d+')
@@ -262,7 +264,7 @@ def print_event_detail(e: EventRecord) -> None:
         [
             ("id", e.id),
             ("name", e.name),
-            ("time", e.timestamp.isoformat()),
+            ("time", e.timestamp.isoformat() if e.timestamp else "(out of range)"),
             ("source", e.source),
             ("subject", e.subject),
             ("project", f"{e.project}/{e.domain}"),
@@ -270,10 +272,10 @@ def print_event_detail(e: EventRecord) -> None:
         ]
     )
     heading("payload")
-    click.echo(json.dumps(e.payload, indent=2, default=str, ensure_ascii=False))
+    click.echo(json.dumps(readable(e.payload), indent=2, default=str, ensure_ascii=False))
     if e.attributes:
         heading("attributes")
-        click.echo(json.dumps(e.attributes, indent=2, default=str, ensure_ascii=False))
+        click.echo(json.dumps(readable(e.attributes), indent=2, default=str, ensure_ascii=False))
     heading("decisions")
     if e.decided is False:
         click.echo("not decided yet (is `headwater up` running?)")

@@ -18,6 +18,7 @@ from typing import Any
 from headwater.definitions.artifact import Artifact
 from headwater.definitions.cards import Card
 from headwater.definitions.entity import Entity
+from headwater.definitions.storable import check_text as _check_text
 from headwater.engine import artifacts as _artifacts
 from headwater.engine import events as _events_api
 from headwater.engine import launch_plans as _launch_plans
@@ -242,6 +243,7 @@ def create_artifact(
 
 def get_execution(execution_id: str) -> Execution:
     """An execution by id."""
+    _check_text(execution_id, "execution id")
     remote = _remote()
     if remote is not None:
         return remote.get_execution(str(execution_id))
@@ -269,6 +271,8 @@ def list_executions(
     or is ``"*"`` for every project; ``domain`` narrows to one domain (default: any)."""
     if isinstance(workflow, Entity):
         workflow = workflow.name
+    _check_text(workflow, "workflow")
+    _check_text(launch_plan, "launch plan")
     if status is not None:
         try:
             status = ExecutionStatus(str(status).lower()).value
@@ -323,6 +327,7 @@ def lineage_pages(
 
 def list_events(name: str | None = None, since: Any = None, limit: int = 100) -> list[EventRecord]:
     """Stored events newest first."""
+    _check_text(name, "name")
     remote = _remote()
     if remote is not None:
         return list(remote.list_events(name, since, limit))
@@ -338,6 +343,7 @@ def get_event(event_id: str, source: str | None = None) -> EventRecord:
     """An event by id, with the reactor's decisions about it (``.decisions``): which launch
     plans fired and, for those that did not, why not. ``source`` picks one when several
     sources sent this id (else that is a ``ConflictError`` naming them)."""
+    _check_text(event_id, "event id")
     remote = _remote()
     if remote is not None:
         return remote.get_event(str(event_id), source)

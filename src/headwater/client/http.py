@@ -249,7 +249,7 @@ def _event(body: dict[str, Any]) -> EventRecord:
     )
     row["time"] = 0.0
     record = EventRecord(row)
-    record.timestamp = _time(body["time"]) or record.timestamp
+    record.timestamp = _time(body["time"])
     record.decided = body.get("decided")
     record.decisions = [DecisionRecord(**d) for d in body.get("decisions", [])]
     return record
@@ -344,8 +344,14 @@ class RemoteClient:
         json_body: Any = None,
         raw: bool = False,
     ) -> Any:
+        # Encoded here with ASCII escapes: a lone surrogate travels as \udxxx and the server
+        # refuses it naming the field (httpx would fail to encode it as UTF-8).
+        content = None if json_body is None else json.dumps(json_body, allow_nan=False)
+        headers = None if content is None else {"content-type": "application/json"}
         try:
-            response = self.http.request(method, path, params=params, json=json_body)
+            response = self.http.request(
+                method, path, params=params, content=content, headers=headers
+            )
         except httpx.HTTPError as exc:
             raise StorageError(
                 f"cannot reach the Headwater server at {self.url} (HEADWATER_API_URL): {exc}"

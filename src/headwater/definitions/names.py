@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from enum import Enum, StrEnum
 from urllib.parse import parse_qsl, quote, urlencode
 
+from headwater.definitions.storable import check_datetime, check_text
 from headwater.errors import UserInputError
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
@@ -61,7 +62,7 @@ def check_partition_value(key: str, value: object) -> str:
             f"partition {key!r} value {value!r} is not allowed: use 1-"
             f"{MAX_PARTITION_VALUE} printable characters"
         )
-    return value
+    return str(check_text(value, f"partition {key!r} value"))
 
 
 def normalize_time(
@@ -82,7 +83,7 @@ def normalize_time(
         raise UserInputError(
             f"{what} must be a datetime, date or ISO string, got {type(value).__name__}"
         )
-    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    value = check_datetime(value, what)
     g = granularity or Granularity.DAY
     if g is Granularity.MONTH:
         return value.replace(day=1, hour=0, minute=0, second=0, microsecond=0)

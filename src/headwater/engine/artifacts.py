@@ -23,6 +23,7 @@ from headwater.definitions.names import (
     partition_key_text,
     time_text,
 )
+from headwater.definitions.storable import check_strings, check_text, check_time
 from headwater.engine import event_names
 from headwater.engine.handles import ArtifactVersion
 from headwater.errors import NoMatchError, NotFoundError, PartitionError, UserInputError
@@ -76,6 +77,8 @@ def prepare(
             f"{where} (artifact {artifact.name!r}) has no value for partition {keys}: {fix}"
         )
     values = {k: check_partition_value(k, partitions[k]) for k in artifact.partition_keys}
+    for card in cards:
+        check_text(card.text, f"{where} (artifact {artifact.name!r}): the {card.kind} card's text")
     tp = None
     if artifact.time_partitioned:
         if time_partition is None:
@@ -279,6 +282,8 @@ def search(
     domain: str | None = None,
 ) -> list[ArtifactVersion]:
     """Versions newest first, filtered by name (``*`` wildcards), partitions and creation time."""
+    for field, text in (("name", name), ("project", project), ("domain", domain)):
+        check_text(text, field)
     if name is not None and "*" not in name:
         check_name(name)
     if not isinstance(limit, int) or not 0 < limit <= 10_000:
@@ -307,7 +312,7 @@ def _epoch(value: Any) -> float:
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp()
     if isinstance(value, int | float):
-        return float(value)
+        return check_time(value, "since/until")
     if isinstance(value, str):
         try:
             return _epoch(datetime.fromisoformat(value.replace("Z", "+00:00")))
@@ -353,6 +358,7 @@ def publish(
         published=True,
     )
     literal = encode(value, Any, inst.blobs, what=f"artifact {artifact.name!r} value")
+    check_strings(literal, f"artifact {artifact.name!r} value")
     with inst.db.transaction() as tx:
         _, uri = write_version(tx, inst, em, literal, time.time())
     return resolve_uri(inst, uri)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from headwater.definitions.names import check_name
+from headwater.definitions.storable import check_text, check_time
 from headwater.engine.handles import EventRecord
 from headwater.errors import ConflictError, NotFoundError, UserInputError
 from headwater.storage import events as event_rows
@@ -28,10 +29,13 @@ CLIENT_SOURCE = "headwater://client"
 def _check_json(value: Any, path: str = "payload") -> None:
     if isinstance(value, float) and not math.isfinite(value):
         raise UserInputError(f"{path} is {value}; JSON has no NaN or infinity")
-    if isinstance(value, dict):
+    if isinstance(value, str):
+        check_text(value, path)
+    elif isinstance(value, dict):
         for k, v in value.items():
             if not isinstance(k, str):
                 raise UserInputError(f"{path} has a non-string key {k!r}; payload keys are strings")
+            check_text(k, f"{path} key {k!r}")
             _check_json(v, f"{path}.{k}")
     elif isinstance(value, list | tuple):
         for i, v in enumerate(value):
@@ -43,8 +47,20 @@ def _check_json(value: Any, path: str = "payload") -> None:
         )
 
 
-def validate(name: Any, payload: Any, event_id: Any, source: Any) -> dict[str, Any]:
-    """Refuse a malformed event with what to fix; returns the payload as a dict."""
+def validate(
+    name: Any,
+    payload: Any,
+    event_id: Any,
+    source: Any,
+    *,
+    subject: Any = None,
+    attributes: Any = None,
+) -> dict[str, Any]:
+    """Refuse a malformed event with what to fix; returns the payload as a dict.
+
+    Every string (id, source, subject, and inside payload and attributes) must be text both
+    backends store: valid Unicode without NUL (see :mod:`headwater.definitions.storable`).
+    """
     check_name(name, "event name")
     if name.startswith(RESERVED_PREFIX):
         raise UserInputError(
@@ -71,8 +87,17 @@ def validate(name: Any, payload: Any, event_id: Any, source: Any) -> dict[str, A
             f"an event id is a non-empty string of at most {MAX_ID_LENGTH} "
             f"characters, got {event_id!r}"
         )
+    check_text(event_id, "id")
     if source is not None and not isinstance(source, str):
         raise UserInputError("an event source is a string (a URI naming the sender)")
+    check_text(source, "source")
+    if subject is not None and not isinstance(subject, str):
+        raise UserInputError(f"subject must be a string, got {subject!r}")
+    check_text(subject, "subject")
+    if attributes is not None:
+        if not isinstance(attributes, dict):
+            raise UserInputError("attributes must be a JSON object (dict)")
+        _check_json(attributes, "attributes")
     return payload
 
 
@@ -94,7 +119,7 @@ def emit(
     Sending a source and id again with the same name, payload, subject, project and domain
     is the same event (stored once); with anything else it is a ``ConflictError``.
     """
-    body = validate(name, payload, id, source)
+    body = validate(name, payload, id, source, subject=subject, attributes=attributes)
     project = check_name(project, "project") if project else inst.project
     domain = check_name(domain, "domain") if domain else inst.domain
     event_id = id or uuid.uuid4().hex
@@ -107,7 +132,7 @@ def emit(
                 "source": source or CLIENT_SOURCE,
                 "project": project,
                 "domain": domain,
-                "time": time_ or time.time(),
+                "time": time.time() if time_ is None else check_time(time_, "time"),
                 "payload": body,
                 "subject": subject,
                 "attributes": attributes,
@@ -209,6 +234,7 @@ def get(
     (without it such an id is a ``ConflictError`` listing the sources). ``visible(project)``
     leaves out, when the id alone is given, events the caller may not see.
     """
+    check_text(event_id, "event id")
     with inst.db.read() as tx:
         if source is not None:
             row = event_rows.find_event(tx, event_id, source)

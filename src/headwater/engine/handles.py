@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from headwater.definitions.cards import Card
 from headwater.definitions.names import parse_time_text
+from headwater.definitions.storable import readable, utc_or_none
 from headwater.errors import ExecutionFailedError
 from headwater.storage import artifacts as artifact_rows
 from headwater.storage import executions as execution_rows
@@ -52,7 +53,14 @@ def known_type(literal: dict[str, Any]) -> Any:
 
 
 def _ts(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
+    return utc_or_none(value)
+
+
+def _time_partition(text: str | None) -> datetime | None:
+    try:
+        return parse_time_text(text) if text else None
+    except ValueError:  # not written by this version: shown as no time partition
+        return None
 
 
 def _loads(text: str | None) -> Any:
@@ -81,9 +89,9 @@ class NodeExecution:
             "name": self.name,
             "kind": self.kind,
             "status": self.status.value,
-            "inputs": self.input_literals,
-            "outputs": self.output_literals,
-            "error": self.error,
+            "inputs": readable(self.input_literals),
+            "outputs": readable(self.output_literals),
+            "error": readable(self.error),
             "attempts": self.attempts,
             "cached_from": self.cached_from,
             "started_at": self.started_at.isoformat() if self.started_at else None,
@@ -205,11 +213,11 @@ class Execution:
             "workflow_version": self.workflow_version,
             "launch_plan": self.launch_plan,
             "status": self.status.value,
-            "inputs": self.input_literals,
-            "resolved_inputs": self.resolved_inputs,
-            "outputs": self.output_literals,
-            "error": self.error,
-            "trigger": self.trigger,
+            "inputs": readable(self.input_literals),
+            "resolved_inputs": readable(self.resolved_inputs),
+            "outputs": readable(self.output_literals),
+            "error": readable(self.error),
+            "trigger": readable(self.trigger),
             "created_at": self.created_at.isoformat() if self.created_at else None,
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
@@ -234,13 +242,12 @@ class ArtifactVersion:
         self.name: str = row["name"]
         self.version: str = row["version"]
         self.partitions: dict[str, str] = json.loads(row["partitions"])
-        tp = row["time_partition"]
-        self.time_partition: datetime | None = parse_time_text(tp) if tp else None
+        self.time_partition: datetime | None = _time_partition(row["time_partition"])
         self.literal: dict[str, Any] = json.loads(row["value"])
         self.execution_id: str | None = row["execution_id"]
         self.node_id: str | None = row["node_id"]
         self.output_name: str | None = row["output_name"]
-        self.created_at = datetime.fromtimestamp(row["created_at"], UTC)
+        self.created_at = utc_or_none(row["created_at"]) or datetime.fromtimestamp(0, UTC)
 
     @property
     def uri(self) -> str:
@@ -297,9 +304,9 @@ class ArtifactVersion:
             "domain": self.domain,
             "name": self.name,
             "version": self.version,
-            "partitions": self.partitions,
+            "partitions": readable(self.partitions),
             "time_partition": self.time_partition.isoformat() if self.time_partition else None,
-            "value": self.literal,
+            "value": readable(self.literal),
             "execution_id": self.execution_id,
             "node_id": self.node_id,
             "output": self.output_name,
@@ -330,7 +337,8 @@ class EventRecord:
         self.subject: str | None = row["subject"]
         self.project: str = row["project"]
         self.domain: str = row["domain"]
-        self.timestamp = datetime.fromtimestamp(row["time"], UTC)
+        # None for a time no datetime can hold (stored before times were checked)
+        self.timestamp: datetime | None = utc_or_none(row["time"])
         self.payload: dict[str, Any] = json.loads(row["payload"])
         self.attributes: dict[str, Any] = json.loads(row["attributes"])
         # Filled by get_event(): the reactor's decisions, and whether it has decided yet.
@@ -346,9 +354,9 @@ class EventRecord:
             "subject": self.subject,
             "project": self.project,
             "domain": self.domain,
-            "time": self.timestamp.isoformat(),
-            "payload": self.payload,
-            "attributes": self.attributes,
+            "time": self.timestamp.isoformat() if self.timestamp else None,
+            "payload": readable(self.payload),
+            "attributes": readable(self.attributes),
             "decided": self.decided,
             "decisions": [d.to_dict() for d in self.decisions],
         }

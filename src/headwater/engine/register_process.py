@@ -14,14 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import subprocess
 import sys
-import tempfile
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from headwater.engine.isolated import ChildFailed, error_from, run_child, write_result
 from headwater.engine.registry import Snapshot, store_snapshot
 from headwater.errors import DefinitionError, HeadwaterError
 
@@ -43,33 +41,6 @@ def registration_timeout() -> float:
     return value if value > 0 else DEFAULT_TIMEOUT
 
 
-def _child_env(inst: Instance) -> dict[str, str]:
-    s = inst.settings
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("HEADWATER_API_URL", "HEADWATER_API_TOKEN")
-    }
-    env.update(
-        HEADWATER_HOME=str(s.home),
-        HEADWATER_DATABASE_URL=s.database_url,
-        HEADWATER_STORAGE_URL=s.storage_url,
-        HEADWATER_PROJECT=s.project,
-        HEADWATER_DOMAIN=s.domain,
-        PYTHONDONTWRITEBYTECODE="1",
-    )
-    return env
-
-
-def _tail(path: Path) -> str:
-    try:
-        with path.open("rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - _OUTPUT_TAIL))
-            text = f.read().decode("utf-8", "replace").strip()
-    except OSError:
-        return ""
-    return f"; its last output:\n{text}" if text else ""
-
-
 def register_uploaded(
     inst: Instance,
     snap: Snapshot,
@@ -85,38 +56,25 @@ def register_uploaded(
     timeout = registration_timeout() if timeout is None else timeout
     store_snapshot(inst, snap)
     main_file = _main_file(module, snap)
-    with tempfile.TemporaryDirectory(prefix="headwater-register-") as tmp:
-        result, output = Path(tmp) / "result.json", Path(tmp) / "output.txt"
-        argv = [sys.executable, "-m", "headwater.engine.register_process"]
-        argv += ["--digest", snap.digest, "--module", module, "--result", str(result)]
-        argv += ["--activate", json.dumps(activate)]
-        argv += ["--project", project or "", "--domain", domain or ""]
-        with output.open("wb") as out:
-            proc = subprocess.Popen(
-                argv,
-                env=_child_env(inst),
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own group: a timeout kills what it started too
-            )
-            try:
-                code = proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                _kill_group(proc)
-                raise DefinitionError(
-                    f"registering module {module!r} ({main_file}) did not finish within "
-                    f"{timeout:g} s, so it was stopped; importing a module must not run work "
-                    "or wait (move it into a task), or raise HEADWATER_REGISTRATION_TIMEOUT on "
-                    "the server" + _tail(output)
-                ) from None
-        if not result.is_file():
+    args = ["--digest", snap.digest, "--module", module, "--activate", json.dumps(activate)]
+    args += ["--project", project or "", "--domain", domain or ""]
+    try:
+        body = run_child(
+            inst, "headwater.engine.register_process", args, timeout, on_timeout="timeout"
+        )
+    except ChildFailed as exc:
+        if exc.reason == "timeout":
             raise DefinitionError(
-                f"registering module {module!r} ({main_file}) ended the registration process "
-                f"with exit status {code} before it registered anything (does the module call "
-                "os._exit or crash at import?)" + _tail(output)
-            )
-        body = json.loads(result.read_text())
+                f"registering module {module!r} ({main_file}) did not finish within "
+                f"{timeout:g} s, so it was stopped; importing a module must not run work "
+                "or wait (move it into a task), or raise HEADWATER_REGISTRATION_TIMEOUT on "
+                "the server" + exc.output
+            ) from None
+        raise DefinitionError(
+            f"registering module {module!r} ({main_file}) ended the registration process "
+            f"with {exc.reason} before it registered anything (does the module call "
+            "os._exit or crash at import?)" + exc.output
+        ) from None
     if "error" in body:
         raise _error(body["error"])
     return Registration(body["registered"], body.get("warnings", []))
@@ -127,25 +85,14 @@ def _main_file(module: str, snap: Snapshot) -> str:
     return f"{stem}.py" if f"{stem}.py" in snap.files else f"{stem}/__init__.py"
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        proc.kill()
-    proc.wait()
-
-
 def _error(err: dict[str, Any]) -> HeadwaterError:
     from headwater import errors
 
-    cls = getattr(errors, str(err.get("type")), None)
-    if not (isinstance(cls, type) and issubclass(cls, HeadwaterError)) or cls in (
-        HeadwaterError,
-        errors.ExecutionFailedError,
-        errors.AuthError,
-    ):
-        cls = DefinitionError
-    return cls(str(err.get("message") or "registration failed"))
+    return error_from(
+        err,
+        DefinitionError,
+        lambda cls: cls not in (HeadwaterError, errors.ExecutionFailedError, errors.AuthError),
+    )
 
 
 # -- the child ---------------------------------------------------------------------------
@@ -176,12 +123,6 @@ def _user_error(exc: BaseException, folder: Path, module: str, doing: str) -> di
     return {"type": "DefinitionError", "message": message}
 
 
-def _write(path: Path, body: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(body, default=str))
-    os.replace(tmp, path)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m headwater.engine.register_process")
     for flag in ("--digest", "--module", "--result", "--activate", "--project", "--domain"):
@@ -200,18 +141,18 @@ def main(argv: list[str] | None = None) -> int:
         except HeadwaterError:
             raise
         except BaseException as exc:  # SystemExit and KeyboardInterrupt are the user's too
-            _write(result, {"error": _user_error(exc, folder, args.module, "importing")})
+            write_result(result, {"error": _user_error(exc, folder, args.module, "importing")})
             return 1
         reg = register_module(
             inst, module, args.project or None, args.domain or None, json.loads(args.activate)
         )
-        _write(result, {"registered": [r.to_dict() for r in reg], "warnings": reg.warnings})
+        write_result(result, {"registered": [r.to_dict() for r in reg], "warnings": reg.warnings})
         return 0
     except HeadwaterError as exc:
-        _write(result, {"error": {"type": type(exc).__name__, "message": str(exc)}})
+        write_result(result, {"error": {"type": type(exc).__name__, "message": str(exc)}})
         return 1
     except BaseException as exc:  # user code run while registering (a deploy-time callable)
-        _write(result, {"error": _user_error(exc, folder, args.module, "registering")})
+        write_result(result, {"error": _user_error(exc, folder, args.module, "registering")})
         return 1
 
 

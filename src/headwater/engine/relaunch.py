@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from headwater.definitions.artifact import ArtifactQuery
+from headwater.definitions.storable import check_strings
 from headwater.engine.artifacts import resolve, resolve_query, resolve_uri
 from headwater.engine.binding import is_artifact_ref, version_value
 from headwater.engine.runner import new_execution_id
@@ -88,6 +89,7 @@ def relaunch(
             resolved[name] = {"uri": version.uri, "via": "explicit"}
             continue
         literals[name] = encode(value, specs[name].type, inst.blobs, what=what)
+        check_strings(literals[name], what)
         resolved.pop(name, None)
     consumed = [(name, resolve_uri(inst, r["uri"]).id) for name, r in resolved.items()]
     new_id = new_execution_id()

@@ -21,6 +21,7 @@ from headwater.definitions import _context
 from headwater.definitions.artifact import Artifact
 from headwater.definitions.cards import Card
 from headwater.definitions.entity import Entity, TaskDef
+from headwater.definitions.storable import check_strings
 from headwater.engine import artifacts, event_names
 from headwater.engine.binding import (
     BoundInputs,
@@ -324,6 +325,8 @@ def execute(
         inst, new_execution_id(), workflow, project, domain, launch_plan, trigger
     )
     bound = bind_inputs(inst, workflow, inputs, project, domain, frame.memo)
+    for name in inputs:  # what the caller gave is stored as text: refused if unstorable
+        check_strings(bound.literals.get(name), f"{workflow.kind} {workflow.name!r} input {name!r}")
     now = time.time()
     with inst.db.transaction() as tx:
         rows.insert_execution(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from headwater.definitions.storable import utc_or_none
 from headwater.errors import NotFoundError
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ class TriggerEvent:
         self.id: str = body["id"]
         self.source: str = body["source"]
         self.subject: str | None = body.get("subject")
-        self.timestamp = datetime.fromtimestamp(body["time"], UTC)
+        self.timestamp: datetime | None = utc_or_none(body["time"])
         self.payload: dict[str, Any] = body.get("payload") or {}
 
     def __repr__(self) -> str:

@@ -10,7 +10,9 @@ from headwater import client
 from headwater.api import schemas
 from headwater.api.access import Principal, access
 from headwater.api.deps import GUARD, instance
-from headwater.engine import relaunch as relaunch_api
+from headwater.api.errors import Forbidden
+from headwater.engine.relaunch_process import relaunch_isolated
+from headwater.errors import AuthError
 from headwater.instance import Instance
 
 router = APIRouter(prefix="/api/v1/executions", tags=["executions"], dependencies=GUARD)
@@ -79,13 +81,15 @@ def relaunch(
     query), recorded as consumed. The workers of ``headwater up`` run it."""
     with inst.use():
         who.check_project(client.get_execution(execution_id).project)
-    new_id = relaunch_api.relaunch(
-        inst,
-        execution_id,
-        body.inputs if body else None,
-        text_inputs=body.text_inputs if body else None,
-        local_paths=False,
-        check_project=who.check_project,
-    )
+    try:
+        new_id = relaunch_isolated(
+            inst,
+            execution_id,
+            body.inputs if body else None,
+            body.text_inputs if body else None,
+            allowed_project=who.project,
+        )
+    except AuthError as exc:
+        raise Forbidden(str(exc)) from None
     with inst.use():
         return client.get_execution(new_id).to_dict()
