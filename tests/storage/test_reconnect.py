@@ -6,12 +6,20 @@ These tests stop and start a server of their own (the suite's shared one stays u
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
+import httpx
 import psycopg
 import pytest
 
 import _pg
+import _procs
+import headwater
+from headwater.instance import Instance
+from headwater.settings import Settings
 from headwater.storage.db import Database, DatabaseUnavailable
 
 pytestmark = pytest.mark.postgres
@@ -153,3 +161,126 @@ def test_nested_blocks_share_one_connection(db: Database) -> None:
             tx.execute("INSERT INTO t (k) VALUES (5)")
         assert r.scalar("SELECT count(*) FROM t") == 3
     assert keys(db) == [1, 2, 5]
+
+
+# -- a running `headwater up` ----------------------------------------------------------------
+FLOW = """
+from datetime import datetime, timedelta
+
+from headwater import FixedRate, LaunchPlan, OnEvent, task, workflow
+
+
+@task
+def echo(tag: str) -> str:
+    return tag
+
+
+@workflow
+def pinged_wf(tag: str = "") -> str:
+    return echo(tag=tag)
+
+
+@workflow
+def tick_wf(when: datetime) -> str:
+    return when.isoformat()
+
+
+pinged = LaunchPlan.create(
+    "pinged", pinged_wf, trigger=OnEvent("restart.ping", parameters={"tag": "tag"})
+)
+ticking = LaunchPlan.create(
+    "ticking", tick_wf, schedule=FixedRate(timedelta(seconds=1), kickoff_time_input_arg="when")
+)
+"""
+
+
+@pytest.mark.slow
+def test_up_recovers_from_a_restart_and_terminated_sessions(
+    cluster: _pg.Cluster, tmp_path: Path
+) -> None:
+    """Under a running ``up``: restart the server, then terminate every session. The API, the
+    reactor, the scheduler, the reaper and the worker carry on without a restart of ``up``
+    (or of its children), and an event sent just before the restart fires exactly once."""
+    url = _pg.create_database(cluster, "hw_up_restart")
+    home = tmp_path / "home"
+    flow = tmp_path / "flows" / "restart_flow.py"
+    flow.parent.mkdir()
+    flow.write_text(FLOW)
+    inst = Instance(Settings.from_env({}, home=home, database_url=url))
+    with inst.use():
+        headwater.register(flow, activate=True)
+    db = inst.db
+
+    def executions(workflow: str, since: float = 0.0) -> list[Any]:
+        with db.read() as tx:
+            return tx.all(
+                "SELECT id, status FROM executions WHERE workflow LIKE :w AND created_at > :t",
+                {"w": f"%.{workflow}", "t": since},
+            )
+
+    def fired(event_id: str) -> list[Any]:
+        with db.read() as tx:
+            return tx.all(
+                "SELECT outcome, execution_id FROM trigger_decisions WHERE event_id = :id",
+                {"id": event_id},
+            )
+
+    def succeeded(event_id: str) -> bool:
+        decisions = fired(event_id)
+        if not decisions:
+            return False
+        assert [d["outcome"] for d in decisions] == ["fired"], decisions
+        with db.read() as tx:
+            status = tx.scalar(
+                "SELECT status FROM executions WHERE id = :id",
+                {"id": decisions[0]["execution_id"]},
+            )
+        assert status not in ("failed", "cancelled"), status
+        return status == "succeeded"
+
+    def ticks_since(t: float) -> int:
+        return sum(1 for e in executions("tick_wf", t) if e["status"] == "succeeded")
+
+    with _procs.running_up(_procs.headwater_env(home, url), tmp_path / "up.log", 1) as up:
+        base = f"http://127.0.0.1:{up.port}"
+        _procs.wait_healthy(base, up.log)
+        reactor = _procs.wait_for(up.reactor, "the reactor", logs=up.log)
+        [worker] = _procs.wait_for(up.workers, "the worker", logs=up.log)
+        _procs.wait_for(lambda: ticks_since(0) >= 2, "two schedule ticks", logs=up.log)
+
+        def send(event_id: str) -> None:
+            body = {"name": "restart.ping", "payload": {"tag": event_id}, "id": event_id}
+            r = httpx.post(base + "/api/v1/events", json=body, timeout=30)
+            assert r.status_code == 202, r.text
+
+        send("before-restart")
+        cluster.pause()
+        try:
+            r = httpx.get(base + "/healthz", timeout=30)
+            assert r.status_code == 503, r.text
+            assert r.json()["status"] == "unavailable" and r.json()["reason"], r.text
+            time.sleep(2)  # long enough for every loop to hit the outage
+        finally:
+            cluster.resume()
+        back = time.time()
+
+        _procs.wait_healthy(base, up.log, timeout=60)
+        send("after-restart")
+        for event_id in ("before-restart", "after-restart"):
+            _procs.wait_for(lambda e=event_id: succeeded(e), f"{event_id} to run", logs=up.log)
+        _procs.wait_for(lambda: ticks_since(back) >= 2, "ticks after the restart", logs=up.log)
+
+        assert terminate_sessions(cluster, url) > 0
+        killed = time.time()
+        _procs.wait_healthy(base, up.log, timeout=60)
+        send("after-terminate")
+        _procs.wait_for(lambda: succeeded("after-terminate"), "after-terminate", logs=up.log)
+        _procs.wait_for(lambda: ticks_since(killed) >= 2, "ticks after terminate", logs=up.log)
+
+        # Nothing ran twice, nothing was restarted.
+        assert len(fired("before-restart")) == 1
+        assert len(executions("pinged_wf")) == 3
+        assert up.proc.poll() is None and up.reactor() == reactor and up.workers() == {worker}
+        assert "crashed" not in up.log() and "exited unexpectedly" not in up.log(), up.log()
+        assert up.stop() == 0, up.log()
+    inst.close()

@@ -258,6 +258,11 @@ class Database:
             psycopg.connect(dsn, connect_timeout=10).close()
         except psycopg.OperationalError as exc:
             raise StorageError(f"cannot connect to PostgreSQL at {self.where}: {exc}") from exc
+        # The engine's loops report an outage once (engine/outage.py); left at WARNING the pool
+        # would log each reconnect attempt and each discarded connection of every process.
+        pool_log = logging.getLogger("psycopg.pool")
+        if pool_log.level == logging.NOTSET:
+            pool_log.setLevel(logging.ERROR)
         return ConnectionPool(
             dsn,
             kwargs={"row_factory": dict_row, "autocommit": True},
@@ -287,7 +292,7 @@ class Database:
             try:
                 _alive(conn)
             except Exception as exc:
-                log.info("discarding a broken PostgreSQL connection: %s", exc)
+                log.debug("discarding a broken PostgreSQL connection: %s", exc)
                 pool.putconn(conn)
                 continue
             return pool, conn
