@@ -5,6 +5,7 @@ These tests stop and start a server of their own (the suite's shared one stays u
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -284,3 +285,28 @@ def test_up_recovers_from_a_restart_and_terminated_sessions(
         assert "crashed" not in up.log() and "exited unexpectedly" not in up.log(), up.log()
         assert up.stop() == 0, up.log()
     inst.close()
+
+
+def test_a_forked_child_opens_its_own_connections(db: Database) -> None:
+    busy_threads(db, 2)
+    with db.read() as tx:  # the sessions of the parent's pool
+        parent = {
+            r["pid"]
+            for r in tx.all("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        }
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report the server process it talks to, then leave at once
+        try:
+            with db.transaction() as tx:
+                tx.execute("INSERT INTO t (k) VALUES (1)")
+                os.write(write, str(tx.scalar("SELECT pg_backend_pid()")).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    child = int(os.read(read, 100) or b"0")
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert child and child not in parent
+    busy_threads(db, 2)  # the parent's connections still work
+    assert keys(db) == [1]

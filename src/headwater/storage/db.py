@@ -24,11 +24,13 @@ step again from its beginning; ``Database.retrying(fn)`` does that for one call.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import select
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from functools import lru_cache
@@ -129,6 +131,19 @@ def _alive(conn: Any) -> None:
         conn.execute("")
 
 
+_OPEN: weakref.WeakSet[Database] = weakref.WeakSet()
+
+
+def _forget_in_child() -> None:
+    # A forked child must not use (or close) the parent's connections: it opens its own.
+    # Dropping them is safe: psycopg closes a connection only in the process that opened it.
+    for db in list(_OPEN):
+        db._forget()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
+
+
 class Database:
     """``transaction()`` for writes, ``read()`` for reads; SQLite or PostgreSQL by URL."""
 
@@ -139,6 +154,7 @@ class Database:
         self._lock = threading.Lock()
         self._pool: Any = None
         self.failures = FailureMemory()  # recent failed writes, for /healthz
+        _OPEN.add(self)
         if url.startswith("sqlite"):
             self.dialect = "sqlite"
             path = url.split(":///", 1)[1] if ":///" in url else ""
@@ -457,6 +473,11 @@ class Database:
             raise
         finally:
             pool.putconn(conn)
+
+    def _forget(self) -> None:
+        self._pool, self._all = None, []
+        self._local = _Local()
+        self._lock = threading.Lock()
 
     def close(self) -> None:
         """Close every connection this object opened, in any thread (it opens new ones if
