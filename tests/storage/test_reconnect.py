@@ -232,12 +232,12 @@ def test_up_recovers_from_a_restart_and_terminated_sessions(
             return False
         assert [d["outcome"] for d in decisions] == ["fired"], decisions
         with db.read() as tx:
-            status = tx.scalar(
-                "SELECT status FROM executions WHERE id = :id",
+            row = tx.one(
+                "SELECT status, error FROM executions WHERE id = :id",
                 {"id": decisions[0]["execution_id"]},
             )
-        assert status not in ("failed", "cancelled"), status
-        return status == "succeeded"
+        assert row["status"] not in ("failed", "cancelled"), row["error"]
+        return bool(row["status"] == "succeeded")
 
     def ticks_since(t: float) -> int:
         return sum(1 for e in executions("tick_wf", t) if e["status"] == "succeeded")

@@ -1,4 +1,4 @@
-"""Logging a loop's trouble with the database once per outage, not once per attempt."""
+"""Logging a loop's trouble with storage once per outage, not once per attempt."""
 
 from __future__ import annotations
 
@@ -22,14 +22,14 @@ class Outage:
         now = time.monotonic()
         if self.since is None:
             self.since = self._told = now
-            log.warning("%s: database unavailable, retrying: %s", self.loop, exc)
+            log.warning("%s: storage unavailable, retrying: %s", self.loop, exc)
         elif now - self._told >= self.remind:
             self._told = now
             log.warning(
-                "%s: database still unavailable after %.0f s: %s", self.loop, now - self.since, exc
+                "%s: storage still unavailable after %.0f s: %s", self.loop, now - self.since, exc
             )
 
     def ok(self) -> None:
         if self.since is not None:
-            log.info("%s: database back after %.1f s", self.loop, time.monotonic() - self.since)
+            log.info("%s: storage back after %.1f s", self.loop, time.monotonic() - self.since)
             self.since = None

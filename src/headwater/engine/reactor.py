@@ -35,7 +35,7 @@ from headwater.engine.runner import new_execution_id
 from headwater.engine.trigger_inputs import Binder, NotBindable
 from headwater.storage import executions as execution_rows
 from headwater.storage.db import Tx, in_list
-from headwater.storage.faults import DatabaseUnavailable
+from headwater.storage.faults import PASSING
 from headwater.storage.lineage import CONSUMED, insert_edges, insert_links
 
 if TYPE_CHECKING:
@@ -156,7 +156,7 @@ class Reactor:
         while not stop.is_set():
             try:
                 decided = self.run_once()
-            except DatabaseUnavailable as exc:
+            except PASSING as exc:
                 # The batch was rolled back (or, if COMMIT was cut off, maybe committed: its
                 # inbox rows are gone then); either way deciding again from the inbox is right.
                 outage.failed(exc)

@@ -34,7 +34,7 @@ from headwater.engine.outage import Outage
 from headwater.errors import HeadwaterError
 from headwater.storage.db import Tx
 from headwater.storage.events import insert_event
-from headwater.storage.faults import DatabaseUnavailable
+from headwater.storage.faults import PASSING
 from headwater.storage.launch_plans import active_launch_plans
 
 if TYPE_CHECKING:
@@ -189,7 +189,7 @@ def run(inst: Instance, stop: threading.Event, max_sleep: float = 1.0) -> None:
         try:
             tick(inst)
             wait = next_wakeup(inst)
-        except DatabaseUnavailable as exc:  # e.g. PostgreSQL restarting: tick again shortly
+        except PASSING as exc:  # e.g. PostgreSQL restarting: tick again shortly
             outage.failed(exc)
             wait = None
         except Exception:  # keep scheduling through any other error too

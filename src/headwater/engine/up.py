@@ -31,7 +31,7 @@ from typing import IO, TYPE_CHECKING, Any
 from headwater.engine import queue
 from headwater.engine.outage import Outage
 from headwater.engine.worker import DEFAULT_LEASE, EXIT_SNAPSHOT_CONFLICT, default_name
-from headwater.storage.faults import DatabaseUnavailable
+from headwater.storage.faults import PASSING
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
@@ -159,7 +159,7 @@ class Supervisor:
         while not stop.wait(REAP_EVERY):
             try:
                 handled = queue.reap(self.inst)
-            except DatabaseUnavailable as exc:  # e.g. PostgreSQL restarting: next second
+            except PASSING as exc:  # e.g. PostgreSQL restarting: next second
                 outage.failed(exc)
                 continue
             outage.ok()

@@ -294,12 +294,15 @@ class Database:
         """``(pool, connection)``: a live connection, or ``DatabaseUnavailable`` after
         waiting ``timeout`` seconds for one. Broken connections found on the way (a server
         restart breaks every idle one) are handed back, which discards and replaces them."""
-        from psycopg_pool import PoolTimeout
+        from psycopg_pool import PoolClosed, PoolTimeout
 
         pool = self._get_pool()
         for _ in range(POOL_MAX + 1):
             try:
                 conn = pool.getconn(timeout=timeout)
+            except PoolClosed:  # ``close()`` in another thread: the next use opens a new pool
+                pool = self._get_pool()
+                continue
             except PoolTimeout as exc:
                 raise DatabaseUnavailable(
                     f"no connection to the PostgreSQL server at {self.where} within "
@@ -461,9 +464,13 @@ class Database:
     def ping(self, timeout: float = 2.0) -> None:
         """Raise ``StorageError`` unless the database answers a read within about
         ``timeout`` seconds (PostgreSQL: the wait for a pooled connection)."""
-        if self.dialect == "sqlite" or self._local.conn is not None:
+        if self.dialect == "sqlite":
             with self.read() as tx:
                 tx.scalar("PRAGMA schema_version")  # reads the file's header
+            return
+        if self._local.conn is not None:
+            with self.read() as tx:
+                tx.scalar("SELECT 1")
             return
         pool, conn = self._borrow(timeout)
         try:

@@ -56,6 +56,10 @@ class StorageFull(StorageError):
     """No space is left for the metadata database or the blob store."""
 
 
+# What a loop that must keep going (reactor, scheduler, reaper) waits out and tries again.
+PASSING = (DatabaseUnavailable, StorageFull)
+
+
 def sqlite_fault(exc: BaseException, path: Path) -> StorageError | None:
     """The ``StorageError`` that a ``sqlite3`` error on the database at ``path`` stands for,
     or None when it is not about the storage (a bug in a statement, a constraint)."""
