@@ -112,7 +112,9 @@ RETRY_AFTER = "5"  # seconds, on a 503 from a database that is restarting or unr
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     status = status_for(exc)
-    if status >= 500:
+    if isinstance(exc, StorageError):  # the storage's state, not a bug: no traceback
+        log.warning("%s %s refused: %s", request.method, request.url.path, exc)
+    elif status >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=exc)
     headers = {"Retry-After": RETRY_AFTER} if isinstance(exc, DatabaseUnavailable) else None
     return JSONResponse(

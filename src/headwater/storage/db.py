@@ -273,7 +273,9 @@ class Database:
         try:
             psycopg.connect(dsn, connect_timeout=10).close()
         except psycopg.OperationalError as exc:
-            raise StorageError(f"cannot connect to PostgreSQL at {self.where}: {exc}") from exc
+            raise DatabaseUnavailable(
+                f"cannot connect to PostgreSQL at {self.where}: {exc}"
+            ) from exc
         # The engine's loops report an outage once (engine/outage.py); left at WARNING the pool
         # would log each reconnect attempt and each discarded connection of every process.
         pool_log = logging.getLogger("psycopg.pool")
