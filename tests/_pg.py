@@ -85,6 +85,29 @@ class Cluster:
         if self._stopper is not None:
             self._stopper()
 
+    def pause(self, mode: str = "fast") -> None:
+        """Stop the server but keep its files (``resume()`` starts it again). ``fast``
+        terminates the sessions (each gets admin_shutdown), ``immediate`` drops them as a
+        crash would."""
+        self._control().pg_ctl("stop", "-m", mode)
+
+    def resume(self) -> None:
+        """Start a paused server again: same data directory, same port."""
+        self._control().pg_ctl("start")
+
+    def restart(self, down: float = 0.0, mode: str = "fast") -> None:
+        """Stop the server, wait ``down`` seconds, start it again on the same port and data."""
+        self.pause(mode)
+        time.sleep(down)
+        self.resume()
+
+    def _control(self) -> _Stopper:
+        if self._stopper is None:
+            raise PostgresUnavailable(
+                f"cannot stop or start a server this suite did not start: {self.url}"
+            )
+        return self._stopper
+
 
 def find_bindir() -> Path:
     """Directory holding ``initdb`` and ``pg_ctl``, or raise PostgresUnavailable."""
@@ -179,6 +202,7 @@ def start_cluster() -> Cluster:
                 check=False,
             )
             if proc.returncode == 0:
+                stopper.options = opts
                 break
             last_error = _describe("pg_ctl start", proc, log)
             _kill_postmaster(data)  # in case it came up after pg_ctl gave up
@@ -271,6 +295,7 @@ class _Stopper:
         self._run_as = run_as
         self._lock = threading.Lock()
         self._done = False
+        self.options = ""  # the server options of ``pg_ctl start -o``
         self._owner_pid = os.getpid()  # a forked child must not stop our server at its exit
         # The watchdog blocks reading its stdin and cleans up when it hits EOF, i.e. when
         # we close the pipe (after a normal stop) or when this process dies. Own session,
@@ -284,6 +309,15 @@ class _Stopper:
             start_new_session=True,
         )
         atexit.register(self)
+
+    def pg_ctl(self, action: str, *args: str) -> None:
+        """``pg_ctl start`` (with the options of the first start) or ``stop``, waiting."""
+        data = self._base / "data"
+        argv = [str(self._bindir / "pg_ctl"), "-D", str(data), *args, "-w"]
+        argv += ["-t", str(_PG_CTL_TIMEOUT_S)]
+        if action == "start":
+            argv += ["-l", str(self._base / "server.log"), "-o", self.options]
+        _run([*argv, action], self._run_as, cwd=self._base, what=f"pg_ctl {action}")
 
     def __call__(self) -> None:
         if os.getpid() != self._owner_pid:

@@ -5,6 +5,10 @@ when one event of a batch was refused). Lookup walks the exception's class hiera
 subclass maps to its nearest listed ancestor::
 
     NotFoundError -> 404, TypeMismatchError -> 422, UserInputError -> 400, ...
+
+Storage failures are 503 with what to do in the message ("free disk space on /var/lib"); a
+driver error that reached the API without being classified (``sqlite3``/``psycopg``) is
+classified here, so a full disk is never a bare 500.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from headwater.errors import (
     TypeMismatchError,
     UserInputError,
 )
+from headwater.storage.faults import DatabaseUnavailable
 
 log = logging.getLogger("headwater.api")
 
@@ -108,12 +113,20 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+RETRY_AFTER = "5"  # seconds, on a 503 from a database that is restarting or unreachable
+
+
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     status = status_for(exc)
-    if status >= 500:
+    if isinstance(exc, StorageError):  # the storage's state, not a bug: no traceback
+        log.warning("%s %s refused: %s", request.method, request.url.path, exc)
+    elif status >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=exc)
+    headers = {"Retry-After": RETRY_AFTER} if isinstance(exc, DatabaseUnavailable) else None
     return JSONResponse(
-        error_body(type(exc).__name__, str(exc), getattr(exc, "index", None)), status_code=status
+        error_body(type(exc).__name__, str(exc), getattr(exc, "index", None)),
+        status_code=status,
+        headers=headers,
     )
 
 
@@ -133,6 +146,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    inst = getattr(request.app.state, "instance", None)
+    fault = inst.db.fault(exc) if inst is not None else None
+    if fault is not None:
+        return await _domain_error(request, fault)
     log.error("%s %s crashed", request.method, request.url.path, exc_info=exc)
     return JSONResponse(
         error_body("InternalError", f"internal error ({type(exc).__name__}); see the server log"),

@@ -41,6 +41,7 @@ class ErrorBody(Wire):
 class Health(Wire):
     status: str
     database: str
+    reason: str | None = None  # with 503: why writes would fail now
 
 
 # -- events ------------------------------------------------------------------------------

@@ -31,10 +31,12 @@ from headwater.engine.matching import (
     load_index,
     match,
 )
+from headwater.engine.outage import Outage
 from headwater.engine.runner import new_execution_id
 from headwater.engine.trigger_inputs import Binder, NotBindable
 from headwater.storage import executions as execution_rows
 from headwater.storage.db import Tx, in_list
+from headwater.storage.faults import PASSING
 from headwater.storage.lineage import CONSUMED, insert_edges, insert_links
 
 if TYPE_CHECKING:
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
 _PG_LOCK = 0x68770002  # one reactor batch at a time on PostgreSQL
 # Ends the reason of a decision to fire made by a replay (metrics leave those out of latency).
 REPLAYED = " (replay)"
+
+OUTAGE_WAIT = 0.5  # seconds between attempts while the database is unavailable
 
 
 @dataclass
@@ -153,8 +157,17 @@ class Reactor:
     def run(self, stop: threading.Event, idle_sleep: float = 0.005) -> None:
         """Decide batches until ``stop`` is set; polls fast right after work, slower when idle."""
         sleep = 0.001
+        outage = Outage("reactor")
         while not stop.is_set():
-            decided = self.run_once()
+            try:
+                decided = self.run_once()
+            except PASSING as exc:
+                # The batch was rolled back (or, if COMMIT was cut off, maybe committed: its
+                # inbox rows are gone then); either way deciding again from the inbox is right.
+                outage.failed(exc)
+                stop.wait(OUTAGE_WAIT)
+                continue
+            outage.ok()
             if decided >= self.batch:
                 continue  # a backlog: the next batch is waiting
             if decided:

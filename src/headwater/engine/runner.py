@@ -39,6 +39,7 @@ from headwater.errors import HeadwaterError, UserInputError
 from headwater.storage import executions as rows
 from headwater.storage.db import Tx
 from headwater.storage.events import insert_event
+from headwater.storage.faults import PASSING
 from headwater.storage.lineage import CONSUMED, PRODUCED, insert_edges, insert_links
 from headwater.types import decode
 
@@ -418,6 +419,8 @@ def _run_and_finish(frame: ExecutionFrame, bound: BoundInputs) -> Execution:
                 frame.memo,
             )
     except BaseException as exc:
+        if isinstance(exc, PASSING) and frame.worker is not None:
+            raise  # the storage failed, not the workflow: the worker gives the execution back
         # Ctrl-C still ends the process, but the execution is recorded as ended, not running.
         interrupted = not isinstance(exc, Exception)
         status = ExecutionStatus.CANCELLED if interrupted else ExecutionStatus.FAILED

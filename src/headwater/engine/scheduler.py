@@ -30,9 +30,11 @@ from typing import TYPE_CHECKING, Any
 
 from headwater.definitions.cron import parse_cron
 from headwater.engine import event_names
+from headwater.engine.outage import Outage
 from headwater.errors import HeadwaterError
 from headwater.storage.db import Tx
 from headwater.storage.events import insert_event
+from headwater.storage.faults import PASSING
 from headwater.storage.launch_plans import active_launch_plans
 
 if TYPE_CHECKING:
@@ -182,11 +184,17 @@ def next_wakeup(inst: Instance) -> float | None:
 
 def run(inst: Instance, stop: threading.Event, max_sleep: float = 1.0) -> None:
     """Tick until ``stop`` is set, sleeping until the next tick (at most ``max_sleep``)."""
+    outage = Outage("scheduler")
     while not stop.is_set():
         try:
             tick(inst)
             wait = next_wakeup(inst)
-        except Exception:  # keep scheduling through a transient database error
+        except PASSING as exc:  # e.g. PostgreSQL restarting: tick again shortly
+            outage.failed(exc)
+            wait = None
+        except Exception:  # keep scheduling through any other error too
             log.exception("scheduler tick failed")
             wait = None
+        else:
+            outage.ok()
         stop.wait(max_sleep if wait is None else min(max_sleep, max(wait, 0.01)))

@@ -29,7 +29,9 @@ from typing import IO, TYPE_CHECKING, Any
 
 from headwater.engine import queue
 from headwater.engine.exposure import is_loopback
+from headwater.engine.outage import Outage
 from headwater.engine.worker import DEFAULT_LEASE, EXIT_SNAPSHOT_CONFLICT, default_name
+from headwater.storage.faults import PASSING
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
@@ -145,8 +147,14 @@ class Supervisor:
         self.components.append(_Component("reaper", self._reaper))
 
     def _reaper(self, stop: threading.Event) -> None:
+        outage = Outage("reaper")
         while not stop.wait(REAP_EVERY):
-            handled = queue.reap(self.inst)
+            try:
+                handled = queue.reap(self.inst)
+            except PASSING as exc:  # e.g. PostgreSQL restarting: next second
+                outage.failed(exc)
+                continue
+            outage.ok()
             if handled:
                 log.info("reaper: %d execution(s) of lost workers requeued or failed", handled)
 

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from headwater.engine import queue
 from headwater.engine.snapshots import SnapshotConflict, load_entity
+from headwater.storage.faults import PASSING
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
@@ -134,6 +135,15 @@ class Worker:
             poll = BUSY_POLL
         return 0
 
+    def _give_back(self, execution_id: str, exc: BaseException) -> None:
+        """The storage failed under an execution (e.g. PostgreSQL restarted): queue it
+        again, not counting the attempt, once the database answers."""
+        log.warning("worker %s: execution %s interrupted: %s", self.name, execution_id, exc)
+        reason = f"storage unavailable: {exc}"
+        self.inst.db.retrying(
+            lambda: queue.requeue(self.inst, execution_id, self.name, reason), attempts=8
+        )
+
     def run_one(self, row: Any) -> int | None:
         """Run one claimed execution; returns an exit code when the process must end."""
         from headwater.engine.runner import run_claimed
@@ -157,6 +167,9 @@ class Worker:
                     "worker %s: %s; handing %s to a fresh worker", self.name, exc, execution_id
                 )
                 return EXIT_SNAPSHOT_CONFLICT
+            except PASSING as exc:
+                self._give_back(execution_id, exc)
+                return None
             except (Exception, SystemExit) as exc:  # user code may exit while imported
                 queue.fail(self.inst, execution_id, self.name, _load_error(exc, row))
                 log.warning(
@@ -173,6 +186,9 @@ class Worker:
                     self.name,
                     execution_id,
                 )
+                return None
+            except PASSING as exc:
+                self._give_back(execution_id, exc)
                 return None
             except Exception as exc:  # an engine failure, not the user's code
                 log.exception("worker %s: execution %s crashed the runner", self.name, execution_id)

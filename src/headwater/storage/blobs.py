@@ -7,6 +7,7 @@ relative paths to file blobs.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -15,9 +16,15 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from headwater.errors import StorageError, UserInputError
+from headwater.errors import NotFoundError, StorageError, UserInputError
+from headwater.storage.faults import FailureMemory, blob_fault
 
 _KEY = re.compile(r"^sha256/[0-9a-f]{2}/[0-9a-f]{62}$")
+
+
+class MissingBlob(NotFoundError, StorageError):
+    """No blob is stored under the key (a 404 over HTTP; still a ``StorageError`` for the
+    engine, which found a reference to it in the metadata)."""
 
 
 def _key_for(digest: str) -> str:
@@ -51,9 +58,15 @@ class BlobStore:
         self._fs: Any = None
         # Keys known to exist: blobs never change or vanish, so one check per process is enough.
         self._known: set[str] = set()
+        self.failures = FailureMemory()  # recent failed writes, for /healthz
         if "://" not in url or url.startswith("file://"):
             self._local = Path(url.removeprefix("file://")).expanduser()
             self._local.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def folder(self) -> Path | None:
+        """The local folder of the store (None for a remote one)."""
+        return self._local
 
     # -- the file system behind the store -------------------------------------------------
     def _remote(self) -> Any:
@@ -86,22 +99,43 @@ class BlobStore:
         if self._local is not None:
             path = os.path.join(self._local, key)
             if not os.path.exists(path):
-                folder = os.path.dirname(path)
                 try:
-                    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-                except FileNotFoundError:
-                    os.makedirs(folder, exist_ok=True)
-                    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.replace(tmp, path)
+                    self._write_local(path, data)
+                except OSError as exc:
+                    fault = blob_fault(exc, str(self._local))
+                    self.failures.note(fault)
+                    raise fault from exc
         else:
             fs = self._remote()
             loc = self.location(key)
             if not fs.exists(loc):
-                fs.pipe_file(loc, data)
+                try:
+                    fs.pipe_file(loc, data)
+                except OSError as exc:
+                    fault = blob_fault(exc, self.url)
+                    self.failures.note(fault)
+                    raise fault from exc
         self._known.add(key)
         return key
+
+    @staticmethod
+    def _write_local(path: str, data: bytes) -> None:
+        """Write to a temporary name, then rename: a reader never sees half a blob. The
+        temporary file goes on any failure (a full disk would otherwise keep every one)."""
+        folder = os.path.dirname(path)
+        try:
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        except FileNotFoundError:
+            os.makedirs(folder, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
 
     def get_bytes(self, key: str) -> bytes:
         """The bytes stored under ``key``."""
@@ -111,7 +145,7 @@ class BlobStore:
                 return Path(loc).read_bytes()
             return bytes(self._remote().cat_file(loc))
         except FileNotFoundError:
-            raise StorageError(
+            raise MissingBlob(
                 f"blob {key} is missing from {self.url}; the blob store was "
                 "changed or cleaned outside Headwater"
             ) from None

@@ -4,22 +4,60 @@ The schema is owned by Alembic migrations (``storage/migrations``). At run time 
 speaks DB-API directly (``sqlite3`` or ``psycopg``) with SQL written once using ``:name``
 parameters: importing SQLAlchemy alone costs ~0.35 s on a small machine, more than a whole
 ``headwater run`` may take, so it is only loaded to migrate.
+
+Connections: SQLite keeps one connection per thread (opening one is cheap, keeping it is
+cheaper, and a file cannot "restart"). PostgreSQL borrows a connection from a pool
+(``psycopg_pool``) for each ``transaction()`` or ``read()`` block and gives it back at its
+end, so a server restart or a terminated backend costs the connections it broke, not the
+process: the pool checks a connection before lending it and replaces broken ones.
+
+Failures: errors about the storage itself become ``StorageError`` subclasses
+(``storage/faults.py``): ``DatabaseUnavailable`` (lost connection, server restarting,
+serialization failure: try again) and ``StorageFull``. A transaction is retried only where
+nothing of it has run yet: getting a connection and ``BEGIN`` are retried with backoff; an
+error in the body or at ``COMMIT`` rolls back and propagates, because a context manager
+cannot run its body again and a failed ``COMMIT`` may have committed. Loops that must carry on
+(reactor, scheduler, reaper, workers) catch ``DatabaseUnavailable``, wait and start their
+step again from its beginning; ``Database.retrying(fn)`` does that for one call.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import re
+import select
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import time
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from headwater.errors import StorageError
+from headwater.storage.faults import (
+    DatabaseUnavailable,
+    FailureMemory,
+    StorageFull,
+    postgres_fault,
+    sqlite_fault,
+)
+
+__all__ = ["Busy", "Database", "DatabaseUnavailable", "StorageFull", "Tx", "in_list"]
 
 _BUSY_TIMEOUT_MS = 60_000
+POOL_MAX = 10  # PostgreSQL connections per process at most
+ACQUIRE_TIMEOUT = 10.0  # seconds to wait for a connection (the server restarting) before failing
+# The pool retries a lost connection with growing delays (1, 2, 4 ... s) for this long, then
+# starts afresh at the next request: bounds how late it notices that the server is back.
+RECONNECT_TIMEOUT = 20.0
+_RETRY_FIRST, _RETRY_MAX = 0.05, 1.0  # backoff between attempts, seconds
+
+T = TypeVar("T")
+log = logging.getLogger("headwater.storage")
 
 
 class Busy(StorageError):
@@ -75,14 +113,48 @@ def in_list(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
     return "(" + ", ".join(f":{n}" for n in names) + ")", names
 
 
+class _Local(threading.local):
+    conn: Any = None  # SQLite: this thread's connection. PostgreSQL: the one a block holds.
+    depth = 0  # 1 inside a transaction
+
+
+def _alive(conn: Any) -> None:
+    """The check of a pooled connection before it is used, without a round trip: an idle
+    connection has nothing to read, so a readable socket means the server sent something
+    (the notice it sends when it shuts down or terminates the backend) or closed it. Only
+    then ask the server, which raises if the connection is gone."""
+    if conn.closed:
+        raise DatabaseUnavailable("connection closed")
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLIN)
+    if poller.poll(0):
+        conn.execute("")
+
+
+_OPEN: weakref.WeakSet[Database] = weakref.WeakSet()
+
+
+def _forget_in_child() -> None:
+    # A forked child must not use (or close) the parent's connections: it opens its own.
+    # Dropping them is safe: psycopg closes a connection only in the process that opened it.
+    for db in list(_OPEN):
+        db._forget()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
+
+
 class Database:
-    """Connections per thread; ``transaction()`` for writes, ``read()`` for reads."""
+    """``transaction()`` for writes, ``read()`` for reads; SQLite or PostgreSQL by URL."""
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._local = threading.local()
+        self._local = _Local()
         self._all: list[Any] = []
         self._lock = threading.Lock()
+        self._pool: Any = None
+        self.failures = FailureMemory()  # recent failed writes, for /healthz
+        _OPEN.add(self)
         if url.startswith("sqlite"):
             self.dialect = "sqlite"
             path = url.split(":///", 1)[1] if ":///" in url else ""
@@ -104,50 +176,210 @@ class Database:
             return "postgresql+psycopg://" + self.url.split("://", 1)[1]
         return self.url
 
-    def _connect(self) -> Any:
+    @property
+    def where(self) -> str:
+        """The database for messages: a file path, or the server URL without a password."""
         if self.dialect == "sqlite":
-            conn = sqlite3.connect(
-                self.path, timeout=60, isolation_level=None, check_same_thread=False
-            )
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
-            return conn
-        try:
-            import psycopg
-            from psycopg.rows import dict_row
-        except ImportError as exc:
-            raise StorageError(
-                "PostgreSQL needs psycopg: pip install 'headwater[postgres]'"
-            ) from exc
-        dsn = "postgresql://" + self.url.split("://", 1)[1]
-        try:
-            return psycopg.connect(dsn, row_factory=dict_row, autocommit=True)
-        except psycopg.OperationalError as exc:
-            raise StorageError(f"cannot connect to PostgreSQL at {self.url}: {exc}") from exc
+            return str(self.path)
+        return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", self.url)
+
+    # -- faults -----------------------------------------------------------------------------
+    def fault(self, exc: BaseException) -> StorageError | None:
+        """The ``StorageError`` a driver error stands for (None: not a storage problem).
+        Failed writes for lack of space are remembered for ``/healthz``."""
+        if isinstance(exc, StorageError):
+            return None
+        if self.dialect == "sqlite":
+            fault = sqlite_fault(exc, self.path)
+        else:
+            fault = postgres_fault(exc, self.where)
+        if isinstance(fault, StorageFull):
+            self.failures.note(fault)
+        return fault
+
+    def _raise(self, exc: BaseException) -> None:
+        fault = self.fault(exc)
+        if fault is not None:
+            raise fault from exc
+
+    def retrying(self, fn: Callable[[], T], *, attempts: int = 5, first_delay: float = 0.1) -> T:
+        """Call ``fn`` (which opens its own transactions), again from its start when it fails
+        with ``DatabaseUnavailable``, waiting 0.1, 0.2, 0.4 ... s in between; the last
+        failure propagates. Only for work that is safe to start over: a failed transaction
+        was rolled back, but one that failed at ``COMMIT`` may have committed."""
+        delay = first_delay
+        for attempt in range(1, attempts + 1):
+            try:
+                return fn()
+            except DatabaseUnavailable as exc:
+                if attempt == attempts:
+                    raise
+                log.warning(
+                    "database unavailable (%s); attempt %d in %.1f s", exc, attempt + 1, delay
+                )
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        raise AssertionError("unreachable")
+
+    # -- SQLite: one connection per thread ---------------------------------------------------
+    def _connect(self) -> Any:
+        conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        return conn
 
     def connection(self) -> Any:
-        conn = getattr(self._local, "conn", None)
+        """SQLite: this thread's connection (opened on first use)."""
+        if self.dialect != "sqlite":
+            raise StorageError(
+                "PostgreSQL connections come from the pool: use read()/transaction()"
+            )
+        conn = self._local.conn
         if conn is None:
-            conn = self._local.conn = self._connect()
-            self._local.depth = 0
+            try:
+                conn = self._local.conn = self._connect()
+            except sqlite3.Error as exc:
+                self._raise(exc)
+                raise
             with self._lock:
                 self._all.append(conn)
         return conn
 
+    # -- PostgreSQL: a pool ---------------------------------------------------------------------
+    def _get_pool(self) -> Any:
+        pool = self._pool
+        if pool is None:
+            with self._lock:
+                if self._pool is None:
+                    self._pool = self._open_pool()
+                pool = self._pool
+        return pool
+
+    def _open_pool(self) -> Any:
+        try:
+            import psycopg
+            from psycopg.rows import dict_row
+            from psycopg_pool import ConnectionPool
+        except ImportError as exc:
+            raise StorageError(
+                "PostgreSQL needs psycopg and psycopg-pool: pip install 'headwater[postgres]'"
+            ) from exc
+        dsn = "postgresql://" + self.url.split("://", 1)[1]
+        # One plain connection first, so that a wrong URL or a server that is not there
+        # fails now with the server's words, not after the pool's reconnect timeout.
+        try:
+            psycopg.connect(dsn, connect_timeout=10).close()
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailable(
+                f"cannot connect to PostgreSQL at {self.where}: {exc}"
+            ) from exc
+        # The engine's loops report an outage once (engine/outage.py); left at WARNING the pool
+        # would log each reconnect attempt and each discarded connection of every process.
+        pool_log = logging.getLogger("psycopg.pool")
+        if pool_log.level == logging.NOTSET:
+            pool_log.setLevel(logging.ERROR)
+        return ConnectionPool(
+            dsn,
+            kwargs={"row_factory": dict_row, "autocommit": True},
+            min_size=1,
+            max_size=POOL_MAX,
+            timeout=ACQUIRE_TIMEOUT,
+            reconnect_timeout=RECONNECT_TIMEOUT,
+            name="headwater",
+            open=True,
+        )
+
+    def _borrow(self, timeout: float = ACQUIRE_TIMEOUT) -> tuple[Any, Any]:
+        """``(pool, connection)``: a live connection, or ``DatabaseUnavailable`` after
+        waiting ``timeout`` seconds for one. Broken connections found on the way (a server
+        restart breaks every idle one) are handed back, which discards and replaces them."""
+        from psycopg_pool import PoolClosed, PoolTimeout
+
+        pool = self._get_pool()
+        for _ in range(POOL_MAX + 1):
+            try:
+                conn = pool.getconn(timeout=timeout)
+            except PoolClosed:  # ``close()`` in another thread: the next use opens a new pool
+                pool = self._get_pool()
+                continue
+            except PoolTimeout as exc:
+                raise DatabaseUnavailable(
+                    f"no connection to the PostgreSQL server at {self.where} within "
+                    f"{timeout:g} s (is it running?)"
+                ) from exc
+            try:
+                _alive(conn)
+            except Exception as exc:
+                log.debug("discarding a broken PostgreSQL connection: %s", exc)
+                pool.putconn(conn)
+                continue
+            return pool, conn
+        raise DatabaseUnavailable(f"every connection to {self.where} was broken; try again")
+
+    def _begin_pg(self) -> tuple[Any, Any]:
+        """``(pool, connection)`` in a fresh transaction. Retried with backoff while nothing
+        has run: a connection that broke after its check fails here, at ``BEGIN``."""
+        deadline = time.monotonic() + ACQUIRE_TIMEOUT
+        delay = _RETRY_FIRST
+        while True:
+            pool, conn = self._borrow()
+            try:
+                conn.execute("BEGIN")
+                return pool, conn
+            except Exception as exc:
+                pool.putconn(conn)
+                fault = self.fault(exc)
+                if not isinstance(fault, DatabaseUnavailable) or time.monotonic() > deadline:
+                    if fault is not None:
+                        raise fault from exc
+                    raise
+                log.info("BEGIN failed (%s); trying another connection", fault)
+            time.sleep(delay)
+            delay = min(delay * 2, _RETRY_MAX)
+
+    # -- blocks ---------------------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
-        """A write transaction: committed on success, rolled back on any exception."""
-        conn = self.connection()
-        if self._local.depth:
-            # Nested use joins the outer transaction: one commit covers the whole change.
-            yield Tx(conn, self.dialect)
+        """A write transaction: committed on success, rolled back on any exception. A
+        transaction inside another joins it (one commit covers the whole change)."""
+        local = self._local
+        if self.dialect == "sqlite":
+            conn = local.conn or self.connection()
+            if local.depth:
+                yield Tx(conn, self.dialect)
+                return
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                self._raise(exc)
+                raise
+            with self._until_commit(conn) as tx:
+                yield tx
             return
-        conn.execute("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
-        with self._until_commit(conn) as tx:
-            yield tx
+        held = local.conn
+        if held is not None:
+            if local.depth:
+                yield Tx(held, self.dialect)
+                return
+            try:  # inside a read() block: begin on its connection
+                held.execute("BEGIN")
+            except Exception as exc:
+                self._raise(exc)
+                raise
+            with self._until_commit(held) as tx:
+                yield tx
+            return
+        pool, conn = self._begin_pg()
+        local.conn = conn
+        try:
+            with self._until_commit(conn) as tx:
+                yield tx
+        finally:
+            local.conn = None
+            pool.putconn(conn)  # a broken connection is discarded and replaced
 
     @contextmanager
     def transaction_now(self) -> Iterator[Tx]:
@@ -158,14 +390,17 @@ class Database:
         must not block, such as the HTTP server's event loop, which then hands the write to
         a thread.
         """
-        conn = self.connection()
         if self.dialect != "sqlite" or self._local.depth:
             raise Busy("use transaction()")
+        conn = self._local.conn or self.connection()
         conn.execute("PRAGMA busy_timeout=0")
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise Busy(str(exc)) from None
+            if (getattr(exc, "sqlite_errorcode", 5) & 0xFF) in (5, 6):  # BUSY, LOCKED
+                raise Busy(str(exc)) from None
+            self._raise(exc)
+            raise
         finally:
             conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
         with self._until_commit(conn) as tx:
@@ -174,26 +409,93 @@ class Database:
     @contextmanager
     def _until_commit(self, conn: Any) -> Iterator[Tx]:
         """The body of a begun transaction: COMMIT after it, ROLLBACK if it raises."""
-        self._local.depth = 1
+        local = self._local
+        local.depth = 1
         try:
             try:
                 yield Tx(conn, self.dialect)
-            except BaseException:
-                conn.execute("ROLLBACK")
+            except BaseException as exc:
+                self._rollback(conn)
+                self._raise(exc)
                 raise
-            conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except Exception as exc:
+                self._rollback(conn)
+                self._raise(exc)
+                raise
         finally:
-            self._local.depth = 0
+            local.depth = 0
+
+    def _rollback(self, conn: Any) -> None:
+        """Roll back what is left of a failed transaction; a rollback that fails too (the
+        connection is gone) must not hide the error that caused it."""
+        if self.dialect == "sqlite":
+            if conn.in_transaction:  # SQLite rolls back by itself after some errors
+                with suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            return
+        if not conn.broken:
+            with suppress(Exception):
+                conn.execute("ROLLBACK")
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
-        """Reads outside a transaction see committed data (autocommit statements)."""
-        yield Tx(self.connection(), self.dialect)
+        """Reads outside a transaction see committed data (autocommit statements); inside
+        one they see its changes."""
+        local = self._local
+        if self.dialect == "sqlite" or local.conn is not None:
+            conn = local.conn or self.connection()
+            try:
+                yield Tx(conn, self.dialect)
+            except Exception as exc:
+                self._raise(exc)
+                raise
+            return
+        pool, conn = self._borrow()
+        local.conn = conn
+        try:
+            yield Tx(conn, self.dialect)
+        except Exception as exc:
+            self._raise(exc)
+            raise
+        finally:
+            local.conn = None
+            pool.putconn(conn)
+
+    def ping(self, timeout: float = 2.0) -> None:
+        """Raise ``StorageError`` unless the database answers a read within about
+        ``timeout`` seconds (PostgreSQL: the wait for a pooled connection)."""
+        if self.dialect == "sqlite":
+            with self.read() as tx:
+                tx.scalar("PRAGMA schema_version")  # reads the file's header
+            return
+        if self._local.conn is not None:
+            with self.read() as tx:
+                tx.scalar("SELECT 1")
+            return
+        pool, conn = self._borrow(timeout)
+        try:
+            conn.execute("SELECT 1")
+        except Exception as exc:
+            self._raise(exc)
+            raise
+        finally:
+            pool.putconn(conn)
+
+    def _forget(self) -> None:
+        self._pool, self._all = None, []
+        self._local = _Local()
+        self._lock = threading.Lock()
 
     def close(self) -> None:
-        """Close every connection this object opened, in any thread."""
+        """Close every connection this object opened, in any thread (it opens new ones if
+        used again)."""
         with self._lock:
             conns, self._all = self._all, []
+            pool, self._pool = self._pool, None
         for conn in conns:
             conn.close()
-        self._local = threading.local()
+        if pool is not None:
+            pool.close()
+        self._local = _Local()

@@ -6,6 +6,8 @@ when auth is required; ``HEADWATER_METRICS_PUBLIC=1`` opens ``/metrics`` to scra
 
 from __future__ import annotations
 
+import shutil
+
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -16,24 +18,52 @@ from headwater.api import schemas
 from headwater.api.deps import GUARD, instance
 from headwater.instance import Instance
 
+PING_TIMEOUT = 2.0  # seconds /healthz waits for a database connection
+MIN_FREE_BYTES = 1 << 20  # below this a local disk counts as full
+
 router = APIRouter(tags=["operations"], dependencies=GUARD)
 
 OPENAPI_URL = "/openapi.json"
 
 
-def _ping(inst: Instance) -> None:
-    with inst.db.read() as tx:
-        tx.scalar("SELECT 1")
-
-
 @router.get("/healthz", response_model=schemas.Health, responses={503: {"model": schemas.Health}})
 async def healthz(inst: Instance = Depends(instance)) -> JSONResponse:
-    """200 when the metadata database answers, else 503."""
-    try:
-        await run_in_threadpool(_ping, inst)  # never wait for the database on the event loop
-    except Exception as exc:
-        return JSONResponse({"status": "unavailable", "database": str(exc)}, status_code=503)
+    """200 when the metadata database answers and writes can be stored, else 503 with the
+    reason (the database does not answer, a write failed for lack of space in the last
+    seconds, or a local disk of the database or blob store is all but full)."""
+    problem = await run_in_threadpool(storage_problem, inst)
+    if problem:
+        return JSONResponse(
+            {"status": "unavailable", "database": inst.db.dialect, "reason": problem},
+            status_code=503,
+        )
     return JSONResponse({"status": "ok", "database": inst.db.dialect})
+
+
+def storage_problem(inst: Instance) -> str | None:
+    """Why writes would fail now, or None. A read probe shows a database that is down, but a
+    full disk fails only writes that need new space, and a write probe would not (it would
+    rewrite a page in place): so also the last such failure in this process (kept 15 s) and
+    the free space of local folders, which any process filling them shows."""
+    try:
+        inst.db.ping(timeout=PING_TIMEOUT)
+    except Exception as exc:
+        return f"the metadata database does not answer: {exc}"
+    for failures in (inst.db.failures, inst.blobs.failures):
+        recent = failures.recent()
+        if recent:
+            return recent
+    folders = [inst.blobs.folder] + ([inst.db.path.parent] if inst.db.dialect == "sqlite" else [])
+    for folder in folders:
+        if folder is None:
+            continue
+        try:
+            free = shutil.disk_usage(folder).free
+        except OSError:
+            continue
+        if free < MIN_FREE_BYTES:
+            return f"only {free // 1024} KiB left on the disk of {folder}: free disk space there"
+    return None
 
 
 @router.get("/metrics", response_class=Response)
