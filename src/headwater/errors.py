@@ -9,7 +9,9 @@ Every error a user can cause says what is wrong and how to fix it. The tree::
     │   ├── TypeMismatchError  a value of the wrong type crossed a boundary
     │   ├── MissingInputError  a required input was not given
     │   ├── NoMatchError       an artifact query matched no version
-    │   └── PartitionError     an undeclared partition key, or one left unbound
+    │   ├── PartitionError     an undeclared partition key, or one left unbound
+    │   └── ConflictError      the request conflicts with the current state (e.g. cancelling
+    │                          an execution that has already ended)
     ├── ExecutionFailedError   ``Execution.wait(raise_on_failure=True)`` on a failed execution
     ├── AuthError              the server refused the API token (401) or its role/project (403)
     └── StorageError           the metadata database or blob store is unusable
@@ -48,6 +50,10 @@ class NoMatchError(UserInputError):
 
 class PartitionError(UserInputError):
     """A partition key is not declared by the artifact, or was left without a value."""
+
+
+class ConflictError(UserInputError):
+    """The request is well-formed but conflicts with the current state of what it names."""
 
 
 class ExecutionFailedError(HeadwaterError):

@@ -38,7 +38,7 @@ from headwater import task, workflow
 FLAG = Path({flag!r})
 
 
-@task
+@task(retries={retries})
 def scale(x: int) -> int:
     if FLAG.name != "none" and not FLAG.exists():  # the first attempt hangs here
         FLAG.write_text(str(os.getpid()))
@@ -115,6 +115,7 @@ def write_module(
     sleep: float = 0,
     sleep_in_body: bool = False,
     name: str | None = None,
+    retries: int = 0,
 ) -> Path:
     name = name or f"hw_worker_{uuid.uuid4().hex[:10]}"
     path = folder / f"{name}.py"
@@ -125,6 +126,7 @@ def write_module(
                 sleep=sleep,
                 factor=factor,
                 sleep_in_body=sleep_in_body,
+                retries=retries,
             )
         )
     )
@@ -192,7 +194,11 @@ def test_worker_runs_the_registered_snapshot(
 
 def _kill_and_recover(inst: Instance, tmp_path: Path, workers: Any, *, in_task: bool) -> None:
     flag = tmp_path / "started.flag"
-    path = write_module(tmp_path, factor=3, flag=flag, sleep=60, sleep_in_body=not in_task)
+    # A kill inside the task retries as often as that task's retries allow (1 here); outside
+    # a task, as the launch plan allows (max_attempts=2 below).
+    path = write_module(
+        tmp_path, factor=3, flag=flag, sleep=60, sleep_in_body=not in_task, retries=1
+    )
     if not in_task:  # the task itself must not hang then
         path.write_text(path.read_text().replace('FLAG.name != "none"', "False"))
     reg = register(path)

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from headwater.errors import (
+    ConflictError,
     DefinitionError,
     HeadwaterError,
     MissingInputError,
@@ -68,6 +69,7 @@ STATUS_CODES: dict[type[BaseException], int] = {
     UnsupportedMediaType: 415,
     NotFoundError: 404,
     NoMatchError: 404,
+    ConflictError: 409,
     TypeMismatchError: 422,
     MissingInputError: 422,
     PartitionError: 422,

@@ -1,15 +1,25 @@
 """A worker process: claim an execution, run its registered code, heartbeat, repeat.
 
     python -m headwater.engine.worker [--lease 30] [--name NAME] [--parent-pid PID]
+        [--max-executions N] [--max-memory-mb M] [--ready-fd FD] [--json-logs]
 
 Settings (database, blob store, home) come from ``HEADWATER_*`` variables as everywhere else.
-While an execution runs, a background thread renews its lease every ``lease / 3`` seconds.
-The queue is polled every ~2 ms right after work, backing off to ~50 ms when idle.
+The worker imports an execution's code snapshot, then runs the execution in a forked child
+that it supervises (``engine/execution_process.py``): it renews the lease every ``lease / 3``
+seconds, and kills the child when the execution is cancelled or a task outlives its timeout.
+The queue is polled every ~2 ms right after work, backing off to ~10 ms when idle.
+
+Recycling: the worker exits with :data:`EXIT_RECYCLE` after ``--max-executions`` executions
+(``$HEADWATER_WORKER_MAX_EXECUTIONS``) or, after an execution, when its own resident memory is
+above ``--max-memory-mb`` (``$HEADWATER_WORKER_MAX_MEMORY_MB``); ``headwater up`` starts a
+fresh one at once. Executions already leave nothing behind (each runs in its own child);
+what grows in the worker is the code it imported, one snapshot after another.
 
 Exit codes: 0 after SIGTERM/SIGINT (the current execution is finished first) or when the
 parent process is gone; :data:`EXIT_SNAPSHOT_CONFLICT` when an execution needs code that
 conflicts with modules this process already imported (the execution is put back in the queue
-and a supervisor starts a fresh worker for it); 2 for bad arguments or settings.
+and a supervisor starts a fresh worker for it); :data:`EXIT_RECYCLE`; 2 for bad arguments or
+settings.
 """
 
 from __future__ import annotations
@@ -28,13 +38,16 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from headwater.engine import queue
+from headwater.engine import execution_process, queue
 from headwater.engine.snapshots import SnapshotConflict, load_entity
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
 
 EXIT_SNAPSHOT_CONFLICT = 75  # EX_TEMPFAIL: "start me again"
+EXIT_RECYCLE = 76  # ran its share of executions (or grew too big): "start a fresh one"
+MAX_EXECUTIONS_ENV = "HEADWATER_WORKER_MAX_EXECUTIONS"
+MAX_MEMORY_ENV = "HEADWATER_WORKER_MAX_MEMORY_MB"
 DEFAULT_LEASE = 30.0
 BUSY_POLL = 0.002
 IDLE_POLL = 0.01  # an idle poll is one cheap SELECT: ~10 us on SQLite
@@ -92,11 +105,20 @@ class Worker:
         name: str | None = None,
         lease: float = DEFAULT_LEASE,
         parent_pid: int | None = None,
+        *,
+        max_executions: int = 0,
+        max_memory_mb: int = 0,
+        isolate: bool | None = None,
     ) -> None:
         self.inst = inst
         self.name = name or default_name()
         self.lease = lease
         self.parent_pid = parent_pid
+        self.max_executions = max_executions
+        self.max_memory_mb = max_memory_mb
+        self.executions = 0
+        # Each execution in a forked child (see engine/execution_process.py) where possible.
+        self.isolate = execution_process.supported() if isolate is None else isolate
 
     def _parent_gone(self) -> bool:
         return self.parent_pid is not None and os.getppid() != self.parent_pid
@@ -136,12 +158,10 @@ class Worker:
 
     def run_one(self, row: Any) -> int | None:
         """Run one claimed execution; returns an exit code when the process must end."""
-        from headwater.engine.runner import run_claimed
-
         execution_id = row["id"]
         started = time.monotonic()
         beat = _Heartbeat(self.inst, execution_id, self.name, self.lease)
-        beat.start()
+        beat.start()  # while the code loads; a forked child is watched without threads
         try:
             try:
                 entity = load_entity(
@@ -163,44 +183,90 @@ class Worker:
                     "worker %s: execution %s failed to load: %s", self.name, execution_id, exc
                 )
                 return None
-            try:
-                ex = run_claimed(self.inst, entity, row)
-            except KeyboardInterrupt:
-                # User code raised SystemExit/KeyboardInterrupt: the runner recorded the
-                # execution as cancelled. Signals never raise here (they set ``stop``).
-                log.warning(
-                    "worker %s: execution %s was interrupted by its own code",
-                    self.name,
-                    execution_id,
-                )
-                return None
-            except Exception as exc:  # an engine failure, not the user's code
-                log.exception("worker %s: execution %s crashed the runner", self.name, execution_id)
-                queue.fail(
-                    self.inst,
-                    execution_id,
-                    self.name,
-                    {
-                        "type": type(exc).__name__,
-                        "message": f"the worker could not record the execution: {exc}",
-                        "traceback": "".join(traceback.format_exception(exc)),
-                        "node": None,
-                    },
-                )
-                return None
-            log.info(
-                "worker %s: %s %s %s in %.0f ms%s",
-                self.name,
-                execution_id,
-                row["workflow"],
-                ex.status.value,
-                (time.monotonic() - started) * 1000,
-                " (lease lost meanwhile)" if beat.lost else "",
-            )
-            return None
         finally:
             beat.done.set()
             beat.join(timeout=5)
+        if self.isolate:
+            outcome = execution_process.run(self.inst, self.name, self.lease, row, entity)
+            status = outcome.status or outcome.how
+        else:
+            status = self._run_here(row, entity)
+        log.info(
+            "worker %s: %s %s %s in %.0f ms",
+            self.name,
+            execution_id,
+            row["workflow"],
+            status,
+            (time.monotonic() - started) * 1000,
+        )
+        self.executions += 1
+        return self._recycle()
+
+    def _recycle(self) -> int | None:
+        """EXIT_RECYCLE when this process has run its share of executions or grown too big."""
+        if self.max_executions and self.executions >= self.max_executions:
+            log.info(
+                "worker %s: ran %d executions (max %d); exiting for a fresh worker",
+                self.name,
+                self.executions,
+                self.max_executions,
+            )
+            return EXIT_RECYCLE
+        if self.max_memory_mb:
+            rss = rss_mb()
+            if rss > self.max_memory_mb:
+                log.info(
+                    "worker %s: %.0f MB resident (max %d MB); exiting for a fresh worker",
+                    self.name,
+                    rss,
+                    self.max_memory_mb,
+                )
+                return EXIT_RECYCLE
+        return None
+
+    def _run_here(self, row: Any, entity: Any) -> str:
+        """Run in this process (no fork on this platform; timeouts are in-process only)."""
+        from headwater.engine.runner import ExecutionLost, run_claimed
+
+        execution_id = row["id"]
+        beat = _Heartbeat(self.inst, execution_id, self.name, self.lease)
+        beat.start()
+        try:
+            return run_claimed(self.inst, entity, row).status.value
+        except (KeyboardInterrupt, ExecutionLost):
+            # User code raised SystemExit/KeyboardInterrupt (the runner recorded the execution
+            # as cancelled), or it was cancelled meanwhile. Signals never raise here.
+            log.warning("worker %s: execution %s was interrupted", self.name, execution_id)
+            return "interrupted"
+        except Exception as exc:  # an engine failure, not the user's code
+            log.exception("worker %s: execution %s crashed the runner", self.name, execution_id)
+            queue.fail(
+                self.inst,
+                execution_id,
+                self.name,
+                {
+                    "type": type(exc).__name__,
+                    "message": f"the worker could not record the execution: {exc}",
+                    "traceback": "".join(traceback.format_exception(exc)),
+                    "node": None,
+                },
+            )
+            return "failed"
+        finally:
+            beat.done.set()
+            beat.join(timeout=5)
+
+
+def rss_mb() -> float:
+    """This process's resident memory in MB (the peak where /proc is not available)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / (2**20 if sys.platform == "darwin" else 2**10)
 
 
 class _JsonFormatter(logging.Formatter):
@@ -249,6 +315,53 @@ def child_process() -> tuple[threading.Event, Instance | None]:
         return stop, None
 
 
+def limit_from_env(name: str, environ: Any = None) -> int:
+    """A whole number >= 0 from the environment (0 when unset: no limit)."""
+    env = os.environ if environ is None else environ
+    text = env.get(name, "").strip()
+    if not text:
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        from headwater.errors import UserInputError
+
+        raise UserInputError(f"{name}={text!r} is not a whole number >= 0 (0 means no limit)")
+    return value
+
+
+def signal_ready(fd: int | None) -> None:
+    """Tell the process that started this one that its signal handlers are in place: one line
+    on ``fd`` (``--ready-fd``), then the descriptor is closed. A SIGTERM sent before this
+    line may find no handler and end the process without its orderly stop."""
+    if fd is None:
+        return
+    try:
+        os.write(fd, b"ready\n")
+        os.close(fd)
+    except OSError:
+        pass  # whoever waited is gone
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--parent-pid``, ``--json-logs`` and ``--ready-fd``, shared with the reactor process."""
+    parser.add_argument(
+        "--parent-pid",
+        type=int,
+        default=None,
+        help="exit when this process is no longer the parent",
+    )
+    parser.add_argument("--json-logs", action="store_true", help="log JSON lines")
+    parser.add_argument(
+        "--ready-fd",
+        type=int,
+        default=None,
+        help="write 'ready' to this inherited file descriptor once signals are handled",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m headwater.engine.worker")
     parser.add_argument(
@@ -259,21 +372,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--name", default=None, help="worker name (default host:pid)")
     parser.add_argument(
-        "--parent-pid",
+        "--max-executions",
         type=int,
         default=None,
-        help="exit when this process is no longer the parent",
+        help=f"exit ({EXIT_RECYCLE}) after this many executions; 0: no limit "
+        f"(default ${MAX_EXECUTIONS_ENV} or 0)",
     )
-    parser.add_argument("--json-logs", action="store_true", help="log JSON lines")
+    parser.add_argument(
+        "--max-memory-mb",
+        type=int,
+        default=None,
+        help=f"exit ({EXIT_RECYCLE}) after an execution once resident memory is above this; "
+        f"0: no limit (default ${MAX_MEMORY_ENV} or 0)",
+    )
+    add_common_arguments(parser)
     args = parser.parse_args(argv)
     if args.lease <= 0:
         parser.error("--lease must be positive")
+    for flag in ("max_executions", "max_memory_mb"):
+        if (getattr(args, flag) or 0) < 0:
+            parser.error(f"--{flag.replace('_', '-')} must be 0 (no limit) or more")
     setup_logging(args.json_logs)
 
     stop, inst = child_process()
     if inst is None:
         return 2
-    worker = Worker(inst, args.name, args.lease, args.parent_pid)
+    try:
+        max_executions = args.max_executions
+        if max_executions is None:
+            max_executions = limit_from_env(MAX_EXECUTIONS_ENV)
+        max_memory = args.max_memory_mb
+        if max_memory is None:
+            max_memory = limit_from_env(MAX_MEMORY_ENV)
+    except Exception as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    worker = Worker(
+        inst,
+        args.name,
+        args.lease,
+        args.parent_pid,
+        max_executions=max_executions,
+        max_memory_mb=max_memory,
+    )
+    signal_ready(args.ready_fd)
     log.info("worker %s: started (lease %.3g s)", worker.name, worker.lease)
     try:
         code = worker.run(stop)
