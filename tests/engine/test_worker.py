@@ -68,7 +68,8 @@ def workers(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     """Start ``python -m headwater.engine.worker`` for an instance; all are killed at the end."""
     procs: list[subprocess.Popen[bytes]] = []
 
-    def start(inst: Instance, *args: str) -> subprocess.Popen[bytes]:
+    def start(inst: Instance, *args: str, ready: bool = True) -> subprocess.Popen[bytes]:
+        """Start a worker; with ``ready``, return once it handles SIGTERM (--ready-fd)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
         env.update(
             HEADWATER_HOME=str(inst.settings.home),
@@ -76,15 +77,21 @@ def workers(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
             HEADWATER_STORAGE_URL=inst.settings.storage_url,
         )
         log = open(tmp_path / f"worker-{len(procs)}.log", "wb")  # noqa: SIM115
+        ready_r, ready_w = os.pipe()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "headwater.engine.worker", *args],
+            [sys.executable, "-m", "headwater.engine.worker", "--ready-fd", str(ready_w), *args],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
+            pass_fds=(ready_w,),
         )
+        os.close(ready_w)
         log.close()
         procs.append(proc)
+        with os.fdopen(ready_r, "rb") as pipe:
+            if ready:  # blocks until the line, or EOF if the worker died first
+                assert pipe.readline() == b"ready\n", logs(tmp_path)
         return proc
 
     yield start
@@ -244,8 +251,7 @@ def test_sigterm_finishes_the_current_execution_then_exits(
     sqlite_instance: Instance, tmp_path: Path, workers: Any
 ) -> None:
     inst = sqlite_instance
-    idle = workers(inst)
-    time.sleep(0.3)
+    idle = workers(inst)  # returns once the worker said it handles SIGTERM: no sleep, no race
     idle.send_signal(signal.SIGTERM)
     assert idle.wait(timeout=10) == 0
 
@@ -276,6 +282,203 @@ def test_snapshot_conflict_hands_the_execution_to_a_fresh_worker(
     assert row["status"] == "queued" and row["attempts"] == 0 and row["worker"] is None
     workers(inst)
     assert output(inst, wait_for(lambda: ended(inst, b), "b to end", tmp_path)) == 5
+
+
+# -- supervision: timeouts, cancel, isolation, recycling -------------------------------------
+
+SUPERVISED = """
+import os
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from headwater import task, workflow
+
+FLAG = Path({flag!r})
+CALLS = []
+
+
+@task(timeout=timedelta(seconds=0.5), retries=1)
+def stubborn(x: int) -> int:
+    FLAG.write_text(str(os.getpid()))
+    while True:  # catches its own TaskTimeoutError and goes on
+        try:
+            time.sleep(0.05)
+        except BaseException:
+            pass
+
+
+@task
+def hang(x: int) -> int:
+    FLAG.write_text(str(os.getpid()))
+    time.sleep(60)
+    return x
+
+
+@task(retries=3)
+def patient(x: int) -> int:
+    return x
+
+
+@task
+def count(x: int) -> int:
+    CALLS.append(x)  # a module global: each execution must start from the imported state
+    return len(CALLS)
+
+
+@workflow
+def timeout_wf(x: int = 1) -> int:
+    return stubborn(x=x)
+
+
+@workflow
+def hang_wf(x: int = 1) -> int:
+    return hang(x=patient(x=x))
+
+
+@workflow
+def count_wf(x: int = 1) -> int:
+    return count(x=x)
+"""
+
+
+def supervised(tmp_path: Path) -> tuple[dict[str, Any], Path]:
+    flag = tmp_path / "supervised.flag"
+    path = tmp_path / f"hw_sup_{uuid.uuid4().hex[:10]}.py"
+    path.write_text(SUPERVISED.format(flag=str(flag)))
+    regs = {
+        r.name.rsplit(".", 1)[1]: r
+        for r in headwater.register(path)
+        if getattr(r, "kind", "") == "workflow"
+    }
+    sys.modules.pop(path.stem, None)
+    return regs, flag
+
+
+def events_of(inst: Instance, eid: str) -> list[tuple[str, dict[str, Any]]]:
+    with inst.db.read() as tx:
+        found = tx.all(
+            "SELECT name, payload FROM events WHERE subject = :id ORDER BY seq", {"id": eid}
+        )
+    return [(r["name"], json.loads(r["payload"])) for r in found]
+
+
+def nodes_of(inst: Instance, eid: str) -> list[Any]:
+    with inst.db.read() as tx:
+        return tx.all(
+            "SELECT name, status, error FROM node_executions WHERE execution_id = :id ORDER BY id",
+            {"id": eid},
+        )
+
+
+def test_a_task_that_catches_its_timeout_is_killed_and_retried_per_its_retries(
+    instance: Instance, tmp_path: Path, workers: Any
+) -> None:
+    regs, flag = supervised(tmp_path)
+    # The queue's budget says 1 attempt; the task's retries=1 decide: 2 attempts.
+    eid = enqueue(instance, regs["timeout_wf"], 1, max_attempts=1)
+    later = enqueue(instance, regs["count_wf"], 7)
+    proc = workers(instance)
+    row = wait_for(lambda: ended(instance, eid), "the timed-out execution to fail", tmp_path, 40)
+    assert row["status"] == "failed" and row["attempts"] == 2, (row["error"], logs(tmp_path))
+    error = json.loads(row["error"])
+    assert error["type"] == "TaskTimeoutError", error
+    assert "timeout of 0.5 s" in error["message"] and "did not stop" in error["message"]
+    nodes = nodes_of(instance, eid)
+    assert [n["status"] for n in nodes] == ["failed", "failed"]
+    assert {json.loads(n["error"])["type"] for n in nodes} == {"TaskTimeoutError"}
+    names = [name for name, _ in events_of(instance, eid)]
+    assert names == [
+        "headwater.execution.started",
+        "headwater.execution.retrying",
+        "headwater.execution.started",
+        "headwater.execution.failed",
+    ]
+    assert not _procs.alive(int(flag.read_text()))  # the task's process was killed
+    # The worker was not stalled: it goes on with the next execution.
+    assert output(instance, wait_for(lambda: ended(instance, later), "next", tmp_path)) == 1
+    assert proc.poll() is None
+
+
+def test_cancel_stops_a_running_execution_for_real(
+    instance: Instance, tmp_path: Path, workers: Any
+) -> None:
+    regs, flag = supervised(tmp_path)
+    eid = enqueue(instance, regs["hang_wf"], 1)
+    proc = workers(instance)
+    task_pid = int(wait_for(lambda: flag.exists() and flag.read_text(), "the task", tmp_path))
+    ex = headwater.cancel(eid)
+    assert ex.status.value == "cancelled"
+    wait_for(lambda: not _procs.alive(task_pid), "the task's process to be killed", tmp_path)
+    row = get(instance, eid)
+    assert row["status"] == "cancelled" and json.loads(row["error"])["type"] == "Cancelled"
+    assert [n["status"] for n in nodes_of(instance, eid)] == ["succeeded", "cancelled"]
+    events = events_of(instance, eid)
+    assert [(n, p.get("status")) for n, p in events] == [
+        ("headwater.execution.started", None),
+        ("headwater.execution.failed", "cancelled"),
+    ]
+    later = enqueue(instance, regs["count_wf"], 1)
+    assert output(instance, wait_for(lambda: ended(instance, later), "next", tmp_path)) == 1
+    assert proc.poll() is None
+
+
+def test_each_execution_starts_from_fresh_module_state(
+    sqlite_instance: Instance, tmp_path: Path, workers: Any
+) -> None:
+    inst = sqlite_instance
+    regs, _ = supervised(tmp_path)
+    ids = [enqueue(inst, regs["count_wf"], i) for i in range(3)]
+    workers(inst)
+    results = [output(inst, wait_for(lambda e=e: ended(inst, e), e, tmp_path)) for e in ids]
+    assert results == [1, 1, 1]  # not 1, 2, 3: nothing carried over between executions
+
+
+def test_a_lost_worker_retries_as_the_running_task_allows(
+    sqlite_instance: Instance, tmp_path: Path, workers: Any
+) -> None:
+    inst = sqlite_instance
+    regs, flag = supervised(tmp_path)
+    # 4 attempts is what the module's most patient task (retries=3) would give; the worker is
+    # lost inside `hang` (retries=0), so the execution is not retried.
+    eid = enqueue(inst, regs["hang_wf"], 1, max_attempts=4)
+    first = workers(inst, "--lease", "0.6")
+    task_pid = int(wait_for(lambda: flag.exists() and flag.read_text(), "the task", tmp_path))
+    first.kill()
+    first.wait(timeout=10)
+    wait_for(lambda: queue.reap(inst), "the reaper", tmp_path)
+    row = get(inst, eid)
+    assert row["status"] == "failed" and row["attempts"] == 1
+    assert json.loads(row["error"])["type"] == "WorkerLost"
+    wait_for(lambda: not _procs.alive(task_pid), "the orphaned task process to exit", tmp_path)
+
+
+def test_worker_recycles_after_max_executions_and_memory(
+    sqlite_instance: Instance, tmp_path: Path, workers: Any
+) -> None:
+    from headwater.engine.worker import EXIT_RECYCLE
+
+    inst = sqlite_instance
+    regs, _ = supervised(tmp_path)
+    ids = [enqueue(inst, regs["count_wf"], i) for i in range(3)]
+    first = workers(inst, "--max-executions", "2")
+    assert first.wait(timeout=30) == EXIT_RECYCLE, logs(tmp_path)
+    assert [get(inst, e)["status"] for e in ids] == ["succeeded", "succeeded", "queued"]
+    second = workers(inst, "--max-memory-mb", "1")  # every Python process is above 1 MB
+    assert second.wait(timeout=30) == EXIT_RECYCLE, logs(tmp_path)
+    assert get(inst, ids[2])["status"] == "succeeded"
+    assert "exiting for a fresh worker" in logs(tmp_path)
+
+
+def test_worker_limits_from_the_environment_are_checked() -> None:
+    from headwater.engine.worker import MAX_EXECUTIONS_ENV, limit_from_env
+    from headwater.errors import UserInputError
+
+    assert limit_from_env(MAX_EXECUTIONS_ENV, {}) == 0
+    assert limit_from_env(MAX_EXECUTIONS_ENV, {MAX_EXECUTIONS_ENV: "25"}) == 25
+    for bad in ("-1", "lots", "1.5"):
+        with pytest.raises(UserInputError, match=f"{MAX_EXECUTIONS_ENV}=.* whole number"):
+            limit_from_env(MAX_EXECUTIONS_ENV, {MAX_EXECUTIONS_ENV: bad})
 
 
 # -- snapshots, in this process ---------------------------------------------------------------

@@ -1,26 +1,24 @@
-"""One claimed execution in a child process the worker forks, watches and can kill.
+"""Each execution runs in a child process that the worker forks, watches and can kill.
 
-The worker imports the execution's code snapshot first and then forks, so the child starts
-warm (no import) and whatever the run leaves behind — module globals it changed, memory it
-allocated — ends with the child. The child opens its own database connections (it never
-touches the worker's) and reports each call of a task that has a ``timeout`` over a pipe
-(``engine/timeouts.py``). The worker, meanwhile:
+The worker forks a child, which opens its own database connection (it never touches the
+worker's) and polls the queue itself: it claims the next execution in the worker's name,
+tells the worker which one (``{"claimed": row}`` on its report pipe) and runs it at once, so
+the path from a claim to the user's code is the same as in a single process. The worker
+follows the child from that message on (``engine/execution_watch.py``: heartbeat, cancel,
+timeouts); when the child exits, the worker forks the next one. At most one child per worker
+claims or runs at a time, so ``--workers N`` still means N executions at once.
 
-- renews the lease every ``lease / 3`` seconds (the heartbeat);
-- reads the execution's status every :data:`~headwater.engine.queue.CANCEL_CHECK` seconds and
-  kills the child when it was cancelled, or when another worker owns it now (reaped);
-- kills the child when a task call outlives its timeout by :data:`KILL_GRACE` seconds (a task
-  that catches the in-process ``TaskTimeoutError`` cannot run on), then requeues or fails the
-  execution with ``TaskTimeoutError`` per the running task's ``retries``;
-- when the child exits without recording a result (it crashed, or user code called
-  ``os._exit``), requeues or fails it with ``WorkerLost``.
-
-The child puts itself in a process group of its own (a kill reaches subprocesses the task
-started) and exits when the worker is gone (its end of a pipe closes).
+A child starts from the worker's memory: code the worker imported — the snapshots it ran
+before, and the libraries earlier children imported, which the worker imports after each run
+— is there already, in the state importing left it. Whatever the run changes (module globals,
+memory) ends with the child. A child puts itself in a process group of its own (a kill reaches
+subprocesses its task started) and dies with the worker (Linux: ``PR_SET_PDEATHSIG``;
+elsewhere a thread notices the worker's end of a pipe closing).
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -34,49 +32,219 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from headwater.engine import queue, timeouts
+from headwater.engine.execution_watch import Outcome, Reports, Watch, exit_code
 
 if TYPE_CHECKING:
-    from headwater.definitions.entity import Entity
     from headwater.instance import Instance
     from headwater.settings import Settings
 
 log = logging.getLogger("headwater.worker")
 
-KILL_GRACE = 1.0  # seconds past a task's timeout before its process is killed
-LINGER = 5.0  # seconds a child that has recorded its result gets to exit before it is killed
+BUSY_POLL = 0.002  # a child polls the queue this often right after work...
+IDLE_POLL = 0.01  # ...backing off to this (an idle poll is one cheap SELECT)
+BUSY_WINDOW = 2.0  # seconds after the last execution that count as "right after"
+RETRY_FORK = 1.0  # seconds before forking again after a child died without work
 _CRASH = 70  # EX_SOFTWARE: the child failed outside user code
 
-
-@dataclass(frozen=True)
-class Outcome:
-    """How a supervised execution ended, from the worker's side.
-
-    ``how``: ``done`` (the child recorded the result), ``timeout``, ``cancelled``, ``lost``
-    (another worker owns it now), ``crashed`` (the child exited without a result).
-    ``status``: the execution's status the worker left (or found) in the database."""
-
-    how: str
-    status: str
-    detail: str = ""
+__all__ = ["Executor", "Outcome", "supported"]
 
 
 def supported() -> bool:
     return hasattr(os, "fork")
 
 
-def run(inst: Instance, worker: str, lease: float, row: Any, entity: Entity) -> Outcome:
-    """Run the claimed execution ``row`` in a forked child and supervise it to its end."""
-    report_r, report_w = os.pipe()
-    alive_r, alive_w = os.pipe()
+@dataclass
+class _Child:
+    pid: int
+    commands: int  # write end; closing it tells a polling child to stop
+    reports: Reports
+    pidfd: int | None
+
+
+class Executor:
+    """The worker's children, one at a time: :meth:`next_claim` waits for the current child
+    to claim an execution (forking one when there is none); :meth:`supervise` follows it to
+    its end."""
+
+    def __init__(self, inst: Instance, worker: str, lease: float) -> None:
+        self.inst, self.worker, self.lease = inst, worker, lease
+        self.child: _Child | None = None
+        self.retry_at = 0.0
+        self.busy_until = 0.0
+
+    def next_claim(self, timeout: float) -> dict[str, Any] | None:
+        """The row the child has claimed, or None after ``timeout`` seconds without one."""
+        child = self._ensure()
+        if child is None:
+            time.sleep(timeout)
+            return None
+        fds = [child.reports.fd] + ([child.pidfd] if child.pidfd is not None else [])
+        ready, _, _ = select.select(fds, [], [], timeout)
+        if child.reports.fd in ready:
+            child.reports.read()
+        if child.reports.claimed is not None:
+            return child.reports.claimed
+        if _exited(child.pid):  # still a zombie: whoever handles it reaps it
+            child.reports.drain()
+            if child.reports.claimed is not None:
+                return child.reports.claimed  # claimed, then died: supervise() handles it
+            _, status = os.waitpid(child.pid, 0)
+            log.warning(
+                "worker %s: its execution process exited while waiting for work (%s)",
+                self.worker,
+                _describe(exit_code(status)),
+            )
+            self._discard()
+            self._orphans()
+            self.retry_at = time.monotonic() + RETRY_FORK
+        return None
+
+    def supervise(self, row: dict[str, Any]) -> Outcome:
+        """Follow the child that claimed ``row`` until it exits; then fork no child yet."""
+        child = self.child
+        assert child is not None
+        watch = Watch(
+            self.inst, self.worker, self.lease, row["id"], child.pid, child.reports, child.pidfd
+        )
+        try:
+            outcome = watch.run()
+        finally:
+            self._discard()
+            self.busy_until = time.monotonic() + BUSY_WINDOW
+        if child.reports.conflict:
+            return Outcome("conflict", "queued", child.reports.conflict)
+        _warm(child.reports.imported)
+        self._load(row)
+        return outcome
+
+    def run(self, row: Any) -> Outcome:
+        """Run an execution claimed here already (``row``) in a child of its own."""
+        if self.child is not None:
+            raise RuntimeError("run() while a child polls the queue")
+        self.child = _fork(self.inst.settings, self.worker, self.lease, 0.0, dict(row))
+        return self.supervise(dict(row))
+
+    def close(self) -> Outcome | None:
+        """Stop the polling child; if it claimed an execution meanwhile, see that through."""
+        child = self.child
+        if child is None:
+            return None
+        os.close(child.commands)
+        child.commands = -1
+        while True:
+            child.reports.drain()
+            if child.reports.claimed is not None:
+                return self.supervise(child.reports.claimed)
+            if _exited(child.pid):
+                child.reports.drain()
+                if child.reports.claimed is not None:
+                    return self.supervise(child.reports.claimed)
+                self._discard()
+                self._orphans()
+                return None
+            fds = [child.reports.fd] + ([child.pidfd] if child.pidfd is not None else [])
+            select.select(fds, [], [], 0.05)
+
+    def _ensure(self) -> _Child | None:
+        if self.child is None and time.monotonic() >= self.retry_at:
+            self.child = _fork(self.inst.settings, self.worker, self.lease, self.busy_until)
+        return self.child
+
+    def _discard(self) -> None:
+        child, self.child = self.child, None
+        if child is None:
+            return
+        for fd in (child.commands, child.reports.fd, child.pidfd):
+            if fd is not None and fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        try:
+            os.waitpid(child.pid, 0)
+        except ChildProcessError:
+            pass  # reaped already
+
+    def _orphans(self) -> None:
+        """A child died before it said what it had claimed: end what it left running."""
+        try:
+            with self.inst.db.read() as tx:
+                ids = tx.all(
+                    "SELECT id FROM executions WHERE worker = :w AND status = 'running'",
+                    {"w": self.worker},
+                )
+            for r in ids:
+                queue.abandon(
+                    self.inst,
+                    r["id"],
+                    self.worker,
+                    "WorkerLost",
+                    "the process running the execution died before it started the code",
+                )
+        except Exception as exc:  # the reaper handles them when their leases run out
+            log.warning("worker %s: cannot release what its child left: %s", self.worker, exc)
+
+    def _load(self, row: Any) -> None:
+        """Import the execution's code here too, so that the next child has it already."""
+        from headwater.engine.snapshots import load_entity
+
+        try:
+            load_entity(
+                self.inst, row["project"], row["domain"], row["workflow"], row["workflow_version"]
+            )
+        except BaseException as exc:  # the child reported what matters; this is a cache
+            log.debug("worker %s: not keeping %s imported: %s", self.worker, row["workflow"], exc)
+
+
+def _exited(pid: int) -> bool:
+    """Has child ``pid`` exited? (It stays a zombie, to be reaped by whoever handles it.)"""
+    return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+
+
+def _describe(code: int) -> str:
+    return f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+
+
+def _warm(modules: list[str]) -> None:
+    """Import here what a child imported while it ran (libraries a task imports inside its
+    body, or that the type engine loads on first use), so later children do not pay for it."""
+    import importlib
+
+    for name in modules:
+        if name in sys.modules:
+            continue
+        try:
+            importlib.import_module(name)
+        except BaseException as exc:  # anything: code may even exit while imported
+            log.debug("could not import %s ahead of the next execution: %s", name, exc)
+
+
+def _fork(
+    settings: Settings,
+    worker: str,
+    lease: float,
+    busy_until: float,
+    row: dict[str, Any] | None = None,
+) -> _Child:
+    import headwater.engine.runner  # noqa: F401  (imported once here, not in every child)
+
+    _libc()
+    parent = os.getpid()
+    commands_r, commands_w = os.pipe()
+    reports_r, reports_w = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
+    # What exists now is shared with the child page by page until written; the cyclic
+    # collector would write to every object it walks, so it leaves these alone.
+    gc.freeze()
     pid = os.fork()
     if pid == 0:  # the child: never returns
         code = _CRASH
         try:
-            os.close(report_r)
-            os.close(alive_w)
-            code = _child(inst.settings, row, entity, report_w, alive_r)
+            os.close(commands_w)
+            os.close(reports_r)
+            job = _Job(settings, worker, lease, commands_r, reports_w, parent)
+            code = job.main(row, busy_until)
         except BaseException:
             traceback.print_exc()
         finally:
@@ -85,223 +253,173 @@ def run(inst: Instance, worker: str, lease: float, row: Any, entity: Entity) -> 
                 sys.stderr.flush()
             finally:
                 os._exit(code)
-    os.close(report_w)
-    os.close(alive_r)
-    try:
-        return _Watch(inst, worker, lease, row["id"], pid, report_r).run()
-    finally:
-        os.close(report_r)
-        os.close(alive_w)  # a child still alive (it cannot be) would exit now
+    os.close(commands_r)
+    os.close(reports_w)
+    pidfd = None
+    if hasattr(os, "pidfd_open"):
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError:  # an old kernel: the watch polls for the exit instead
+            pidfd = None
+    return _Child(pid, commands_w, Reports(reports_r), pidfd)
 
 
 # -- the child ---------------------------------------------------------------------------------
 
+_LIBC: Any = None
 
-def _exit_with_parent(alive_r: int) -> None:
-    """Block until the worker's end of the pipe closes (it exited or was killed), then exit."""
+
+def _libc() -> Any:
+    """The C library, loaded once in the worker (children inherit it), or None."""
+    global _LIBC
+    if _LIBC is None:
+        _LIBC = False
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+
+                _LIBC = ctypes.CDLL(None, use_errno=True)
+            except OSError:
+                pass
+    return _LIBC or None
+
+
+def _die_with_parent(parent: int) -> bool:
+    """Linux: have the kernel SIGKILL this process when the worker dies."""
+    libc = _libc()
     try:
-        while os.read(alive_r, 1):
+        if libc is None or libc.prctl(1, signal.SIGKILL, 0, 0, 0) != 0:  # PR_SET_PDEATHSIG
+            return False
+    except AttributeError:
+        return False
+    if os.getppid() != parent:  # the worker died before the call
+        os._exit(_CRASH)
+    return True
+
+
+def _exit_with_parent(commands: int) -> None:
+    """Block until the worker's end of the pipe closes, then exit (no PR_SET_PDEATHSIG)."""
+    try:
+        while os.read(commands, 1):
             pass
     except OSError:
         pass
     os._exit(_CRASH)
 
 
-def _child(settings: Settings, row: Any, entity: Entity, report_w: int, alive_r: int) -> int:
-    from headwater.engine.runner import ExecutionLost, run_claimed
-    from headwater.instance import Instance
+class _Job:
+    """What a child does: claim (unless given a row), run, report, return its exit code."""
 
-    os.setpgid(0, 0)  # a group of its own: a kill reaches what the task started
-    # The worker decides when to stop; a Ctrl-C in the terminal reaches it, not the task.
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_exit_with_parent, args=(alive_r,), daemon=True).start()
-    reports = os.fdopen(report_w, "w", buffering=1)
+    def __init__(
+        self,
+        settings: Settings,
+        worker: str,
+        lease: float,
+        commands: int,
+        reports: int,
+        parent: int,
+    ) -> None:
+        self.settings, self.worker, self.lease = settings, worker, lease
+        self.commands = commands
+        self.reports = os.fdopen(reports, "w", buffering=1)
+        self.parent = parent
 
-    def report(seconds: float | None, task: str) -> None:
+    def report(self, message: Any) -> None:
         try:
-            reports.write(json.dumps([seconds, task]) + "\n")
+            self.reports.write(json.dumps(message) + "\n")
         except OSError:  # the worker is gone; this process follows it
             pass
 
-    timeouts.watch(report)
-    # The worker's connections stay the worker's: this process opens its own.
-    inst = Instance(settings)
-    with inst.use():
+    def main(self, row: dict[str, Any] | None, busy_until: float) -> int:
+        from headwater.instance import Instance
+
+        with_parent = _die_with_parent(self.parent)
+        os.setpgid(0, 0)  # a group of its own: a kill reaches what the task started
+        # The worker decides when to stop; a Ctrl-C in the terminal reaches it, not the task.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        timeouts.watch(lambda seconds, task: self.report([seconds, task]))
+        inst = Instance(self.settings)  # its own connection; the worker's stay the worker's
+        if row is None:
+            row = self.claim(inst, busy_until)
+            if row is None:
+                return 0  # the worker stopped polling through this process
+        if not with_parent:
+            threading.Thread(target=_exit_with_parent, args=(self.commands,), daemon=True).start()
+        before = set(sys.modules)
+        with inst.use():
+            self.execute(inst, row)
+        # What this run imported, the worker imports too, so that the next child starts
+        # warm; not the snapshot's own modules (the worker imports those through
+        # load_entity).
+        code_dir = str(self.settings.home / "code")
+        learned = [
+            name
+            for name in set(sys.modules) - before
+            if name != "__main__"
+            and not str(getattr(sys.modules.get(name), "__file__", None) or "").startswith(code_dir)
+        ]
+        self.report({"imported": sorted(learned)})
+        return 0
+
+    def claim(self, inst: Instance, busy_until: float) -> dict[str, Any] | None:
+        """Poll the queue until a claim succeeds (the row) or the worker closes the pipe."""
+        poll = BUSY_POLL
+        while True:
+            try:
+                found = queue.claim(inst, self.worker, self.lease)
+            except Exception as exc:  # e.g. the database is unreachable: keep trying
+                log.warning("worker %s: cannot claim work: %s", self.worker, exc)
+                inst.db.close()  # reconnect on the next try
+                found, poll = None, 1.0
+            if found is not None:
+                row = dict(found)
+                self.report({"claimed": row})
+                return row
+            if time.monotonic() > busy_until:
+                poll = min(IDLE_POLL, poll * 1.5) if poll < 1.0 else IDLE_POLL
+            if select.select([self.commands], [], [], poll)[0]:
+                return None  # end of file: the worker is stopping (or gone)
+
+    def execute(self, inst: Instance, row: dict[str, Any]) -> None:
+        from headwater.engine.runner import ExecutionLost, run_claimed
+        from headwater.engine.snapshots import SnapshotConflict, load_entity
+
+        eid = row["id"]
+        try:
+            entity = load_entity(
+                inst, row["project"], row["domain"], row["workflow"], row["workflow_version"]
+            )
+        except SnapshotConflict as exc:
+            queue.requeue(inst, eid, self.worker, f"snapshot conflict: {exc}")
+            self.report({"conflict": str(exc)})
+            return
+        except (Exception, SystemExit) as exc:  # user code may exit while imported
+            queue.fail(inst, eid, self.worker, _error(f"could not load {_what(row)}", exc))
+            log.warning("worker %s: execution %s failed to load: %s", self.worker, eid, exc)
+            return
         try:
             run_claimed(inst, entity, row)
         except ExecutionLost:
-            log.info("execution %s was cancelled or taken over; stopped", row["id"])
+            log.info("worker %s: execution %s was cancelled or taken over", self.worker, eid)
         except KeyboardInterrupt:
             # User code raised SystemExit/KeyboardInterrupt: recorded as cancelled.
-            log.warning("execution %s was interrupted by its own code", row["id"])
+            log.warning("worker %s: execution %s was interrupted by its own code", self.worker, eid)
         except Exception as exc:  # an engine failure, not the user's code
-            log.exception("execution %s crashed the runner", row["id"])
+            log.exception("worker %s: execution %s crashed the runner", self.worker, eid)
             queue.fail(
-                inst,
-                row["id"],
-                row["worker"],
-                {
-                    "type": type(exc).__name__,
-                    "message": f"the worker could not record the execution: {exc}",
-                    "traceback": "".join(traceback.format_exception(exc)),
-                    "node": None,
-                },
+                inst, eid, self.worker, _error("the worker could not record the execution", exc)
             )
-    return 0
 
 
-# -- the worker's side ---------------------------------------------------------------------------
+def _what(row: Any) -> str:
+    return f"{row['workflow']} version {row['workflow_version']} on worker"
 
 
-class _Watch:
-    def __init__(
-        self, inst: Instance, worker: str, lease: float, execution_id: str, pid: int, fd: int
-    ) -> None:
-        self.inst, self.worker, self.lease = inst, worker, lease
-        self.execution_id, self.pid, self.fd = execution_id, pid, fd
-        self.buffer = b""
-        self.task = ""
-        self.limit = 0.0
-        self.call_started = 0.0
-        self.deadline: float | None = None
-        self.linger_until: float | None = None
-        self.pidfd: int | None = None
-        if hasattr(os, "pidfd_open"):
-            try:
-                self.pidfd = os.pidfd_open(pid)
-            except OSError:  # an old kernel: poll for the exit instead
-                self.pidfd = None
-
-    def run(self) -> Outcome:
-        try:
-            return self._run()
-        finally:
-            if self.pidfd is not None:
-                os.close(self.pidfd)
-
-    def _run(self) -> Outcome:
-        now = time.monotonic()
-        next_beat = now + self.lease / 3
-        next_check = now + queue.CANCEL_CHECK
-        outcome: Outcome | None = None
-        fds = [self.fd] + ([self.pidfd] if self.pidfd is not None else [])
-        while outcome is None:
-            wake = min(next_beat, next_check, self.deadline or next_check)
-            if self.linger_until is not None:
-                wake = min(wake, self.linger_until)
-            ready, _, _ = select.select(fds, [], [], max(0.0, wake - time.monotonic()))
-            if self.fd in ready and not self._read():
-                fds.remove(self.fd)  # the child closed its end: it is exiting
-            exited = self._reap(block=False)
-            if exited is not None:
-                return self._after_exit(exited)
-            now = time.monotonic()
-            if self.deadline is not None and now >= self.deadline:
-                outcome = self._timed_out(now)
-            elif self.linger_until is not None and now >= self.linger_until:
-                outcome = Outcome("done", "", "the child did not exit after recording its result")
-            elif now >= next_check:
-                next_check = now + queue.CANCEL_CHECK
-                outcome = self._check()
-            if outcome is None and now >= next_beat:
-                next_beat = now + self.lease / 3
-                outcome = self._beat()
-        self._kill()
-        self._reap(block=True)
-        if outcome.how == "timeout":
-            status = queue.abandon(
-                self.inst, self.execution_id, self.worker, "TaskTimeoutError", outcome.detail
-            )
-            return Outcome("timeout", status or "", outcome.detail)
-        return outcome
-
-    def _read(self) -> bool:
-        chunk = os.read(self.fd, 65536)
-        if not chunk:
-            return False
-        *lines, self.buffer = (self.buffer + chunk).split(b"\n")
-        for line in lines:
-            seconds, task = json.loads(line)
-            if seconds is None:
-                self.deadline = None
-            else:
-                self.task, self.limit = task, float(seconds)
-                self.call_started = time.monotonic()
-                self.deadline = self.call_started + self.limit + KILL_GRACE
-        return True
-
-    def _timed_out(self, now: float) -> Outcome:
-        detail = (
-            f"task {self.task} ran past its timeout of {self.limit:g} s and did not stop "
-            f"(it went on after the TaskTimeoutError); the worker killed it after "
-            f"{now - self.call_started:.1f} s"
-        )
-        log.warning("worker %s: execution %s: %s", self.worker, self.execution_id, detail)
-        return Outcome("timeout", "", detail)
-
-    def _check(self) -> Outcome | None:
-        """Kill the child when the execution was cancelled or is another worker's now."""
-        try:
-            with self.inst.db.read() as tx:
-                row = tx.one(
-                    "SELECT status, worker FROM executions WHERE id = :id",
-                    {"id": self.execution_id},
-                )
-        except Exception as exc:  # the database is unreachable: the lease decides later
-            log.warning("worker %s: cannot read %s: %s", self.worker, self.execution_id, exc)
-            return None
-        status = row["status"] if row is not None else "missing"
-        if status == "running" and row["worker"] == self.worker:
-            return None
-        if status == "cancelled":
-            log.info("worker %s: execution %s was cancelled", self.worker, self.execution_id)
-            return Outcome("cancelled", status)
-        if row is not None and row["worker"] == self.worker and status in ("succeeded", "failed"):
-            # Most likely the child has just recorded its result and is exiting.
-            if self.linger_until is None:
-                self.linger_until = time.monotonic() + LINGER
-            return None
-        log.warning(
-            "worker %s: execution %s is no longer ours (%s); stopping its code",
-            self.worker,
-            self.execution_id,
-            status,
-        )
-        return Outcome("lost", status)
-
-    def _beat(self) -> Outcome | None:
-        try:
-            ok = queue.heartbeat(self.inst, self.execution_id, self.worker, self.lease)
-        except Exception as exc:  # the database is unreachable: try again next beat
-            log.warning("heartbeat for %s failed: %s", self.execution_id, exc)
-            return None
-        return None if ok else self._check()
-
-    def _kill(self) -> None:
-        """SIGKILL the child and its process group (what the task started goes with it)."""
-        for kill in (os.killpg, os.kill):
-            try:
-                kill(self.pid, signal.SIGKILL)
-                return
-            except (ProcessLookupError, PermissionError):
-                continue
-
-    def _reap(self, block: bool) -> int | None:
-        """The child's exit code once it has exited (negative: killed by that signal)."""
-        pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
-        return None if pid == 0 else os.waitstatus_to_exitcode(status)
-
-    def _after_exit(self, code: int) -> Outcome:
-        """The child exited by itself: fine if it recorded a result, else requeue or fail."""
-        with self.inst.db.read() as tx:
-            row = tx.one(
-                "SELECT status, worker FROM executions WHERE id = :id", {"id": self.execution_id}
-            )
-        if row is None or row["status"] != "running" or row["worker"] != self.worker:
-            return Outcome("done", row["status"] if row is not None else "")
-        how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
-        detail = f"the process running the execution exited ({how}) before recording a result"
-        log.warning("worker %s: execution %s: %s", self.worker, self.execution_id, detail)
-        status = queue.abandon(self.inst, self.execution_id, self.worker, "WorkerLost", detail)
-        return Outcome("crashed", status or "", detail)
+def _error(what: str, exc: BaseException) -> dict[str, Any]:
+    return {
+        "type": type(exc).__name__,
+        "message": f"{what}: {exc}",
+        "traceback": "".join(traceback.format_exception(exc)),
+        "node": None,
+    }

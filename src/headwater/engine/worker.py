@@ -39,6 +39,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from headwater.engine import execution_process, queue
+from headwater.engine.execution_process import Executor, Outcome
 from headwater.engine.snapshots import SnapshotConflict, load_entity
 
 if TYPE_CHECKING:
@@ -49,9 +50,9 @@ EXIT_RECYCLE = 76  # ran its share of executions (or grew too big): "start a fre
 MAX_EXECUTIONS_ENV = "HEADWATER_WORKER_MAX_EXECUTIONS"
 MAX_MEMORY_ENV = "HEADWATER_WORKER_MAX_MEMORY_MB"
 DEFAULT_LEASE = 30.0
-BUSY_POLL = 0.002
-IDLE_POLL = 0.01  # an idle poll is one cheap SELECT: ~10 us on SQLite
-BUSY_WINDOW = 2.0  # keep polling fast this long after the last execution
+BUSY_POLL = execution_process.BUSY_POLL
+IDLE_POLL = execution_process.IDLE_POLL
+BUSY_WINDOW = execution_process.BUSY_WINDOW
 
 log = logging.getLogger("headwater.worker")
 
@@ -118,17 +119,66 @@ class Worker:
         self.max_memory_mb = max_memory_mb
         self.executions = 0
         # Each execution in a forked child (see engine/execution_process.py) where possible.
-        self.isolate = execution_process.supported() if isolate is None else isolate
+        if isolate is None:
+            isolate = execution_process.supported()
+        self.executor = execution_process.Executor(inst, self.name, lease) if isolate else None
 
     def _parent_gone(self) -> bool:
         return self.parent_pid is not None and os.getppid() != self.parent_pid
 
     def run(self, stop: threading.Event) -> int:
         # User code that calls the public API (get_artifact, emit_event...) uses this instance.
-        with self.inst.use():
-            return self._loop(stop)
+        try:
+            with self.inst.use():
+                return self._loop(stop)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the child polling for work; one that has just claimed finishes first."""
+        if self.executor is not None:
+            outcome = self.executor.close()
+            if outcome is not None:
+                log.info("worker %s: a last execution ended: %s", self.name, outcome.status)
+
+    def _loop_isolated(self, stop: threading.Event, executor: Executor) -> int:
+        """Children claim and run; this process follows each one and forks the next."""
+        while not stop.is_set():
+            if self._parent_gone():
+                log.info(
+                    "worker %s: parent process %s is gone, exiting", self.name, self.parent_pid
+                )
+                return 0
+            row = executor.next_claim(0.1)
+            if row is not None:
+                code = self._report(row, executor.supervise(row), time.monotonic())
+                if code is not None:
+                    return code
+        return 0
+
+    def _report(self, row: Any, outcome: Outcome, started: float) -> int | None:
+        if outcome.how == "conflict":
+            log.info(
+                "worker %s: %s; handing %s to a fresh worker", self.name, outcome.detail, row["id"]
+            )
+            return EXIT_SNAPSHOT_CONFLICT
+        self._log_end(row, outcome.status or outcome.how, started)
+        return self._recycle()
+
+    def _log_end(self, row: Any, status: str, started: float) -> None:
+        self.executions += 1
+        log.info(
+            "worker %s: %s %s %s in %.0f ms",
+            self.name,
+            row["id"],
+            row["workflow"],
+            status,
+            (time.monotonic() - started) * 1000,
+        )
 
     def _loop(self, stop: threading.Event) -> int:
+        if self.executor is not None:
+            return self._loop_isolated(stop, self.executor)
         last_work = time.monotonic()
         poll = BUSY_POLL
         while not stop.is_set():
@@ -157,49 +207,15 @@ class Worker:
         return 0
 
     def run_one(self, row: Any) -> int | None:
-        """Run one claimed execution; returns an exit code when the process must end."""
-        execution_id = row["id"]
+        """Run one execution claimed already (``row``); returns an exit code when the process
+        must end."""
         started = time.monotonic()
-        beat = _Heartbeat(self.inst, execution_id, self.name, self.lease)
-        beat.start()  # while the code loads; a forked child is watched without threads
-        try:
-            try:
-                entity = load_entity(
-                    self.inst,
-                    row["project"],
-                    row["domain"],
-                    row["workflow"],
-                    row["workflow_version"],
-                )
-            except SnapshotConflict as exc:
-                queue.requeue(self.inst, execution_id, self.name, f"snapshot conflict: {exc}")
-                log.info(
-                    "worker %s: %s; handing %s to a fresh worker", self.name, exc, execution_id
-                )
-                return EXIT_SNAPSHOT_CONFLICT
-            except (Exception, SystemExit) as exc:  # user code may exit while imported
-                queue.fail(self.inst, execution_id, self.name, _load_error(exc, row))
-                log.warning(
-                    "worker %s: execution %s failed to load: %s", self.name, execution_id, exc
-                )
-                return None
-        finally:
-            beat.done.set()
-            beat.join(timeout=5)
-        if self.isolate:
-            outcome = execution_process.run(self.inst, self.name, self.lease, row, entity)
-            status = outcome.status or outcome.how
-        else:
-            status = self._run_here(row, entity)
-        log.info(
-            "worker %s: %s %s %s in %.0f ms",
-            self.name,
-            execution_id,
-            row["workflow"],
-            status,
-            (time.monotonic() - started) * 1000,
-        )
-        self.executions += 1
+        if self.executor is not None:
+            return self._report(row, self.executor.run(row), started)
+        done = self._run_here(row)
+        if isinstance(done, int):
+            return done
+        self._log_end(row, done, started)
         return self._recycle()
 
     def _recycle(self) -> int | None:
@@ -224,14 +240,35 @@ class Worker:
                 return EXIT_RECYCLE
         return None
 
-    def _run_here(self, row: Any, entity: Any) -> str:
-        """Run in this process (no fork on this platform; timeouts are in-process only)."""
+    def _run_here(self, row: Any) -> str | int:
+        """Run in this process (no fork on this platform: timeouts are in-process only, and
+        cancelling takes effect at the next task). The final status, or an exit code."""
         from headwater.engine.runner import ExecutionLost, run_claimed
 
         execution_id = row["id"]
         beat = _Heartbeat(self.inst, execution_id, self.name, self.lease)
         beat.start()
         try:
+            try:
+                entity = load_entity(
+                    self.inst,
+                    row["project"],
+                    row["domain"],
+                    row["workflow"],
+                    row["workflow_version"],
+                )
+            except SnapshotConflict as exc:
+                queue.requeue(self.inst, execution_id, self.name, f"snapshot conflict: {exc}")
+                log.info(
+                    "worker %s: %s; handing %s to a fresh worker", self.name, exc, execution_id
+                )
+                return EXIT_SNAPSHOT_CONFLICT
+            except (Exception, SystemExit) as exc:  # user code may exit while imported
+                queue.fail(self.inst, execution_id, self.name, _load_error(exc, row))
+                log.warning(
+                    "worker %s: execution %s failed to load: %s", self.name, execution_id, exc
+                )
+                return "failed"
             return run_claimed(self.inst, entity, row).status.value
         except (KeyboardInterrupt, ExecutionLost):
             # User code raised SystemExit/KeyboardInterrupt (the runner recorded the execution
