@@ -274,10 +274,13 @@ def test_snapshot_conflict_hands_the_execution_to_a_fresh_worker(
     reg_b = register(write_module(tmp_path, factor=5, name=name))
     assert reg_a.version != reg_b.version and reg_a.snapshot != reg_b.snapshot
     a = enqueue(inst, reg_a, 1)
+    a2 = enqueue(inst, reg_a, 2)
     b = enqueue(inst, reg_b, 1)
+    # The processes that run a and a2 were forked before the worker imported snapshot A; the
+    # one for b after, so it holds A's module and cannot import B's.
     first = workers(inst)
     assert first.wait(timeout=20) == EXIT_SNAPSHOT_CONFLICT, logs(tmp_path)
-    assert output(inst, get(inst, a)) == 2
+    assert output(inst, get(inst, a)) == 2 and output(inst, get(inst, a2)) == 4
     row = get(inst, b)
     assert row["status"] == "queued" and row["attempts"] == 0 and row["worker"] is None
     workers(inst)

@@ -56,32 +56,39 @@ def supported() -> bool:
 @dataclass
 class _Child:
     pid: int
-    commands: int  # write end; closing it tells a polling child to stop
+    commands: int  # write end; closing it tells a child that waits or polls to exit
     reports: Reports
     pidfd: int | None
 
 
 class Executor:
-    """The worker's children, one at a time: :meth:`next_claim` waits for the current child
-    to claim an execution (forking one when there is none); :meth:`supervise` follows it to
-    its end."""
+    """The worker's children, in a chain. One at a time claims and runs (:meth:`next_claim`
+    waits for its claim, :meth:`supervise` follows the execution to its end). The next one is
+    forked and connected already and waits on a pipe whose only writer is the one before: it
+    starts polling the moment that one has recorded its result (or died), without waiting for
+    the worker to notice."""
 
-    def __init__(self, inst: Instance, worker: str, lease: float) -> None:
+    def __init__(self, inst: Instance, worker: str, lease: float, limit: int = 0) -> None:
         self.inst, self.worker, self.lease = inst, worker, lease
+        # Each child runs one execution at most: forking no more than ``limit`` (0: no limit)
+        # makes sure no more run than that, however far the chain runs ahead of this process.
+        self.limit, self.spawned = limit, 0
         self.child: _Child | None = None
+        self.standby: _Child | None = None
+        self.pending: int | None = None  # read end: the next child's start (None: at once)
+        self.hold = False  # no standby until the running child is done (the chain broke)
         self.retry_at = 0.0
-        self.busy_until = 0.0
 
     def next_claim(self, timeout: float) -> dict[str, Any] | None:
-        """The row the child has claimed, or None after ``timeout`` seconds without one."""
+        """The row the polling child has claimed, or None after ``timeout`` seconds without
+        one (the child's report is read then, not as it comes: see ``Reports``)."""
         child = self._ensure()
         if child is None:
             time.sleep(timeout)
             return None
-        fds = [child.reports.fd] + ([child.pidfd] if child.pidfd is not None else [])
-        ready, _, _ = select.select(fds, [], [], timeout)
-        if child.reports.fd in ready:
-            child.reports.read()
+        fds = [child.pidfd] if child.pidfd is not None else [child.reports.fd]
+        select.select(fds, [], [], timeout)
+        child.reports.drain()
         if child.reports.claimed is not None:
             return child.reports.claimed
         if _exited(child.pid):  # still a zombie: whoever handles it reaps it
@@ -94,13 +101,14 @@ class Executor:
                 self.worker,
                 _describe(exit_code(status)),
             )
-            self._discard()
+            self.child = self._discard(child)
+            self.spawned -= 1  # it ran nothing
             self._orphans()
-            self.retry_at = time.monotonic() + RETRY_FORK
+            self.retry_at = time.monotonic() + RETRY_FORK  # e.g. no database: no fork storm
         return None
 
     def supervise(self, row: dict[str, Any]) -> Outcome:
-        """Follow the child that claimed ``row`` until it exits; then fork no child yet."""
+        """Follow the child that claimed ``row`` until it exits."""
         child = self.child
         assert child is not None
         watch = Watch(
@@ -109,23 +117,29 @@ class Executor:
         try:
             outcome = watch.run()
         finally:
-            self._discard()
-            self.busy_until = time.monotonic() + BUSY_WINDOW
+            self.child = self._discard(child)
         if child.reports.conflict:
             return Outcome("conflict", "queued", child.reports.conflict)
         _warm(child.reports.imported)
         self._load(row)
+        self._ensure()  # the standby (polling by now) becomes the child; fork the next
         return outcome
 
     def run(self, row: Any) -> Outcome:
         """Run an execution claimed here already (``row``) in a child of its own."""
-        if self.child is not None:
-            raise RuntimeError("run() while a child polls the queue")
-        self.child = _fork(self.inst.settings, self.worker, self.lease, 0.0, dict(row))
-        return self.supervise(dict(row))
+        if self.child is not None or self.standby is not None:
+            raise RuntimeError("run() while children poll the queue")
+        self.child = self._spawn(row=dict(row))
+        outcome = self.supervise(dict(row))
+        self.close()
+        return outcome
 
     def close(self) -> Outcome | None:
-        """Stop the polling child; if it claimed an execution meanwhile, see that through."""
+        """Stop the children; if the polling one claimed an execution meanwhile, see it
+        through. Returns that execution's outcome."""
+        if self.standby is not None:
+            self.standby = self._discard(self.standby)  # its commands close: it exits
+        self._close_pending()
         child = self.child
         if child is None:
             return None
@@ -134,26 +148,69 @@ class Executor:
         while True:
             child.reports.drain()
             if child.reports.claimed is not None:
-                return self.supervise(child.reports.claimed)
+                row = child.reports.claimed
+                watch = Watch(
+                    self.inst,
+                    self.worker,
+                    self.lease,
+                    row["id"],
+                    child.pid,
+                    child.reports,
+                    child.pidfd,
+                )
+                outcome = watch.run()
+                self.child = self._discard(child)
+                return outcome
             if _exited(child.pid):
                 child.reports.drain()
                 if child.reports.claimed is not None:
-                    return self.supervise(child.reports.claimed)
-                self._discard()
+                    continue
+                self.child = self._discard(child)
                 self._orphans()
                 return None
-            fds = [child.reports.fd] + ([child.pidfd] if child.pidfd is not None else [])
+            fds = [child.pidfd] if child.pidfd is not None else [child.reports.fd]
             select.select(fds, [], [], 0.05)
 
     def _ensure(self) -> _Child | None:
-        if self.child is None and time.monotonic() >= self.retry_at:
-            self.child = _fork(self.inst.settings, self.worker, self.lease, self.busy_until)
+        """The polling (or running) child, and a standby behind it."""
+        if self.standby is not None and _exited(self.standby.pid):
+            log.warning("worker %s: a waiting execution process exited", self.worker)
+            self.standby = self._discard(self.standby)
+            self.spawned -= 1
+            # Its successor pipe died with it: a new standby would start at once, next to
+            # the running child; the chain starts again once that one is done.
+            self._close_pending()
+            self.hold = self.child is not None
+        if self.child is None and self.standby is not None:
+            self.child, self.standby = self.standby, None  # it starts by itself
+        more = not self.limit or self.spawned < self.limit
+        if self.child is None and more and time.monotonic() >= self.retry_at:
+            self.hold = False
+            self.child = self._spawn()
+        more = not self.limit or self.spawned < self.limit
+        if self.child is not None and self.standby is None and not self.hold and more:
+            self.standby = self._spawn()
         return self.child
 
-    def _discard(self) -> None:
-        child, self.child = self.child, None
-        if child is None:
-            return
+    def _close_pending(self) -> None:
+        if self.pending is not None:
+            os.close(self.pending)
+        self.pending = None
+
+    def _spawn(self, row: dict[str, Any] | None = None) -> _Child:
+        """Fork a child that starts once the newest one before it is done."""
+        start = self.pending
+        self.spawned += 1
+        child, self.pending = _fork(self.inst.settings, self.worker, self.lease, start, row)
+        if start is not None:
+            os.close(start)
+        if row is not None:
+            self._close_pending()
+        return child
+
+    @staticmethod
+    def _discard(child: _Child) -> None:
+        """Close what the worker holds of ``child`` and reap it; returns None."""
         for fd in (child.commands, child.reports.fd, child.pidfd):
             if fd is not None and fd >= 0:
                 try:
@@ -223,15 +280,19 @@ def _fork(
     settings: Settings,
     worker: str,
     lease: float,
-    busy_until: float,
+    start: int | None,
     row: dict[str, Any] | None = None,
-) -> _Child:
+) -> tuple[_Child, int]:
+    """A child that runs ``row``, or claims one itself once ``start`` (a pipe's read end)
+    reaches its end (at once when None). Returns it and the read end its successor starts on:
+    the child closes the write end when its execution has ended (or when it exits)."""
     import headwater.engine.runner  # noqa: F401  (imported once here, not in every child)
 
     _libc()
     parent = os.getpid()
     commands_r, commands_w = os.pipe()
     reports_r, reports_w = os.pipe()
+    next_r, next_w = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
     # What exists now is shared with the child page by page until written; the cyclic
@@ -241,10 +302,10 @@ def _fork(
     if pid == 0:  # the child: never returns
         code = _CRASH
         try:
-            os.close(commands_w)
-            os.close(reports_r)
+            for fd in (commands_w, reports_r, next_r):
+                os.close(fd)
             job = _Job(settings, worker, lease, commands_r, reports_w, parent)
-            code = job.main(row, busy_until)
+            code = job.main(row, start, next_w)
         except BaseException:
             traceback.print_exc()
         finally:
@@ -253,15 +314,15 @@ def _fork(
                 sys.stderr.flush()
             finally:
                 os._exit(code)
-    os.close(commands_r)
-    os.close(reports_w)
+    for fd in (commands_r, reports_w, next_w):
+        os.close(fd)
     pidfd = None
     if hasattr(os, "pidfd_open"):
         try:
             pidfd = os.pidfd_open(pid)
         except OSError:  # an old kernel: the watch polls for the exit instead
             pidfd = None
-    return _Child(pid, commands_w, Reports(reports_r), pidfd)
+    return _Child(pid, commands_w, Reports(reports_r), pidfd), next_r
 
 
 # -- the child ---------------------------------------------------------------------------------
@@ -330,7 +391,8 @@ class _Job:
         except OSError:  # the worker is gone; this process follows it
             pass
 
-    def main(self, row: dict[str, Any] | None, busy_until: float) -> int:
+    def main(self, row: dict[str, Any] | None, start: int | None, done: int) -> int:
+        """Wait for ``start`` to end, claim (unless given ``row``), run, close ``done``."""
         from headwater.instance import Instance
 
         with_parent = _die_with_parent(self.parent)
@@ -338,10 +400,15 @@ class _Job:
         # The worker decides when to stop; a Ctrl-C in the terminal reaches it, not the task.
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        timeouts.watch(lambda seconds, task: self.report([seconds, task]))
+        timeouts.watch(lambda seconds, task: self.report([seconds, task, time.monotonic()]))
         inst = Instance(self.settings)  # its own connection; the worker's stay the worker's
+        if start is not None:
+            ready, _, _ = select.select([start, self.commands], [], [])
+            if self.commands in ready:
+                return 0  # the worker stops (or went) before this process had a turn
+            os.close(start)
         if row is None:
-            row = self.claim(inst, busy_until)
+            row = self.claim(inst, time.monotonic() + BUSY_WINDOW)
             if row is None:
                 return 0  # the worker stopped polling through this process
         if not with_parent:
@@ -349,6 +416,7 @@ class _Job:
         before = set(sys.modules)
         with inst.use():
             self.execute(inst, row)
+        os.close(done)  # the next process starts polling now
         # What this run imported, the worker imports too, so that the next child starts
         # warm; not the snapshot's own modules (the worker imports those through
         # load_entity).

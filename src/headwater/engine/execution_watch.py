@@ -51,9 +51,14 @@ class Outcome:
 
 
 class Reports:
-    """Lines a child writes on its report pipe: ``[seconds, task]`` when a timed task call
-    starts, ``[null, task]`` when it ends, ``{"claimed": row}``, ``{"imported": [...]}``,
-    ``{"conflict": why}``."""
+    """Lines a child writes on its report pipe: ``[seconds, task, monotonic time]`` when a
+    timed task call starts, ``[null, task, time]`` when it ends, ``{"claimed": row}``,
+    ``{"imported": [...]}``, ``{"conflict": why}``.
+
+    The worker reads them when it wakes up anyway (every
+    :data:`~headwater.engine.queue.CANCEL_CHECK` seconds at most), not as they come: a worker
+    woken by each line would take the CPU from its child at every report (on a busy machine,
+    milliseconds each time)."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
@@ -91,12 +96,12 @@ class Reports:
             if "conflict" in message:
                 self.conflict = str(message["conflict"])
             return
-        seconds, task = message
+        seconds, task, at = message
         if seconds is None:
             self.deadline = None
         else:
             self.task, self.limit = str(task), float(seconds)
-            self.call_started = time.monotonic()
+            self.call_started = float(at)  # the monotonic clock is the machine's
             self.deadline = self.call_started + self.limit + KILL_GRACE
 
 
@@ -127,16 +132,18 @@ class Watch:
         next_check = now + queue.CANCEL_CHECK
         outcome: Outcome | None = None
         reports = self.reports
+        # Woken by the child's exit (pidfd), else by the clock; without a pidfd, by the end of
+        # the report pipe.
+        fds = [self.pidfd] if self.pidfd is not None else [reports.fd]
         while outcome is None:
-            fds = ([reports.fd] if reports.open else []) + (
-                [self.pidfd] if self.pidfd is not None else []
-            )
             wake = min(next_beat, next_check, reports.deadline or next_check)
             if self.linger_until is not None:
                 wake = min(wake, self.linger_until)
-            ready, _, _ = select.select(fds, [], [], max(0.0, wake - time.monotonic()))
-            if reports.open and reports.fd in ready:
-                reports.read()
+            if reports.open or self.pidfd is not None:
+                select.select(fds, [], [], max(0.0, wake - time.monotonic()))
+            else:
+                time.sleep(max(0.0, min(wake - time.monotonic(), queue.CANCEL_CHECK)))
+            reports.drain()
             exited = self._reap(block=False)
             if exited is not None:
                 reports.drain()

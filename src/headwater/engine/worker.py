@@ -4,10 +4,11 @@
         [--max-executions N] [--max-memory-mb M] [--ready-fd FD] [--json-logs]
 
 Settings (database, blob store, home) come from ``HEADWATER_*`` variables as everywhere else.
-The worker imports an execution's code snapshot, then runs the execution in a forked child
-that it supervises (``engine/execution_process.py``): it renews the lease every ``lease / 3``
-seconds, and kills the child when the execution is cancelled or a task outlives its timeout.
-The queue is polled every ~2 ms right after work, backing off to ~10 ms when idle.
+Each execution runs in a forked child that claims it and that this process supervises
+(``engine/execution_process.py``, ``engine/execution_watch.py``): the lease is renewed every
+``lease / 3`` seconds, and the child is killed when the execution is cancelled or a task
+outlives its timeout. Where ``os.fork`` is missing, executions run in this process (timeouts
+in-process only). The queue is polled every ~2 ms right after work, backing off to ~10 ms.
 
 Recycling: the worker exits with :data:`EXIT_RECYCLE` after ``--max-executions`` executions
 (``$HEADWATER_WORKER_MAX_EXECUTIONS``) or, after an execution, when its own resident memory is
@@ -121,7 +122,9 @@ class Worker:
         # Each execution in a forked child (see engine/execution_process.py) where possible.
         if isolate is None:
             isolate = execution_process.supported()
-        self.executor = execution_process.Executor(inst, self.name, lease) if isolate else None
+        self.executor = (
+            execution_process.Executor(inst, self.name, lease, max_executions) if isolate else None
+        )
 
     def _parent_gone(self) -> bool:
         return self.parent_pid is not None and os.getppid() != self.parent_pid
@@ -151,7 +154,7 @@ class Worker:
                 return 0
             row = executor.next_claim(0.1)
             if row is not None:
-                code = self._report(row, executor.supervise(row), time.monotonic())
+                code = self._report(row, executor.supervise(row), _wall_start(row))
                 if code is not None:
                     return code
         return 0
@@ -173,7 +176,7 @@ class Worker:
             row["id"],
             row["workflow"],
             status,
-            (time.monotonic() - started) * 1000,
+            (time.time() - started) * 1000,
         )
 
     def _loop(self, stop: threading.Event) -> int:
@@ -209,7 +212,7 @@ class Worker:
     def run_one(self, row: Any) -> int | None:
         """Run one execution claimed already (``row``); returns an exit code when the process
         must end."""
-        started = time.monotonic()
+        started = time.time()
         if self.executor is not None:
             return self._report(row, self.executor.run(row), started)
         done = self._run_here(row)
@@ -292,6 +295,13 @@ class Worker:
         finally:
             beat.done.set()
             beat.join(timeout=5)
+
+
+def _wall_start(row: Any) -> float:
+    try:
+        return float(row["started_at"])
+    except (KeyError, TypeError, ValueError):
+        return time.time()
 
 
 def rss_mb() -> float:
