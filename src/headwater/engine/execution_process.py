@@ -135,20 +135,25 @@ class Executor:
         return outcome
 
     def close(self) -> Outcome | None:
-        """Stop the children; if the polling one claimed an execution meanwhile, see it
-        through. Returns that execution's outcome."""
-        if self.standby is not None:
-            self.standby = self._discard(self.standby)  # its commands close: it exits
+        """Stop the children (they exit when their command pipes close); one that has just
+        claimed an execution is seen through. Returns the last such outcome."""
         self._close_pending()
-        child = self.child
-        if child is None:
-            return None
-        os.close(child.commands)
-        child.commands = -1
+        last = None
+        for child in (self.child, self.standby):
+            if child is not None:
+                os.close(child.commands)
+                child.commands = -1
+        for child in (self.child, self.standby):
+            if child is not None:
+                last = self._finish(child) or last
+        self.child = self.standby = None
+        return last
+
+    def _finish(self, child: _Child) -> Outcome | None:
         while True:
             child.reports.drain()
-            if child.reports.claimed is not None:
-                row = child.reports.claimed
+            row = child.reports.claimed
+            if row is not None:
                 watch = Watch(
                     self.inst,
                     self.worker,
@@ -159,13 +164,13 @@ class Executor:
                     child.pidfd,
                 )
                 outcome = watch.run()
-                self.child = self._discard(child)
+                self._discard(child)
                 return outcome
             if _exited(child.pid):
                 child.reports.drain()
                 if child.reports.claimed is not None:
                     continue
-                self.child = self._discard(child)
+                self._discard(child)
                 self._orphans()
                 return None
             fds = [child.pidfd] if child.pidfd is not None else [child.reports.fd]
