@@ -276,15 +276,19 @@ def test_snapshot_conflict_hands_the_execution_to_a_fresh_worker(
     a = enqueue(inst, reg_a, 1)
     a2 = enqueue(inst, reg_a, 2)
     b = enqueue(inst, reg_b, 1)
-    # The processes that run a and a2 were forked before the worker imported snapshot A; the
-    # one for b after, so it holds A's module and cannot import B's.
+    # The process that runs a and a2 imports snapshot A's module, so it cannot import B's: it
+    # puts b back (uncounted) and the worker, which holds A too, exits for a fresh one. (The
+    # next process in line, forked before A was imported, may run b meanwhile.)
     first = workers(inst)
     assert first.wait(timeout=20) == EXIT_SNAPSHOT_CONFLICT, logs(tmp_path)
     assert output(inst, get(inst, a)) == 2 and output(inst, get(inst, a2)) == 4
+    assert "snapshot" in logs(tmp_path) and "needs a fresh process" in logs(tmp_path)
     row = get(inst, b)
-    assert row["status"] == "queued" and row["attempts"] == 0 and row["worker"] is None
-    workers(inst)
-    assert output(inst, wait_for(lambda: ended(inst, b), "b to end", tmp_path)) == 5
+    if row["status"] == "queued":
+        assert row["attempts"] == 0 and row["worker"] is None
+        workers(inst)
+    row = wait_for(lambda: ended(inst, b), "b to end", tmp_path)
+    assert output(inst, row) == 5 and row["attempts"] == 1  # B's code; the conflict not counted
 
 
 # -- supervision: timeouts, cancel, isolation, recycling -------------------------------------
@@ -339,9 +343,19 @@ def hang_wf(x: int = 1) -> int:
     return hang(x=patient(x=x))
 
 
+@task
+def pid(x: int) -> int:
+    return os.getpid()
+
+
 @workflow
 def count_wf(x: int = 1) -> int:
     return count(x=x)
+
+
+@workflow
+def pid_wf(x: int = 1) -> int:
+    return pid(x=x)
 """
 
 
@@ -426,13 +440,13 @@ def test_cancel_stops_a_running_execution_for_real(
     assert proc.poll() is None
 
 
-def test_each_execution_starts_from_fresh_module_state(
+def test_one_execution_per_process_starts_from_fresh_module_state(
     sqlite_instance: Instance, tmp_path: Path, workers: Any
 ) -> None:
     inst = sqlite_instance
     regs, _ = supervised(tmp_path)
     ids = [enqueue(inst, regs["count_wf"], i) for i in range(3)]
-    workers(inst)
+    workers(inst, "--max-executions", "1")
     results = [output(inst, wait_for(lambda e=e: ended(inst, e), e, tmp_path)) for e in ids]
     assert results == [1, 1, 1]  # not 1, 2, 3: nothing carried over between executions
 
@@ -456,21 +470,25 @@ def test_a_lost_worker_retries_as_the_running_task_allows(
     wait_for(lambda: not _procs.alive(task_pid), "the orphaned task process to exit", tmp_path)
 
 
-def test_worker_recycles_after_max_executions_and_memory(
+def test_execution_processes_are_recycled_after_max_executions_and_memory(
     sqlite_instance: Instance, tmp_path: Path, workers: Any
 ) -> None:
-    from headwater.engine.worker import EXIT_RECYCLE
-
     inst = sqlite_instance
     regs, _ = supervised(tmp_path)
-    ids = [enqueue(inst, regs["count_wf"], i) for i in range(3)]
-    first = workers(inst, "--max-executions", "2")
-    assert first.wait(timeout=30) == EXIT_RECYCLE, logs(tmp_path)
-    assert [get(inst, e)["status"] for e in ids] == ["succeeded", "succeeded", "queued"]
-    second = workers(inst, "--max-memory-mb", "1")  # every Python process is above 1 MB
-    assert second.wait(timeout=30) == EXIT_RECYCLE, logs(tmp_path)
-    assert get(inst, ids[2])["status"] == "succeeded"
-    assert "exiting for a fresh worker" in logs(tmp_path)
+
+    def pids(*args: str) -> list[int]:
+        ids = [enqueue(inst, regs["pid_wf"], i) for i in range(5)]
+        proc = workers(inst, *args)
+        found = [output(inst, wait_for(lambda e=e: ended(inst, e), e, tmp_path)) for e in ids]
+        assert proc.pid not in found and proc.poll() is None  # the worker itself stays
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0, logs(tmp_path)
+        return found
+
+    a, b, c, d, e = pids("--max-executions", "2")
+    assert a == b != c == d != e and len({a, c, e}) == 3
+    assert len(set(pids("--max-memory-mb", "1"))) == 5  # every Python process is above 1 MB
+    assert logs(tmp_path).count("recycled") >= 2 + 4
 
 
 def test_worker_limits_from_the_environment_are_checked() -> None:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from headwater.engine import queue, timeouts
-from headwater.engine.execution_watch import Outcome, Reports, Watch, exit_code
+from headwater.engine.execution_watch import Outcome, Reports, Watch, exit_code, kill
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
@@ -62,17 +62,23 @@ class _Child:
 
 
 class Executor:
-    """The worker's children, in a chain. One at a time claims and runs (:meth:`next_claim`
-    waits for its claim, :meth:`supervise` follows the execution to its end). The next one is
-    forked and connected already and waits on a pipe whose only writer is the one before: it
-    starts polling the moment that one has recorded its result (or died), without waiting for
-    the worker to notice."""
+    """The worker's children, in a chain. One at a time claims and runs executions
+    (:meth:`next_claim` waits for a claim, :meth:`supervise` follows that execution to its
+    end), ``per_child`` of them at most (0: no limit), until its memory is above
+    ``max_memory_mb`` after one (0: no limit), or until it is killed. The next child is forked
+    and connected already and waits on a pipe whose only writer is the one before: it starts
+    polling the moment that one is done (or dead), without waiting for the worker to notice."""
 
-    def __init__(self, inst: Instance, worker: str, lease: float, limit: int = 0) -> None:
+    def __init__(
+        self,
+        inst: Instance,
+        worker: str,
+        lease: float,
+        per_child: int = 0,
+        max_memory_mb: int = 0,
+    ) -> None:
         self.inst, self.worker, self.lease = inst, worker, lease
-        # Each child runs one execution at most: forking no more than ``limit`` (0: no limit)
-        # makes sure no more run than that, however far the chain runs ahead of this process.
-        self.limit, self.spawned = limit, 0
+        self.per_child, self.max_memory_mb = per_child, max_memory_mb
         self.child: _Child | None = None
         self.standby: _Child | None = None
         self.pending: int | None = None  # read end: the next child's start (None: at once)
@@ -80,35 +86,28 @@ class Executor:
         self.retry_at = 0.0
 
     def next_claim(self, timeout: float) -> dict[str, Any] | None:
-        """The row the polling child has claimed, or None after ``timeout`` seconds without
-        one (the child's report is read then, not as it comes: see ``Reports``)."""
+        """The next row the polling child has claimed, or None after ``timeout`` seconds
+        without one (the child's report is read then, not as it comes: see ``Reports``)."""
         child = self._ensure()
         if child is None:
             time.sleep(timeout)
             return None
-        fds = [child.pidfd] if child.pidfd is not None else [child.reports.fd]
-        select.select(fds, [], [], timeout)
-        child.reports.drain()
-        if child.reports.claimed is not None:
-            return child.reports.claimed
+        if not child.reports.claimed:
+            fds = [child.pidfd] if child.pidfd is not None else [child.reports.fd]
+            select.select(fds, [], [], timeout)
+            child.reports.drain()
+        if child.reports.claimed:
+            return child.reports.claimed.pop(0)
         if _exited(child.pid):  # still a zombie: whoever handles it reaps it
             child.reports.drain()
-            if child.reports.claimed is not None:
-                return child.reports.claimed  # claimed, then died: supervise() handles it
+            if child.reports.claimed:
+                return child.reports.claimed.pop(0)  # claimed, then died: supervise() sees
             _, status = os.waitpid(child.pid, 0)
-            log.warning(
-                "worker %s: its execution process exited while waiting for work (%s)",
-                self.worker,
-                _describe(exit_code(status)),
-            )
-            self.child = self._discard(child)
-            self.spawned -= 1  # it ran nothing
-            self._orphans()
-            self.retry_at = time.monotonic() + RETRY_FORK  # e.g. no database: no fork storm
+            self._gone(child, status)
         return None
 
     def supervise(self, row: dict[str, Any]) -> Outcome:
-        """Follow the child that claimed ``row`` until it exits."""
+        """Follow the execution ``row`` that the current child claimed until it ends."""
         child = self.child
         assert child is not None
         watch = Watch(
@@ -116,13 +115,18 @@ class Executor:
         )
         try:
             outcome = watch.run()
-        finally:
-            self.child = self._discard(child)
-        if child.reports.conflict:
+        except BaseException:
+            kill(child.pid)
+            self._gone(child, None)
+            raise
+        if child.reports.conflict and child.reports.conflict_id == row["id"]:
+            if not watch.exited:
+                kill(child.pid)
+            self._gone(child, None)
             return Outcome("conflict", "queued", child.reports.conflict)
-        _warm(child.reports.imported)
         self._load(row)
-        self._ensure()  # the standby (polling by now) becomes the child; fork the next
+        if watch.exited:
+            self._gone(child, None)
         return outcome
 
     def run(self, row: Any) -> Outcome:
@@ -135,8 +139,8 @@ class Executor:
         return outcome
 
     def close(self) -> Outcome | None:
-        """Stop the children (they exit when their command pipes close); one that has just
-        claimed an execution is seen through. Returns the last such outcome."""
+        """Stop the children (they exit when their command pipes close, after the execution
+        they run); what they claimed meanwhile is seen through. Returns the last outcome."""
         self._close_pending()
         last = None
         for child in (self.child, self.standby):
@@ -150,11 +154,12 @@ class Executor:
         return last
 
     def _finish(self, child: _Child) -> Outcome | None:
+        last = None
         while True:
             child.reports.drain()
-            row = child.reports.claimed
-            if row is not None:
-                watch = Watch(
+            if child.reports.claimed:
+                row = child.reports.claimed.pop(0)
+                last = Watch(
                     self.inst,
                     self.worker,
                     self.lease,
@@ -162,38 +167,59 @@ class Executor:
                     child.pid,
                     child.reports,
                     child.pidfd,
-                )
-                outcome = watch.run()
-                self._discard(child)
-                return outcome
+                ).run()
+                continue
             if _exited(child.pid):
                 child.reports.drain()
-                if child.reports.claimed is not None:
+                if child.reports.claimed:
                     continue
                 self._discard(child)
-                self._orphans()
-                return None
+                return last
             fds = [child.pidfd] if child.pidfd is not None else [child.reports.fd]
             select.select(fds, [], [], 0.05)
+
+    def _gone(self, child: _Child, status: int | None) -> None:
+        """``child`` has exited (or was killed): reap it, learn from it, start the next."""
+        if status is None:
+            try:
+                _, status = os.waitpid(child.pid, 0)
+            except ChildProcessError:
+                status = 0  # reaped already
+        child.reports.drain()
+        if child.reports.recycled:
+            log.info(
+                "worker %s: execution process %d recycled (%s); the next one takes over",
+                self.worker,
+                child.pid,
+                child.reports.recycled,
+            )
+        elif not child.reports.finished and not child.reports.conflict:
+            log.warning(
+                "worker %s: execution process %d exited without work (%s)",
+                self.worker,
+                child.pid,
+                _describe(exit_code(status)),
+            )
+            self.retry_at = time.monotonic() + RETRY_FORK  # e.g. no database: no fork storm
+        self.child = self._discard(child)
+        _warm(child.reports.imported)
+        self._ensure()  # the standby (polling by now) becomes the child; fork the next
 
     def _ensure(self) -> _Child | None:
         """The polling (or running) child, and a standby behind it."""
         if self.standby is not None and _exited(self.standby.pid):
             log.warning("worker %s: a waiting execution process exited", self.worker)
             self.standby = self._discard(self.standby)
-            self.spawned -= 1
             # Its successor pipe died with it: a new standby would start at once, next to
             # the running child; the chain starts again once that one is done.
             self._close_pending()
             self.hold = self.child is not None
         if self.child is None and self.standby is not None:
             self.child, self.standby = self.standby, None  # it starts by itself
-        more = not self.limit or self.spawned < self.limit
-        if self.child is None and more and time.monotonic() >= self.retry_at:
+        if self.child is None and time.monotonic() >= self.retry_at:
             self.hold = False
             self.child = self._spawn()
-        more = not self.limit or self.spawned < self.limit
-        if self.child is not None and self.standby is None and not self.hold and more:
+        if self.child is not None and self.standby is None and not self.hold:
             self.standby = self._spawn()
         return self.child
 
@@ -205,8 +231,15 @@ class Executor:
     def _spawn(self, row: dict[str, Any] | None = None) -> _Child:
         """Fork a child that starts once the newest one before it is done."""
         start = self.pending
-        self.spawned += 1
-        child, self.pending = _fork(self.inst.settings, self.worker, self.lease, start, row)
+        child, self.pending = _fork(
+            self.inst.settings,
+            self.worker,
+            self.lease,
+            start,
+            row,
+            self.per_child,
+            self.max_memory_mb,
+        )
         if start is not None:
             os.close(start)
         if row is not None:
@@ -227,25 +260,6 @@ class Executor:
         except ChildProcessError:
             pass  # reaped already
 
-    def _orphans(self) -> None:
-        """A child died before it said what it had claimed: end what it left running."""
-        try:
-            with self.inst.db.read() as tx:
-                ids = tx.all(
-                    "SELECT id FROM executions WHERE worker = :w AND status = 'running'",
-                    {"w": self.worker},
-                )
-            for r in ids:
-                queue.abandon(
-                    self.inst,
-                    r["id"],
-                    self.worker,
-                    "WorkerLost",
-                    "the process running the execution died before it started the code",
-                )
-        except Exception as exc:  # the reaper handles them when their leases run out
-            log.warning("worker %s: cannot release what its child left: %s", self.worker, exc)
-
     def _load(self, row: Any) -> None:
         """Import the execution's code here too, so that the next child has it already."""
         from headwater.engine.snapshots import load_entity
@@ -260,7 +274,10 @@ class Executor:
 
 def _exited(pid: int) -> bool:
     """Has child ``pid`` exited? (It stays a zombie, to be reaped by whoever handles it.)"""
-    return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True  # reaped already
 
 
 def _describe(code: int) -> str:
@@ -287,10 +304,12 @@ def _fork(
     lease: float,
     start: int | None,
     row: dict[str, Any] | None = None,
+    per_child: int = 0,
+    max_memory_mb: int = 0,
 ) -> tuple[_Child, int]:
-    """A child that runs ``row``, or claims one itself once ``start`` (a pipe's read end)
-    reaches its end (at once when None). Returns it and the read end its successor starts on:
-    the child closes the write end when its execution has ended (or when it exits)."""
+    """A child that runs ``row``, or claims executions itself once ``start`` (a pipe's read
+    end) reaches its end (at once when None). Returns it and the read end its successor starts
+    on: the child closes the write end when it will claim no more (or when it exits)."""
     import headwater.engine.runner  # noqa: F401  (imported once here, not in every child)
 
     _libc()
@@ -310,7 +329,7 @@ def _fork(
             for fd in (commands_w, reports_r, next_r):
                 os.close(fd)
             job = _Job(settings, worker, lease, commands_r, reports_w, parent)
-            code = job.main(row, start, next_w)
+            code = job.main(row, start, next_w, per_child, max_memory_mb)
         except BaseException:
             traceback.print_exc()
         finally:
@@ -396,8 +415,17 @@ class _Job:
         except OSError:  # the worker is gone; this process follows it
             pass
 
-    def main(self, row: dict[str, Any] | None, start: int | None, done: int) -> int:
-        """Wait for ``start`` to end, claim (unless given ``row``), run, close ``done``."""
+    def main(
+        self,
+        row: dict[str, Any] | None,
+        start: int | None,
+        done: int,
+        per_child: int,
+        max_memory_mb: int,
+    ) -> int:
+        """Wait for ``start`` to end; run ``row``, or claim and run executions until
+        ``per_child`` of them (0: no limit), memory above ``max_memory_mb`` (0: no limit)
+        or the worker closes the command pipe; then close ``done``."""
         from headwater.instance import Instance
 
         with_parent = _die_with_parent(self.parent)
@@ -412,17 +440,33 @@ class _Job:
             if self.commands in ready:
                 return 0  # the worker stops (or went) before this process had a turn
             os.close(start)
-        if row is None:
-            row = self.claim(inst, time.monotonic() + BUSY_WINDOW)
-            if row is None:
-                return 0  # the worker stopped polling through this process
         if not with_parent:
             threading.Thread(target=_exit_with_parent, args=(self.commands,), daemon=True).start()
         before = set(sys.modules)
-        with inst.use():
-            self.execute(inst, row)
+        runs = 0
+        given = row
+        while True:
+            if given is None:
+                row = self.claim(inst, time.monotonic() + BUSY_WINDOW)
+                if row is None:
+                    break  # the worker stopped polling through this process
+            assert row is not None
+            with inst.use():
+                conflict = self.execute(inst, row)
+            if conflict:
+                break
+            runs += 1
+            self.report({"finished": row["id"]})
+            if given is not None:
+                break
+            if per_child and runs >= per_child:
+                self.report({"recycled": f"ran {runs} executions, the most per process"})
+                break
+            if max_memory_mb and (rss := rss_mb()) > max_memory_mb:
+                self.report({"recycled": f"{rss:.0f} MB resident, above {max_memory_mb} MB"})
+                break
         os.close(done)  # the next process starts polling now
-        # What this run imported, the worker imports too, so that the next child starts
+        # What this process imported, the worker imports too, so that the next one starts
         # warm; not the snapshot's own modules (the worker imports those through
         # load_entity).
         code_dir = str(self.settings.home / "code")
@@ -454,7 +498,8 @@ class _Job:
             if select.select([self.commands], [], [], poll)[0]:
                 return None  # end of file: the worker is stopping (or gone)
 
-    def execute(self, inst: Instance, row: dict[str, Any]) -> None:
+    def execute(self, inst: Instance, row: dict[str, Any]) -> bool:
+        """Run ``row``; True when its code conflicts with what this process imported."""
         from headwater.engine.runner import ExecutionLost, run_claimed
         from headwater.engine.snapshots import SnapshotConflict, load_entity
 
@@ -465,12 +510,12 @@ class _Job:
             )
         except SnapshotConflict as exc:
             queue.requeue(inst, eid, self.worker, f"snapshot conflict: {exc}")
-            self.report({"conflict": str(exc)})
-            return
+            self.report({"conflict": str(exc), "id": eid})
+            return True
         except (Exception, SystemExit) as exc:  # user code may exit while imported
             queue.fail(inst, eid, self.worker, _error(f"could not load {_what(row)}", exc))
             log.warning("worker %s: execution %s failed to load: %s", self.worker, eid, exc)
-            return
+            return False
         try:
             run_claimed(inst, entity, row)
         except ExecutionLost:
@@ -483,6 +528,19 @@ class _Job:
             queue.fail(
                 inst, eid, self.worker, _error("the worker could not record the execution", exc)
             )
+        return False
+
+
+def rss_mb() -> float:
+    """This process's resident memory in MB (the peak where /proc is not available)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / (2**20 if sys.platform == "darwin" else 2**10)
 
 
 def _what(row: Any) -> str:

@@ -52,8 +52,9 @@ class Outcome:
 
 class Reports:
     """Lines a child writes on its report pipe: ``[seconds, task, monotonic time]`` when a
-    timed task call starts, ``[null, task, time]`` when it ends, ``{"claimed": row}``,
-    ``{"imported": [...]}``, ``{"conflict": why}``.
+    timed task call starts, ``[null, task, time]`` when it ends, ``{"claimed": row}`` and
+    ``{"finished": id}`` around each execution, and before it exits ``{"recycled": why}``,
+    ``{"imported": [...]}`` or ``{"conflict": why}``.
 
     The worker reads them when it wakes up anyway (every
     :data:`~headwater.engine.queue.CANCEL_CHECK` seconds at most), not as they come: a worker
@@ -64,9 +65,12 @@ class Reports:
         self.fd = fd
         self.buffer = b""
         self.open = True
-        self.claimed: dict[str, Any] | None = None
+        self.claimed: list[dict[str, Any]] = []  # in order; the worker pops them
+        self.finished: set[str] = set()
+        self.recycled = ""
         self.imported: list[str] = []
         self.conflict = ""
+        self.conflict_id = ""
         self.task = ""
         self.limit = 0.0
         self.call_started = 0.0
@@ -90,11 +94,17 @@ class Reports:
     def _apply(self, message: Any) -> None:
         if isinstance(message, dict):
             if "claimed" in message:
-                self.claimed = message["claimed"]
+                self.claimed.append(message["claimed"])
+            if "finished" in message:
+                self.finished.add(str(message["finished"]))
+                self.deadline = None
+            if "recycled" in message:
+                self.recycled = str(message["recycled"])
             if "imported" in message:
                 self.imported = [str(m) for m in message["imported"]]
             if "conflict" in message:
                 self.conflict = str(message["conflict"])
+                self.conflict_id = str(message.get("id", ""))
             return
         seconds, task, at = message
         if seconds is None:
@@ -125,6 +135,7 @@ class Watch:
         self.inst, self.worker, self.lease = inst, worker, lease
         self.execution_id, self.pid, self.reports, self.pidfd = execution_id, pid, reports, pidfd
         self.linger_until: float | None = None
+        self.exited = False  # the child is gone (it exited, or was killed here)
 
     def run(self) -> Outcome:
         now = time.monotonic()
@@ -144,9 +155,12 @@ class Watch:
             else:
                 time.sleep(max(0.0, min(wake - time.monotonic(), queue.CANCEL_CHECK)))
             reports.drain()
+            if self.execution_id in reports.finished:
+                return Outcome("done", "")  # the child goes on to its next claim
             exited = self._reap(block=False)
             if exited is not None:
                 reports.drain()
+                self.exited = True
                 return self._after_exit(exited)
             now = time.monotonic()
             if reports.deadline is not None and now >= reports.deadline:
@@ -161,6 +175,7 @@ class Watch:
                 outcome = self._beat()
         kill(self.pid)
         self._reap(block=True)
+        self.exited = True
         reports.drain()
         if outcome.how == "timeout":
             status = queue.abandon(
@@ -230,8 +245,10 @@ class Watch:
     def _after_exit(self, code: int) -> Outcome:
         """The child exited by itself: fine if it recorded a result, else requeue or fail."""
         row = self._status()
-        if row is None or row["status"] != "running" or row["worker"] != self.worker:
-            return Outcome("done", row["status"] if row is not None else "")
+        if self.execution_id in self.reports.finished or row is None:
+            return Outcome("done", "")
+        if row["status"] != "running" or row["worker"] != self.worker:
+            return Outcome("done", row["status"])
         how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
         detail = f"the process running the execution exited ({how}) before recording a result"
         log.warning("worker %s: execution %s: %s", self.worker, self.execution_id, detail)

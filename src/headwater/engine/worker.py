@@ -4,17 +4,18 @@
         [--max-executions N] [--max-memory-mb M] [--ready-fd FD] [--json-logs]
 
 Settings (database, blob store, home) come from ``HEADWATER_*`` variables as everywhere else.
-Each execution runs in a forked child that claims it and that this process supervises
+Executions run in a forked child process that claims them and that this process supervises
 (``engine/execution_process.py``, ``engine/execution_watch.py``): the lease is renewed every
 ``lease / 3`` seconds, and the child is killed when the execution is cancelled or a task
 outlives its timeout. Where ``os.fork`` is missing, executions run in this process (timeouts
 in-process only). The queue is polled every ~2 ms right after work, backing off to ~10 ms.
 
-Recycling: the worker exits with :data:`EXIT_RECYCLE` after ``--max-executions`` executions
-(``$HEADWATER_WORKER_MAX_EXECUTIONS``) or, after an execution, when its own resident memory is
-above ``--max-memory-mb`` (``$HEADWATER_WORKER_MAX_MEMORY_MB``); ``headwater up`` starts a
-fresh one at once. Executions already leave nothing behind (each runs in its own child);
-what grows in the worker is the code it imported, one snapshot after another.
+Recycling: a child runs at most ``--max-executions`` executions
+(``$HEADWATER_WORKER_MAX_EXECUTIONS``; 1: every execution in a fresh process) and stops after
+one that leaves it above ``--max-memory-mb`` resident (``$HEADWATER_WORKER_MAX_MEMORY_MB``);
+the next child, forked from this process's import-time state and connected already, takes
+over at once. This process only imports code; should that take it above ``--max-memory-mb``,
+it exits with :data:`EXIT_RECYCLE` and ``headwater up`` starts a fresh one at once.
 
 Exit codes: 0 after SIGTERM/SIGINT (the current execution is finished first) or when the
 parent process is gone; :data:`EXIT_SNAPSHOT_CONFLICT` when an execution needs code that
@@ -40,7 +41,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from headwater.engine import execution_process, queue
-from headwater.engine.execution_process import Executor, Outcome
+from headwater.engine.execution_process import Executor, Outcome, rss_mb
 from headwater.engine.snapshots import SnapshotConflict, load_entity
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ class Worker:
         if isolate is None:
             isolate = execution_process.supported()
         self.executor = (
-            execution_process.Executor(inst, self.name, lease, max_executions) if isolate else None
+            Executor(inst, self.name, lease, max_executions, max_memory_mb) if isolate else None
         )
 
     def _parent_gone(self) -> bool:
@@ -222,7 +223,10 @@ class Worker:
         return self._recycle()
 
     def _recycle(self) -> int | None:
-        """EXIT_RECYCLE when this process has run its share of executions or grown too big."""
+        """EXIT_RECYCLE when this process, running executions itself, has run its share or
+        grown too big."""
+        if self.executor is not None:
+            return None  # its children are recycled instead (see execution_process)
         if self.max_executions and self.executions >= self.max_executions:
             log.info(
                 "worker %s: ran %d executions (max %d); exiting for a fresh worker",
@@ -302,18 +306,6 @@ def _wall_start(row: Any) -> float:
         return float(row["started_at"])
     except (KeyError, TypeError, ValueError):
         return time.time()
-
-
-def rss_mb() -> float:
-    """This process's resident memory in MB (the peak where /proc is not available)."""
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except (OSError, ValueError, IndexError):
-        import resource
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak / (2**20 if sys.platform == "darwin" else 2**10)
 
 
 class _JsonFormatter(logging.Formatter):
