@@ -34,7 +34,8 @@ from headwater.cli.app import CliError
     show_default=True,
     type=click.IntRange(0),
     envvar="HEADWATER_WORKER_MAX_EXECUTIONS",
-    help="Replace a worker process after this many executions (0: never).",
+    help="Replace the process running executions after this many (0: never; 1: a fresh "
+    "process per execution).",
 )
 @click.option(
     "--worker-max-memory-mb",
@@ -42,7 +43,8 @@ from headwater.cli.app import CliError
     show_default=True,
     type=click.IntRange(0),
     envvar="HEADWATER_WORKER_MAX_MEMORY_MB",
-    help="Replace a worker process once it is above this many MB resident (0: never).",
+    help="Replace the process running executions after one leaves it above this many MB "
+    "resident (0: never).",
 )
 @click.option("--json-logs", is_flag=True, help="Log JSON lines on stderr.")
 def up(
@@ -55,10 +57,9 @@ def up(
 ) -> None:
     """Run the reactor, scheduler and workers until stopped.
 
-    Each execution runs in a child process of its worker, so what one execution leaves in
-    memory or module globals never reaches the next; the worker processes themselves (which
-    keep the imported code) are replaced after --worker-max-executions executions or above
-    --worker-max-memory-mb.
+    Workers run executions in child processes, which are replaced (with the memory and module
+    globals they hold) after --worker-max-executions executions or after one that leaves them
+    above --worker-max-memory-mb.
     """
     from headwater.engine.up import HostError, check_host, run_up
     from headwater.instance import get_instance

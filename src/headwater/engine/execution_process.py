@@ -231,6 +231,13 @@ class Executor:
     def _spawn(self, row: dict[str, Any] | None = None) -> _Child:
         """Fork a child that starts once the newest one before it is done."""
         start = self.pending
+        others = tuple(
+            fd
+            for c in (self.child, self.standby)
+            if c is not None
+            for fd in (c.commands, c.reports.fd, c.pidfd)
+            if fd is not None and fd >= 0
+        )
         child, self.pending = _fork(
             self.inst.settings,
             self.worker,
@@ -239,6 +246,7 @@ class Executor:
             row,
             self.per_child,
             self.max_memory_mb,
+            others,
         )
         if start is not None:
             os.close(start)
@@ -306,6 +314,7 @@ def _fork(
     row: dict[str, Any] | None = None,
     per_child: int = 0,
     max_memory_mb: int = 0,
+    others: tuple[int, ...] = (),
 ) -> tuple[_Child, int]:
     """A child that runs ``row``, or claims executions itself once ``start`` (a pipe's read
     end) reaches its end (at once when None). Returns it and the read end its successor starts
@@ -326,8 +335,8 @@ def _fork(
     if pid == 0:  # the child: never returns
         code = _CRASH
         try:
-            for fd in (commands_w, reports_r, next_r):
-                os.close(fd)
+            for fd in (commands_w, reports_r, next_r, *others):
+                os.close(fd)  # the other children's pipes stay between them and the worker
             job = _Job(settings, worker, lease, commands_r, reports_w, parent)
             code = job.main(row, start, next_w, per_child, max_memory_mb)
         except BaseException:

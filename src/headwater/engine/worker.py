@@ -14,8 +14,9 @@ Recycling: a child runs at most ``--max-executions`` executions
 (``$HEADWATER_WORKER_MAX_EXECUTIONS``; 1: every execution in a fresh process) and stops after
 one that leaves it above ``--max-memory-mb`` resident (``$HEADWATER_WORKER_MAX_MEMORY_MB``);
 the next child, forked from this process's import-time state and connected already, takes
-over at once. This process only imports code; should that take it above ``--max-memory-mb``,
-it exits with :data:`EXIT_RECYCLE` and ``headwater up`` starts a fresh one at once.
+over at once (this process only imports code; it holds no execution's state). Without
+``os.fork`` this process runs the executions and exits with :data:`EXIT_RECYCLE` instead, and
+``headwater up`` starts a fresh one at once.
 
 Exit codes: 0 after SIGTERM/SIGINT (the current execution is finished first) or when the
 parent process is gone; :data:`EXIT_SNAPSHOT_CONFLICT` when an execution needs code that
@@ -414,15 +415,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--max-executions",
         type=int,
         default=None,
-        help=f"exit ({EXIT_RECYCLE}) after this many executions; 0: no limit "
+        help="replace the process running executions after this many; 0: no limit "
         f"(default ${MAX_EXECUTIONS_ENV} or 0)",
     )
     parser.add_argument(
         "--max-memory-mb",
         type=int,
         default=None,
-        help=f"exit ({EXIT_RECYCLE}) after an execution once resident memory is above this; "
-        f"0: no limit (default ${MAX_MEMORY_ENV} or 0)",
+        help="replace the process running executions after one leaves it above this many MB "
+        f"resident; 0: no limit (default ${MAX_MEMORY_ENV} or 0)",
     )
     add_common_arguments(parser)
     args = parser.parse_args(argv)
