@@ -4,7 +4,7 @@ Two layers. Inside the process that runs the task, a timer signal raises
 :class:`TaskTimeoutError` in the task (the in-process retries of ``run_node`` apply). Code can
 catch that exception and go on, so on a worker it is not the real limit: the process running
 the execution reports each timed call to its worker (:func:`watch`), and the worker kills the
-process when a call outlives its timeout by a short grace period (``engine/worker.py``).
+process when a call outlives its timeout by a short grace period (``engine/execution_watch.py``).
 ``headwater.run()`` in a plain process has only the first layer.
 """
 
