@@ -58,6 +58,8 @@ PG_SEQUENTIAL = 1_000
 TARGET_P50_S = 0.010
 TARGET_P99_S = 0.050
 WAIT_S = 60.0
+if "--quick" in sys.argv[1:]:  # a quick comparison: fewer firings, no idle rounds
+    SEQUENTIAL, BURST, IDLE, PG_SEQUENTIAL = 200, 50, 0, 200
 LP_NAME = "bench_on_a"
 MODULE = "hwbench_trigger"
 

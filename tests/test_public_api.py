@@ -43,6 +43,7 @@ EXPECTED = [
     "TypeMismatchError",
     "UserInputError",
     "activate",
+    "cancel",
     "create_artifact",
     "current",
     "deactivate",

@@ -6,7 +6,8 @@ Every error a user can cause says what is wrong and how to fix it. The tree::
     ├── DefinitionError        a task, workflow or artifact declared wrongly (raised at import)
     ├── UserInputError         bad input at the edge; nothing was stored
     │   ├── NotFoundError      unknown workflow, artifact, version, execution or event
-    │   ├── ConflictError      contradicts what is stored (an event resent with other content)
+    │   ├── ConflictError      contradicts what is stored (an event resent with other
+    │   │                      content, cancelling an execution that has already ended)
     │   ├── TypeMismatchError  a value of the wrong type crossed a boundary
     │   ├── MissingInputError  a required input was not given
     │   ├── NoMatchError       an artifact query matched no version
@@ -37,7 +38,8 @@ class NotFoundError(UserInputError):
 
 class ConflictError(UserInputError):
     """The input contradicts what is stored, e.g. an event's source and id sent again with
-    another payload, or an event id that several sources used, named without its source."""
+    another payload, an event id that several sources used, named without its source, or
+    cancelling an execution that has already ended."""
 
 
 class TypeMismatchError(UserInputError):

@@ -92,6 +92,8 @@ ROUTES: list[tuple[str, str, Any, int, str, int]] = [
     ("GET", "/api/v1/executions/{ex}", None, 200, "viewer", 403),
     ("GET", "/api/v1/executions/{ex}/produced", None, 200, "viewer", 403),
     ("POST", "/api/v1/executions/{ex}/relaunch", None, 201, "editor", 403),
+    # The execution has ended: an editor gets the 409 that says so.
+    ("POST", "/api/v1/executions/{ex}/cancel", None, 409, "editor", 403),
     ("GET", "/api/v1/events", None, 200, "viewer", 200),
     ("GET", "/api/v1/events/auth-ev", None, 200, "viewer", 403),
     ("POST", "/api/v1/events", {"name": "x.y", "id": "auth-post"}, 202, "editor", 403),

@@ -266,3 +266,76 @@ def test_expire_worker_lets_the_reaper_act_now(instance: Instance) -> None:
     assert queue.reap(instance) == 1
     assert get(instance, a)["status"] == "queued"
     assert get(instance, b)["status"] == "running"
+
+
+def test_cancel_a_queued_execution_ends_it_at_once_with_its_event(instance: Instance) -> None:
+    [eid] = add(instance)
+    row = queue.cancel(instance, eid, by="alice")
+    assert row["status"] == "cancelled" and row["finished_at"] is not None
+    error = json.loads(row["error"])
+    assert error["type"] == "Cancelled" and "alice" in error["message"]
+    [ev] = events(instance, "headwater.execution.failed")
+    assert ev["subject"] == eid and ev["payload"]["status"] == "cancelled"
+    assert queue.claim(instance, "w1", 30) is None  # no worker ever runs it
+
+
+def test_cancel_a_running_execution_takes_it_from_its_worker(instance: Instance) -> None:
+    [eid] = add(instance)
+    queue.claim(instance, "w1", 30)
+    with instance.db.transaction() as tx:
+        rows.insert_node(
+            tx,
+            execution_id=eid,
+            node_id="n0",
+            name="t",
+            kind="task",
+            status="running",
+            inputs={},
+            attempts=0,
+            cache_key=None,
+            started_at=time.time(),
+        )
+    assert queue.cancel(instance, eid)["status"] == "cancelled"
+    assert not queue.heartbeat(instance, eid, "w1", 30)  # the worker learns it is not its own
+    with instance.db.read() as tx:
+        assert not rows.still_leased(tx, eid, "w1")  # so its results are not written
+        node = tx.one(
+            "SELECT status, error FROM node_executions WHERE execution_id = :e", {"e": eid}
+        )
+    assert node["status"] == "cancelled" and json.loads(node["error"])["type"] == "Cancelled"
+    assert queue.abandon(instance, eid, "w1", "TaskTimeoutError", "late") == ""
+    assert get(instance, eid)["status"] == "cancelled"
+
+
+def test_cancel_refuses_ended_unknown_and_in_process_executions(instance: Instance) -> None:
+    import pytest
+
+    from headwater.errors import ConflictError, NotFoundError
+
+    a, b = add(instance, 2)
+    finish(instance, a)
+    with pytest.raises(ConflictError, match="already ended \\(succeeded\\)"):
+        queue.cancel(instance, a)
+    with pytest.raises(NotFoundError, match="no execution 'nope'"):
+        queue.cancel(instance, "nope")
+    with instance.db.transaction() as tx:  # as headwater.run() records its own execution
+        rows.update_execution(tx, b, status="running")
+    with pytest.raises(ConflictError, match=r"headwater\.run"):
+        queue.cancel(instance, b)
+    assert get(instance, a)["status"] == "succeeded" and get(instance, b)["status"] == "running"
+    assert events(instance, "headwater.execution.failed") == []
+
+
+def test_abandon_requeues_within_the_budget_then_fails(instance: Instance) -> None:
+    [eid] = add(instance, max_attempts=2)
+    queue.claim(instance, "w1", 30)
+    assert queue.abandon(instance, eid, "w2", "TaskTimeoutError", "x") == ""  # not w2's
+    assert queue.abandon(instance, eid, "w1", "TaskTimeoutError", "task t ran past") == "queued"
+    [retry] = events(instance, queue.EXECUTION_RETRYING)
+    assert retry["payload"]["reason"] == "task t ran past"
+    queue.claim(instance, "w1", 30)
+    assert queue.abandon(instance, eid, "w1", "TaskTimeoutError", "task t ran past") == "failed"
+    row = get(instance, eid)
+    error = json.loads(row["error"])
+    assert row["status"] == "failed" and row["attempts"] == 2
+    assert error["type"] == "TaskTimeoutError" and "attempt 2 of 2" in error["message"]

@@ -38,7 +38,7 @@ from headwater import task, workflow
 FLAG = Path({flag!r})
 
 
-@task
+@task(retries={retries})
 def scale(x: int) -> int:
     if FLAG.name != "none" and not FLAG.exists():  # the first attempt hangs here
         FLAG.write_text(str(os.getpid()))
@@ -68,7 +68,8 @@ def workers(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     """Start ``python -m headwater.engine.worker`` for an instance; all are killed at the end."""
     procs: list[subprocess.Popen[bytes]] = []
 
-    def start(inst: Instance, *args: str) -> subprocess.Popen[bytes]:
+    def start(inst: Instance, *args: str, ready: bool = True) -> subprocess.Popen[bytes]:
+        """Start a worker; with ``ready``, return once it handles SIGTERM (--ready-fd)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
         env.update(
             HEADWATER_HOME=str(inst.settings.home),
@@ -76,15 +77,21 @@ def workers(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
             HEADWATER_STORAGE_URL=inst.settings.storage_url,
         )
         log = open(tmp_path / f"worker-{len(procs)}.log", "wb")  # noqa: SIM115
+        ready_r, ready_w = os.pipe()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "headwater.engine.worker", *args],
+            [sys.executable, "-m", "headwater.engine.worker", "--ready-fd", str(ready_w), *args],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
+            pass_fds=(ready_w,),
         )
+        os.close(ready_w)
         log.close()
         procs.append(proc)
+        with os.fdopen(ready_r, "rb") as pipe:
+            if ready:  # blocks until the line, or EOF if the worker died first
+                assert pipe.readline() == b"ready\n", logs(tmp_path)
         return proc
 
     yield start
@@ -115,6 +122,7 @@ def write_module(
     sleep: float = 0,
     sleep_in_body: bool = False,
     name: str | None = None,
+    retries: int = 0,
 ) -> Path:
     name = name or f"hw_worker_{uuid.uuid4().hex[:10]}"
     path = folder / f"{name}.py"
@@ -125,6 +133,7 @@ def write_module(
                 sleep=sleep,
                 factor=factor,
                 sleep_in_body=sleep_in_body,
+                retries=retries,
             )
         )
     )
@@ -192,7 +201,11 @@ def test_worker_runs_the_registered_snapshot(
 
 def _kill_and_recover(inst: Instance, tmp_path: Path, workers: Any, *, in_task: bool) -> None:
     flag = tmp_path / "started.flag"
-    path = write_module(tmp_path, factor=3, flag=flag, sleep=60, sleep_in_body=not in_task)
+    # A kill inside the task retries as often as that task's retries allow (1 here); outside
+    # a task, as the launch plan allows (max_attempts=2 below).
+    path = write_module(
+        tmp_path, factor=3, flag=flag, sleep=60, sleep_in_body=not in_task, retries=1
+    )
     if not in_task:  # the task itself must not hang then
         path.write_text(path.read_text().replace('FLAG.name != "none"', "False"))
     reg = register(path)
@@ -238,8 +251,7 @@ def test_sigterm_finishes_the_current_execution_then_exits(
     sqlite_instance: Instance, tmp_path: Path, workers: Any
 ) -> None:
     inst = sqlite_instance
-    idle = workers(inst)
-    time.sleep(0.3)
+    idle = workers(inst)  # returns once the worker said it handles SIGTERM: no sleep, no race
     idle.send_signal(signal.SIGTERM)
     assert idle.wait(timeout=10) == 0
 
@@ -262,14 +274,232 @@ def test_snapshot_conflict_hands_the_execution_to_a_fresh_worker(
     reg_b = register(write_module(tmp_path, factor=5, name=name))
     assert reg_a.version != reg_b.version and reg_a.snapshot != reg_b.snapshot
     a = enqueue(inst, reg_a, 1)
+    a2 = enqueue(inst, reg_a, 2)
     b = enqueue(inst, reg_b, 1)
+    # The process that runs a and a2 imports snapshot A's module, so it cannot import B's: it
+    # puts b back (uncounted) and the worker, which holds A too, exits for a fresh one. (The
+    # next process in line, forked before A was imported, may run b meanwhile.)
     first = workers(inst)
     assert first.wait(timeout=20) == EXIT_SNAPSHOT_CONFLICT, logs(tmp_path)
-    assert output(inst, get(inst, a)) == 2
+    assert output(inst, get(inst, a)) == 2 and output(inst, get(inst, a2)) == 4
+    assert "snapshot" in logs(tmp_path) and "needs a fresh process" in logs(tmp_path)
     row = get(inst, b)
-    assert row["status"] == "queued" and row["attempts"] == 0 and row["worker"] is None
-    workers(inst)
-    assert output(inst, wait_for(lambda: ended(inst, b), "b to end", tmp_path)) == 5
+    if row["status"] == "queued":
+        assert row["attempts"] == 0 and row["worker"] is None
+        workers(inst)
+    row = wait_for(lambda: ended(inst, b), "b to end", tmp_path)
+    assert output(inst, row) == 5 and row["attempts"] == 1  # B's code; the conflict not counted
+
+
+# -- supervision: timeouts, cancel, isolation, recycling -------------------------------------
+
+SUPERVISED = """
+import os
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from headwater import task, workflow
+
+FLAG = Path({flag!r})
+CALLS = []
+
+
+@task(timeout=timedelta(seconds=0.5), retries=1)
+def stubborn(x: int) -> int:
+    FLAG.write_text(str(os.getpid()))
+    while True:  # catches its own TaskTimeoutError and goes on
+        try:
+            time.sleep(0.05)
+        except BaseException:
+            pass
+
+
+@task
+def hang(x: int) -> int:
+    FLAG.write_text(str(os.getpid()))
+    time.sleep(60)
+    return x
+
+
+@task(retries=3)
+def patient(x: int) -> int:
+    return x
+
+
+@task
+def count(x: int) -> int:
+    CALLS.append(x)  # a module global: each execution must start from the imported state
+    return len(CALLS)
+
+
+@workflow
+def timeout_wf(x: int = 1) -> int:
+    return stubborn(x=x)
+
+
+@workflow
+def hang_wf(x: int = 1) -> int:
+    return hang(x=patient(x=x))
+
+
+@task
+def pid(x: int) -> int:
+    return os.getpid()
+
+
+@workflow
+def count_wf(x: int = 1) -> int:
+    return count(x=x)
+
+
+@workflow
+def pid_wf(x: int = 1) -> int:
+    return pid(x=x)
+"""
+
+
+def supervised(tmp_path: Path) -> tuple[dict[str, Any], Path]:
+    flag = tmp_path / "supervised.flag"
+    path = tmp_path / f"hw_sup_{uuid.uuid4().hex[:10]}.py"
+    path.write_text(SUPERVISED.format(flag=str(flag)))
+    regs = {
+        r.name.rsplit(".", 1)[1]: r
+        for r in headwater.register(path)
+        if getattr(r, "kind", "") == "workflow"
+    }
+    sys.modules.pop(path.stem, None)
+    return regs, flag
+
+
+def events_of(inst: Instance, eid: str) -> list[tuple[str, dict[str, Any]]]:
+    with inst.db.read() as tx:
+        found = tx.all(
+            "SELECT name, payload FROM events WHERE subject = :id ORDER BY seq", {"id": eid}
+        )
+    return [(r["name"], json.loads(r["payload"])) for r in found]
+
+
+def nodes_of(inst: Instance, eid: str) -> list[Any]:
+    with inst.db.read() as tx:
+        return tx.all(
+            "SELECT name, status, error FROM node_executions WHERE execution_id = :id ORDER BY id",
+            {"id": eid},
+        )
+
+
+def test_a_task_that_catches_its_timeout_is_killed_and_retried_per_its_retries(
+    instance: Instance, tmp_path: Path, workers: Any
+) -> None:
+    regs, flag = supervised(tmp_path)
+    # The queue's budget says 1 attempt; the task's retries=1 decide: 2 attempts.
+    eid = enqueue(instance, regs["timeout_wf"], 1, max_attempts=1)
+    later = enqueue(instance, regs["count_wf"], 7)
+    proc = workers(instance)
+    row = wait_for(lambda: ended(instance, eid), "the timed-out execution to fail", tmp_path, 40)
+    assert row["status"] == "failed" and row["attempts"] == 2, (row["error"], logs(tmp_path))
+    error = json.loads(row["error"])
+    assert error["type"] == "TaskTimeoutError", error
+    assert "timeout of 0.5 s" in error["message"] and "did not stop" in error["message"]
+    nodes = nodes_of(instance, eid)
+    assert [n["status"] for n in nodes] == ["failed", "failed"]
+    assert {json.loads(n["error"])["type"] for n in nodes} == {"TaskTimeoutError"}
+    names = [name for name, _ in events_of(instance, eid)]
+    assert names == [
+        "headwater.execution.started",
+        "headwater.execution.retrying",
+        "headwater.execution.started",
+        "headwater.execution.failed",
+    ]
+    assert not _procs.alive(int(flag.read_text()))  # the task's process was killed
+    # The worker was not stalled: it goes on with the next execution.
+    assert output(instance, wait_for(lambda: ended(instance, later), "next", tmp_path)) == 1
+    assert proc.poll() is None
+
+
+def test_cancel_stops_a_running_execution_for_real(
+    instance: Instance, tmp_path: Path, workers: Any
+) -> None:
+    regs, flag = supervised(tmp_path)
+    eid = enqueue(instance, regs["hang_wf"], 1)
+    proc = workers(instance)
+    task_pid = int(wait_for(lambda: flag.exists() and flag.read_text(), "the task", tmp_path))
+    ex = headwater.cancel(eid)
+    assert ex.status.value == "cancelled"
+    wait_for(lambda: not _procs.alive(task_pid), "the task's process to be killed", tmp_path)
+    row = get(instance, eid)
+    assert row["status"] == "cancelled" and json.loads(row["error"])["type"] == "Cancelled"
+    assert [n["status"] for n in nodes_of(instance, eid)] == ["succeeded", "cancelled"]
+    events = events_of(instance, eid)
+    assert [(n, p.get("status")) for n, p in events] == [
+        ("headwater.execution.started", None),
+        ("headwater.execution.failed", "cancelled"),
+    ]
+    later = enqueue(instance, regs["count_wf"], 1)
+    assert output(instance, wait_for(lambda: ended(instance, later), "next", tmp_path)) == 1
+    assert proc.poll() is None
+
+
+def test_one_execution_per_process_starts_from_fresh_module_state(
+    sqlite_instance: Instance, tmp_path: Path, workers: Any
+) -> None:
+    inst = sqlite_instance
+    regs, _ = supervised(tmp_path)
+    ids = [enqueue(inst, regs["count_wf"], i) for i in range(3)]
+    workers(inst, "--max-executions", "1")
+    results = [output(inst, wait_for(lambda e=e: ended(inst, e), e, tmp_path)) for e in ids]
+    assert results == [1, 1, 1]  # not 1, 2, 3: nothing carried over between executions
+
+
+def test_a_lost_worker_retries_as_the_running_task_allows(
+    sqlite_instance: Instance, tmp_path: Path, workers: Any
+) -> None:
+    inst = sqlite_instance
+    regs, flag = supervised(tmp_path)
+    # 4 attempts is what the module's most patient task (retries=3) would give; the worker is
+    # lost inside `hang` (retries=0), so the execution is not retried.
+    eid = enqueue(inst, regs["hang_wf"], 1, max_attempts=4)
+    first = workers(inst, "--lease", "0.6")
+    task_pid = int(wait_for(lambda: flag.exists() and flag.read_text(), "the task", tmp_path))
+    first.kill()
+    first.wait(timeout=10)
+    wait_for(lambda: queue.reap(inst), "the reaper", tmp_path)
+    row = get(inst, eid)
+    assert row["status"] == "failed" and row["attempts"] == 1
+    assert json.loads(row["error"])["type"] == "WorkerLost"
+    wait_for(lambda: not _procs.alive(task_pid), "the orphaned task process to exit", tmp_path)
+
+
+def test_execution_processes_are_recycled_after_max_executions_and_memory(
+    sqlite_instance: Instance, tmp_path: Path, workers: Any
+) -> None:
+    inst = sqlite_instance
+    regs, _ = supervised(tmp_path)
+
+    def pids(*args: str) -> list[int]:
+        ids = [enqueue(inst, regs["pid_wf"], i) for i in range(5)]
+        proc = workers(inst, *args)
+        found = [output(inst, wait_for(lambda e=e: ended(inst, e), e, tmp_path)) for e in ids]
+        assert proc.pid not in found and proc.poll() is None  # the worker itself stays
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0, logs(tmp_path)
+        return found
+
+    a, b, c, d, e = pids("--max-executions", "2")
+    assert a == b != c == d != e and len({a, c, e}) == 3
+    assert len(set(pids("--max-memory-mb", "1"))) == 5  # every Python process is above 1 MB
+    assert "recycled (ran 2 executions, the most per process)" in logs(tmp_path)
+
+
+def test_worker_limits_from_the_environment_are_checked() -> None:
+    from headwater.engine.worker import MAX_EXECUTIONS_ENV, limit_from_env
+    from headwater.errors import UserInputError
+
+    assert limit_from_env(MAX_EXECUTIONS_ENV, {}) == 0
+    assert limit_from_env(MAX_EXECUTIONS_ENV, {MAX_EXECUTIONS_ENV: "25"}) == 25
+    for bad in ("-1", "lots", "1.5"):
+        with pytest.raises(UserInputError, match=f"{MAX_EXECUTIONS_ENV}=.* whole number"):
+            limit_from_env(MAX_EXECUTIONS_ENV, {MAX_EXECUTIONS_ENV: bad})
 
 
 # -- snapshots, in this process ---------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""``headwater executions list|show|relaunch``."""
+"""``headwater executions list|show|relaunch|cancel``."""
 
 from __future__ import annotations
 
@@ -126,6 +126,24 @@ def relaunch(execution_id: str, inputs: dict[str, str], queue_only: bool, as_jso
     if row is not None:
         worker.run_one(row)
     report_run(get_execution(new_id), as_json)
+
+
+@executions.command()
+@click.argument("execution_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def cancel(execution_id: str, as_json: bool) -> None:
+    """Stop a queued or running execution.
+
+    It ends `cancelled` at once; a worker running it kills the process running its code.
+    An execution that has already ended is refused (exit status 2).
+    """
+    from headwater.client import cancel as do_cancel
+
+    ex = do_cancel(execution_id)
+    if as_json:
+        emit_json(ex.to_dict())
+    else:
+        click.echo(f"{ex.id} cancelled ({ex.workflow})")
 
 
 def _relaunch_remote(

@@ -28,9 +28,39 @@ from headwater.cli.app import CliError
     type=click.IntRange(0, 256),
     help="How many worker processes run executions.",
 )
+@click.option(
+    "--worker-max-executions",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0),
+    envvar="HEADWATER_WORKER_MAX_EXECUTIONS",
+    help="Replace the process running executions after this many (0: never; 1: a fresh "
+    "process per execution).",
+)
+@click.option(
+    "--worker-max-memory-mb",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0),
+    envvar="HEADWATER_WORKER_MAX_MEMORY_MB",
+    help="Replace the process running executions after one leaves it above this many MB "
+    "resident (0: never).",
+)
 @click.option("--json-logs", is_flag=True, help="Log JSON lines on stderr.")
-def up(host: str, port: int, workers: int, json_logs: bool) -> None:
-    """Run the reactor, scheduler and workers until stopped."""
+def up(
+    host: str,
+    port: int,
+    workers: int,
+    worker_max_executions: int,
+    worker_max_memory_mb: int,
+    json_logs: bool,
+) -> None:
+    """Run the reactor, scheduler and workers until stopped.
+
+    Workers run executions in child processes, which are replaced (with the memory and module
+    globals they hold) after --worker-max-executions executions or after one that leaves them
+    above --worker-max-memory-mb.
+    """
     from headwater.engine.up import HostError, check_host, run_up
     from headwater.instance import get_instance
 
@@ -38,6 +68,14 @@ def up(host: str, port: int, workers: int, json_logs: bool) -> None:
         check_host(host)
     except HostError as exc:
         raise CliError(str(exc)) from None
-    code = run_up(get_instance(), workers=workers, host=host, port=port, json_logs=json_logs)
+    code = run_up(
+        get_instance(),
+        workers=workers,
+        host=host,
+        port=port,
+        json_logs=json_logs,
+        max_executions=worker_max_executions,
+        max_memory_mb=worker_max_memory_mb,
+    )
     if code:
         raise SystemExit(code)

@@ -257,6 +257,22 @@ def get_execution(execution_id: str) -> Execution:
     return Execution(inst, row)
 
 
+def cancel(execution_id: str) -> Execution:
+    """Cancel a queued or running execution: it ends ``cancelled`` at once, and a worker
+    running it kills the process running its code (within a second). Raises ConflictError
+    when it has already ended, NotFoundError when there is no such execution::
+
+        headwater.cancel(ex.id)
+    """
+    remote = _remote()
+    if remote is not None:
+        return remote.cancel(str(execution_id))
+    from headwater.engine import queue
+
+    inst = get_instance()
+    return Execution(inst, queue.cancel(inst, str(execution_id)))
+
+
 def list_executions(
     workflow: Any = None,
     launch_plan: str | None = None,

@@ -522,6 +522,11 @@ class RemoteClient:
         path = f"/executions/{quote(execution_id, safe='')}/relaunch"
         return RemoteExecution(self, self.request("POST", path, json_body=body))
 
+    def cancel(self, execution_id: str) -> Execution:
+        """Cancel a queued or running execution on the server; returns it, now cancelled."""
+        path = f"/executions/{quote(execution_id, safe='')}/cancel"
+        return RemoteExecution(self, self.request("POST", path))
+
     def replay(
         self,
         launch_plan: str,

@@ -15,6 +15,7 @@ transaction-scoped advisory lock for that launch plan, so concurrent claimers ca
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -23,12 +24,16 @@ from headwater.engine import event_names
 from headwater.storage.db import Tx, in_list
 from headwater.storage.events import insert_event
 
+log = logging.getLogger("headwater.worker")
+
 if TYPE_CHECKING:
     from headwater.instance import Instance
 
 #: Emitted when a running execution is put back in the queue (its worker was lost).
 EXECUTION_RETRYING = event_names.EXECUTION_RETRYING
 
+#: Seconds between a busy worker's checks that its execution was not cancelled.
+CANCEL_CHECK = 0.25
 _PG_LP_LOCK = 0x6877  # first key of the (int, int) advisory lock taken per launch plan
 _MAX_CLAIM_TRIES = 8
 _REAP_BATCH = 200
@@ -179,6 +184,14 @@ def requeue(inst: Instance, execution_id: str, worker: str, reason: str) -> bool
     return True
 
 
+def give_back(inst: Instance, execution_id: str, worker: str, exc: BaseException) -> None:
+    """The storage failed under a claimed execution (e.g. PostgreSQL restarted): queue it
+    again, not counting the attempt, once the database answers (waits out the outage)."""
+    log.warning("worker %s: execution %s interrupted: %s", worker, execution_id, exc)
+    reason = f"storage unavailable: {exc}"
+    inst.db.retrying(lambda: requeue(inst, execution_id, worker, reason), attempts=8)
+
+
 def fail(inst: Instance, execution_id: str, worker: str, error: dict[str, Any]) -> bool:
     """End a claimed execution as ``failed`` with ``error`` before its code ran (e.g. the
     snapshot could not be loaded). False if the execution is no longer ours."""
@@ -248,84 +261,192 @@ def _reap_one(inst: Instance, execution_id: str, now: float) -> int:
         if row is None:
             return 0
         worker = row["worker"] or "?"
-        attempts, max_attempts = int(row["attempts"]), int(row["max_attempts"])
-        reason = f"worker {worker} stopped heartbeating"
         cond = (
             "WHERE id = :id AND status = 'running' AND lease_expires_at < :now "
             "AND worker IS NOT DISTINCT FROM :w RETURNING id"
         )
         if inst.db.dialect == "sqlite":
             cond = cond.replace("IS NOT DISTINCT FROM", "IS")
-        base = {"id": execution_id, "now": now, "w": row["worker"]}
-        stamp = time.time()
-        node = tx.scalar(
-            "SELECT node_id FROM node_executions WHERE execution_id = :id "
-            "AND status = 'running' ORDER BY id DESC LIMIT 1",
-            {"id": execution_id},
+        attempts, max_attempts = int(row["attempts"]), int(row["max_attempts"])
+        message = (
+            f"worker {worker} stopped heartbeating after {attempts} attempt(s); "
+            f"the execution allows {max_attempts} attempt(s), so it is not retried "
+            "(the worker process died or lost its connection to the database)"
         )
-        if attempts < max_attempts:
-            got = tx.scalar(
-                "UPDATE executions SET status = 'queued', worker = NULL, "
-                f"lease_expires_at = NULL, started_at = NULL {cond}",
-                base,
-            )
-            if got is None:
-                return 0
-            _fail_nodes(tx, execution_id, reason, stamp)
-            _event(
-                tx,
-                row,
-                EXECUTION_RETRYING,
-                stamp,
-                {
-                    "attempt": attempts,
-                    "max_attempts": max_attempts,
-                    "worker": row["worker"],
-                    "node": node,
-                    "reason": reason,
-                },
-            )
-            return 1
-        error = {
-            "type": "WorkerLost",
-            "message": (
-                f"worker {worker} stopped heartbeating after {attempts} attempt(s); "
-                f"the execution allows {max_attempts} attempt(s), so it is not retried "
-                "(the worker process died or lost its connection to the database)"
-            ),
-            "traceback": "",
-            "node": node,
-        }
+        return _give_up(
+            tx,
+            row,
+            cond,
+            {"id": execution_id, "now": now, "w": row["worker"]},
+            "WorkerLost",
+            f"worker {worker} stopped heartbeating",
+            message,
+        )
+
+
+def abandon(inst: Instance, execution_id: str, worker: str, error_type: str, reason: str) -> str:
+    """End ``worker``'s attempt at a running execution whose code it had to stop (e.g. a task
+    outlived its timeout and was killed): back to ``queued`` while attempts remain (the budget
+    is that of the task that was running, see ``runner.ExecutionFrame.enter_node``), else
+    ``failed`` with ``error_type``. Running nodes fail with ``reason``. Returns the new status,
+    or "" when the execution was no longer ``worker``'s."""
+    with inst.db.transaction() as tx:
+        row = _get(tx, execution_id)
+        if row is None or row["status"] != "running" or row["worker"] != worker:
+            return ""
+        attempts, max_attempts = int(row["attempts"]), int(row["max_attempts"])
+        message = (
+            f"{reason}; attempt {attempts} of {max_attempts} allowed by the task's retries, "
+            "so it is not retried"
+        )
+        cond = "WHERE id = :id AND status = 'running' AND worker = :w RETURNING id"
+        got = _give_up(
+            tx, row, cond, {"id": execution_id, "w": worker}, error_type, reason, message
+        )
+        if not got:
+            return ""
+        return "queued" if attempts < max_attempts else "failed"
+
+
+def _give_up(
+    tx: Tx,
+    row: Any,
+    cond: str,
+    base: dict[str, Any],
+    error_type: str,
+    reason: str,
+    message: str,
+) -> int:
+    """Requeue (attempts remain) or fail a running execution under ``cond``; its running
+    nodes fail with ``error_type``/``reason``. One transaction with its event."""
+    execution_id = row["id"]
+    attempts, max_attempts = int(row["attempts"]), int(row["max_attempts"])
+    stamp = time.time()
+    node = tx.scalar(
+        "SELECT node_id FROM node_executions WHERE execution_id = :id "
+        "AND status = 'running' ORDER BY id DESC LIMIT 1",
+        {"id": execution_id},
+    )
+    if attempts < max_attempts:
         got = tx.scalar(
-            "UPDATE executions SET status = 'failed', error = :err, outputs = :out, "
-            f"finished_at = :t, lease_expires_at = NULL {cond}",
-            {**base, "err": json.dumps(error, sort_keys=True), "out": "{}", "t": stamp},
+            "UPDATE executions SET status = 'queued', worker = NULL, "
+            f"lease_expires_at = NULL, started_at = NULL {cond}",
+            base,
         )
         if got is None:
             return 0
-        _fail_nodes(tx, execution_id, reason, stamp)
+        _fail_nodes(tx, execution_id, reason, stamp, error_type)
+        _event(
+            tx,
+            row,
+            EXECUTION_RETRYING,
+            stamp,
+            {
+                "attempt": attempts,
+                "max_attempts": max_attempts,
+                "worker": row["worker"],
+                "node": node,
+                "reason": reason,
+            },
+        )
+        return 1
+    error = {"type": error_type, "message": message, "traceback": "", "node": node}
+    got = tx.scalar(
+        "UPDATE executions SET status = 'failed', error = :err, outputs = :out, "
+        f"finished_at = :t, lease_expires_at = NULL {cond}",
+        {**base, "err": json.dumps(error, sort_keys=True), "out": "{}", "t": stamp},
+    )
+    if got is None:
+        return 0
+    _fail_nodes(tx, execution_id, reason, stamp, error_type)
+    _event(
+        tx,
+        row,
+        event_names.EXECUTION_FAILED,
+        stamp,
+        {"status": "failed", "outputs": {}, "error": error},
+    )
+    return 1
+
+
+def cancel(inst: Instance, execution_id: str, by: str | None = None) -> Any:
+    """Cancel a queued or running execution: it becomes ``cancelled`` at once, with its
+    running nodes, and ``headwater.execution.failed`` (status ``cancelled``) is written in the
+    same transaction. A worker running it notices within :data:`CANCEL_CHECK` seconds and
+    kills the process running the code; nothing that process writes afterwards is stored.
+    Raises NotFoundError for an unknown id and ConflictError when the execution has ended or
+    runs in the process that started it (``headwater.run``). Returns the updated row."""
+    from headwater.errors import ConflictError, NotFoundError
+
+    now = time.time()
+    who = f" by {by}" if by else ""
+    with inst.db.transaction() as tx:
+        lock = " FOR UPDATE" if tx.dialect == "postgresql" else ""
+        row = tx.one("SELECT * FROM executions WHERE id = :id" + lock, {"id": execution_id})
+        if row is None:
+            raise NotFoundError(
+                f"no execution {execution_id!r}; list them with `headwater executions list`"
+            )
+        status = row["status"]
+        if status not in ("queued", "running"):
+            raise ConflictError(
+                f"execution {execution_id} has already ended ({status}); only a queued or "
+                "running execution can be cancelled"
+            )
+        if status == "running" and row["worker"] is None:
+            raise ConflictError(
+                f"execution {execution_id} runs inside the process that started it "
+                "(headwater.run), not on a worker; stop that process (Ctrl-C) to end it"
+            )
+        message = f"cancelled{who} while {status}"
+        error = {
+            "type": "Cancelled",
+            "message": message,
+            "traceback": "",
+            "node": None,
+        }
+        got = tx.scalar(
+            "UPDATE executions SET status = 'cancelled', error = :err, outputs = :out, "
+            "finished_at = :t, lease_expires_at = NULL "
+            "WHERE id = :id AND status = :s RETURNING id",
+            {
+                "err": json.dumps(error, sort_keys=True),
+                "out": "{}",
+                "t": now,
+                "id": execution_id,
+                "s": status,
+            },
+        )
+        assert got is not None  # the row is locked (PostgreSQL) or we are the writer (SQLite)
+        _fail_nodes(tx, execution_id, message, now, "Cancelled", status="cancelled")
         _event(
             tx,
             row,
             event_names.EXECUTION_FAILED,
-            stamp,
-            {"status": "failed", "outputs": {}, "error": error},
+            now,
+            {"status": "cancelled", "outputs": {}, "error": error},
         )
-        return 1
+        return _get(tx, execution_id)
 
 
-def _fail_nodes(tx: Tx, execution_id: str, reason: str, now: float) -> None:
-    """Node executions the lost worker was running end as failed."""
+def _fail_nodes(
+    tx: Tx,
+    execution_id: str,
+    reason: str,
+    now: float,
+    error_type: str = "WorkerLost",
+    status: str = "failed",
+) -> None:
+    """Node executions the stopped attempt was running end as failed (or cancelled)."""
     nodes = tx.all(
         "SELECT id, node_id FROM node_executions WHERE execution_id = :id AND status = 'running'",
         {"id": execution_id},
     )
     for node in nodes:
-        error = {"type": "WorkerLost", "message": reason, "traceback": "", "node": node["node_id"]}
+        error = {"type": error_type, "message": reason, "traceback": "", "node": node["node_id"]}
         tx.execute(
-            "UPDATE node_executions SET status = 'failed', error = :err, finished_at = :t "
-            "WHERE id = :id",
-            {"err": json.dumps(error, sort_keys=True), "t": now, "id": node["id"]},
+            "UPDATE node_executions SET status = :s, error = :err, finished_at = :t WHERE id = :id",
+            {"s": status, "err": json.dumps(error, sort_keys=True), "t": now, "id": node["id"]},
         )
 
 

@@ -1,6 +1,6 @@
 """The reactor as a process of its own (what ``headwater up`` starts and supervises).
 
-    python -m headwater.engine.reactor_process [--parent-pid PID] [--json-logs]
+    python -m headwater.engine.reactor_process [--parent-pid PID] [--json-logs] [--ready-fd FD]
 
 Settings come from ``HEADWATER_*`` variables as everywhere else. A process rather than a
 thread of the supervisor: deciding events is CPU work in Python, and sharing one interpreter
@@ -35,17 +35,16 @@ def _watch_parent(parent_pid: int, stop: threading.Event) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m headwater.engine.reactor_process")
-    parser.add_argument(
-        "--parent-pid",
-        type=int,
-        default=None,
-        help="exit when this process is no longer the parent",
+    from headwater.engine.worker import (
+        add_common_arguments,
+        child_process,
+        setup_logging,
+        signal_ready,
     )
-    parser.add_argument("--json-logs", action="store_true", help="log JSON lines")
-    args = parser.parse_args(argv)
 
-    from headwater.engine.worker import child_process, setup_logging
+    parser = argparse.ArgumentParser(prog="python -m headwater.engine.reactor_process")
+    add_common_arguments(parser)
+    args = parser.parse_args(argv)
 
     setup_logging(args.json_logs)
 
@@ -58,6 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         threading.Thread(
             target=_watch_parent, args=(args.parent_pid, stop), name="parent-watch", daemon=True
         ).start()
+    signal_ready(args.ready_fd)
     log.info("started (pid %d)", os.getpid())
     try:
         Reactor(inst).run(stop)

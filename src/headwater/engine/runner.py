@@ -115,8 +115,31 @@ class ExecutionFrame(_MetaCollector):
         self.node_count = 0
         self.failed_node: str | None = None
         # The worker holding the lease (None when run in-process): results are written only
-        # while it still does, so a worker that lost its lease cannot overwrite a retry.
+        # while it still does, so a worker that lost its lease (reaped, or the execution was
+        # cancelled) cannot overwrite a retry or a cancellation.
         self.worker: str | None = None
+        self.max_attempts = 1  # as stored on the row; follows the running task's retries
+
+    def holds_lease(self, tx: Tx) -> bool:
+        """True in-process, and on a worker while its claim on the execution holds."""
+        return self.worker is None or rows.still_leased(tx, self.execution_id, self.worker)
+
+    def enter_node(self, tx: Tx, task: Entity) -> None:
+        """On a worker: check the claim still holds (else raise :class:`ExecutionLost`) and
+        make the execution's attempt budget that of the task about to run, so that losing
+        the worker (or killing a task past its timeout) retries as often as *this* task's
+        ``retries`` allow."""
+        if self.worker is None:
+            return
+        if not self.holds_lease(tx):
+            raise ExecutionLost(self.execution_id)
+        budget = 1 + task.options.retries
+        if budget != self.max_attempts:
+            tx.execute(
+                "UPDATE executions SET max_attempts = :m WHERE id = :id",
+                {"m": budget, "id": self.execution_id},
+            )
+            self.max_attempts = budget
 
     def call(self, entity: Entity, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if not isinstance(entity, TaskDef):
@@ -177,6 +200,7 @@ def run_node(
     )
     cache_key = _cache_key(task, bound.literals) if task.options.cache else None
     with inst.db.transaction() as tx:
+        frame.enter_node(tx, task)
         row_id = rows.insert_node(
             tx,
             execution_id=frame.execution_id,
@@ -237,17 +261,20 @@ def run_node(
     except BaseException as exc:
         frame.failed_node = node_id
         with inst.db.transaction() as tx:
-            rows.update_node(
-                tx,
-                row_id,
-                status="failed",
-                error=_error(exc, node_id),
-                attempts=attempts,
-                finished_at=time.time(),
-            )
+            if frame.holds_lease(tx):
+                rows.update_node(
+                    tx,
+                    row_id,
+                    status="failed",
+                    error=_error(exc, node_id),
+                    attempts=attempts,
+                    finished_at=time.time(),
+                )
         raise
     now = time.time()
     with inst.db.transaction() as tx:
+        if not frame.holds_lease(tx):  # cancelled or reaped meanwhile: store nothing more
+            raise ExecutionLost(frame.execution_id)
         frame.write_outputs(tx, outputs, now, node_id)
         rows.update_node(
             tx,
@@ -364,6 +391,7 @@ def run_claimed(inst: Instance, workflow: Entity, row: Any) -> Execution:
         inst, row["id"], workflow, row["project"], row["domain"], row["launch_plan"], trigger
     )
     frame.worker = row["worker"]
+    frame.max_attempts = int(row["max_attempts"])
     with inst.db.read() as tx:  # a retry after a lost worker numbers its nodes after the old ones
         frame.node_count = int(
             tx.scalar(
@@ -418,6 +446,8 @@ def _run_and_finish(frame: ExecutionFrame, bound: BoundInputs) -> Execution:
                 frame.domain,
                 frame.memo,
             )
+    except ExecutionLost:
+        raise  # nothing to record: the execution is no longer this worker's
     except BaseException as exc:
         if isinstance(exc, PASSING) and frame.worker is not None:
             raise  # the storage failed, not the workflow: the worker gives the execution back
@@ -478,6 +508,12 @@ def _finish(
     with inst.db.read() as tx:
         row = rows.get_execution(tx, frame.execution_id)
     return Execution(inst, row, frame.workflow)
+
+
+class ExecutionLost(BaseException):
+    """A worker's claim on the execution ended while it ran (it was cancelled, or its lease
+    expired and it was reaped): the run stops and writes nothing more. A BaseException so
+    that ``except Exception`` in user code does not swallow it."""
 
 
 class _LeaseLost(Exception):

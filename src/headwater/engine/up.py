@@ -4,7 +4,9 @@ In this process: the HTTP API (``headwater.api``, uvicorn in a thread, on --host
 scheduler (a thread given the shared ``stop`` event), the reaper (a thread, once a second)
 and the supervision of child processes: the reactor (``python -m
 headwater.engine.reactor_process``) and N workers (``python -m headwater.engine.worker``),
-each restarted with a short backoff when it exits unexpectedly. The reactor is a process so
+each restarted with a short backoff when it exits unexpectedly (at once when a worker exits to
+be recycled or to run another code snapshot). Each child says when it handles SIGTERM
+(``--ready-fd``); a stop waits for that before signalling it. The reactor is a process so
 that deciding events does not share an interpreter lock with the HTTP server. A component
 whose module cannot be imported is reported and left out; the rest runs. SIGINT/SIGTERM: stop
 the loops, SIGTERM the children (a worker finishes its execution, the reactor its batch),
@@ -30,7 +32,12 @@ from typing import IO, TYPE_CHECKING, Any
 from headwater.engine import queue
 from headwater.engine.exposure import is_loopback
 from headwater.engine.outage import Outage
-from headwater.engine.worker import DEFAULT_LEASE, EXIT_SNAPSHOT_CONFLICT, default_name
+from headwater.engine.worker import (
+    DEFAULT_LEASE,
+    EXIT_RECYCLE,
+    EXIT_SNAPSHOT_CONFLICT,
+    default_name,
+)
 from headwater.storage.faults import PASSING
 
 if TYPE_CHECKING:
@@ -88,6 +95,7 @@ class _Slot:
     started: float = 0.0
     restart_at: float = 0.0
     failures: int = 0
+    ready_fd: int | None = None  # read end of the child's --ready-fd pipe until it is ready
 
 
 @dataclass
@@ -111,8 +119,11 @@ class Supervisor:
         json_logs: bool = False,
         grace: float = SHUTDOWN_GRACE,
         out: IO[str] | None = None,
+        max_executions: int = 0,
+        max_memory_mb: int = 0,
     ) -> None:
         self.inst = inst
+        self.max_executions, self.max_memory_mb = max_executions, max_memory_mb
         self.slots = [_Slot(i) for i in range(workers)]
         self.reactor: _Slot | None = None  # set by load_components
         self.host, self.port = host, port
@@ -214,16 +225,50 @@ class Supervisor:
             argv = [sys.executable, "-m", "headwater.engine.reactor_process"]
         else:
             argv = [sys.executable, "-m", "headwater.engine.worker", "--lease", repr(self.lease)]
+            argv += ["--max-executions", str(self.max_executions)]
+            argv += ["--max-memory-mb", str(self.max_memory_mb)]
         argv += ["--parent-pid", str(os.getpid())]
         if self.json_logs:
             argv.append("--json-logs")
+        self._close_ready(slot)
+        ready_r, ready_w = os.pipe()
+        argv += ["--ready-fd", str(ready_w)]
         # Own process group: Ctrl-C in a terminal reaches only the supervisor, which then
         # stops the workers gracefully.
-        slot.proc = subprocess.Popen(
-            argv, env=self.worker_env(), stdin=subprocess.DEVNULL, start_new_session=True
-        )
+        try:
+            slot.proc = subprocess.Popen(
+                argv,
+                env=self.worker_env(),
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                pass_fds=(ready_w,),
+            )
+        except OSError:
+            os.close(ready_r)
+            raise
+        finally:
+            os.close(ready_w)
+        slot.ready_fd = ready_r
         slot.name = default_name(slot.proc.pid) if slot.kind == "worker" else f"pid {slot.proc.pid}"
         slot.started = time.monotonic()
+
+    @staticmethod
+    def _close_ready(slot: _Slot) -> None:
+        if slot.ready_fd is not None:
+            os.close(slot.ready_fd)
+            slot.ready_fd = None
+
+    def _await_ready(self, slots: list[_Slot], deadline: float) -> None:
+        """Wait until each child has said it handles SIGTERM (or has exited), so that a stop
+        right after a start still lets it stop in order."""
+        import select
+
+        waiting = {s.ready_fd: s for s in slots if s.ready_fd is not None}
+        while waiting and time.monotonic() < deadline and not self.force.is_set():
+            ready, _, _ = select.select(list(waiting), [], [], 0.05)
+            for fd in ready:
+                os.read(fd, 64)  # "ready", or nothing: it exited before it was ready
+                self._close_ready(waiting.pop(fd))
 
     def _release(self, name: str) -> None:
         """A worker process is gone: what it was running is handled now, not at lease end."""
@@ -245,11 +290,15 @@ class Supervisor:
                 if slot.kind == "worker":
                     self._release(slot.name)
                 slot.proc = None
+                self._close_ready(slot)
                 if code == EXIT_SNAPSHOT_CONFLICT and slot.kind == "worker":
                     log.info(
                         "worker %s exited to run another code snapshot; starting a fresh worker",
                         slot.name,
                     )
+                    slot.restart_at = now
+                elif code == EXIT_RECYCLE and slot.kind == "worker":
+                    log.info("worker %s recycled; starting a fresh worker", slot.name)
                     slot.restart_at = now
                 else:
                     slot.failures = 1 if lived > STABLE_AFTER else slot.failures + 1
@@ -276,13 +325,14 @@ class Supervisor:
     def stop_workers(self) -> None:
         """SIGTERM every child, wait up to the grace period, SIGKILL the rest."""
         procs = [s for s in self.children() if s.proc is not None and s.proc.poll() is None]
+        deadline = time.monotonic() + self.grace
+        self._await_ready(procs, deadline)
         for slot in procs:
             assert slot.proc is not None
             try:
                 slot.proc.send_signal(signal.SIGTERM)
             except ProcessLookupError:
                 pass
-        deadline = time.monotonic() + self.grace
         while (
             any(s.proc is not None and s.proc.poll() is None for s in procs)
             and time.monotonic() < deadline
@@ -293,8 +343,12 @@ class Supervisor:
             assert slot.proc is not None
             if slot.proc.poll() is None:
                 log.warning("%s %s did not stop in time; killing it", slot.kind, slot.name)
-                slot.proc.kill()
+                try:  # its group: a worker's execution process goes with it
+                    os.killpg(slot.proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    slot.proc.kill()
             slot.proc.wait()
+            self._close_ready(slot)
         for slot in self.slots:
             if slot.name:
                 self._release(slot.name)
@@ -362,8 +416,11 @@ def run_up(
     port: int = 8265,
     lease: float = DEFAULT_LEASE,
     json_logs: bool = False,
+    max_executions: int = 0,
+    max_memory_mb: int = 0,
 ) -> int:
-    """Run the supervisor in this (main) thread until SIGINT or SIGTERM."""
+    """Run the supervisor in this (main) thread until SIGINT or SIGTERM. Workers are recycled
+    after ``max_executions`` executions or above ``max_memory_mb`` MB resident (0: never)."""
     from headwater.engine.worker import setup_logging
 
     setup_logging(json_logs)
@@ -374,6 +431,8 @@ def run_up(
         port=port,
         lease=lease,
         json_logs=json_logs,
+        max_executions=max_executions,
+        max_memory_mb=max_memory_mb,
     )
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

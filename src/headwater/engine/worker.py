@@ -1,15 +1,28 @@
 """A worker process: claim an execution, run its registered code, heartbeat, repeat.
 
     python -m headwater.engine.worker [--lease 30] [--name NAME] [--parent-pid PID]
+        [--max-executions N] [--max-memory-mb M] [--ready-fd FD] [--json-logs]
 
 Settings (database, blob store, home) come from ``HEADWATER_*`` variables as everywhere else.
-While an execution runs, a background thread renews its lease every ``lease / 3`` seconds.
-The queue is polled every ~2 ms right after work, backing off to ~50 ms when idle.
+Executions run in a forked child process that claims them and that this process supervises
+(``engine/execution_process.py``, ``engine/execution_watch.py``): the lease is renewed every
+``lease / 3`` seconds, and the child is killed when the execution is cancelled or a task
+outlives its timeout. Where ``os.fork`` is missing, executions run in this process (timeouts
+in-process only). The queue is polled every ~2 ms right after work, backing off to ~10 ms.
+
+Recycling: a child runs at most ``--max-executions`` executions
+(``$HEADWATER_WORKER_MAX_EXECUTIONS``; 1: every execution in a fresh process) and stops after
+one that leaves it above ``--max-memory-mb`` resident (``$HEADWATER_WORKER_MAX_MEMORY_MB``);
+the next child, forked from this process's import-time state and connected already, takes
+over at once (this process only imports code; it holds no execution's state). Without
+``os.fork`` this process runs the executions and exits with :data:`EXIT_RECYCLE` instead, and
+``headwater up`` starts a fresh one at once.
 
 Exit codes: 0 after SIGTERM/SIGINT (the current execution is finished first) or when the
 parent process is gone; :data:`EXIT_SNAPSHOT_CONFLICT` when an execution needs code that
 conflicts with modules this process already imported (the execution is put back in the queue
-and a supervisor starts a fresh worker for it); 2 for bad arguments or settings.
+and a supervisor starts a fresh worker for it); :data:`EXIT_RECYCLE`; 2 for bad arguments or
+settings.
 """
 
 from __future__ import annotations
@@ -28,7 +41,8 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from headwater.engine import queue
+from headwater.engine import execution_process, queue
+from headwater.engine.execution_process import Executor, Outcome, rss_mb
 from headwater.engine.snapshots import SnapshotConflict, load_entity
 from headwater.storage.faults import PASSING
 
@@ -36,10 +50,13 @@ if TYPE_CHECKING:
     from headwater.instance import Instance
 
 EXIT_SNAPSHOT_CONFLICT = 75  # EX_TEMPFAIL: "start me again"
+EXIT_RECYCLE = 76  # ran its share of executions (or grew too big): "start a fresh one"
+MAX_EXECUTIONS_ENV = "HEADWATER_WORKER_MAX_EXECUTIONS"
+MAX_MEMORY_ENV = "HEADWATER_WORKER_MAX_MEMORY_MB"
 DEFAULT_LEASE = 30.0
-BUSY_POLL = 0.002
-IDLE_POLL = 0.01  # an idle poll is one cheap SELECT: ~10 us on SQLite
-BUSY_WINDOW = 2.0  # keep polling fast this long after the last execution
+BUSY_POLL = execution_process.BUSY_POLL
+IDLE_POLL = execution_process.IDLE_POLL
+BUSY_WINDOW = execution_process.BUSY_WINDOW
 
 log = logging.getLogger("headwater.worker")
 
@@ -93,21 +110,81 @@ class Worker:
         name: str | None = None,
         lease: float = DEFAULT_LEASE,
         parent_pid: int | None = None,
+        *,
+        max_executions: int = 0,
+        max_memory_mb: int = 0,
+        isolate: bool | None = None,
     ) -> None:
         self.inst = inst
         self.name = name or default_name()
         self.lease = lease
         self.parent_pid = parent_pid
+        self.max_executions = max_executions
+        self.max_memory_mb = max_memory_mb
+        self.executions = 0
+        # Each execution in a forked child (see engine/execution_process.py) where possible.
+        if isolate is None:
+            isolate = execution_process.supported()
+        self.executor = (
+            Executor(inst, self.name, lease, max_executions, max_memory_mb) if isolate else None
+        )
 
     def _parent_gone(self) -> bool:
         return self.parent_pid is not None and os.getppid() != self.parent_pid
 
     def run(self, stop: threading.Event) -> int:
         # User code that calls the public API (get_artifact, emit_event...) uses this instance.
-        with self.inst.use():
-            return self._loop(stop)
+        try:
+            with self.inst.use():
+                return self._loop(stop)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the child polling for work; one that has just claimed finishes first."""
+        if self.executor is not None:
+            outcome = self.executor.close()
+            if outcome is not None:
+                log.info("worker %s: a last execution ended: %s", self.name, outcome.status)
+
+    def _loop_isolated(self, stop: threading.Event, executor: Executor) -> int:
+        """Children claim and run; this process follows each one and forks the next."""
+        while not stop.is_set():
+            if self._parent_gone():
+                log.info(
+                    "worker %s: parent process %s is gone, exiting", self.name, self.parent_pid
+                )
+                return 0
+            row = executor.next_claim(0.1)
+            if row is not None:
+                code = self._report(row, executor.supervise(row), _wall_start(row))
+                if code is not None:
+                    return code
+        return 0
+
+    def _report(self, row: Any, outcome: Outcome, started: float) -> int | None:
+        if outcome.how == "conflict":
+            log.info(
+                "worker %s: %s; handing %s to a fresh worker", self.name, outcome.detail, row["id"]
+            )
+            return EXIT_SNAPSHOT_CONFLICT
+        self._log_end(row, outcome.status or outcome.how, started)
+        return self._recycle()
+
+    def _log_end(self, row: Any, status: str, started: float) -> None:
+        self.executions += 1
+        log.info(
+            "worker %s: %s %s %s in %.0f ms",
+            self.name,
+            row["id"],
+            row["workflow"],
+            status,
+            (time.time() - started) * 1000,
+        )
 
     def _loop(self, stop: threading.Event) -> int:
+        if self.executor is not None:
+            return self._loop_isolated(stop, self.executor)
         last_work = time.monotonic()
         poll = BUSY_POLL
         while not stop.is_set():
@@ -135,21 +212,49 @@ class Worker:
             poll = BUSY_POLL
         return 0
 
-    def _give_back(self, execution_id: str, exc: BaseException) -> None:
-        """The storage failed under an execution (e.g. PostgreSQL restarted): queue it
-        again, not counting the attempt, once the database answers."""
-        log.warning("worker %s: execution %s interrupted: %s", self.name, execution_id, exc)
-        reason = f"storage unavailable: {exc}"
-        self.inst.db.retrying(
-            lambda: queue.requeue(self.inst, execution_id, self.name, reason), attempts=8
-        )
-
     def run_one(self, row: Any) -> int | None:
-        """Run one claimed execution; returns an exit code when the process must end."""
-        from headwater.engine.runner import run_claimed
+        """Run one execution claimed already (``row``); returns an exit code when the process
+        must end."""
+        started = time.time()
+        if self.executor is not None:
+            return self._report(row, self.executor.run(row), started)
+        done = self._run_here(row)
+        if isinstance(done, int):
+            return done
+        self._log_end(row, done, started)
+        return self._recycle()
+
+    def _recycle(self) -> int | None:
+        """EXIT_RECYCLE when this process, running executions itself, has run its share or
+        grown too big."""
+        if self.executor is not None:
+            return None  # its children are recycled instead (see execution_process)
+        if self.max_executions and self.executions >= self.max_executions:
+            log.info(
+                "worker %s: ran %d executions (max %d); exiting for a fresh worker",
+                self.name,
+                self.executions,
+                self.max_executions,
+            )
+            return EXIT_RECYCLE
+        if self.max_memory_mb:
+            rss = rss_mb()
+            if rss > self.max_memory_mb:
+                log.info(
+                    "worker %s: %.0f MB resident (max %d MB); exiting for a fresh worker",
+                    self.name,
+                    rss,
+                    self.max_memory_mb,
+                )
+                return EXIT_RECYCLE
+        return None
+
+    def _run_here(self, row: Any) -> str | int:
+        """Run in this process (no fork on this platform: timeouts are in-process only, and
+        cancelling takes effect at the next task). The final status, or an exit code."""
+        from headwater.engine.runner import ExecutionLost, run_claimed
 
         execution_id = row["id"]
-        started = time.monotonic()
         beat = _Heartbeat(self.inst, execution_id, self.name, self.lease)
         beat.start()
         try:
@@ -168,55 +273,47 @@ class Worker:
                 )
                 return EXIT_SNAPSHOT_CONFLICT
             except PASSING as exc:
-                self._give_back(execution_id, exc)
-                return None
+                queue.give_back(self.inst, execution_id, self.name, exc)
+                return "interrupted"
             except (Exception, SystemExit) as exc:  # user code may exit while imported
                 queue.fail(self.inst, execution_id, self.name, _load_error(exc, row))
                 log.warning(
                     "worker %s: execution %s failed to load: %s", self.name, execution_id, exc
                 )
-                return None
-            try:
-                ex = run_claimed(self.inst, entity, row)
-            except KeyboardInterrupt:
-                # User code raised SystemExit/KeyboardInterrupt: the runner recorded the
-                # execution as cancelled. Signals never raise here (they set ``stop``).
-                log.warning(
-                    "worker %s: execution %s was interrupted by its own code",
-                    self.name,
-                    execution_id,
-                )
-                return None
-            except PASSING as exc:
-                self._give_back(execution_id, exc)
-                return None
-            except Exception as exc:  # an engine failure, not the user's code
-                log.exception("worker %s: execution %s crashed the runner", self.name, execution_id)
-                queue.fail(
-                    self.inst,
-                    execution_id,
-                    self.name,
-                    {
-                        "type": type(exc).__name__,
-                        "message": f"the worker could not record the execution: {exc}",
-                        "traceback": "".join(traceback.format_exception(exc)),
-                        "node": None,
-                    },
-                )
-                return None
-            log.info(
-                "worker %s: %s %s %s in %.0f ms%s",
-                self.name,
+                return "failed"
+            return run_claimed(self.inst, entity, row).status.value
+        except (KeyboardInterrupt, ExecutionLost):
+            # User code raised SystemExit/KeyboardInterrupt (the runner recorded the execution
+            # as cancelled), or it was cancelled meanwhile. Signals never raise here.
+            log.warning("worker %s: execution %s was interrupted", self.name, execution_id)
+            return "interrupted"
+        except PASSING as exc:
+            queue.give_back(self.inst, execution_id, self.name, exc)
+            return "interrupted"
+        except Exception as exc:  # an engine failure, not the user's code
+            log.exception("worker %s: execution %s crashed the runner", self.name, execution_id)
+            queue.fail(
+                self.inst,
                 execution_id,
-                row["workflow"],
-                ex.status.value,
-                (time.monotonic() - started) * 1000,
-                " (lease lost meanwhile)" if beat.lost else "",
+                self.name,
+                {
+                    "type": type(exc).__name__,
+                    "message": f"the worker could not record the execution: {exc}",
+                    "traceback": "".join(traceback.format_exception(exc)),
+                    "node": None,
+                },
             )
-            return None
+            return "failed"
         finally:
             beat.done.set()
             beat.join(timeout=5)
+
+
+def _wall_start(row: Any) -> float:
+    try:
+        return float(row["started_at"])
+    except (KeyError, TypeError, ValueError):
+        return time.time()
 
 
 class _JsonFormatter(logging.Formatter):
@@ -265,6 +362,53 @@ def child_process() -> tuple[threading.Event, Instance | None]:
         return stop, None
 
 
+def limit_from_env(name: str, environ: Any = None) -> int:
+    """A whole number >= 0 from the environment (0 when unset: no limit)."""
+    env = os.environ if environ is None else environ
+    text = env.get(name, "").strip()
+    if not text:
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        from headwater.errors import UserInputError
+
+        raise UserInputError(f"{name}={text!r} is not a whole number >= 0 (0 means no limit)")
+    return value
+
+
+def signal_ready(fd: int | None) -> None:
+    """Tell the process that started this one that its signal handlers are in place: one line
+    on ``fd`` (``--ready-fd``), then the descriptor is closed. A SIGTERM sent before this
+    line may find no handler and end the process without its orderly stop."""
+    if fd is None:
+        return
+    try:
+        os.write(fd, b"ready\n")
+        os.close(fd)
+    except OSError:
+        pass  # whoever waited is gone
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--parent-pid``, ``--json-logs`` and ``--ready-fd``, shared with the reactor process."""
+    parser.add_argument(
+        "--parent-pid",
+        type=int,
+        default=None,
+        help="exit when this process is no longer the parent",
+    )
+    parser.add_argument("--json-logs", action="store_true", help="log JSON lines")
+    parser.add_argument(
+        "--ready-fd",
+        type=int,
+        default=None,
+        help="write 'ready' to this inherited file descriptor once signals are handled",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m headwater.engine.worker")
     parser.add_argument(
@@ -275,21 +419,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--name", default=None, help="worker name (default host:pid)")
     parser.add_argument(
-        "--parent-pid",
+        "--max-executions",
         type=int,
         default=None,
-        help="exit when this process is no longer the parent",
+        help="replace the process running executions after this many; 0: no limit "
+        f"(default ${MAX_EXECUTIONS_ENV} or 0)",
     )
-    parser.add_argument("--json-logs", action="store_true", help="log JSON lines")
+    parser.add_argument(
+        "--max-memory-mb",
+        type=int,
+        default=None,
+        help="replace the process running executions after one leaves it above this many MB "
+        f"resident; 0: no limit (default ${MAX_MEMORY_ENV} or 0)",
+    )
+    add_common_arguments(parser)
     args = parser.parse_args(argv)
     if args.lease <= 0:
         parser.error("--lease must be positive")
+    for flag in ("max_executions", "max_memory_mb"):
+        if (getattr(args, flag) or 0) < 0:
+            parser.error(f"--{flag.replace('_', '-')} must be 0 (no limit) or more")
     setup_logging(args.json_logs)
 
     stop, inst = child_process()
     if inst is None:
         return 2
-    worker = Worker(inst, args.name, args.lease, args.parent_pid)
+    try:
+        max_executions = args.max_executions
+        if max_executions is None:
+            max_executions = limit_from_env(MAX_EXECUTIONS_ENV)
+        max_memory = args.max_memory_mb
+        if max_memory is None:
+            max_memory = limit_from_env(MAX_MEMORY_ENV)
+    except Exception as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    worker = Worker(
+        inst,
+        args.name,
+        args.lease,
+        args.parent_pid,
+        max_executions=max_executions,
+        max_memory_mb=max_memory,
+    )
+    signal_ready(args.ready_fd)
     log.info("worker %s: started (lease %.3g s)", worker.name, worker.lease)
     try:
         code = worker.run(stop)

@@ -132,6 +132,7 @@ def _alive(conn: Any) -> None:
 
 
 _OPEN: weakref.WeakSet[Database] = weakref.WeakSet()
+_INHERITED: list[Any] = []  # a forked child's copies of its parent's connections
 
 
 def _forget_in_child() -> None:
@@ -484,6 +485,10 @@ class Database:
             pool.putconn(conn)
 
     def _forget(self) -> None:
+        # Kept referenced, never closed: closing an inherited SQLite connection in the child
+        # may checkpoint and remove the WAL under the parent's feet.
+        _INHERITED.extend(self._all)
+        _INHERITED.append(self._pool)
         self._pool, self._all = None, []
         self._local = _Local()
         self._lock = threading.Lock()

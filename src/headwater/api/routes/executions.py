@@ -1,4 +1,4 @@
-"""``/api/v1/executions``: list, get and relaunch."""
+"""``/api/v1/executions``: list, get, relaunch and cancel."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from headwater.api import schemas
 from headwater.api.access import Principal, access
 from headwater.api.deps import GUARD, instance
 from headwater.api.errors import Forbidden
+from headwater.engine import queue
 from headwater.engine.relaunch_process import relaunch_isolated
 from headwater.errors import AuthError
 from headwater.instance import Instance
@@ -93,3 +94,16 @@ def relaunch(
         raise Forbidden(str(exc)) from None
     with inst.use():
         return client.get_execution(new_id).to_dict()
+
+
+@router.post("/{execution_id}/cancel", response_model=schemas.Execution)
+def cancel(
+    execution_id: str, inst: Instance = Depends(instance), who: Principal = Depends(access)
+) -> dict[str, Any]:
+    """Cancel a queued or running execution: it is ``cancelled`` at once (with its
+    ``headwater.execution.failed`` event, status ``cancelled``), and the worker running it
+    kills its process. 409 when it has already ended."""
+    with inst.use():
+        who.check_project(client.get_execution(execution_id).project)
+        queue.cancel(inst, execution_id, by=who.name)
+        return client.get_execution(execution_id).to_dict()

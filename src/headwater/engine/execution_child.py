@@ -1,0 +1,243 @@
+"""The child side of ``engine/execution_process.py``: what a forked execution process does.
+
+It waits for its turn (the previous child's pipe closing), claims executions in the worker's
+name and runs them, reporting on a pipe (``engine/execution_watch.Reports``), until it has
+run its share, grown too big, or the worker closes its command pipe.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import select
+import signal
+import sys
+import threading
+import time
+import traceback
+from typing import TYPE_CHECKING, Any
+
+from headwater.engine import queue, timeouts
+from headwater.storage.faults import PASSING
+
+if TYPE_CHECKING:
+    from headwater.instance import Instance
+    from headwater.settings import Settings
+
+log = logging.getLogger("headwater.worker")
+
+BUSY_POLL = 0.002  # a child polls the queue this often right after work...
+IDLE_POLL = 0.01  # ...backing off to this (an idle poll is one cheap SELECT)
+BUSY_WINDOW = 2.0  # seconds after the last execution that count as "right after"
+CRASH = 70  # EX_SOFTWARE: the child failed outside user code
+
+
+_LIBC: Any = None
+
+
+def load_libc() -> Any:
+    """The C library, loaded once in the worker (children inherit it), or None."""
+    global _LIBC
+    if _LIBC is None:
+        _LIBC = False
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+
+                _LIBC = ctypes.CDLL(None, use_errno=True)
+            except OSError:
+                pass
+    return _LIBC or None
+
+
+def _die_with_parent(parent: int) -> bool:
+    """Linux: have the kernel SIGKILL this process when the worker dies."""
+    libc = load_libc()
+    try:
+        if libc is None or libc.prctl(1, signal.SIGKILL, 0, 0, 0) != 0:  # PR_SET_PDEATHSIG
+            return False
+    except AttributeError:
+        return False
+    if os.getppid() != parent:  # the worker died before the call
+        os._exit(CRASH)
+    return True
+
+
+def _exit_with_parent(commands: int) -> None:
+    """Block until the worker's end of the pipe closes, then exit (no PR_SET_PDEATHSIG)."""
+    try:
+        while os.read(commands, 1):
+            pass
+    except OSError:
+        pass
+    os._exit(CRASH)
+
+
+class Job:
+    """What a child does: claim (unless given a row), run, report, return its exit code."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        worker: str,
+        lease: float,
+        commands: int,
+        reports: int,
+        parent: int,
+    ) -> None:
+        self.settings, self.worker, self.lease = settings, worker, lease
+        self.commands = commands
+        self.reports = os.fdopen(reports, "w", buffering=1)
+        self.parent = parent
+
+    def report(self, message: Any) -> None:
+        try:
+            self.reports.write(json.dumps(message) + "\n")
+        except OSError:  # the worker is gone; this process follows it
+            pass
+
+    def main(
+        self,
+        row: dict[str, Any] | None,
+        start: int | None,
+        done: int,
+        per_child: int,
+        max_memory_mb: int,
+    ) -> int:
+        """Wait for ``start`` to end; run ``row``, or claim and run executions until
+        ``per_child`` of them (0: no limit), memory above ``max_memory_mb`` (0: no limit)
+        or the worker closes the command pipe; then close ``done``."""
+        from headwater.instance import Instance
+
+        with_parent = _die_with_parent(self.parent)
+        os.setpgid(0, 0)  # a group of its own: a kill reaches what the task started
+        # The worker decides when to stop; a Ctrl-C in the terminal reaches it, not the task.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        timeouts.watch(lambda seconds, task: self.report([seconds, task, time.monotonic()]))
+        inst = Instance(self.settings)  # its own connection; the worker's stay the worker's
+        if start is not None:
+            ready, _, _ = select.select([start, self.commands], [], [])
+            if self.commands in ready:
+                return 0  # the worker stops (or went) before this process had a turn
+            os.close(start)
+        if not with_parent:
+            threading.Thread(target=_exit_with_parent, args=(self.commands,), daemon=True).start()
+        before = set(sys.modules)
+        runs = 0
+        given = row
+        while True:
+            if given is None:
+                row = self.claim(inst, time.monotonic() + BUSY_WINDOW)
+                if row is None:
+                    break  # the worker stopped polling through this process
+            assert row is not None
+            with inst.use():
+                conflict = self.execute(inst, row)
+            if conflict:
+                break
+            runs += 1
+            self.report({"finished": row["id"]})
+            if given is not None:
+                break
+            if per_child and runs >= per_child:
+                self.report({"recycled": f"ran {runs} executions, the most per process"})
+                break
+            if max_memory_mb and (rss := rss_mb()) > max_memory_mb:
+                self.report({"recycled": f"{rss:.0f} MB resident, above {max_memory_mb} MB"})
+                break
+        os.close(done)  # the next process starts polling now
+        # What this process imported, the worker imports too, so that the next one starts
+        # warm; not the snapshot's own modules (the worker imports those through
+        # load_entity).
+        code_dir = str(self.settings.home / "code")
+        learned = [
+            name
+            for name in set(sys.modules) - before
+            if name != "__main__"
+            and not str(getattr(sys.modules.get(name), "__file__", None) or "").startswith(code_dir)
+        ]
+        self.report({"imported": sorted(learned)})
+        return 0
+
+    def claim(self, inst: Instance, busy_until: float) -> dict[str, Any] | None:
+        """Poll the queue until a claim succeeds (the row) or the worker closes the pipe."""
+        poll = BUSY_POLL
+        while True:
+            try:
+                found = queue.claim(inst, self.worker, self.lease)
+            except Exception as exc:  # e.g. the database is unreachable: keep trying
+                log.warning("worker %s: cannot claim work: %s", self.worker, exc)
+                inst.db.close()  # reconnect on the next try
+                found, poll = None, 1.0
+            if found is not None:
+                row = dict(found)
+                self.report({"claimed": row})
+                return row
+            if time.monotonic() > busy_until:
+                poll = min(IDLE_POLL, poll * 1.5) if poll < 1.0 else IDLE_POLL
+            if select.select([self.commands], [], [], poll)[0]:
+                return None  # end of file: the worker is stopping (or gone)
+
+    def execute(self, inst: Instance, row: dict[str, Any]) -> bool:
+        """Run ``row``; True when its code conflicts with what this process imported."""
+        from headwater.engine.runner import ExecutionLost, run_claimed
+        from headwater.engine.snapshots import SnapshotConflict, load_entity
+
+        eid = row["id"]
+        try:
+            entity = load_entity(
+                inst, row["project"], row["domain"], row["workflow"], row["workflow_version"]
+            )
+        except SnapshotConflict as exc:
+            queue.requeue(inst, eid, self.worker, f"snapshot conflict: {exc}")
+            self.report({"conflict": str(exc), "id": eid})
+            return True
+        except PASSING as exc:
+            queue.give_back(inst, eid, self.worker, exc)
+            return False
+        except (Exception, SystemExit) as exc:  # user code may exit while imported
+            queue.fail(inst, eid, self.worker, _error(f"could not load {_what(row)}", exc))
+            log.warning("worker %s: execution %s failed to load: %s", self.worker, eid, exc)
+            return False
+        try:
+            run_claimed(inst, entity, row)
+        except ExecutionLost:
+            log.info("worker %s: execution %s was cancelled or taken over", self.worker, eid)
+        except PASSING as exc:  # the storage failed, not the workflow
+            queue.give_back(inst, eid, self.worker, exc)
+        except KeyboardInterrupt:
+            # User code raised SystemExit/KeyboardInterrupt: recorded as cancelled.
+            log.warning("worker %s: execution %s was interrupted by its own code", self.worker, eid)
+        except Exception as exc:  # an engine failure, not the user's code
+            log.exception("worker %s: execution %s crashed the runner", self.worker, eid)
+            queue.fail(
+                inst, eid, self.worker, _error("the worker could not record the execution", exc)
+            )
+        return False
+
+
+def rss_mb() -> float:
+    """This process's resident memory in MB (the peak where /proc is not available)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / (2**20 if sys.platform == "darwin" else 2**10)
+
+
+def _what(row: Any) -> str:
+    return f"{row['workflow']} version {row['workflow_version']} on worker"
+
+
+def _error(what: str, exc: BaseException) -> dict[str, Any]:
+    return {
+        "type": type(exc).__name__,
+        "message": f"{what}: {exc}",
+        "traceback": "".join(traceback.format_exception(exc)),
+        "node": None,
+    }
