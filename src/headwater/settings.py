@@ -63,5 +63,15 @@ class Settings:
         check_name(settings.domain, "domain")
         return settings
 
+    def to_env(self) -> dict[str, str]:
+        """The ``HEADWATER_*`` variables that make a child process open this same instance."""
+        return {
+            "HEADWATER_HOME": str(self.home),
+            "HEADWATER_DATABASE_URL": self.database_url,
+            "HEADWATER_STORAGE_URL": self.storage_url,
+            "HEADWATER_PROJECT": self.project,
+            "HEADWATER_DOMAIN": self.domain,
+        }
+
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)

@@ -38,19 +38,10 @@ class ChildFailed(Exception):
 
 def child_env(inst: Instance) -> dict[str, str]:
     """The environment of a child that works on ``inst`` directly (never through a server)."""
-    s = inst.settings
     env = {
         k: v for k, v in os.environ.items() if k not in ("HEADWATER_API_URL", "HEADWATER_API_TOKEN")
     }
-    env.update(
-        HEADWATER_HOME=str(s.home),
-        HEADWATER_DATABASE_URL=s.database_url,
-        HEADWATER_STORAGE_URL=s.storage_url,
-        HEADWATER_PROJECT=s.project,
-        HEADWATER_DOMAIN=s.domain,
-        PYTHONDONTWRITEBYTECODE="1",
-    )
-    return env
+    return {**env, **inst.settings.to_env(), "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def tail(path: Path) -> str:

@@ -206,16 +206,7 @@ class Supervisor:
 
     # -- workers -------------------------------------------------------------------------
     def worker_env(self) -> dict[str, str]:
-        s = self.inst.settings
-        env = dict(os.environ)
-        env.update(
-            HEADWATER_HOME=str(s.home),
-            HEADWATER_DATABASE_URL=s.database_url,
-            HEADWATER_STORAGE_URL=s.storage_url,
-            HEADWATER_PROJECT=s.project,
-            HEADWATER_DOMAIN=s.domain,
-        )
-        return env
+        return {**os.environ, **self.inst.settings.to_env()}
 
     def children(self) -> list[_Slot]:
         return self.slots + ([self.reactor] if self.reactor is not None else [])
