@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from alembic import context
 
+from headwater.storage.schema import metadata
+
 connection = context.config.attributes["connection"]
 context.configure(
-    connection=connection, target_metadata=None, render_as_batch=connection.dialect.name == "sqlite"
+    connection=connection,
+    target_metadata=metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
 )
 with context.begin_transaction():
     context.run_migrations()
