@@ -65,22 +65,38 @@ def _flatten(diff: list[Any]) -> list[tuple[Any, ...]]:
     return [change for d in diff for change in (d if isinstance(d, list) else [d])]
 
 
-def test_changed_types_nullability_defaults_and_indexes_are_reported(migrated):
+def _describe(change: tuple[Any, ...]) -> tuple[str, str, str]:
+    kind = change[0]
+    if kind.startswith("modify"):  # (kind, schema, table, column, ...)
+        return kind, change[2], change[3]
+    if kind == "remove_fk":  # the reflected key: its name depends on the backend
+        fk = change[1]
+        return kind, fk.table.name, ",".join(c.name for c in fk.columns)
+    return kind, change[1].name, ""
+
+
+def test_changed_types_nullability_defaults_indexes_and_constraints_are_reported(migrated):
     drifted = _copy()
     events = drifted.tables["events"]
     events.c.time.type = sa.Integer()
     events.c.subject.nullable = False
     drifted.tables["executions"].c.attempts.server_default = sa.DefaultClause("5")
     events.indexes.remove(next(ix for ix in events.indexes if ix.name == "ix_events_time"))
+    events.constraints.remove(
+        next(c for c in events.constraints if c.name == "uq_events_id_source")
+    )
+    cards = drifted.tables["cards"]
+    cards.constraints.remove(
+        next(c for c in cards.constraints if isinstance(c, sa.ForeignKeyConstraint))
+    )
 
-    found = {
-        (c[0], c[2], c[3]) if c[0].startswith("modify") else (c[0], c[1].name, "")
-        for c in _flatten(_diff(migrated, drifted))
-    }
+    found = {_describe(change) for change in _flatten(_diff(migrated, drifted))}
 
     assert found == {
         ("modify_type", "events", "time"),
         ("modify_nullable", "events", "subject"),
         ("modify_default", "executions", "attempts"),
         ("remove_index", "ix_events_time", ""),
+        ("remove_constraint", "uq_events_id_source", ""),
+        ("remove_fk", "cards", "version_id"),
     }
