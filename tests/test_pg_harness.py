@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import psycopg
 import pytest
+import sqlalchemy
 
 
 def _libpq(url: str) -> str:
@@ -44,8 +45,20 @@ def test_databases_are_distinct(
     assert empty == (0,)
 
 
-def test_database_url(database_url: str) -> None:
-    assert database_url.startswith(("sqlite:///", "postgresql+psycopg://"))
+def test_database_url_is_a_fresh_writable_database(database_url: str) -> None:
+    """Each backend's URL opens an empty database this test may write to (and no one else)."""
+    engine = sqlalchemy.create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            before = sqlalchemy.inspect(conn).get_table_names()
+            conn.execute(sqlalchemy.text("CREATE TABLE probe (x integer)"))
+            conn.execute(sqlalchemy.text("INSERT INTO probe (x) VALUES (7)"))
+        with engine.connect() as conn:
+            rows = conn.execute(sqlalchemy.text("SELECT x FROM probe")).all()
+    finally:
+        engine.dispose()
+    assert before == []
+    assert [tuple(r) for r in rows] == [(7,)]
 
 
 _seen_urls: list[str] = []

@@ -23,19 +23,11 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from headwater.definitions.entity import Entity
-from headwater.errors import HeadwaterError, NotFoundError, StorageError
+from headwater.errors import NotFoundError, SnapshotConflict, SnapshotError, StorageError
 from headwater.storage import entities as rows
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
-
-
-class SnapshotError(HeadwaterError):
-    """A registered snapshot cannot be loaded (missing, malformed, or not importable here)."""
-
-
-class SnapshotConflict(SnapshotError):
-    """The module is already imported in this process from different code."""
 
 
 _lock = threading.Lock()

@@ -38,6 +38,7 @@ from headwater.engine.worker import (
     EXIT_SNAPSHOT_CONFLICT,
     default_name,
 )
+from headwater.errors import HostError
 from headwater.storage.faults import PASSING
 
 if TYPE_CHECKING:
@@ -49,10 +50,6 @@ SHUTDOWN_GRACE = 10.0  # seconds workers get to finish their execution after SIG
 REAP_EVERY = 1.0
 MAX_BACKOFF = 10.0
 STABLE_AFTER = 10.0  # a worker that ran this long before dying restarts without delay growth
-
-
-class HostError(ValueError):
-    """The HTTP API may listen on a non-loopback address only when auth is configured."""
 
 
 def check_host(host: str, inst: Instance | None = None) -> str:

@@ -23,14 +23,10 @@ from headwater.engine.registry import (
     snapshot_digest,
     take_snapshot,
 )
-from headwater.errors import NotFoundError, UserInputError
+from headwater.errors import NotFoundError, UploadTooLarge, UserInputError
 
 MAX_FILES = 10_000
 MODULE_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
-
-
-class UploadTooLarge(UserInputError):
-    """The uploaded code is over the snapshot size limit."""
 
 
 def _source_file(path_or_module: Any) -> Path:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from headwater.definitions import _context
 from headwater.definitions.entity import TaskDef
 from headwater.definitions.interface import Interface, OutputSpec
-from headwater.errors import UserInputError
+from headwater.errors import FlowError
 
 if TYPE_CHECKING:
     from headwater.flows._spec import FlowSpec
@@ -40,10 +40,6 @@ class RunContext:
 RUN: contextvars.ContextVar[RunContext | None] = contextvars.ContextVar(
     "headwater_flow_run", default=None
 )
-
-
-class FlowError(UserInputError):
-    """A flow went wrong while running (a step forgot self.next(), a join mismatch...)."""
 
 
 class _Branch:

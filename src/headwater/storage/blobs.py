@@ -16,15 +16,10 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from headwater.errors import NotFoundError, StorageError, UserInputError
+from headwater.errors import MissingBlob, StorageError, UserInputError
 from headwater.storage.faults import FailureMemory, blob_fault
 
 _KEY = re.compile(r"^sha256/[0-9a-f]{2}/[0-9a-f]{62}$")
-
-
-class MissingBlob(NotFoundError, StorageError):
-    """No blob is stored under the key (a 404 over HTTP; still a ``StorageError`` for the
-    engine, which found a reference to it in the metadata)."""
 
 
 def _key_for(digest: str) -> str:

@@ -37,7 +37,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from headwater.errors import StorageError
+from headwater.errors import Busy, StorageError
 from headwater.storage.faults import (
     DatabaseUnavailable,
     FailureMemory,
@@ -58,10 +58,6 @@ _RETRY_FIRST, _RETRY_MAX = 0.05, 1.0  # backoff between attempts, seconds
 
 T = TypeVar("T")
 log = logging.getLogger("headwater.storage")
-
-
-class Busy(StorageError):
-    """``Database.transaction_now``: the write would have to wait for another writer."""
 
 
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")

@@ -16,7 +16,8 @@ import threading
 import time
 from pathlib import Path
 
-from headwater.errors import StorageError
+# Defined in headwater.errors (so users can catch them there); imported here, where they are raised.
+from headwater.errors import DatabaseUnavailable, StorageError, StorageFull
 
 # SQLite primary result codes (the low byte of an extended code).
 _SQLITE_FULL = 13
@@ -45,15 +46,6 @@ _PG_UNAVAILABLE = frozenset(
         "40P01",  # deadlock_detected
     }
 )
-
-
-class DatabaseUnavailable(StorageError):
-    """The metadata database cannot do the work now (unreachable, restarting, locked, a
-    transaction conflict): the same request can succeed a little later."""
-
-
-class StorageFull(StorageError):
-    """No space is left for the metadata database or the blob store."""
 
 
 # What a loop that must keep going (reactor, scheduler, reaper) waits out and tries again.
