@@ -49,6 +49,7 @@ def _add_commands() -> None:
         run_cmd,
         tokens_cmd,
         up_cmd,
+        worker_cmd,
     )
 
     cli.add_command(run_cmd.run)
@@ -60,6 +61,8 @@ def _add_commands() -> None:
     cli.add_command(demo_cmd.demo)
     cli.add_command(up_cmd.up)
     cli.add_command(tokens_cmd.tokens)
+    cli.add_command(worker_cmd.worker)
+    cli.add_command(worker_cmd.reactor)
 
 
 _add_commands()

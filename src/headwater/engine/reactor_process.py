@@ -15,12 +15,9 @@ restarts it).
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
-import sys
 import threading
-from collections.abc import Sequence
 
 log = logging.getLogger("headwater.reactor")
 
@@ -34,30 +31,26 @@ def _watch_parent(parent_pid: int, stop: threading.Event) -> None:
             stop.set()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from headwater.engine.worker import (
-        add_common_arguments,
-        child_process,
-        setup_logging,
-        signal_ready,
-    )
+def run_reactor(
+    *, parent_pid: int | None = None, ready_fd: int | None = None, json_logs: bool = False
+) -> int:
+    """Run the reactor process until stopped; the exit code (see the module docstring).
 
-    parser = argparse.ArgumentParser(prog="python -m headwater.engine.reactor_process")
-    add_common_arguments(parser)
-    args = parser.parse_args(argv)
+    What ``headwater reactor`` and ``python -m headwater.engine.reactor_process`` call."""
+    from headwater.engine.worker import child_process, setup_logging, signal_ready
 
-    setup_logging(args.json_logs)
+    setup_logging(json_logs)
 
     from headwater.engine.reactor import Reactor
 
     stop, inst = child_process()
     if inst is None:
         return 2
-    if args.parent_pid is not None:
+    if parent_pid is not None:
         threading.Thread(
-            target=_watch_parent, args=(args.parent_pid, stop), name="parent-watch", daemon=True
+            target=_watch_parent, args=(parent_pid, stop), name="parent-watch", daemon=True
         ).start()
-    signal_ready(args.ready_fd)
+    signal_ready(ready_fd)
     log.info("started (pid %d)", os.getpid())
     try:
         Reactor(inst).run(stop)
@@ -71,4 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # The flags live with the hidden `headwater reactor` command; imported only here so that
+    # the engine never imports the CLI.
+    from headwater.cli.worker_cmd import reactor
+
+    reactor.main(prog_name="python -m headwater.engine.reactor_process")

@@ -3,6 +3,9 @@
     python -m headwater.engine.worker [--lease 30] [--name NAME] [--parent-pid PID]
         [--max-executions N] [--max-memory-mb M] [--ready-fd FD] [--json-logs]
 
+(or ``headwater worker`` with the same flags; both are the click command in
+``cli/worker_cmd.py``, which calls :func:`run_worker`.)
+
 Settings (database, blob store, home) come from ``HEADWATER_*`` variables as everywhere else.
 Executions run in a forked child process that claims them and that this process supervises
 (``engine/execution_process.py``, ``engine/execution_watch.py``): the lease is renewed every
@@ -27,7 +30,6 @@ settings.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
@@ -37,7 +39,6 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -392,77 +393,43 @@ def signal_ready(fd: int | None) -> None:
         pass  # whoever waited is gone
 
 
-def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--parent-pid``, ``--json-logs`` and ``--ready-fd``, shared with the reactor process."""
-    parser.add_argument(
-        "--parent-pid",
-        type=int,
-        default=None,
-        help="exit when this process is no longer the parent",
-    )
-    parser.add_argument("--json-logs", action="store_true", help="log JSON lines")
-    parser.add_argument(
-        "--ready-fd",
-        type=int,
-        default=None,
-        help="write 'ready' to this inherited file descriptor once signals are handled",
-    )
+def run_worker(
+    *,
+    lease: float = DEFAULT_LEASE,
+    name: str | None = None,
+    parent_pid: int | None = None,
+    max_executions: int | None = None,
+    max_memory_mb: int | None = None,
+    ready_fd: int | None = None,
+    json_logs: bool = False,
+) -> int:
+    """Run one worker process until stopped; the exit code (see the module docstring).
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m headwater.engine.worker")
-    parser.add_argument(
-        "--lease",
-        type=float,
-        default=DEFAULT_LEASE,
-        help="seconds a claim lasts without a heartbeat (default 30)",
-    )
-    parser.add_argument("--name", default=None, help="worker name (default host:pid)")
-    parser.add_argument(
-        "--max-executions",
-        type=int,
-        default=None,
-        help="replace the process running executions after this many; 0: no limit "
-        f"(default ${MAX_EXECUTIONS_ENV} or 0)",
-    )
-    parser.add_argument(
-        "--max-memory-mb",
-        type=int,
-        default=None,
-        help="replace the process running executions after one leaves it above this many MB "
-        f"resident; 0: no limit (default ${MAX_MEMORY_ENV} or 0)",
-    )
-    add_common_arguments(parser)
-    args = parser.parse_args(argv)
-    if args.lease <= 0:
-        parser.error("--lease must be positive")
-    for flag in ("max_executions", "max_memory_mb"):
-        if (getattr(args, flag) or 0) < 0:
-            parser.error(f"--{flag.replace('_', '-')} must be 0 (no limit) or more")
-    setup_logging(args.json_logs)
+    What ``headwater worker`` and ``python -m headwater.engine.worker`` call once their flags
+    are checked. ``None`` limits come from ``$HEADWATER_WORKER_MAX_*`` (0 when unset)."""
+    setup_logging(json_logs)
 
     stop, inst = child_process()
     if inst is None:
         return 2
     try:
-        max_executions = args.max_executions
         if max_executions is None:
             max_executions = limit_from_env(MAX_EXECUTIONS_ENV)
-        max_memory = args.max_memory_mb
-        if max_memory is None:
-            max_memory = limit_from_env(MAX_MEMORY_ENV)
+        if max_memory_mb is None:
+            max_memory_mb = limit_from_env(MAX_MEMORY_ENV)
     except Exception as exc:
+        inst.close()
         print(f"error: {exc}", file=sys.stderr)
         return 2
     worker = Worker(
         inst,
-        args.name,
-        args.lease,
-        args.parent_pid,
+        name,
+        lease,
+        parent_pid,
         max_executions=max_executions,
-        max_memory_mb=max_memory,
+        max_memory_mb=max_memory_mb,
     )
-    signal_ready(args.ready_fd)
+    signal_ready(ready_fd)
     log.info("worker %s: started (lease %.3g s)", worker.name, worker.lease)
     try:
         code = worker.run(stop)
@@ -473,4 +440,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # The flags live with the `headwater worker` command; imported only here so that the
+    # engine never imports the CLI.
+    from headwater.cli.worker_cmd import worker
+
+    worker.main(prog_name="python -m headwater.engine.worker")
