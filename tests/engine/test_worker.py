@@ -23,7 +23,7 @@ from headwater.engine.worker import EXIT_SNAPSHOT_CONFLICT, default_name
 from headwater.errors import NotFoundError
 from headwater.instance import Instance
 from headwater.settings import Settings
-from headwater.storage import entities as entity_rows
+from headwater.storage import code_snapshots
 from headwater.storage import executions as rows
 from headwater.types import decode
 from tests import _procs
@@ -552,7 +552,7 @@ def test_snapshot_paths_must_stay_inside(sqlite_instance: Instance) -> None:
         bundle = json.dumps({"root": "x", "files": {rel: "print('hi')"}}).encode()
         digest = f"{i:064x}"
         with inst.db.transaction() as tx:
-            entity_rows.insert_snapshot(
+            code_snapshots.insert_snapshot(
                 tx,
                 digest=digest,
                 blob_key=inst.blobs.put_bytes(bundle),

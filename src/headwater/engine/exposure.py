@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from headwater.storage import server_state
-from headwater.storage import tokens as token_rows
+from headwater.storage import api_tokens, server_state
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
@@ -81,21 +80,21 @@ def record_exposure(inst: Instance, host: str, port: int | None = None) -> None:
     where = f"{host}:{port}" if port is not None else host
     value = json.dumps({"reason": f"an API server bound {where}", "host": host})
     with inst.db.transaction() as tx:
-        server_state.put_if_absent(tx, EXPOSED, value, time.time())
+        server_state.put_if_absent(tx, key=EXPOSED, value=value, now=time.time())
     changed()
 
 
 def exposure(inst: Instance) -> Exposure | None:
     """The exposed flag of this database, or None."""
     with inst.db.read() as tx:
-        row = server_state.get(tx, EXPOSED)
+        row = server_state.get(tx, key=EXPOSED)
     if row is None:
         return None
     try:
-        reason = str(json.loads(row["value"]).get("reason", row["value"]))
+        reason = str(json.loads(row.value).get("reason", row.value))
     except (ValueError, AttributeError):
-        reason = str(row["value"])
-    return Exposure(reason, datetime.fromtimestamp(row["updated_at"], UTC))
+        reason = str(row.value)
+    return Exposure(reason, datetime.fromtimestamp(row.updated_at, UTC))
 
 
 def allow_open(inst: Instance) -> bool:
@@ -103,7 +102,7 @@ def allow_open(inst: Instance) -> bool:
     ``HEADWATER_AUTH=required``) a loopback server is open again after this; running
     servers that bound a non-loopback address keep requiring auth until they stop."""
     with inst.db.transaction() as tx:
-        lifted = server_state.delete(tx, EXPOSED)
+        lifted = server_state.delete(tx, key=EXPOSED)
     changed()
     return lifted
 
@@ -113,6 +112,6 @@ def auth_required(inst: Instance) -> bool:
     if required_by_env():
         return True
     with inst.db.read() as tx:
-        if server_state.get(tx, EXPOSED) is not None:
+        if server_state.get(tx, key=EXPOSED) is not None:
             return True
-        return token_rows.count_active(tx) > 0
+        return api_tokens.count_active(tx) > 0

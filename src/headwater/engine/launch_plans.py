@@ -18,6 +18,7 @@ from headwater.definitions.launch_plan import LaunchPlan, created_in
 from headwater.definitions.triggers import AllOf, OnArtifact, OnEvent, Trigger, _binding_spec
 from headwater.engine.registry import Registered, ensure_registered, entities_of
 from headwater.errors import DefinitionError, NotFoundError
+from headwater.storage import entities
 from headwater.storage import launch_plans as rows
 from headwater.types import check, encode, type_name
 
@@ -94,8 +95,8 @@ def _artifact_types(inst: Instance, name: str) -> set[str]:
     """Type names the artifact is known to carry: registered outputs and stored versions."""
     found: set[str] = set()
     with inst.db.read() as tx:
-        for r in tx.all("SELECT spec FROM entities"):
-            for out in json.loads(r["spec"]).get("outputs", {}).values():
+        for spec in entities.all_specs(tx):
+            for out in json.loads(spec).get("outputs", {}).values():
                 if out.get("artifact") == name:
                     found.add(out["type"])
         for r in tx.all(

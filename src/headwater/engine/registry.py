@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from headwater.definitions.entity import Entity
 from headwater.errors import NotFoundError, UserInputError
-from headwater.storage import entities as rows
+from headwater.storage import code_snapshots, entities
 from headwater.types import type_name
 
 if TYPE_CHECKING:
@@ -136,7 +136,7 @@ def entity_spec(entity: Entity) -> dict[str, Any]:
 def store_snapshot(inst: Instance, snap: Snapshot) -> None:
     """Keep the snapshot's files in the blob store (once per digest) and record it."""
     with inst.db.read() as tx:
-        if rows.get_snapshot(tx, snap.digest) is not None:
+        if code_snapshots.get_snapshot(tx, digest=snap.digest) is not None:
             return
     bundle = json.dumps(
         {
@@ -147,7 +147,7 @@ def store_snapshot(inst: Instance, snap: Snapshot) -> None:
     ).encode()
     blob_key = inst.blobs.put_bytes(bundle)
     with inst.db.transaction() as tx:
-        rows.insert_snapshot(
+        code_snapshots.insert_snapshot(
             tx,
             digest=snap.digest,
             blob_key=blob_key,
@@ -193,11 +193,13 @@ def ensure_registered(
         json.dumps(spec, sort_keys=True).encode() + snap.digest.encode()
     ).hexdigest()[:20]
     with inst.db.read() as tx:
-        exists = rows.get_entity(tx, project, domain, entity.name, version)
+        exists = entities.get_entity(
+            tx, project=project, domain=domain, name=entity.name, version=version
+        )
     if exists is None:
         store_snapshot(inst, snap)
         with inst.db.transaction() as tx:
-            rows.insert_entity(
+            entities.insert_entity(
                 tx,
                 project=project,
                 domain=domain,
@@ -275,11 +277,11 @@ def entities_of(module: ModuleType) -> dict[str, Entity]:
 
 def find_entity(module: ModuleType, name: str) -> Entity:
     """An entity of the module by attribute name or full registered name."""
-    entities = entities_of(module)
-    for attr, entity in entities.items():
+    defined = entities_of(module)
+    for attr, entity in defined.items():
         if name in (attr, entity.name, entity.short_name):
             return entity
-    known = ", ".join(sorted(entities)) or "none"
+    known = ", ".join(sorted(defined)) or "none"
     raise NotFoundError(
         f"{module.__name__} has no task or workflow named {name!r} (it defines: {known})"
     )

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from headwater.definitions.entity import Entity
 from headwater.errors import NotFoundError, SnapshotConflict, SnapshotError, StorageError
-from headwater.storage import entities as rows
+from headwater.storage import code_snapshots, entities
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
@@ -55,11 +55,11 @@ def materialize(inst: Instance, digest: str) -> Path:
     if target.is_dir():
         return target
     with inst.db.read() as tx:
-        snap = rows.get_snapshot(tx, digest)
+        snap = code_snapshots.get_snapshot(tx, digest=digest)
     if snap is None:
         raise SnapshotError(f"code snapshot {digest} is not registered")
     try:
-        bundle = json.loads(inst.blobs.get_bytes(snap["blob_key"]))
+        bundle = json.loads(inst.blobs.get_bytes(snap.blob_key))
         files = bundle["files"]
         if not isinstance(files, dict):
             raise TypeError("'files' is not a mapping")
@@ -200,13 +200,15 @@ def load_entity(
     if cached is not None:
         return cached
     with inst.db.read() as tx:
-        row = rows.get_entity(tx, project, domain, workflow_name, workflow_version)
+        row = entities.get_entity(
+            tx, project=project, domain=domain, name=workflow_name, version=workflow_version
+        )
     if row is None:
         raise NotFoundError(
             f"{workflow_name!r} version {workflow_version} is not registered in {project}/{domain}"
         )
-    spec = json.loads(row["spec"])
-    digest = row["snapshot"]
+    spec = json.loads(row.spec)
+    digest = row.snapshot
     folder = materialize(inst, digest)
     module_name = _module_name(spec, _files(folder))
     if not module_name or module_name.startswith("<"):

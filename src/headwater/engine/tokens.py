@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 from headwater.definitions.names import check_name
 from headwater.engine import exposure
 from headwater.errors import NotFoundError, UserInputError
-from headwater.storage import tokens as rows
+from headwater.storage import api_tokens as rows
+from headwater.storage.api_tokens import ApiTokenRow
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
@@ -65,18 +66,19 @@ class TokenInfo:
     last_used_at: datetime | None
 
     @classmethod
-    def from_row(cls, row: Any) -> TokenInfo:
-        created = _ts(row["created_at"])
+    def from_row(cls, row: ApiTokenRow | None) -> TokenInfo:
+        assert row is not None
+        created = _ts(row.created_at)
         assert created is not None
         return cls(
-            int(row["id"]),
-            row["name"],
-            row["prefix"],
-            row["project"],
-            row["role"],
+            row.id,
+            row.name,
+            row.prefix,
+            row.project,
+            row.role,
             created,
-            _ts(row["revoked_at"]),
-            _ts(row["last_used_at"]),
+            _ts(row.revoked_at),
+            _ts(row.last_used_at),
         )
 
     @property
@@ -120,32 +122,34 @@ def create(inst: Instance, name: str, project: str, role: str) -> tuple[str, Tok
             role=role,
             now=time.time(),
         )
-        info = TokenInfo.from_row(rows.by_id(tx, token_id))
+        info = TokenInfo.from_row(rows.by_id(tx, token_id=token_id))
     exposure.changed()
     return secret, info
 
 
 def list_tokens(inst: Instance, include_revoked: bool = True) -> list[TokenInfo]:
     with inst.db.read() as tx:
-        return [TokenInfo.from_row(r) for r in rows.list_tokens(tx, include_revoked)]
+        return [
+            TokenInfo.from_row(r) for r in rows.list_tokens(tx, include_revoked=include_revoked)
+        ]
 
 
 def revoke(inst: Instance, name_or_id: str) -> list[TokenInfo]:
     """Revoke the token with this id, or every live token with this name."""
     now = time.time()
     with inst.db.transaction() as tx:
-        found = rows.active_names(tx, name_or_id)
+        found = rows.active_names(tx, name=name_or_id)
         if not found and str(name_or_id).isdigit():
-            row = rows.by_id(tx, int(name_or_id))
-            found = [row] if row is not None and row["revoked_at"] is None else []
+            row = rows.by_id(tx, token_id=int(name_or_id))
+            found = [row] if row is not None and row.revoked_at is None else []
         if not found:
             raise NotFoundError(
                 f"no live token named or numbered {name_or_id!r}; "
                 "list them with `headwater tokens list`"
             )
         for row in found:
-            rows.revoke(tx, int(row["id"]), now)
-        done = [TokenInfo.from_row(rows.by_id(tx, int(r["id"]))) for r in found]
+            rows.revoke(tx, token_id=row.id, now=now)
+        done = [TokenInfo.from_row(rows.by_id(tx, token_id=r.id)) for r in found]
     exposure.changed()
     return done
 
@@ -160,8 +164,8 @@ def lookup(inst: Instance, secret: str) -> TokenInfo | None:
     if not secret.startswith(PREFIX):
         return None
     with inst.db.read() as tx:
-        row = rows.by_hash(tx, hash_secret(secret))
-    if row is None or row["revoked_at"] is not None:
+        row = rows.by_hash(tx, token_hash=hash_secret(secret))
+    if row is None or row.revoked_at is not None:
         return None
     return TokenInfo.from_row(row)
 
@@ -205,7 +209,7 @@ class LastUsed:
             try:
                 with self._inst.db.transaction() as tx:
                     for token_id, when in sorted(batch.items()):
-                        rows.touch(tx, token_id, when)
+                        rows.touch(tx, token_id=token_id, now=when)
             except Exception as exc:  # bookkeeping only: never worth failing a request
                 log.warning("could not record the last use of API tokens: %s", exc)
             finally:

@@ -17,6 +17,7 @@ from headwater.engine import artifacts
 from headwater.engine.handles import ArtifactVersion
 from headwater.engine.matching import SCHEDULE_TICK, Listener
 from headwater.errors import HeadwaterError
+from headwater.storage import entities
 from headwater.types import encode
 
 if TYPE_CHECKING:
@@ -78,12 +79,14 @@ class Binder:
     def interface(self, tx: Any, listener: Listener) -> dict[str, Any]:
         key = (listener.project, listener.domain, listener.workflow, listener.workflow_version)
         if key not in self._interfaces:
-            row = tx.one(
-                "SELECT spec FROM entities WHERE project = :p AND domain = :d AND "
-                "name = :n AND version = :v",
-                dict(zip("pdnv", key, strict=True)),
+            spec = entities.get_spec(
+                tx,
+                project=listener.project,
+                domain=listener.domain,
+                name=listener.workflow,
+                version=listener.workflow_version,
             )
-            self._interfaces[key] = json.loads(row["spec"])["inputs"] if row else {}
+            self._interfaces[key] = json.loads(spec)["inputs"] if spec is not None else {}
         return self._interfaces[key]
 
     def bind(self, tx: Any, listener: Listener, events: list[tuple[Any, dict[str, Any]]]) -> Fired:

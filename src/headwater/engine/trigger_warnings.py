@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from headwater.definitions.artifact import Artifact
 from headwater.engine.launch_plans import LaunchPlanInfo
+from headwater.storage import entities
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
@@ -36,8 +37,8 @@ def _leaves(specs: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
 
 def _produced_artifacts(tx: Tx) -> set[str]:
     found = set()
-    for row in tx.all("SELECT spec FROM entities"):
-        for out in json.loads(row["spec"]).get("outputs", {}).values():
+    for spec in entities.all_specs(tx):
+        for out in json.loads(spec).get("outputs", {}).values():
             if out.get("artifact"):
                 found.add(out["artifact"])
     return found
@@ -85,11 +86,7 @@ def undeclared_names(inst: Instance, module: ModuleType, registered: list[Any]) 
                     name = str(leaf["workflow"])
                     project = leaf.get("project") or lp.project
                     domain = leaf.get("domain") or lp.domain
-                    if tx.one(
-                        "SELECT 1 FROM entities WHERE project = :p AND domain = :d AND name = :n "
-                        "LIMIT 1",
-                        {"p": project, "d": domain, "n": name},
-                    ):
+                    if entities.name_exists(tx, project=project, domain=domain, name=name):
                         continue
                     warnings.append(
                         f"launch plan {lp.name!r} waits for workflow {name!r} to finish, but no "

@@ -5,17 +5,32 @@ One row per key; ``value`` is text (JSON by convention), ``updated_at`` when it 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from headwater.storage.db import Tx
 
 
-def get(tx: Tx, key: str) -> Any:
-    """The row of ``key`` (``key``, ``value``, ``updated_at``), or None."""
-    return tx.one("SELECT * FROM server_state WHERE key = :k", {"k": key})
+@dataclass(frozen=True, slots=True)
+class ServerStateRow:
+    """One server-wide flag."""
+
+    key: str
+    value: str
+    updated_at: float
+
+    @classmethod
+    def from_db(cls, r: Any) -> ServerStateRow:
+        return cls(key=r["key"], value=r["value"], updated_at=r["updated_at"])
 
 
-def put_if_absent(tx: Tx, key: str, value: str, now: float) -> bool:
+def get(tx: Tx, *, key: str) -> ServerStateRow | None:
+    """The row of ``key``, or None."""
+    r = tx.one("SELECT * FROM server_state WHERE key = :k", {"k": key})
+    return None if r is None else ServerStateRow.from_db(r)
+
+
+def put_if_absent(tx: Tx, *, key: str, value: str, now: float) -> bool:
     """Store ``key`` unless it is already set; True when this call stored it."""
     cursor = tx.execute(
         "INSERT INTO server_state (key, value, updated_at) VALUES (:k, :v, :t) "
@@ -25,7 +40,7 @@ def put_if_absent(tx: Tx, key: str, value: str, now: float) -> bool:
     return bool(cursor.rowcount)
 
 
-def delete(tx: Tx, key: str) -> bool:
+def delete(tx: Tx, *, key: str) -> bool:
     """Remove ``key``; True when it was set."""
     cursor = tx.execute("DELETE FROM server_state WHERE key = :k", {"k": key})
     return bool(cursor.rowcount)
