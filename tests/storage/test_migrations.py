@@ -72,10 +72,3 @@ def test_database_from_newer_code_is_refused(db):
         tx.execute("UPDATE alembic_version SET version_num = '9999'")
     with pytest.raises(StorageError, match="newer than this Headwater"):
         ensure_schema(db)
-
-
-def test_unsupported_url():
-    with pytest.raises(StorageError, match="unsupported database URL"):
-        Database("mysql://x")
-    with pytest.raises(StorageError, match="file-backed"):
-        Database("sqlite:///:memory:")

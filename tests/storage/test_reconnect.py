@@ -1,7 +1,9 @@
 """A PostgreSQL restart or terminated sessions cost the connections they broke, not the
 process: a ``Database`` (and a running ``headwater up``) carries on without a restart.
 
-These tests stop and start a server of their own (the suite's shared one stays up)."""
+These tests stop and start a server of their own (the suite's shared one stays up). Sessions
+ended by the server, nested blocks and the rest of the ``Database`` contract on both backends:
+test_db_contract.py, test_db_concurrency.py and test_db_faults.py."""
 
 from __future__ import annotations
 
@@ -97,16 +99,6 @@ def test_reads_and_writes_carry_on_after_a_restart(cluster: _pg.Cluster, db: Dat
     assert keys(db) == [1, 2]
 
 
-def test_reads_and_writes_carry_on_after_sessions_are_terminated(
-    cluster: _pg.Cluster, db: Database
-) -> None:
-    busy_threads(db, 3)
-    assert terminate_sessions(cluster, db.url) >= 3
-    with db.transaction() as tx:
-        tx.execute("INSERT INTO t (k) VALUES (1)")
-    assert keys(db) == [1]
-
-
 def test_a_server_that_is_down_is_unavailable_not_a_driver_error(
     cluster: _pg.Cluster, db: Database
 ) -> None:
@@ -119,49 +111,6 @@ def test_a_server_that_is_down_is_unavailable_not_a_driver_error(
         cluster.resume()
     db.ping(timeout=10)
     assert keys(db) == []
-
-
-def test_a_transaction_cut_off_midway_commits_nothing_and_retrying_runs_it_whole(
-    db: Database,
-) -> None:
-    calls = []
-
-    def write() -> None:
-        calls.append(1)
-        with db.transaction() as tx:
-            tx.execute("INSERT INTO t (k) VALUES (7)")
-            if len(calls) == 1:  # the server ends this session in the middle
-                tx.execute("SELECT pg_terminate_backend(pg_backend_pid())")
-            tx.execute("INSERT INTO t (k) VALUES (8)")
-
-    with pytest.raises(DatabaseUnavailable):
-        write()
-    assert keys(db) == []
-
-    db.retrying(write)
-    assert len(calls) == 2
-    assert keys(db) == [7, 8]
-
-
-def test_nested_blocks_share_one_connection(db: Database) -> None:
-    """A read inside a transaction sees its uncommitted rows; a transaction inside another
-    joins it (one commit); a transaction inside a read begins on the read's connection."""
-    with db.transaction() as tx:
-        tx.execute("INSERT INTO t (k) VALUES (1)")
-        with db.read() as inner:
-            assert inner.scalar("SELECT count(*) FROM t") == 1
-        with db.transaction() as joined:
-            joined.execute("INSERT INTO t (k) VALUES (2)")
-    with pytest.raises(RuntimeError), db.transaction() as tx:
-        tx.execute("INSERT INTO t (k) VALUES (3)")
-        with db.transaction() as joined:
-            joined.execute("INSERT INTO t (k) VALUES (4)")
-        raise RuntimeError("roll back both")
-    with db.read() as r:
-        with db.transaction() as tx:
-            tx.execute("INSERT INTO t (k) VALUES (5)")
-        assert r.scalar("SELECT count(*) FROM t") == 3
-    assert keys(db) == [1, 2, 5]
 
 
 # -- a running `headwater up` ----------------------------------------------------------------

@@ -97,9 +97,10 @@ class Tx:
         if not rows:
             return None
         if self.dialect == "postgresql":
-            with self.conn.cursor() as cur:
-                cur.executemany(_to_pyformat(sql), rows)
-                return cur
+            # Left open: closing a psycopg cursor resets its rowcount to -1.
+            cur = self.conn.cursor()
+            cur.executemany(_to_pyformat(sql), rows)
+            return cur
         return self.conn.executemany(sql, rows)
 
 
