@@ -31,6 +31,7 @@ from headwater.storage.api_tokens import ApiTokenRow
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
+    from headwater.storage.db import Tx
 
 log = logging.getLogger("headwater.tokens")
 
@@ -66,8 +67,7 @@ class TokenInfo:
     last_used_at: datetime | None
 
     @classmethod
-    def from_row(cls, row: ApiTokenRow | None) -> TokenInfo:
-        assert row is not None
+    def from_row(cls, row: ApiTokenRow) -> TokenInfo:
         created = _ts(row.created_at)
         assert created is not None
         return cls(
@@ -104,6 +104,12 @@ class TokenInfo:
         }
 
 
+def _stored(tx: Tx, token_id: int) -> TokenInfo:
+    row = rows.by_id(tx, token_id=token_id)
+    assert row is not None  # written in this same transaction
+    return TokenInfo.from_row(row)
+
+
 def create(inst: Instance, name: str, project: str, role: str) -> tuple[str, TokenInfo]:
     """A new token: (the secret — shown once, never stored — and its stored info)."""
     check_name(name, "token name")
@@ -122,7 +128,7 @@ def create(inst: Instance, name: str, project: str, role: str) -> tuple[str, Tok
             role=role,
             now=time.time(),
         )
-        info = TokenInfo.from_row(rows.by_id(tx, token_id=token_id))
+        info = _stored(tx, token_id)
     exposure.changed()
     return secret, info
 
@@ -149,7 +155,7 @@ def revoke(inst: Instance, name_or_id: str) -> list[TokenInfo]:
             )
         for row in found:
             rows.revoke(tx, token_id=row.id, now=now)
-        done = [TokenInfo.from_row(rows.by_id(tx, token_id=r.id)) for r in found]
+        done = [_stored(tx, r.id) for r in found]
     exposure.changed()
     return done
 
