@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from headwater.errors import HeadwaterError
+from headwater.flows import _commands
 
 if TYPE_CHECKING:
     from headwater.flows._spec import FlowSpec, Parameter
@@ -200,6 +200,29 @@ def _param_values(cls: type[FlowSpec], given: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _run_arguments(
+    cls: type[FlowSpec], trigger_event: str | None, payload: str | None, given: dict[str, Any]
+) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """``run``'s payload and parameter values, checked before anything runs."""
+    from headwater.errors import MissingInputError, UserInputError
+    from headwater.flows._compile import parse_payload
+    from headwater.flows._spec import parameters_of
+
+    body = parse_payload(payload) if payload is not None else None
+    if body is not None and trigger_event is None:
+        raise UserInputError("--payload goes with --trigger-event NAME")
+    params = _param_values(cls, given)
+    if trigger_event is None:  # else the event's payload may give them
+        declared = parameters_of(cls)
+        missing = [n for n, (_, p) in declared.items() if p.required and n not in params]
+        if missing:
+            flags = ", ".join(f"--{n} {_metavar(declared[n][1].declared_type)}" for n in missing)
+            raise MissingInputError(
+                f"{cls.__name__} needs parameter {', '.join(map(repr, missing))}: give {flags}"
+            )
+    return body, params
+
+
 def build_cli(cls: type[FlowSpec]) -> click.Group:
     """The ``python flow.py`` command group of ``cls``."""
     name = cls.__name__
@@ -207,17 +230,18 @@ def build_cli(cls: type[FlowSpec]) -> click.Group:
     summary = f"{doc.splitlines()[0]}\n\n" if doc else ""
 
     def show(**_: Any) -> None:
-        _show(cls)
+        _commands.show(cls)
 
     @click.pass_context
     def deploy(ctx: click.Context, **given: Any) -> None:
-        ctx.exit(_deploy(cls, _scope(ctx, given)))
+        ctx.exit(_commands.deploy(cls, _scope(ctx, given)))
 
     @click.pass_context
     def run(
         ctx: click.Context, trigger_event: str | None, payload: str | None, **given: Any
     ) -> None:
-        ctx.exit(_run(cls, _scope(ctx, given), trigger_event, payload, _param_values(cls, given)))
+        body, params = _run_arguments(cls, trigger_event, payload, given)
+        ctx.exit(_commands.run_here(cls, _scope(ctx, given), trigger_event, body, params))
 
     param_options, param_flags = _param_options(cls)
     run_options = [
@@ -282,117 +306,3 @@ def main(cls: type[FlowSpec], argv: Sequence[str]) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     return 0
-
-
-def _show(cls: type[FlowSpec]) -> None:
-    from headwater.flows._spec import parameters_of
-
-    doc = (cls.__doc__ or "").strip()
-    print(f"Flow {cls.__name__}" + (f": {doc.splitlines()[0]}" if doc else ""))
-    params = parameters_of(cls)
-    if params:
-        print("\nParameters:")
-        for name, (_, p) in params.items():
-            extra = "required" if p.required else f"default {p.default!r}"
-            print(f"  {name} ({extra}){': ' + p.help if p.help else ''}")
-    print()
-    print(cls._headwater_graph.describe(), end="")
-
-
-def _deploy(cls: type[FlowSpec], opts: dict[str, Any]) -> int:
-    from headwater.client import _remote
-    from headwater.flows._compile import deploy
-
-    remote = _remote()
-    if remote is not None:  # HEADWATER_API_URL: the server registers the file and deploys it
-        if opts.get("branch") or opts.get("production"):
-            print(
-                "error: --branch/--production are not supported when deploying to a server "
-                "yet; set the branch with @project",
-                file=sys.stderr,
-            )
-            return 2
-        source = Path(sys.modules[cls.__module__].__file__ or "").resolve()
-        found = [
-            i
-            # Named: `deploy` activates the flow even when it has no trigger or schedule.
-            for i in remote.register(source, None, None, [cls.__name__])
-            if getattr(i, "kind", "").startswith("launch plan")
-            and i.name == cls.__name__
-            and i.active
-        ]
-        if not found:
-            print(f"error: the server did not deploy {cls.__name__}", file=sys.stderr)
-            return 1
-        info = found[-1]
-    else:
-        info = deploy(cls, branch=opts.get("branch"), production=opts.get("production") or None)
-    triggers = info.spec.get("triggers") or []
-    sched = info.spec.get("schedule")
-    print(
-        f"Deployed {cls.__name__} to {info.project}/{info.domain} (launch plan {info.name} "
-        f"version {info.version}, active)"
-    )
-    for t in triggers:
-        print(f"  trigger: {_describe(t)}")
-    if sched:
-        print(
-            f"  schedule: {sched['schedule']}"
-            + (f" ({sched['timezone']})" if sched.get("timezone") else "")
-        )
-    return 0
-
-
-def _describe(spec: dict[str, Any]) -> str:
-    kind = spec.get("kind")
-    if kind == "event":
-        return f"event {spec['name']}"
-    if kind == "finish":
-        return f"finish of {spec['project']}.{spec['domain']}.{spec['workflow']}"
-    if kind == "all":
-        within = spec.get("within")
-        body = " and ".join(_describe(p) for p in spec["parts"])
-        return f"all of ({body})" + (f" within {within:g} s" if within else "")
-    return str(kind)
-
-
-def _run(
-    cls: type[FlowSpec],
-    opts: dict[str, Any],
-    trigger_event: str | None,
-    payload_text: str | None,
-    params: dict[str, Any],
-) -> int:
-    from headwater.errors import MissingInputError, UserInputError
-    from headwater.flows._compile import parse_payload, run
-    from headwater.flows._spec import parameters_of
-
-    payload = parse_payload(payload_text) if payload_text is not None else None
-    if payload is not None and trigger_event is None:
-        raise UserInputError("--payload goes with --trigger-event NAME")
-    if trigger_event is None:  # else the event's payload may give them
-        missing = [n for n, (_, p) in parameters_of(cls).items() if p.required and n not in params]
-        if missing:
-            raise MissingInputError(
-                f"{cls.__name__} needs parameter {', '.join(map(repr, missing))}: give "
-                + ", ".join(
-                    f"--{n} {_metavar(parameters_of(cls)[n][1].declared_type)}" for n in missing
-                )
-            )
-    ex = run(
-        cls,
-        trigger=opts.get("trigger"),
-        trigger_event=trigger_event,
-        payload=payload,
-        branch=opts.get("branch"),
-        production=opts.get("production") or None,
-        **params,
-    )
-    pathspec = f"{cls.__name__}/{ex.id}"
-    if ex.status.value == "succeeded":
-        print(f"Done! {pathspec} succeeded")
-        return 0
-    err = ex.error or {}
-    print(err.get("traceback") or "", file=sys.stderr, end="")
-    print(f"{pathspec} {ex.status.value}: {err.get('message')}", file=sys.stderr)
-    return 1
