@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from types import SimpleNamespace
 from typing import Any
 
@@ -38,7 +39,9 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         calls.append(kwargs)
         return SimpleNamespace(id="r1", status=SimpleNamespace(value="succeeded"), error=None)
 
-    monkeypatch.setattr("headwater.flows._compile.run", fake_run)
+    # the module `run` imports it from at call time (not a path: another test may have
+    # replaced the `headwater` package object, which then lacks the `flows` attribute)
+    monkeypatch.setattr(importlib.import_module("headwater.flows._compile"), "run", fake_run)
     return calls
 
 
