@@ -132,3 +132,34 @@ def test_assigning_a_parameter_fails():
 
     with pytest.raises(Exception, match="Parameter"):
         run_flow(Assign, {"p": 1})
+
+
+def test_definition_mistakes_name_the_fix():
+    with pytest.raises(DefinitionError, match="put @step on a `def`"):
+        step(3)  # type: ignore[type-var]
+    with pytest.raises(DefinitionError, match=r"has the name of a step; rename the Parameter"):
+
+        class Clash(FlowSpec):
+            start_ = Parameter("start", default=1)
+
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+
+    with pytest.raises(DefinitionError, match=r"named 'p'; give each Parameter its own name"):
+
+        class Twice(FlowSpec):
+            a = Parameter("p", default=1)
+            b = Parameter("p", default=2)
+
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass

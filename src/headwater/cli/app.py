@@ -42,6 +42,7 @@ def cli() -> None:
 def _add_commands() -> None:
     from headwater.cli import (
         artifacts_cmd,
+        child_cmd,
         demo_cmd,
         events_cmd,
         executions_cmd,
@@ -63,6 +64,8 @@ def _add_commands() -> None:
     cli.add_command(tokens_cmd.tokens)
     cli.add_command(worker_cmd.worker)
     cli.add_command(worker_cmd.reactor)
+    cli.add_command(child_cmd.register_process)
+    cli.add_command(child_cmd.relaunch_process)
 
 
 _add_commands()

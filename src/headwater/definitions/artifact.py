@@ -14,7 +14,7 @@ from headwater.definitions.names import (
     check_partition_key,
     check_partition_value,
 )
-from headwater.errors import PartitionError
+from headwater.errors import PartitionError, TypeMismatchError
 
 
 @dataclass(frozen=True)
@@ -240,9 +240,10 @@ class Artifact:
         """
         for card in cards:
             if not isinstance(card, Card):
-                raise TypeError(
+                raise TypeMismatchError(
                     f"create_from takes ModelCard/DataCard objects as positional "
-                    f"arguments, got {type(card).__name__}"
+                    f"arguments, got {type(card).__name__}; pass partition values by "
+                    f"name (region='EU') and text as a card (DataCard('# Notes'))"
                 )
         self.check_keys(partition_values)
         self._check_time(time_partition)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from headwater.errors import TypeMismatchError
+
 
 class Card:
     """A Markdown card. ``kind`` is ``"model"`` or ``"data"``; ``text`` is the Markdown."""
@@ -12,7 +14,10 @@ class Card:
 
     def __init__(self, kind: str, text: str) -> None:
         if not isinstance(text, str):
-            raise TypeError(f"a card's text must be a Markdown str, got {type(text).__name__}")
+            raise TypeMismatchError(
+                f"a card's text must be a Markdown str, got {type(text).__name__}; pass the "
+                "Markdown itself, e.g. ModelCard('# Churn model\\nAUC 0.91')"
+            )
         object.__setattr__(self, "kind", kind)
         object.__setattr__(self, "text", text)
 

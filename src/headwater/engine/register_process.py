@@ -6,15 +6,14 @@ headwater.engine.register_process`` on it: the child imports the module from the
 writes the result as JSON to a file the parent named. An exception, ``sys.exit``,
 ``os._exit``, a crash or an endless loop at import (killed after a timeout) becomes a
 ``DefinitionError`` naming the module, the file and the error; the server stays up, and two
-registrations never share a half-imported module.
+registrations never share a half-imported module. The child's flags live with the hidden
+``headwater register-process`` command (``cli/child_cmd.py``).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import sys
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -123,38 +122,47 @@ def _user_error(exc: BaseException, folder: Path, module: str, doing: str) -> di
     return {"type": "DefinitionError", "message": message}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m headwater.engine.register_process")
-    for flag in ("--digest", "--module", "--result", "--activate", "--project", "--domain"):
-        parser.add_argument(flag, required=True)
-    args = parser.parse_args(argv)
-    result = Path(args.result)
+def run_register(
+    *,
+    result: Path,
+    digest: str,
+    module: str,
+    activate: Activate,
+    project: str | None,
+    domain: str | None,
+) -> int:
+    """Import ``module`` from snapshot ``digest`` and register it; the exit code. The
+    answer (what was registered, or the error) goes to ``result`` as JSON.
+
+    What ``headwater register-process`` (the flags: ``cli/child_cmd.py``) calls."""
     from headwater.engine.registration import register_module
     from headwater.engine.snapshots import code_dir, import_snapshot
     from headwater.instance import get_instance
 
     inst = get_instance()
-    folder = (code_dir(inst) / args.digest).resolve()
+    folder = (code_dir(inst) / digest).resolve()
     try:
         try:
-            module = import_snapshot(inst, args.digest, args.module)
+            imported = import_snapshot(inst, digest, module)
         except HeadwaterError:
             raise
         except BaseException as exc:  # SystemExit and KeyboardInterrupt are the user's too
-            write_result(result, {"error": _user_error(exc, folder, args.module, "importing")})
+            write_result(result, {"error": _user_error(exc, folder, module, "importing")})
             return 1
-        reg = register_module(
-            inst, module, args.project or None, args.domain or None, json.loads(args.activate)
-        )
+        reg = register_module(inst, imported, project, domain, activate)
         write_result(result, {"registered": [r.to_dict() for r in reg], "warnings": reg.warnings})
         return 0
     except HeadwaterError as exc:
         write_result(result, {"error": {"type": type(exc).__name__, "message": str(exc)}})
         return 1
     except BaseException as exc:  # user code run while registering (a deploy-time callable)
-        write_result(result, {"error": _user_error(exc, folder, args.module, "registering")})
+        write_result(result, {"error": _user_error(exc, folder, module, "registering")})
         return 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # The flags live with the hidden `headwater register-process` command; imported only
+    # here so that the engine never imports the CLI.
+    from headwater.cli.child_cmd import register_process
+
+    register_process.main(prog_name="python -m headwater.engine.register_process")

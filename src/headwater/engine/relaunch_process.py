@@ -4,6 +4,8 @@ registered code (see :mod:`headwater.engine.isolated`).
 
     python -m headwater.engine.relaunch_process --result FILE --request FILE
 
+(or the hidden ``headwater relaunch-process``; the flags live in ``cli/child_cmd.py``).
+
 The request holds the execution id, the overrides (JSON values and command-line text) and the
 project the caller may touch (``*`` for all); the child runs
 :func:`headwater.engine.relaunch.relaunch` and writes ``{"id": <new execution>}`` or
@@ -12,7 +14,6 @@ project the caller may touch (``*`` for all); the child runs
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -73,17 +74,16 @@ def relaunch_isolated(
     return str(body["id"])
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m headwater.engine.relaunch_process")
-    parser.add_argument("--result", required=True)
-    parser.add_argument("--request", required=True)
-    args = parser.parse_args(argv)
-    result = Path(args.result)
-    request = json.loads(Path(args.request).read_text())
+def run_relaunch(*, result: Path, request: Path) -> int:
+    """Relaunch what the JSON file ``request`` asks for; the exit code. The new execution's
+    id (or the error) goes to ``result`` as JSON.
+
+    What ``headwater relaunch-process`` (the flags: ``cli/child_cmd.py``) calls."""
+    asked = json.loads(request.read_text())
     from headwater.engine.relaunch import relaunch
     from headwater.instance import get_instance
 
-    allowed = request["allowed_project"]
+    allowed = asked["allowed_project"]
 
     def check_project(project: str) -> None:
         if allowed != ALL_PROJECTS and project != allowed:
@@ -95,9 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         new_id = relaunch(
             get_instance(),
-            request["execution"],
-            request["inputs"] or None,
-            text_inputs=request["text_inputs"] or None,
+            asked["execution"],
+            asked["inputs"] or None,
+            text_inputs=asked["text_inputs"] or None,
             local_paths=False,
             check_project=check_project,
         )
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except BaseException as exc:  # the registered code, imported here, may raise anything
         what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        message = f"relaunching {request['execution']!r} failed in its registered code: {what}"
+        message = f"relaunching {asked['execution']!r} failed in its registered code: {what}"
         write_result(result, {"error": {"type": "UserInputError", "message": message}})
         return 1
     write_result(result, {"id": new_id})
@@ -114,6 +114,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    code = main()
+    # The flags live with the hidden `headwater relaunch-process` command; imported only
+    # here so that the engine never imports the CLI.
+    from headwater.cli.child_cmd import relaunch_process
+
+    try:
+        relaunch_process.main(prog_name="python -m headwater.engine.relaunch_process")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
     sys.stdout.flush()
+    sys.stderr.flush()
     os._exit(code)  # skip interpreter teardown: registered code may have left threads behind

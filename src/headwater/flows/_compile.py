@@ -183,7 +183,10 @@ def _finish_target(item: Any, cls: type[FlowSpec], scope: Scope) -> tuple[str, s
     if isinstance(item, dict):
         name = item.get("name")
         if not isinstance(name, str) or not name:
-            raise DefinitionError(f"{where}: a dict flow needs 'name', got {item!r}")
+            raise DefinitionError(
+                f"{where}: a dict flow needs 'name', got {item!r}; e.g. "
+                "{'name': 'Up', 'project_branch': 'prod'}"
+            )
         project = item.get("project") or scope.project
         branch = item.get("project_branch") or item.get("branch")
         if branch is None:
@@ -196,7 +199,10 @@ def _finish_target(item: Any, cls: type[FlowSpec], scope: Scope) -> tuple[str, s
     if isinstance(item, type) and issubclass(item, FlowSpec):
         return item.__name__, scope.project, scope.domain
     if not isinstance(item, str) or not item:
-        raise DefinitionError(f"{where}: a flow is a name, 'project.branch.Flow' or a dict")
+        raise DefinitionError(
+            f"{where}: a flow is a name ('Up'), 'project.branch.Flow' or a dict with 'name', "
+            f"got {item!r}"
+        )
     parts = item.split(".")
     if len(parts) >= 3:  # project.branch.Flow (the branch may hold dots: user.alice)
         return parts[-1], parts[0], ".".join(parts[1:-1])

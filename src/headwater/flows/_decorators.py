@@ -25,7 +25,10 @@ def _is_flow(cls: Any) -> bool:
 
 def _settings(cls: Any, what: str) -> dict[str, Any]:
     if not _is_flow(cls):
-        raise DefinitionError(f"@{what} decorates a FlowSpec class, got {cls!r}")
+        raise DefinitionError(
+            f"@{what} decorates a FlowSpec class, got {cls!r}; put it right above "
+            "`class MyFlow(FlowSpec):`"
+        )
     # Each class gets its own dict (a subclass must not add to its base's settings).
     if "_headwater_settings" not in vars(cls):
         inherited = dict(getattr(cls, "_headwater_settings", {}))
@@ -181,7 +184,10 @@ def schedule(
     elif daily:
         expr = "@daily"
     else:
-        raise DefinitionError("@schedule needs hourly, daily, weekly or cron")
+        raise DefinitionError(
+            "@schedule needs hourly, daily, weekly or cron, e.g. @schedule(daily=True) or "
+            "@schedule(cron='0 6 * * *')"
+        )
     CronSchedule(expr, timezone=timezone)  # validates now, at import
     settings = ScheduleSettings(expr, timezone)
 

@@ -27,7 +27,9 @@ _RESERVED = {"next", "input", "index", "merge_artifacts", "foreach_stack", "name
 def step(fn: F) -> F:
     """Mark a method of a FlowSpec as a step. A step ends with ``self.next(...)``."""
     if not callable(fn):
-        raise DefinitionError(f"@step decorates a method, got {fn!r}")
+        raise DefinitionError(
+            f"@step decorates a method, got {fn!r}; put @step on a `def` in the FlowSpec class"
+        )
     fn._headwater_step = True  # type: ignore[attr-defined]
     return fn
 
@@ -345,7 +347,8 @@ def parameters_of(cls: type) -> dict[str, tuple[str, Parameter]]:
             if isinstance(value, Parameter):
                 if value.name in out and out[value.name][0] != attr:
                     raise DefinitionError(
-                        f"flow {cls.__name__!r}: two Parameters are named {value.name!r}"
+                        f"flow {cls.__name__!r}: two Parameters are named {value.name!r}; "
+                        "give each Parameter its own name"
                     )
                 out[value.name] = (attr, value)
     return out
@@ -358,7 +361,8 @@ def _make_workflow(cls: type[FlowSpec]) -> FlowWorkflowDef:
     for pname, (_, p) in params.items():
         if pname in cls._headwater_graph:
             raise DefinitionError(
-                f"flow {cls.__name__!r}: Parameter {pname!r} has the name of a step"
+                f"flow {cls.__name__!r}: Parameter {pname!r} has the name of a step; "
+                "rename the Parameter or the step"
             )
         if p.required:
             default = _NO_VALUE
