@@ -1,4 +1,9 @@
-"""What the client hands back: executions and artifact versions, read from stored rows."""
+"""What the client hands back: executions, artifact versions and events.
+
+Embedded, a handle reads its storage row in one function per resource (``_execution_fields``
+& co.); client mode builds the same classes from the wire models of ``headwater.schemas``
+(``from_model`` / ``_set_model``). ``to_model()`` is the only serialized form.
+"""
 
 from __future__ import annotations
 
