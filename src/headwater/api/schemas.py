@@ -1,7 +1,8 @@
-"""The wire schema: every request and response body of the HTTP API, in one module.
+"""Every request and response body of the HTTP API.
 
-Responses mirror the ``to_dict()`` of the engine's handles, so the Python client and the API
-show the same fields.
+The records it returns (executions, artifact versions, launch plans, events, decisions,
+lineage) are the wire schema of ``headwater.schemas``, re-exported here; the engine's handles
+produce them and client mode parses them, so every side shows the same fields.
 """
 
 from __future__ import annotations
@@ -12,10 +13,35 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from headwater.definitions.storable import check_strings
+from headwater.schemas import (
+    ArtifactVersion,
+    Card,
+    Decision,
+    Event,
+    Execution,
+    LaunchPlan,
+    Lineage,
+    LineageEdge,
+    LineageNode,
+    NodeExecution,
+    ReplayedDecision,
+    Wire,
+)
 
-
-class Wire(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+__all__ = [  # the records, re-exported for the routes
+    "ArtifactVersion",
+    "Card",
+    "Decision",
+    "Event",
+    "Execution",
+    "LaunchPlan",
+    "Lineage",
+    "LineageEdge",
+    "LineageNode",
+    "NodeExecution",
+    "ReplayedDecision",
+    "Wire",
+]
 
 
 class WireIn(Wire):
@@ -89,15 +115,6 @@ class EventsAccepted(Wire):
     )
 
 
-class Decision(Wire):
-    launch_plan: str
-    launch_plan_version: str
-    trigger: str
-    outcome: str
-    reason: str
-    execution_id: str | None
-
-
 class ReplayRequest(WireIn):
     """Deliver past events (``since`` <= time < ``until``) again to one active launch plan."""
 
@@ -108,50 +125,7 @@ class ReplayRequest(WireIn):
     domain: str | None = Field(None, description="the launch plan's domain (server default)")
 
 
-class ReplayedDecision(Decision):
-    """A decision of a replay, with the event it is about."""
-
-    event_id: str
-
-
-class Event(Wire):
-    seq: int
-    id: str
-    name: str
-    source: str
-    subject: str | None
-    project: str
-    domain: str
-    time: str | None = Field(description="RFC 3339; null for a stored time out of range")
-    payload: dict[str, Any]
-    attributes: dict[str, Any]
-    decided: bool | None
-    decisions: list[Decision]
-
-
 # -- artifacts ---------------------------------------------------------------------------
-class Card(Wire):
-    model_config = ConfigDict(extra="allow")
-    kind: str
-    text: str
-
-
-class ArtifactVersion(Wire):
-    uri: str
-    project: str
-    domain: str
-    name: str
-    version: str
-    partitions: dict[str, str]
-    time_partition: str | None
-    value: dict[str, Any] = Field(description="the stored literal (format, type, blob or value)")
-    execution_id: str | None
-    node_id: str | None
-    output: str | None
-    created_at: str
-    cards: list[Card] = []
-
-
 class CardIn(WireIn):
     kind: str = Field("data", pattern="^(data|model)$")
     text: str
@@ -177,52 +151,7 @@ class ArtifactCreate(WireIn):
     )
 
 
-class LineageNode(Wire):
-    model_config = ConfigDict(extra="allow")
-    id: str
-    kind: str = Field(description="artifact or execution")
-    label: str
-
-
-class LineageEdge(Wire):
-    source: str
-    target: str
-    kind: str = Field(description="consumed (version -> execution) or produced")
-    name: str
-
-
-class Lineage(Wire):
-    root: str
-    direction: str
-    depth: int | None = Field(description="generations each way; null: all")
-    nodes: list[LineageNode]
-    edges: list[LineageEdge]
-    next_cursor: str | None = Field(
-        None, description="pass it as `cursor` for the next page; null on the last page"
-    )
-
-
 # -- executions --------------------------------------------------------------------------
-class Execution(Wire):
-    id: str
-    project: str
-    domain: str
-    workflow: str
-    workflow_version: str
-    launch_plan: str | None
-    status: str
-    inputs: dict[str, Any]
-    resolved_inputs: dict[str, Any]
-    outputs: dict[str, Any]
-    error: dict[str, Any] | None
-    trigger: dict[str, Any] | None
-    created_at: str | None
-    started_at: str | None
-    finished_at: str | None
-    duration: float | None
-    nodes: list[dict[str, Any]] | None = None
-
-
 class Relaunch(WireIn):
     inputs: dict[str, Any] = Field({}, description="inputs to override, as JSON values")
     text_inputs: dict[str, str] = Field(
@@ -233,21 +162,6 @@ class Relaunch(WireIn):
 
 
 # -- launch plans and registration -------------------------------------------------------
-class LaunchPlan(Wire):
-    kind: str
-    id: int
-    name: str
-    version: str
-    project: str
-    domain: str
-    workflow: str
-    workflow_version: str
-    active: bool
-    triggers: list[Any]
-    schedule: Any
-    concurrency: Any
-
-
 class Activate(WireIn):
     version: str | None = None
 

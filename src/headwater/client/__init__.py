@@ -2,8 +2,9 @@
 
 Every function works on the instance in use (``headwater.instance.get_instance()``), or, with
 ``HEADWATER_API_URL`` set (and ``HEADWATER_API_TOKEN`` when the server requires auth), on that
-server over HTTP (``headwater.client.http``). ``run()`` always executes in this process, so in
-client mode it refuses: register the workflow on the server and let a launch plan (or
+server over HTTP (``headwater.client.http``; its handles in ``headwater.client.remote_handles``,
+built from the wire models of ``headwater.schemas``). ``run()`` always executes in this process,
+so in client mode it refuses: register the workflow on the server and let a launch plan (or
 ``headwater executions relaunch``) run it there.
 """
 

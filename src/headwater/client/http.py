@@ -3,8 +3,9 @@
 With ``HEADWATER_API_URL`` set (and ``HEADWATER_API_TOKEN`` when the server requires auth),
 ``headwater.get_artifact`` & co. call the server instead of the embedded instance. They hand
 back the same handle classes (``Execution``, ``ArtifactVersion``, ``EventRecord``, ...), built
-from the API's JSON, whose lazy parts (``.nodes``, ``.produced``, ``.refresh()``, blob-backed
-values) are fetched from the server. Errors map back to the same ``HeadwaterError`` classes;
+from the wire models (``headwater.schemas``) the responses are parsed into; their lazy parts
+(``.nodes``, ``.produced``, ``.refresh()``, blob-backed values) are fetched from the server
+(``headwater.client.remote_handles``). Errors map back to the same ``HeadwaterError`` classes;
 401/403 raise ``AuthError``.
 
 Inside ``Instance.use()`` (what the server's own routes do) calls stay embedded.
@@ -15,21 +16,27 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
-from functools import cached_property
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from headwater import errors as _errors
+from headwater import schemas
+from headwater.client.remote_handles import (
+    Registered,
+    RemoteArtifactVersion,
+    RemoteBlobs,
+    RemoteExecution,
+    ReplayedDecision,
+    version_model,
+)
 from headwater.definitions.artifact import ArtifactQuery
 from headwater.definitions.cards import Card
-from headwater.engine.events import DecisionRecord
-from headwater.engine.handles import ArtifactVersion, EventRecord, Execution, NodeExecution
+from headwater.engine.handles import ArtifactVersion, EventRecord, Execution
 from headwater.engine.launch_plans import LaunchPlanInfo
-from headwater.engine.lineage import LineageEdge, LineageGraph, LineageNode
+from headwater.engine.lineage import LineageGraph
 from headwater.engine.lineage import merge as merge_lineage
 from headwater.errors import (
     AuthError,
@@ -39,7 +46,6 @@ from headwater.errors import (
     StorageError,
     UserInputError,
 )
-from headwater.storage.blobs import BlobStore, check_key
 
 API = "/api/v1"
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
@@ -76,10 +82,6 @@ def _error_for(response: httpx.Response) -> HeadwaterError:
     return HeadwaterError(f"server error {status}: {message}")
 
 
-def _time(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
-
-
 def _iso(value: Any) -> str | None:
     if value is None:
         return None
@@ -90,222 +92,12 @@ def _iso(value: Any) -> str | None:
     return str(value)
 
 
-class RemoteBlobs(BlobStore):
-    """A read-only blob store reading ``GET /api/v1/blobs/{key}`` (decoding values locally).
-
-    ``owner``: the query naming what the blobs belong to (``{"uri": ...}`` or
-    ``{"execution": ...}``), which a token for one project needs."""
-
-    def __init__(  # no local folder: skip BlobStore init
-        self, remote: RemoteClient, owner: dict[str, str] | None = None
-    ) -> None:
-        self.url = remote.url + API + "/blobs"
-        self._local = None
-        self._fs = None
-        self._known = set()
-        self._remote_client = remote
-        self._owner = owner
-
-    def get_bytes(self, key: str) -> bytes:
-        check_key(key)
-        data: bytes = self._remote_client.request(
-            "GET", f"/blobs/{key}", params=self._owner, raw=True
-        )
-        return data
-
-    def exists(self, key: str) -> bool:
-        try:
-            self.get_bytes(key)
-        except (NotFoundError, StorageError):
-            return False
-        return True
-
-    def put_bytes(self, data: bytes) -> str:
-        raise UserInputError(
-            "client mode (HEADWATER_API_URL) cannot store blobs on the server; publish JSON "
-            "values, or run on the server's machine without HEADWATER_API_URL"
-        )
+def _event(body: Any) -> EventRecord:
+    return EventRecord.from_model(schemas.Event.model_validate(body))
 
 
-class _Owned:
-    """The remote client as a handle's ``_inst``, with blob reads naming the handle."""
-
-    def __init__(self, remote: RemoteClient, **owner: str) -> None:
-        self._remote = remote
-        self.blobs = RemoteBlobs(remote, owner)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._remote, name)
-
-
-def _row(body: dict[str, Any], json_keys: dict[str, str], keep: tuple[str, ...]) -> dict[str, Any]:
-    row: dict[str, Any] = {k: body.get(k) for k in keep}
-    for column, key in json_keys.items():
-        value = body.get(key)
-        row[column] = None if value is None else json.dumps(value)
-    return row
-
-
-class RemoteNode(NodeExecution):
-    def __init__(self, body: dict[str, Any]) -> None:
-        row = _row(
-            body,
-            {"inputs": "inputs", "outputs": "outputs", "error": "error"},
-            ("node_id", "name", "kind", "status", "attempts", "cached_from"),
-        )
-        row["started_at"] = row["finished_at"] = None
-        super().__init__(row)
-        self.started_at = _time(body.get("started_at"))
-        self.finished_at = _time(body.get("finished_at"))
-
-
-class RemoteExecution(Execution):
-    """An ``Execution`` read from the server; ``.refresh()``/``.wait()`` poll it."""
-
-    def __init__(self, remote: RemoteClient, body: dict[str, Any]) -> None:
-        self._remote = remote
-        # has .blobs, which decoding needs
-        self._inst = _Owned(remote, execution=body["id"])  # type: ignore[assignment]
-        self._entity = None
-        self._apply(body)
-
-    def _apply(self, body: dict[str, Any]) -> None:
-        row = _row(
-            body,
-            {
-                "inputs": "inputs",
-                "resolved": "resolved_inputs",
-                "outputs": "outputs",
-                "error": "error",
-                "trigger": "trigger",
-            },
-            ("id", "project", "domain", "workflow", "workflow_version", "launch_plan", "status"),
-        )
-        row["created_at"] = row["started_at"] = row["finished_at"] = None
-        self._load(row)
-        self.created_at = _time(body.get("created_at"))
-        self.started_at = _time(body.get("started_at"))
-        self.finished_at = _time(body.get("finished_at"))
-        nodes = body.get("nodes")
-        self._nodes = None if nodes is None else [RemoteNode(n) for n in nodes]
-
-    @property
-    def nodes(self) -> list[NodeExecution]:
-        if self._nodes is None:
-            body = self._remote.request("GET", f"/executions/{self.id}", params={"nodes": True})
-            self._apply(body)
-        return list(self._nodes or [])
-
-    @property
-    def produced(self) -> list[ArtifactVersion]:
-        found = self._remote.request("GET", f"/executions/{self.id}/produced")
-        return [RemoteArtifactVersion(self._remote, v) for v in found]
-
-    def refresh(self) -> Execution:
-        self._apply(self._remote.request("GET", f"/executions/{self.id}"))
-        return self
-
-
-class RemoteArtifactVersion(ArtifactVersion):
-    """An ``ArtifactVersion`` read from the server (``.id`` is 0: the row id is not exposed)."""
-
-    def __init__(self, remote: RemoteClient, body: dict[str, Any]) -> None:
-        self._remote = remote
-        self.id = 0
-        self.project = body["project"]
-        self.domain = body["domain"]
-        self.name = body["name"]
-        self.version = body["version"]
-        self.partitions = dict(body.get("partitions") or {})
-        self.time_partition = _time(body.get("time_partition"))
-        self.literal = dict(body["value"])
-        self.execution_id = body.get("execution_id")
-        self.node_id = body.get("node_id")
-        self.output_name = body.get("output")
-        created = _time(body["created_at"])
-        assert created is not None
-        self.created_at = created
-        if "cards" in body:
-            self.__dict__["cards"] = [Card.from_dict(c) for c in body["cards"]]
-        self._inst = _Owned(remote, uri=self.uri)  # type: ignore[assignment]
-
-    @cached_property
-    def cards(self) -> list[Card]:
-        body = self._remote.request("GET", "/artifacts/get", params={"uri": self.uri})
-        return [Card.from_dict(c) for c in body.get("cards", [])]
-
-    @property
-    def producer(self) -> Execution | None:
-        if self.execution_id is None:
-            return None
-        return self._remote.get_execution(self.execution_id)
-
-
-def _event(body: dict[str, Any]) -> EventRecord:
-    row = _row(
-        body,
-        {"payload": "payload", "attributes": "attributes"},
-        ("seq", "id", "name", "source", "subject", "project", "domain"),
-    )
-    row["time"] = 0.0
-    record = EventRecord(row)
-    record.timestamp = _time(body["time"])
-    record.decided = body.get("decided")
-    record.decisions = [DecisionRecord(**d) for d in body.get("decisions", [])]
-    return record
-
-
-@dataclass(frozen=True)
-class ReplayedDecision(DecisionRecord):
-    """A decision of ``RemoteClient.replay``: a ``DecisionRecord`` with its event's id."""
-
-    event_id: str = ""
-
-
-def _launch_plan(body: dict[str, Any]) -> LaunchPlanInfo:
-    return LaunchPlanInfo(
-        body["id"],
-        body["name"],
-        body["version"],
-        body["project"],
-        body["domain"],
-        body["workflow"],
-        body["workflow_version"],
-        body["active"],
-        {k: body.get(k) for k in ("triggers", "schedule", "concurrency")},
-    )
-
-
-class Registered:
-    """One registered entity or launch plan, as the server reported it."""
-
-    def __init__(self, body: dict[str, Any]) -> None:
-        self._body = body
-        self.name: str = body["name"]
-        self.kind: str = body["kind"]
-        self.version: str = body["version"]
-        self.project: str = body["project"]
-        self.domain: str = body["domain"]
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self._body)
-
-    def __repr__(self) -> str:
-        return f"<Registered {self.kind} {self.name}@{self.version}>"
-
-
-def _lineage(body: dict[str, Any]) -> LineageGraph:
-    nodes = [
-        LineageNode(
-            n["id"],
-            n["kind"],
-            n["label"],
-            {k: v for k, v in n.items() if k not in ("id", "kind", "label")},
-        )
-        for n in body["nodes"]
-    ]
-    edges = [LineageEdge(e["source"], e["target"], e["kind"], e["name"]) for e in body["edges"]]
-    return LineageGraph(body["root"], body["direction"], body["depth"], nodes, edges)
+def _launch_plan(body: Any) -> LaunchPlanInfo:
+    return LaunchPlanInfo.from_model(schemas.LaunchPlan.model_validate(body))
 
 
 def _query_uri(query: Any) -> str:
@@ -359,6 +151,12 @@ class RemoteClient:
         if response.status_code >= 400:
             raise _error_for(response)
         return response.content if raw else response.json()
+
+    def _execution(self, body: Any) -> Execution:
+        return RemoteExecution(self, schemas.Execution.model_validate(body))
+
+    def _version(self, body: Any) -> ArtifactVersion:
+        return RemoteArtifactVersion(self, version_model(body))
 
     # -- the public client's calls ------------------------------------------------------------
     def register(
@@ -420,9 +218,7 @@ class RemoteClient:
                 f"cannot find an artifact version from {type(ref).__name__}; give an "
                 "hw:// URI, an Artifact query or an ArtifactVersion"
             )
-        return RemoteArtifactVersion(
-            self, self.request("GET", "/artifacts/get", params={"uri": ref})
-        )
+        return self._version(self.request("GET", "/artifacts/get", params={"uri": ref}))
 
     def search_artifacts(
         self,
@@ -447,7 +243,7 @@ class RemoteClient:
         if partitions:
             params["partition"] = [f"{k}={_iso(v)}" for k, v in partitions.items()]
         found = self.request("GET", "/artifacts", params=params)
-        return [RemoteArtifactVersion(self, v) for v in found]
+        return [self._version(v) for v in found]
 
     def create_artifact(
         self,
@@ -476,10 +272,10 @@ class RemoteClient:
             "partition_keys": list(getattr(artifact, "partition_keys", partitions)),
             "granularity": None if granularity is None else str(granularity.value),
         }
-        return RemoteArtifactVersion(self, self.request("POST", "/artifacts", json_body=body))
+        return self._version(self.request("POST", "/artifacts", json_body=body))
 
     def get_execution(self, execution_id: str) -> Execution:
-        return RemoteExecution(self, self.request("GET", f"/executions/{execution_id}"))
+        return self._execution(self.request("GET", f"/executions/{execution_id}"))
 
     def list_executions(
         self,
@@ -500,7 +296,7 @@ class RemoteClient:
         ):
             if value is not None:
                 params[key] = value
-        return [RemoteExecution(self, b) for b in self.request("GET", "/executions", params=params)]
+        return [self._execution(b) for b in self.request("GET", "/executions", params=params)]
 
     def relaunch(
         self,
@@ -520,12 +316,12 @@ class RemoteClient:
                 values[key] = value.uri
         body = {"inputs": values, "text_inputs": dict(text_inputs or {})}
         path = f"/executions/{quote(execution_id, safe='')}/relaunch"
-        return RemoteExecution(self, self.request("POST", path, json_body=body))
+        return self._execution(self.request("POST", path, json_body=body))
 
     def cancel(self, execution_id: str) -> Execution:
         """Cancel a queued or running execution on the server; returns it, now cancelled."""
         path = f"/executions/{quote(execution_id, safe='')}/cancel"
-        return RemoteExecution(self, self.request("POST", path))
+        return self._execution(self.request("POST", path))
 
     def replay(
         self,
@@ -540,8 +336,10 @@ class RemoteClient:
         body = {"launch_plan": launch_plan, "since": _iso(since), "until": _iso(until)}
         body.update(project=project, domain=domain)
         found = self.request("POST", "/events/replay", json_body=body)
-        names = [f.name for f in fields(ReplayedDecision)]
-        return [ReplayedDecision(**{k: d.get(k) for k in names}) for d in found]
+        return [
+            ReplayedDecision.from_replayed(schemas.ReplayedDecision.model_validate(d))
+            for d in found
+        ]
 
     def lineage(self, ref: Any, direction: str, depth: int | None) -> LineageGraph:
         found = list(self.lineage_pages(ref, direction, depth))
@@ -558,11 +356,13 @@ class RemoteClient:
         if page_nodes is not None:
             params["limit"] = page_nodes
         while True:
-            body = self.request("GET", "/artifacts/lineage", params=params)
-            yield _lineage(body)
-            if not body.get("next_cursor"):
+            page = schemas.Lineage.model_validate(
+                self.request("GET", "/artifacts/lineage", params=params)
+            )
+            yield LineageGraph.from_model(page)
+            if not page.next_cursor:
                 return
-            params["cursor"] = body["next_cursor"]
+            params["cursor"] = page.next_cursor
 
     def list_events(self, name: str | None, since: Any, limit: int) -> list[EventRecord]:
         params: dict[str, Any] = {"limit": limit}

@@ -18,6 +18,7 @@ from headwater.storage import events as event_rows
 from headwater.storage.db import Tx, in_list
 
 if TYPE_CHECKING:
+    from headwater import schemas
     from headwater.instance import Instance
 
 MAX_PAYLOAD_BYTES = 1024 * 1024
@@ -183,15 +184,33 @@ class DecisionRecord:
     def fired(self) -> bool:
         return self.outcome == "fired"
 
+    @classmethod
+    def from_model(cls, model: schemas.Decision) -> DecisionRecord:
+        """The decision a wire model describes."""
+        return cls(
+            model.launch_plan,
+            model.launch_plan_version,
+            model.trigger,
+            model.outcome,
+            model.reason,
+            model.execution_id,
+        )
+
+    def to_model(self) -> schemas.Decision:
+        """The wire form (what the API returns and ``--json`` prints)."""
+        from headwater import schemas
+
+        return schemas.Decision(
+            launch_plan=self.launch_plan,
+            launch_plan_version=self.launch_plan_version,
+            trigger=self.trigger,
+            outcome=self.outcome,
+            reason=self.reason,
+            execution_id=self.execution_id,
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "launch_plan": self.launch_plan,
-            "launch_plan_version": self.launch_plan_version,
-            "trigger": self.trigger,
-            "outcome": self.outcome,
-            "reason": self.reason,
-            "execution_id": self.execution_id,
-        }
+        return self.to_model().model_dump(mode="json")
 
 
 def decisions_for(inst: Instance, seqs: list[int]) -> dict[int, list[DecisionRecord]]:

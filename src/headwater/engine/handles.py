@@ -1,4 +1,9 @@
-"""What the client hands back: executions and artifact versions, read from stored rows."""
+"""What the client hands back: executions, artifact versions and events.
+
+Embedded, a handle reads its storage row in one function per resource (``_execution_fields``
+& co.); client mode builds the same classes from the wire models of ``headwater.schemas``
+(``from_model`` / ``_set_model``). ``to_model()`` is the only serialized form.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +25,9 @@ from headwater.storage import executions as execution_rows
 from headwater.types import decode
 
 if TYPE_CHECKING:
+    from headwater import schemas
     from headwater.instance import Instance
+    from headwater.storage.blobs import BlobStore
 
 
 class ExecutionStatus(StrEnum):
@@ -56,6 +63,14 @@ def _ts(value: float | None) -> datetime | None:
     return utc_or_none(value)
 
 
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _from_iso(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
 def _time_partition(text: str | None) -> datetime | None:
     try:
         return parse_time_text(text) if text else None
@@ -67,36 +82,152 @@ def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+# -- stored row -> handle fields: the one place each handle reads a storage row ---------------
+def _node_fields(row: Any) -> dict[str, Any]:
+    return {
+        "node_id": row["node_id"],
+        "name": row["name"],
+        "kind": row["kind"],
+        "status": row["status"],
+        "input_literals": _loads(row["inputs"]) or {},
+        "output_literals": _loads(row["outputs"]) or {},
+        "error": _loads(row["error"]),
+        "attempts": row["attempts"],
+        "cached_from": row["cached_from"],
+        "started_at": _ts(row["started_at"]),
+        "finished_at": _ts(row["finished_at"]),
+    }
+
+
+def _execution_fields(row: Any) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "project": row["project"],
+        "domain": row["domain"],
+        "workflow": row["workflow"],
+        "workflow_version": row["workflow_version"],
+        "launch_plan": row["launch_plan"],
+        "status": row["status"],
+        "input_literals": _loads(row["inputs"]) or {},
+        "resolved_inputs": _loads(row["resolved"]) or {},
+        "output_literals": _loads(row["outputs"]) or {},
+        "error": _loads(row["error"]),
+        "trigger": _loads(row["trigger"]),
+        "created_at": _ts(row["created_at"]),
+        "started_at": _ts(row["started_at"]),
+        "finished_at": _ts(row["finished_at"]),
+    }
+
+
+def _version_fields(row: Any) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "project": row["project"],
+        "domain": row["domain"],
+        "name": row["name"],
+        "version": row["version"],
+        "partitions": json.loads(row["partitions"]),
+        "time_partition": _time_partition(row["time_partition"]),
+        "literal": json.loads(row["value"]),
+        "execution_id": row["execution_id"],
+        "node_id": row["node_id"],
+        "output_name": row["output_name"],
+        "created_at": utc_or_none(row["created_at"]) or datetime.fromtimestamp(0, UTC),
+    }
+
+
+def _card(row: Any) -> Card:
+    return Card.from_dict({"kind": row["kind"], "text": row["text"]})
+
+
+def _event_fields(row: Any) -> dict[str, Any]:
+    return {
+        "seq": row["seq"],
+        "id": row["id"],
+        "name": row["name"],
+        "source": row["source"],
+        "subject": row["subject"],
+        "project": row["project"],
+        "domain": row["domain"],
+        # None for a time no datetime can hold (stored before times were checked)
+        "timestamp": utc_or_none(row["time"]),
+        "payload": json.loads(row["payload"]),
+        "attributes": json.loads(row["attributes"]),
+    }
+
+
 class NodeExecution:
     """One recorded task call inside an execution."""
 
     def __init__(self, row: Any) -> None:
-        self.node_id: str = row["node_id"]
-        self.name: str = row["name"]
-        self.kind: str = row["kind"]
-        self.status = ExecutionStatus(row["status"])
-        self.input_literals: dict[str, Any] = _loads(row["inputs"]) or {}
-        self.output_literals: dict[str, Any] = _loads(row["outputs"]) or {}
-        self.error: dict[str, Any] | None = _loads(row["error"])
-        self.attempts: int = row["attempts"]
-        self.cached_from: str | None = row["cached_from"]
-        self.started_at = _ts(row["started_at"])
-        self.finished_at = _ts(row["finished_at"])
+        self._set(**_node_fields(row))
+
+    def _set(
+        self,
+        *,
+        node_id: str,
+        name: str,
+        kind: str,
+        status: str,
+        input_literals: dict[str, Any],
+        output_literals: dict[str, Any],
+        error: dict[str, Any] | None,
+        attempts: int,
+        cached_from: str | None,
+        started_at: datetime | None,
+        finished_at: datetime | None,
+    ) -> None:
+        self.node_id = node_id
+        self.name = name
+        self.kind = kind
+        self.status = ExecutionStatus(status)
+        self.input_literals = input_literals
+        self.output_literals = output_literals
+        self.error = error
+        self.attempts = attempts
+        self.cached_from = cached_from
+        self.started_at = started_at
+        self.finished_at = finished_at
+
+    @classmethod
+    def from_model(cls, model: schemas.NodeExecution) -> NodeExecution:
+        """The node execution a wire model describes."""
+        node = cls.__new__(cls)
+        node._set(
+            node_id=model.node_id,
+            name=model.name,
+            kind=model.kind,
+            status=model.status,
+            input_literals=model.inputs,
+            output_literals=model.outputs,
+            error=model.error,
+            attempts=model.attempts,
+            cached_from=model.cached_from,
+            started_at=_from_iso(model.started_at),
+            finished_at=_from_iso(model.finished_at),
+        )
+        return node
+
+    def to_model(self) -> schemas.NodeExecution:
+        """The wire form (what the API returns and ``--json`` prints)."""
+        from headwater import schemas
+
+        return schemas.NodeExecution(
+            node_id=self.node_id,
+            name=self.name,
+            kind=self.kind,
+            status=self.status.value,
+            inputs=readable(self.input_literals),
+            outputs=readable(self.output_literals),
+            error=readable(self.error),
+            attempts=self.attempts,
+            cached_from=self.cached_from,
+            started_at=_iso(self.started_at),
+            finished_at=_iso(self.finished_at),
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "node_id": self.node_id,
-            "name": self.name,
-            "kind": self.kind,
-            "status": self.status.value,
-            "inputs": readable(self.input_literals),
-            "outputs": readable(self.output_literals),
-            "error": readable(self.error),
-            "attempts": self.attempts,
-            "cached_from": self.cached_from,
-            "started_at": self.started_at.isoformat() if self.started_at else None,
-            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-        }
+        return self.to_model().model_dump(mode="json")
 
 
 class Execution:
@@ -115,30 +246,74 @@ class Execution:
         specs = getattr(self._entity.interface, kind)
         return specs[name].type if name in specs else None
 
+    def _blobs(self) -> BlobStore:
+        """Where blob-backed values are read from."""
+        return self._inst.blobs
+
     def _load(self, row: Any) -> None:
-        self.id: str = row["id"]
-        self.project: str = row["project"]
-        self.domain: str = row["domain"]
-        self.workflow: str = row["workflow"]
-        self.workflow_version: str = row["workflow_version"]
-        self.launch_plan: str | None = row["launch_plan"]
-        self.status = ExecutionStatus(row["status"])
-        self.input_literals: dict[str, Any] = _loads(row["inputs"]) or {}
-        self.resolved_inputs: dict[str, Any] = _loads(row["resolved"]) or {}
-        self.output_literals: dict[str, Any] = _loads(row["outputs"]) or {}
-        self.error: dict[str, Any] | None = _loads(row["error"])
-        self.trigger: dict[str, Any] | None = _loads(row["trigger"])
-        self.created_at = _ts(row["created_at"])
-        self.started_at = _ts(row["started_at"])
-        self.finished_at = _ts(row["finished_at"])
+        self._set(**_execution_fields(row))
+
+    def _set(
+        self,
+        *,
+        id: str,
+        project: str,
+        domain: str,
+        workflow: str,
+        workflow_version: str,
+        launch_plan: str | None,
+        status: str,
+        input_literals: dict[str, Any],
+        resolved_inputs: dict[str, Any],
+        output_literals: dict[str, Any],
+        error: dict[str, Any] | None,
+        trigger: dict[str, Any] | None,
+        created_at: datetime | None,
+        started_at: datetime | None,
+        finished_at: datetime | None,
+    ) -> None:
+        self.id = id
+        self.project = project
+        self.domain = domain
+        self.workflow = workflow
+        self.workflow_version = workflow_version
+        self.launch_plan = launch_plan
+        self.status = ExecutionStatus(status)
+        self.input_literals = input_literals
+        self.resolved_inputs = resolved_inputs
+        self.output_literals = output_literals
+        self.error = error
+        self.trigger = trigger
+        self.created_at = created_at
+        self.started_at = started_at
+        self.finished_at = finished_at
         self.__dict__.pop("inputs", None)
         self.__dict__.pop("outputs", None)
+
+    def _set_model(self, model: schemas.Execution) -> None:
+        self._set(
+            id=model.id,
+            project=model.project,
+            domain=model.domain,
+            workflow=model.workflow,
+            workflow_version=model.workflow_version,
+            launch_plan=model.launch_plan,
+            status=model.status,
+            input_literals=model.inputs,
+            resolved_inputs=model.resolved_inputs,
+            output_literals=model.outputs,
+            error=model.error,
+            trigger=model.trigger,
+            created_at=_from_iso(model.created_at),
+            started_at=_from_iso(model.started_at),
+            finished_at=_from_iso(model.finished_at),
+        )
 
     @cached_property
     def inputs(self) -> dict[str, Any]:
         """The fully resolved inputs, as Python values."""
         return {
-            k: decode(v, self._type("inputs", k) or known_type(v), self._inst.blobs)
+            k: decode(v, self._type("inputs", k) or known_type(v), self._blobs())
             for k, v in self.input_literals.items()
         }
 
@@ -146,7 +321,7 @@ class Execution:
     def outputs(self) -> dict[str, Any]:
         """Outputs by name (``o0`` for a single unnamed output), as Python values."""
         return {
-            k: decode(v, self._type("outputs", k) or known_type(v), self._inst.blobs)
+            k: decode(v, self._type("outputs", k) or known_type(v), self._blobs())
             for k, v in self.output_literals.items()
         }
 
@@ -204,28 +379,33 @@ class Execution:
             )
         return self
 
+    def to_model(self, nodes: bool = False) -> schemas.Execution:
+        """The wire form (what the API returns and ``--json`` prints); ``nodes``: with the
+        task calls."""
+        from headwater import schemas
+
+        return schemas.Execution(
+            id=self.id,
+            project=self.project,
+            domain=self.domain,
+            workflow=self.workflow,
+            workflow_version=self.workflow_version,
+            launch_plan=self.launch_plan,
+            status=self.status.value,
+            inputs=readable(self.input_literals),
+            resolved_inputs=readable(self.resolved_inputs),
+            outputs=readable(self.output_literals),
+            error=readable(self.error),
+            trigger=readable(self.trigger),
+            created_at=_iso(self.created_at),
+            started_at=_iso(self.started_at),
+            finished_at=_iso(self.finished_at),
+            duration=self.duration,
+            nodes=[n.to_model() for n in self.nodes] if nodes else None,
+        )
+
     def to_dict(self, nodes: bool = False) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "id": self.id,
-            "project": self.project,
-            "domain": self.domain,
-            "workflow": self.workflow,
-            "workflow_version": self.workflow_version,
-            "launch_plan": self.launch_plan,
-            "status": self.status.value,
-            "inputs": readable(self.input_literals),
-            "resolved_inputs": readable(self.resolved_inputs),
-            "outputs": readable(self.output_literals),
-            "error": readable(self.error),
-            "trigger": readable(self.trigger),
-            "created_at": self.created_at.isoformat() if self.created_at else None,
-            "started_at": self.started_at.isoformat() if self.started_at else None,
-            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-            "duration": self.duration,
-        }
-        if nodes:
-            body["nodes"] = [n.to_dict() for n in self.nodes]
-        return body
+        return self.to_model(nodes).model_dump(mode="json", exclude=None if nodes else {"nodes"})
 
     def __repr__(self) -> str:
         return f"<Execution {self.id} {self.workflow} {self.status.value}>"
@@ -236,18 +416,59 @@ class ArtifactVersion:
 
     def __init__(self, inst: Instance, row: Any) -> None:
         self._inst = inst
-        self.id: int = row["id"]
-        self.project: str = row["project"]
-        self.domain: str = row["domain"]
-        self.name: str = row["name"]
-        self.version: str = row["version"]
-        self.partitions: dict[str, str] = json.loads(row["partitions"])
-        self.time_partition: datetime | None = _time_partition(row["time_partition"])
-        self.literal: dict[str, Any] = json.loads(row["value"])
-        self.execution_id: str | None = row["execution_id"]
-        self.node_id: str | None = row["node_id"]
-        self.output_name: str | None = row["output_name"]
-        self.created_at = utc_or_none(row["created_at"]) or datetime.fromtimestamp(0, UTC)
+        self._set(**_version_fields(row))
+
+    def _set(
+        self,
+        *,
+        id: int,
+        project: str,
+        domain: str,
+        name: str,
+        version: str,
+        partitions: dict[str, str],
+        time_partition: datetime | None,
+        literal: dict[str, Any],
+        execution_id: str | None,
+        node_id: str | None,
+        output_name: str | None,
+        created_at: datetime,
+    ) -> None:
+        self.id = id
+        self.project = project
+        self.domain = domain
+        self.name = name
+        self.version = version
+        self.partitions = partitions
+        self.time_partition = time_partition
+        self.literal = literal
+        self.execution_id = execution_id
+        self.node_id = node_id
+        self.output_name = output_name
+        self.created_at = created_at
+
+    def _set_model(self, model: schemas.ArtifactVersion) -> None:
+        """Fields from the wire form (``.id``, the row id, is not on the wire: 0)."""
+        created = _from_iso(model.created_at)
+        assert created is not None
+        self._set(
+            id=0,
+            project=model.project,
+            domain=model.domain,
+            name=model.name,
+            version=model.version,
+            partitions=dict(model.partitions),
+            time_partition=_from_iso(model.time_partition),
+            literal=dict(model.value),
+            execution_id=model.execution_id,
+            node_id=model.node_id,
+            output_name=model.output,
+            created_at=created,
+        )
+
+    def _blobs(self) -> BlobStore:
+        """Where blob-backed values are read from."""
+        return self._inst.blobs
 
     @property
     def uri(self) -> str:
@@ -256,7 +477,7 @@ class ArtifactVersion:
     @cached_property
     def cards(self) -> list[Card]:
         with self._inst.db.read() as tx:
-            return [Card.from_dict(dict(r)) for r in artifact_rows.list_cards(tx, self.id)]
+            return [_card(r) for r in artifact_rows.list_cards(tx, self.id)]
 
     @property
     def producer(self) -> Execution | None:
@@ -270,14 +491,14 @@ class ArtifactVersion:
     def value(self, as_type: Any = None) -> Any:
         """The stored Python object (a dataclass or pydantic model comes back as its class when
         that class is imported in this process; pass ``as_type`` to choose)."""
-        return decode(self.literal, as_type or known_type(self.literal), self._inst.blobs)
+        return decode(self.literal, as_type or known_type(self.literal), self._blobs())
 
     def download(self, path: str | Path) -> Path:
         """Write the stored bytes (a file, a directory, or the serialized value) under ``path``."""
         dest = Path(path)
         fmt = self.literal.get("format")
         if fmt == "directory":
-            return self._inst.blobs.get_tree(self.literal["blob"], dest)
+            return self._blobs().get_tree(self.literal["blob"], dest)
         if fmt == "none":
             raise ValueError(f"{self.uri} holds None; there is nothing to download")
         if "blob" not in self.literal:  # small JSON held inline in the literal
@@ -295,26 +516,30 @@ class ArtifactVersion:
                 "bytes": ".bin",
             }.get(fmt or "", "")
             dest = dest / (self.literal.get("name") or f"{self.name}-{self.version}{ext}")
-        return self._inst.blobs.get_file(self.literal["blob"], dest)
+        return self._blobs().get_file(self.literal["blob"], dest)
+
+    def to_model(self, cards: bool = True) -> schemas.ArtifactVersion:
+        """The wire form (what the API returns and ``--json`` prints)."""
+        from headwater import schemas
+
+        return schemas.ArtifactVersion(
+            uri=self.uri,
+            project=self.project,
+            domain=self.domain,
+            name=self.name,
+            version=self.version,
+            partitions=readable(self.partitions),
+            time_partition=_iso(self.time_partition),
+            value=readable(self.literal),
+            execution_id=self.execution_id,
+            node_id=self.node_id,
+            output=self.output_name,
+            created_at=self.created_at.isoformat(),
+            cards=[schemas.Card(**c.to_dict()) for c in self.cards] if cards else [],
+        )
 
     def to_dict(self, cards: bool = True) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "uri": self.uri,
-            "project": self.project,
-            "domain": self.domain,
-            "name": self.name,
-            "version": self.version,
-            "partitions": readable(self.partitions),
-            "time_partition": self.time_partition.isoformat() if self.time_partition else None,
-            "value": readable(self.literal),
-            "execution_id": self.execution_id,
-            "node_id": self.node_id,
-            "output": self.output_name,
-            "created_at": self.created_at.isoformat(),
-        }
-        if cards:
-            body["cards"] = [c.to_dict() for c in self.cards]
-        return body
+        return self.to_model(cards).model_dump(mode="json", exclude=None if cards else {"cards"})
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ArtifactVersion) and other.uri == self.uri
@@ -330,36 +555,81 @@ class EventRecord:
     """A stored event: name, id, source, payload and when it happened."""
 
     def __init__(self, row: Any) -> None:
-        self.seq: int = row["seq"]
-        self.id: str = row["id"]
-        self.name: str = row["name"]
-        self.source: str = row["source"]
-        self.subject: str | None = row["subject"]
-        self.project: str = row["project"]
-        self.domain: str = row["domain"]
-        # None for a time no datetime can hold (stored before times were checked)
-        self.timestamp: datetime | None = utc_or_none(row["time"])
-        self.payload: dict[str, Any] = json.loads(row["payload"])
-        self.attributes: dict[str, Any] = json.loads(row["attributes"])
+        self._set(**_event_fields(row))
+
+    def _set(
+        self,
+        *,
+        seq: int,
+        id: str,
+        name: str,
+        source: str,
+        subject: str | None,
+        project: str,
+        domain: str,
+        timestamp: datetime | None,
+        payload: dict[str, Any],
+        attributes: dict[str, Any],
+        decisions: list[Any] | None = None,
+        decided: bool | None = None,
+    ) -> None:
+        self.seq = seq
+        self.id = id
+        self.name = name
+        self.source = source
+        self.subject = subject
+        self.project = project
+        self.domain = domain
+        self.timestamp = timestamp
+        self.payload = payload
+        self.attributes = attributes
         # Filled by get_event(): the reactor's decisions, and whether it has decided yet.
-        self.decisions: list[Any] = []
-        self.decided: bool | None = None
+        self.decisions: list[Any] = decisions or []
+        self.decided = decided
+
+    @classmethod
+    def from_model(cls, model: schemas.Event) -> EventRecord:
+        """The event a wire model describes, with its decisions."""
+        from headwater.engine.events import DecisionRecord
+
+        record = cls.__new__(cls)
+        record._set(
+            seq=model.seq,
+            id=model.id,
+            name=model.name,
+            source=model.source,
+            subject=model.subject,
+            project=model.project,
+            domain=model.domain,
+            timestamp=_from_iso(model.time),
+            payload=model.payload,
+            attributes=model.attributes,
+            decisions=[DecisionRecord.from_model(d) for d in model.decisions],
+            decided=model.decided,
+        )
+        return record
+
+    def to_model(self) -> schemas.Event:
+        """The wire form (what the API returns and ``--json`` prints)."""
+        from headwater import schemas
+
+        return schemas.Event(
+            seq=self.seq,
+            id=self.id,
+            name=self.name,
+            source=self.source,
+            subject=self.subject,
+            project=self.project,
+            domain=self.domain,
+            time=_iso(self.timestamp),
+            payload=readable(self.payload),
+            attributes=readable(self.attributes),
+            decided=self.decided,
+            decisions=[d.to_model() for d in self.decisions],
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "id": self.id,
-            "name": self.name,
-            "source": self.source,
-            "subject": self.subject,
-            "project": self.project,
-            "domain": self.domain,
-            "time": self.timestamp.isoformat() if self.timestamp else None,
-            "payload": readable(self.payload),
-            "attributes": readable(self.attributes),
-            "decided": self.decided,
-            "decisions": [d.to_dict() for d in self.decisions],
-        }
+        return self.to_model().model_dump(mode="json")
 
     def __repr__(self) -> str:
         return f"<Event {self.name} {self.id}>"

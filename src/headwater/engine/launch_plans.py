@@ -23,6 +23,7 @@ from headwater.storage import launch_plans as rows
 from headwater.types import check, encode, type_name
 
 if TYPE_CHECKING:
+    from headwater import schemas
     from headwater.instance import Instance
 
 DATETIME_TYPES = {"datetime", "date", "str", "Any", "Optional[datetime]", "Optional[str]"}
@@ -47,21 +48,45 @@ class LaunchPlanInfo:
     def kind(self) -> str:
         return "launch plan (active)" if self.active else "launch plan"
 
+    @classmethod
+    def from_model(cls, model: schemas.LaunchPlan) -> LaunchPlanInfo:
+        """The launch plan a wire model describes (its ``spec`` holds only the triggers,
+        schedule and concurrency the wire carries)."""
+        spec = {"triggers": model.triggers, "schedule": model.schedule}
+        spec["concurrency"] = model.concurrency
+        return cls(
+            model.id,
+            model.name,
+            model.version,
+            model.project,
+            model.domain,
+            model.workflow,
+            model.workflow_version,
+            model.active,
+            spec,
+        )
+
+    def to_model(self) -> schemas.LaunchPlan:
+        """The wire form (what the API returns and ``--json`` prints)."""
+        from headwater import schemas
+
+        return schemas.LaunchPlan(
+            kind="launch_plan",
+            id=self.id,
+            name=self.name,
+            version=self.version,
+            project=self.project,
+            domain=self.domain,
+            workflow=self.workflow,
+            workflow_version=self.workflow_version,
+            active=self.active,
+            triggers=self.spec.get("triggers", []),
+            schedule=self.spec.get("schedule"),
+            concurrency=self.spec.get("concurrency"),
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": "launch_plan",
-            "id": self.id,
-            "name": self.name,
-            "version": self.version,
-            "project": self.project,
-            "domain": self.domain,
-            "workflow": self.workflow,
-            "workflow_version": self.workflow_version,
-            "active": self.active,
-            "triggers": self.spec.get("triggers", []),
-            "schedule": self.spec.get("schedule"),
-            "concurrency": self.spec.get("concurrency"),
-        }
+        return self.to_model().model_dump(mode="json")
 
 
 def _info(row: Any, active: bool) -> LaunchPlanInfo:

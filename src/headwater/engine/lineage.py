@@ -30,6 +30,7 @@ from headwater.storage.lineage import (
 )
 
 if TYPE_CHECKING:
+    from headwater import schemas
     from headwater.instance import Instance
 
 ALL = "all"  # depth: every generation
@@ -44,8 +45,18 @@ class LineageNode:
     label: str
     attrs: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
+    @classmethod
+    def from_model(cls, model: schemas.LineageNode) -> LineageNode:
+        """The node a wire model describes (its extra fields are ``attrs``)."""
+        return cls(model.id, model.kind, model.label, dict(model.model_extra or {}))
+
+    def to_model(self) -> schemas.LineageNode:
+        from headwater import schemas
+
+        return schemas.LineageNode(id=self.id, kind=self.kind, label=self.label, **self.attrs)
+
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "label": self.label, **self.attrs}
+        return self.to_model().model_dump(mode="json")
 
 
 @dataclass(frozen=True)
@@ -57,8 +68,19 @@ class LineageEdge:
     kind: str
     name: str
 
-    def to_dict(self) -> dict[str, str]:
-        return {"source": self.source, "target": self.target, "kind": self.kind, "name": self.name}
+    @classmethod
+    def from_model(cls, model: schemas.LineageEdge) -> LineageEdge:
+        return cls(model.source, model.target, model.kind, model.name)
+
+    def to_model(self) -> schemas.LineageEdge:
+        from headwater import schemas
+
+        return schemas.LineageEdge(
+            source=self.source, target=self.target, kind=self.kind, name=self.name
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.to_model().model_dump(mode="json")
 
 
 @dataclass
@@ -74,14 +96,28 @@ class LineageGraph:
     def node(self, node_id: str) -> LineageNode:
         return next(n for n in self.nodes if n.id == node_id)
 
+    @classmethod
+    def from_model(cls, model: schemas.Lineage) -> LineageGraph:
+        """The graph a wire model (one page, or all of it) describes."""
+        nodes = [LineageNode.from_model(n) for n in model.nodes]
+        edges = [LineageEdge.from_model(e) for e in model.edges]
+        return cls(model.root, model.direction, model.depth, nodes, edges)
+
+    def to_model(self, next_cursor: str | None = None) -> schemas.Lineage:
+        """The wire form; ``next_cursor`` when it is one page of a longer walk."""
+        from headwater import schemas
+
+        return schemas.Lineage(
+            root=self.root,
+            direction=self.direction,
+            depth=self.depth,
+            nodes=[n.to_model() for n in self.nodes],
+            edges=[e.to_model() for e in self.edges],
+            next_cursor=next_cursor,
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "root": self.root,
-            "direction": self.direction,
-            "depth": self.depth,
-            "nodes": [n.to_dict() for n in self.nodes],
-            "edges": [e.to_dict() for e in self.edges],
-        }
+        return self.to_model().model_dump(mode="json", exclude={"next_cursor"})
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, default=str)

@@ -239,7 +239,7 @@ class Step:
         from headwater.engine.handles import known_type
         from headwater.types import decode
 
-        blobs = self.run.execution._inst.blobs
+        blobs = self.run.execution._blobs()
         values = {k: decode(v, known_type(v), blobs) for k, v in self.node.output_literals.items()}
         return DataArtifacts(values, self.pathspec)
 

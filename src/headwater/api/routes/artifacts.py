@@ -47,7 +47,7 @@ def search(
     domain: str | None = None,
     inst: Instance = Depends(instance),
     who: Principal = Depends(access),
-) -> list[dict[str, Any]]:
+) -> list[schemas.ArtifactVersion]:
     """Versions newest first (a token for one project sees only that project)."""
     if project is None and not who.all_projects:
         project = who.project
@@ -55,18 +55,18 @@ def search(
         found = client.search_artifacts(
             name, _partitions(partition), since, until, limit, project, domain
         )
-        return [v.to_dict() for v in found]
+        return [v.to_model() for v in found]
 
 
 @router.get("/get", response_model=schemas.ArtifactVersion)
 def get(
     uri: str = URI, inst: Instance = Depends(instance), who: Principal = Depends(access)
-) -> dict[str, Any]:
+) -> schemas.ArtifactVersion:
     """One version: the exact one, or the latest matching a query URI."""
     with inst.use():
         version = client.get_artifact(uri)
         who.check_project(version.project)
-        return version.to_dict()
+        return version.to_model()
 
 
 LINEAGE_PAGE_NODES = 10_000
@@ -86,7 +86,7 @@ def lineage(
     cursor: str | None = Query(None, description="the previous page's next_cursor"),
     inst: Instance = Depends(instance),
     who: Principal = Depends(access),
-) -> dict[str, Any]:
+) -> schemas.Lineage:
     """The lineage graph around a version: executions and versions, consumed/produced edges,
     walked generation by generation and paged: while ``next_cursor`` is not null, ask again
     with it (and the same ``uri``) for more. A node may appear on more than one page."""
@@ -113,14 +113,8 @@ def lineage(
             break
     else:
         following = None
-    return {
-        "root": version.uri,
-        "direction": state.direction,
-        "depth": state.depth,
-        "nodes": [n.to_dict() for n in nodes],
-        "edges": [e.to_dict() for e in edges],
-        "next_cursor": None if following is None else cursors.encode(following.to_dict()),
-    }
+    graph = lineage_api.LineageGraph(version.uri, state.direction, state.depth, nodes, edges)
+    return graph.to_model(None if following is None else cursors.encode(following.to_dict()))
 
 
 @router.post("", status_code=201, response_model=schemas.ArtifactVersion)
@@ -128,7 +122,7 @@ def create(
     body: schemas.ArtifactCreate,
     inst: Instance = Depends(instance),
     who: Principal = Depends(access),
-) -> dict[str, Any]:
+) -> schemas.ArtifactVersion:
     """Publish a version from outside any workflow (it triggers like any other version)."""
     who.check_project(inst.project)
     tp = None
@@ -153,4 +147,4 @@ def create(
         version = client.create_artifact(
             artifact, body.value, time_partition=tp, cards=cards, **body.partitions
         )
-        return version.to_dict()
+        return version.to_model()

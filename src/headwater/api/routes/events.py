@@ -120,12 +120,12 @@ def list_events(
     limit: int = Query(100, ge=1, le=10_000),
     inst: Instance = Depends(instance),
     who: Principal = Depends(access),
-) -> list[dict[str, Any]]:
+) -> list[schemas.Event]:
     """Stored events newest first (without decisions; get one event for those). A token
     for one project sees only that project's events."""
     with inst.use():
         found = client.list_events(name, since, limit)
-        return [e.to_dict() for e in found if who.may_see(e.project)]
+        return [e.to_model() for e in found if who.may_see(e.project)]
 
 
 @router.get(
@@ -138,13 +138,13 @@ def get(
     source: str | None = Query(None, description="the event's source, when several sent the id"),
     inst: Instance = Depends(instance),
     who: Principal = Depends(access),
-) -> dict[str, Any]:
+) -> schemas.Event:
     """An event with the reactor's decisions: which launch plans fired and, for those that
     did not, why not (``decided`` is false while it waits for the reactor). An id that several
     sources used is a 409 listing them, unless ``source`` names one."""
     event = event_api.get(inst, event_id, source, who.may_see)
     who.check_project(event.project)
-    return event.to_dict()
+    return event.to_model()
 
 
 @router.post("/replay", response_model=list[schemas.ReplayedDecision])
@@ -152,7 +152,7 @@ def replay(
     body: schemas.ReplayRequest,
     inst: Instance = Depends(instance),
     who: Principal = Depends(access),
-) -> list[dict[str, Any]]:
+) -> list[schemas.ReplayedDecision]:
     """Deliver past events (``since`` <= time < ``until``) again to one active launch plan; a
     backfill. Every decision is recorded as usual and returned: an event it already fired for
     is "not_fired" (already fired, exactly once), the others fire now. 404 when the launch
@@ -172,14 +172,14 @@ def replay(
         body.launch_plan, seconds(body.since), until, body.project, body.domain
     )
     return [
-        {
-            "event_id": d.event_id,
-            "launch_plan": d.listener.lp_name,
-            "launch_plan_version": d.listener.lp_version,
-            "trigger": d.listener.path,
-            "outcome": d.outcome,
-            "reason": d.reason,
-            "execution_id": d.execution_id,
-        }
+        schemas.ReplayedDecision(
+            event_id=d.event_id,
+            launch_plan=d.listener.lp_name,
+            launch_plan_version=d.listener.lp_version,
+            trigger=d.listener.path,
+            outcome=d.outcome,
+            reason=d.reason,
+            execution_id=d.execution_id,
+        )
         for d in decisions
     ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Query
 
 from headwater import client
@@ -31,7 +29,7 @@ def list_executions(
     domain: str | None = None,
     inst: Instance = Depends(instance),
     who: Principal = Depends(access),
-) -> list[dict[str, Any]]:
+) -> list[schemas.Execution]:
     """Executions newest first (a token for one project sees only that project's)."""
     if project is not None and project != client.ALL_PROJECTS:
         who.check_project(project)
@@ -41,7 +39,7 @@ def list_executions(
         project = client.ALL_PROJECTS
     with inst.use():
         found = client.list_executions(workflow, launch_plan, status, limit, project, domain)
-        return [e.to_dict() for e in found]
+        return [e.to_model() for e in found]
 
 
 @router.get("/{execution_id}", response_model=schemas.Execution)
@@ -50,23 +48,23 @@ def get(
     nodes: bool = False,
     inst: Instance = Depends(instance),
     who: Principal = Depends(access),
-) -> dict[str, Any]:
+) -> schemas.Execution:
     """An execution; ``?nodes=true`` adds its task calls."""
     with inst.use():
         ex = client.get_execution(execution_id)
         who.check_project(ex.project)
-        return ex.to_dict(nodes=nodes)
+        return ex.to_model(nodes=nodes)
 
 
 @router.get("/{execution_id}/produced", response_model=list[schemas.ArtifactVersion])
 def produced(
     execution_id: str, inst: Instance = Depends(instance), who: Principal = Depends(access)
-) -> list[dict[str, Any]]:
+) -> list[schemas.ArtifactVersion]:
     """The artifact versions an execution produced, oldest first."""
     with inst.use():
         ex = client.get_execution(execution_id)
         who.check_project(ex.project)
-        return [v.to_dict() for v in ex.produced]
+        return [v.to_model() for v in ex.produced]
 
 
 @router.post("/{execution_id}/relaunch", status_code=201, response_model=schemas.Execution)
@@ -75,7 +73,7 @@ def relaunch(
     body: schemas.Relaunch | None = None,
     inst: Instance = Depends(instance),
     who: Principal = Depends(access),
-) -> dict[str, Any]:
+) -> schemas.Execution:
     """Queue a repeat with the recorded inputs (exact artifact versions), except overrides:
     ``inputs`` as JSON values, ``text_inputs`` as command-line text converted to each input's
     declared type; an input may name an artifact version instead (an ``hw://`` URI, exact or
@@ -93,17 +91,17 @@ def relaunch(
     except AuthError as exc:
         raise Forbidden(str(exc)) from None
     with inst.use():
-        return client.get_execution(new_id).to_dict()
+        return client.get_execution(new_id).to_model()
 
 
 @router.post("/{execution_id}/cancel", response_model=schemas.Execution)
 def cancel(
     execution_id: str, inst: Instance = Depends(instance), who: Principal = Depends(access)
-) -> dict[str, Any]:
+) -> schemas.Execution:
     """Cancel a queued or running execution: it is ``cancelled`` at once (with its
     ``headwater.execution.failed`` event, status ``cancelled``), and the worker running it
     kills its process. 409 when it has already ended."""
     with inst.use():
         who.check_project(client.get_execution(execution_id).project)
         queue.cancel(inst, execution_id, by=who.name)
-        return client.get_execution(execution_id).to_dict()
+        return client.get_execution(execution_id).to_model()

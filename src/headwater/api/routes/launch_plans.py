@@ -28,12 +28,12 @@ def list_launch_plans(
     active_only: bool = False,
     inst: Instance = Depends(instance),
     who: Principal = Depends(access),
-) -> list[dict[str, Any]]:
+) -> list[schemas.LaunchPlan]:
     """Every registered launch plan version, with whether it is active (a token for one
     project sees only that project's)."""
     with inst.use():
         found = client.list_launch_plans(active_only=active_only)
-        return [lp.to_dict() for lp in found if who.may_see(lp.project)]
+        return [lp.to_model() for lp in found if who.may_see(lp.project)]
 
 
 @router.post("/launch-plans/{name}/activate", response_model=schemas.LaunchPlan)
@@ -42,21 +42,21 @@ def activate(
     body: schemas.Activate | None = None,
     inst: Instance = Depends(instance),
     who: Principal = Depends(access),
-) -> dict[str, Any]:
+) -> schemas.LaunchPlan:
     """Activate a version (the newest when none is given); other versions of it stop."""
     who.check_project(inst.project)
     with inst.use():
-        return client.activate(name, body.version if body else None).to_dict()
+        return client.activate(name, body.version if body else None).to_model()
 
 
 @router.post("/launch-plans/{name}/deactivate", response_model=schemas.LaunchPlan)
 def deactivate(
     name: str, inst: Instance = Depends(instance), who: Principal = Depends(access)
-) -> dict[str, Any]:
+) -> schemas.LaunchPlan:
     """Deactivate a launch plan: its triggers and schedule stop firing."""
     who.check_project(inst.project)
     with inst.use():
-        return client.deactivate(name).to_dict()
+        return client.deactivate(name).to_model()
 
 
 # JSON-escaped source text is a little larger than the source itself.
