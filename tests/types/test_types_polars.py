@@ -145,6 +145,8 @@ def test_every_tabular_family_reads_every_parquet_format(blobs: BlobStore) -> No
     assert_frame_equal(decode(pandas_literal, pl.DataFrame, blobs), pl.DataFrame({"a": [1, 2]}))
     arrow_literal = encode(pa.table({"a": ["x"]}), pa.Table, blobs)
     assert_frame_equal(decode(arrow_literal, pl.DataFrame, blobs), pl.DataFrame({"a": ["x"]}))
+    optional = decode(arrow_literal, Optional[pl.DataFrame], blobs)
+    assert_frame_equal(optional, pl.DataFrame({"a": ["x"]}))
 
 
 def test_a_stored_polars_frame_is_not_an_int(blobs: BlobStore) -> None:

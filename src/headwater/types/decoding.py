@@ -9,7 +9,8 @@ from typing import Any
 from headwater.errors import UserInputError
 from headwater.storage.blobs import BlobStore
 from headwater.types import families
-from headwater.types.introspect import kind_of
+from headwater.types.families import Family
+from headwater.types.introspect import kind_of, union_members
 
 Literal = dict[str, Any]
 
@@ -22,7 +23,18 @@ def decode_literal(literal: Literal, tp: Any, blobs: BlobStore) -> Any:
         raise UserInputError(
             f"not a Headwater literal (unknown format {fmt!r}): {str(literal)[:120]}"
         )
-    declared = families.by_kind(kind_of(tp).name)
-    if declared is not None and declared is not family and declared.reads(fmt):
-        family = declared
-    return family.read(literal, tp, blobs)
+    return _reader(tp, fmt, family).read(literal, tp, blobs)
+
+
+def _reader(tp: Any, fmt: str, writer: Family) -> Family:
+    """The family that reads a ``fmt`` literal as ``tp``: the one that wrote it, unless the
+    declared type (or a member of a declared union) belongs to another family that reads
+    ``fmt`` too."""
+    kind = kind_of(tp)
+    if kind.name == "any":
+        return writer
+    members = union_members(kind.args)[0] if kind.name == "union" else (tp,)
+    declared = [families.by_kind(kind_of(m).name) for m in members]
+    if writer in declared:
+        return writer
+    return next((f for f in declared if f is not None and f.reads(fmt)), writer)

@@ -44,7 +44,7 @@ def encode_literal(value: Any, tp: Any, blobs: BlobStore, what: str) -> Literal:
     if fam is UNION:
         members, _ = union_members(kind_of(tp).args)
         fam = next((family(m) for m in members if matches(value, m)), PICKLED)
-    if fam is ANY or isinstance(fam, str):
+    if isinstance(fam, str):  # ANY, or a union member declared Any
         fam, tp = families.for_value(value), Any
         type_text = type_name(type(value))
     else:
