@@ -29,7 +29,9 @@ Codec = Callable[[Any], Any]
 
 
 class Refused(ValueError):
-    """Command-line text does not convert to the family's type; the message is the hint."""
+    """Command-line text does not convert to the family's type; the message is the hint.
+
+    Never reaches users: :func:`headwater.types.coerce` turns it into TypeMismatchError."""
 
 
 class Family:
