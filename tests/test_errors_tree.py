@@ -17,6 +17,7 @@ NOT_DRAWN = {
     "headwater.engine.isolated.ChildFailed",
     "headwater.engine.runner.ExecutionLost",
     "headwater.engine.trigger_inputs.NotBindable",
+    "headwater.types.families.base.Refused",
     "headwater.types.json_decode.Shape",
     "headwater.types.pickled.Unsupported",
 }

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = ("pandas", "pyarrow", "numpy", "cloudpickle", "pydantic", "fsspec")
+HEAVY = ("pandas", "pyarrow", "numpy", "cloudpickle", "pydantic", "fsspec", "polars")
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 

@@ -22,7 +22,7 @@ from headwater.definitions.storable import readable, utc_or_none
 from headwater.errors import ExecutionFailedError
 from headwater.storage import artifacts as artifact_rows
 from headwater.storage import executions as execution_rows
-from headwater.types import decode
+from headwater.types import decode, download_suffix
 
 if TYPE_CHECKING:
     from headwater import schemas
@@ -507,14 +507,7 @@ class ArtifactVersion:
             dest.write_text(json.dumps(self.literal["value"], sort_keys=True))
             return dest
         if dest.is_dir():
-            ext = {
-                "parquet-pandas": ".parquet",
-                "parquet-arrow": ".parquet",
-                "npy": ".npy",
-                "json": ".json",
-                "pickle": ".pkl",
-                "bytes": ".bin",
-            }.get(fmt or "", "")
+            ext = download_suffix(fmt or "")
             dest = dest / (self.literal.get("name") or f"{self.name}-{self.version}{ext}")
         return self._blobs().get_file(self.literal["blob"], dest)
 

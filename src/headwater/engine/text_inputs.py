@@ -1,7 +1,7 @@
 """Inputs given as text (``-i k=v``), converted to each input's declared type.
 
 The CLI converts on the user's machine. A server converting for a client (``relaunch`` over
-HTTP) passes ``local_paths=False``: a File, Directory, DataFrame, Table or array named by a
+HTTP) passes ``local_paths=False``: a File, Directory, table or array named by a
 path would be read from the *server's* disk, not the client's, so such text is refused.
 """
 
@@ -10,10 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from headwater.errors import UserInputError
-from headwater.types import coerce, type_name
+from headwater.types import coerce, families, type_name
 from headwater.types.introspect import kind_of, union_members
-
-_PATH_KINDS = frozenset({"file", "directory", "dataframe", "table"})
 
 
 def from_text(entity: Any, raw: dict[str, str], *, local_paths: bool = True) -> dict[str, Any]:
@@ -46,6 +44,5 @@ def _reads_path(tp: Any, text: str) -> bool:
     if kind.name == "union":
         members, _ = union_members(kind.args)
         return any(_reads_path(m, text) for m in members)
-    if kind.name == "ndarray":  # a JSON list is fine; anything else is tried as a file
-        return not text.lstrip().startswith("[")
-    return kind.name in _PATH_KINDS
+    family = families.by_kind(kind.name)
+    return family is not None and family.text_is_path(text)

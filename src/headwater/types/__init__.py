@@ -2,8 +2,8 @@
 
 A *literal* is a JSON-serializable dict that describes a stored value::
 
-    {"format": "json" | "bytes" | "parquet-pandas" | "parquet-arrow" | "npy" | "file"
-               | "directory" | "pickle" | "none",
+    {"format": "json" | "bytes" | "parquet-pandas" | "parquet-arrow" | "parquet-polars"
+               | "npy" | "file" | "directory" | "pickle" | "none",
      "blob": "sha256/..",    # BlobStore key of the bytes; absent for "none" and inline JSON
      "type": "list[int]",    # declared type, or the runtime type when declared Any
      "size": 123,            # bytes stored (a directory: total bytes of its files)
@@ -15,7 +15,8 @@ A *literal* is a JSON-serializable dict that describes a stored value::
 Storage by declared type: bool/int/float/str/datetime/date/timedelta/Enum/Literal/UUID/
 Decimal, and list/set/tuple/dict/Optional/Union, dataclasses, pydantic models, NamedTuples
 and TypedDicts of those -> type-directed JSON (see :mod:`headwater.types.json_codec`);
-bytes -> raw bytes; pandas.DataFrame / pyarrow.Table -> Parquet; numpy.ndarray -> .npy;
+bytes -> raw bytes; pandas.DataFrame / pyarrow.Table / polars.DataFrame -> Parquet;
+numpy.ndarray -> .npy;
 File / Directory -> uploaded content. Anything else, and any value JSON or the dedicated
 format cannot hold exactly (e.g. a ``dict[str, Any]`` holding a datetime, an object array,
 a DataFrame with integer column names), falls back to cloudpickle with ``"pickled": True``.
@@ -23,7 +24,12 @@ Under ``Any`` (or no annotation) the runtime value decides: plain JSON (None, bo
 finite float, str, list, dict with str keys) -> json, and tuples, sets, datetimes,
 dataclasses, NaN... -> pickle, so they come back exactly.
 
-Importing this package imports no pandas, pyarrow, numpy, cloudpickle, pydantic or fsspec.
+Each storage format belongs to a value-type family (one module each, registered in
+:mod:`headwater.types.families`), which detects its values, writes and reads them, checks
+them, previews them and converts command-line text to them.
+
+Importing this package imports no pandas, pyarrow, numpy, polars, cloudpickle, pydantic or
+fsspec.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from __future__ import annotations
 from typing import Any
 
 from headwater.storage.blobs import BlobStore
-from headwater.types import checking, decoding, engine, introspect
+from headwater.types import checking, decoding, engine, families, introspect
 from headwater.types import coerce as _coerce
 from headwater.types.files import Directory, File
 
@@ -41,6 +47,7 @@ __all__ = [
     "check",
     "coerce",
     "decode",
+    "download_suffix",
     "encode",
     "is_pickled",
     "type_name",
@@ -61,10 +68,11 @@ def decode(literal: dict[str, Any], py_type: Any, blobs: BlobStore) -> Any:
     """The Python value of a literal made by :func:`encode`.
 
     With ``py_type`` None or ``Any`` the literal's format decides: json -> plain JSON values,
-    parquet-pandas -> DataFrame, parquet-arrow -> pyarrow.Table, npy -> ndarray, file ->
+    parquet-pandas -> DataFrame, parquet-arrow -> pyarrow.Table, parquet-polars ->
+    polars.DataFrame, npy -> ndarray, file ->
     File, directory -> Directory, pickle -> the object, bytes -> bytes. A declared type
-    rebuilds JSON exactly (datetimes, Enums, tuples, dataclasses...), reads either Parquet
-    format as DataFrame or Table, and is checked: TypeMismatchError when the stored value
+    rebuilds JSON exactly (datetimes, Enums, tuples, dataclasses...), reads any Parquet
+    format as a pandas or polars DataFrame or a Table, and is checked: TypeMismatchError when the stored value
     does not fit. Files and directories are downloaded lazily, on first use.
     """
     return decoding.decode_literal(literal, py_type, blobs)
@@ -90,7 +98,8 @@ def coerce(raw: str, py_type: Any, what: str) -> Any:
     timedelta (seconds, or ``1h30m``, ``2d``, ``15m``, ``30s``), Enum (value or name),
     Literal, list/set/tuple/dict/dataclass/pydantic (JSON text; flat lists also ``a,b,c``),
     Optional (empty or ``null`` -> None), File/Directory (an existing local path),
-    DataFrame/pyarrow.Table (a .parquet or .csv path), ndarray (.npy path or JSON list).
+    pandas/polars DataFrame, pyarrow.Table (a .parquet or .csv path), ndarray (.npy path or
+    JSON list).
     Raises TypeMismatchError naming ``what``, the type and the text, with the accepted form.
     """
     return _coerce.coerce(raw, py_type, what)
@@ -98,7 +107,7 @@ def coerce(raw: str, py_type: Any, what: str) -> Any:
 
 def type_name(py_type: Any) -> str:
     """A readable name: ``int``, ``list[int]``, ``dict[str, float]``, ``Optional[int]``,
-    ``pandas.DataFrame``, ``pyarrow.Table``, ``numpy.ndarray``, ``File``,
+    ``pandas.DataFrame``, ``pyarrow.Table``, ``polars.DataFrame``, ``numpy.ndarray``, ``File``,
     ``mymodule.MyDataclass``, ``Any``."""
     return introspect.type_name(py_type)
 
@@ -106,3 +115,10 @@ def type_name(py_type: Any) -> str:
 def is_pickled(literal: dict[str, Any]) -> bool:
     """Whether the literal was stored with the cloudpickle fallback."""
     return bool(isinstance(literal, dict) and literal.get("pickled"))
+
+
+def download_suffix(literal_format: str) -> str:
+    """The file extension of a literal's blob when it is downloaded (``".parquet"``), or
+    ``""`` when its format has none."""
+    family = families.by_format(literal_format)
+    return family.suffix if family is not None else ""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import numbers
-import pathlib
 from collections.abc import Callable
 from typing import Any
 
@@ -37,11 +36,15 @@ def mismatch_message(what: str, py_type: Any, fail: Fail) -> str:
     where, value, expected = fail
     got = f"got {type_name(type(value))}"
     if not where:
-        return f"{what} expects {type_name(py_type)}, {got} ({short_repr(value, 80)})"
-    return (
-        f"{what} expects {type_name(py_type)}, {got} at {where.lstrip('.')} "
-        f"({short_repr(value, 80)}) where {type_name(expected)} is expected"
-    )
+        message = f"{what} expects {type_name(py_type)}, {got} ({short_repr(value, 80)})"
+    else:
+        message = (
+            f"{what} expects {type_name(py_type)}, {got} at {where.lstrip('.')} "
+            f"({short_repr(value, 80)}) where {type_name(expected)} is expected"
+        )
+    family = _families().by_kind(kind_of(expected).name)
+    hint = family.mismatch_hint(value) if family is not None else ""
+    return f"{message}; {hint}" if hint else message
 
 
 def _ok(value: Any) -> Fail | None:
@@ -101,13 +104,21 @@ def checker(tp: Any) -> Checker:
         return build(tp, kind)
     if kind.name in ("any", "opaque"):
         return _ok
+    family = _families().by_kind(kind.name)
+    if family is not None:
+        return family.checker(tp, kind)
     return _class_checker(tp, kind)
+
+
+def _families() -> Any:
+    # imported on first use: the families import this module
+    from headwater.types import families
+
+    return families
 
 
 def _class_checker(tp: Any, kind: Kind) -> Checker:
     classes = kind.cls
-    if kind.name == "file" or kind.name == "directory":
-        classes = (kind.cls, pathlib.PurePath)
 
     def run(value: Any) -> Fail | None:
         try:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
-import os
 import re
 from collections.abc import Callable
 from typing import Any
 
 from headwater.errors import TypeMismatchError
+from headwater.types import families
 from headwater.types.checking import check
-from headwater.types.files import Directory, File
+from headwater.types.families.base import Refused
 from headwater.types.introspect import Kind, kind_of, type_name, union_members
 from headwater.types.json_decode import Shape, decoder
 
@@ -26,8 +26,7 @@ _DURATION = re.compile(
 _UNITS = {"w": 604800.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 
-class _Refused(ValueError):
-    """The text does not convert; the message is the hint."""
+_Refused = Refused  # the text does not convert; the message is the hint
 
 
 def coerce(raw: str, py_type: Any, what: str) -> Any:
@@ -49,6 +48,9 @@ def _convert(raw: str, tp: Any) -> Any:
         return handler(raw, kind)
     if kind.name in _JSON_TEXT:
         return _from_json(raw, tp, kind)
+    family = families.by_kind(kind.name)
+    if family is not None:
+        return family.from_text(raw, kind)
     raise _Refused(f"a {type_name(tp)} cannot be given as text; pass it from Python instead")
 
 
@@ -151,45 +153,6 @@ def _strlike(raw: str, kind: Kind) -> Any:
         raise _Refused(f"give the text form of a {kind.cls.__name__}") from None
 
 
-def _path(cls: type, test: Callable[[str], bool], noun: str) -> Callable[[str, Kind], Any]:
-    def run(raw: str, kind: Kind) -> Any:
-        path = os.path.expanduser(raw.strip())
-        if not test(path):
-            raise _Refused(f"give the path of an existing local {noun}")
-        return cls(path)
-
-    return run
-
-
-def _table(want: str) -> Callable[[str, Kind], Any]:
-    def run(raw: str, kind: Kind) -> Any:
-        from headwater.types.tabular import read_table_file
-
-        path = os.path.expanduser(raw.strip())
-        if not os.path.isfile(path):
-            raise _Refused("give the path of an existing .parquet or .csv file")
-        try:
-            return read_table_file(path, want)
-        except Exception as exc:
-            raise _Refused(f"give a readable .parquet or .csv file ({exc})") from None
-
-    return run
-
-
-def _array(raw: str, kind: Kind) -> Any:
-    import numpy as np
-
-    path = os.path.expanduser(raw.strip())
-    try:
-        if os.path.isfile(path):
-            from headwater.types.arrays import read_npy_file
-
-            return read_npy_file(path)
-        return np.array(json.loads(raw))
-    except ValueError:
-        raise _Refused("give a .npy file or a JSON list like [[1, 2], [3, 4]]") from None
-
-
 def _from_json(raw: str, tp: Any, kind: Kind) -> Any:
     """Containers, dataclasses and models as JSON text; flat lists also as ``a,b,c``."""
     if kind.name == "pydantic":
@@ -241,7 +204,6 @@ _JSON_TEXT = {
 _HANDLERS: dict[str, Callable[[str, Kind], Any]] = {
     "any": lambda raw, kind: raw,
     "str": lambda raw, kind: raw,
-    "bytes": lambda raw, kind: raw.encode("utf-8"),
     "none": _none,
     "bool": _bool,
     "int": _number(int, "give a whole number like 42"),
@@ -253,9 +215,4 @@ _HANDLERS: dict[str, Callable[[str, Kind], Any]] = {
     "literal": _literal,
     "union": _union,
     "strlike": _strlike,
-    "file": _path(File, os.path.isfile, "file"),
-    "directory": _path(Directory, os.path.isdir, "directory"),
-    "dataframe": _table("pandas"),
-    "table": _table("arrow"),
-    "ndarray": _array,
 }

@@ -1,8 +1,8 @@
 """Reading type annotations: normalize them, sort them into kinds, and name them.
 
 Everything here is cached per type, so the cost of looking at an annotation is paid once.
-Heavy libraries (pandas, pyarrow, numpy, pydantic) are never imported: a class can only be
-one of theirs if its library is already in ``sys.modules``.
+Heavy libraries (pandas, pyarrow, numpy, polars, pydantic) are never imported: a class can
+only be one of theirs if its library is already in ``sys.modules``.
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ class Kind(NamedTuple):
     ``name`` is one of: any, none, bool, int, float, str, bytes, datetime, date, timedelta,
     enum, literal, list, set, frozenset, tuple (fixed length), tuplevar (``tuple[T, ...]``),
     dict, union, dataclass, pydantic, namedtuple, typeddict, strlike (UUID, Decimal, paths),
-    dataframe, table, ndarray, file, directory, class (any other class), opaque (a typing
-    construct that cannot be checked, e.g. ``Callable``).
+    class (any other class), opaque (a typing construct that cannot be checked, e.g.
+    ``Callable``), or the ``name`` of the value-type family that owns the class (file,
+    directory, dataframe, table, polars, ndarray; see :mod:`headwater.types.families`).
     """
 
     name: str
@@ -44,7 +45,6 @@ _SETS = {set, cabc.Set, cabc.MutableSet}
 _MAPPINGS = {dict, cabc.Mapping, cabc.MutableMapping}
 _SCALARS = {bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes"}
 _SHORT_MODULES = {"builtins", "datetime", "typing", "collections.abc"}
-_LIBRARIES = {"pandas", "pyarrow", "numpy"}
 
 
 def normalize(tp: Any) -> Any:
@@ -148,10 +148,9 @@ def _class_kind(tp: type) -> Kind:
         return Kind("tuplevar", tuple, (Any,))
     if tp in (list, set, frozenset, dict):
         return _generic_kind(tp, tp, ())
-    if issubclass(tp, File):
-        return Kind("file", File)
-    if issubclass(tp, Directory):
-        return Kind("directory", Directory)
+    family = _families().for_class(tp)  # File, Directory, pandas.DataFrame, ...
+    if family is not None:
+        return Kind(family.name, tp)
     if dataclasses.is_dataclass(tp):
         return Kind("dataclass", tp)
     pydantic = sys.modules.get("pydantic")
@@ -161,9 +160,6 @@ def _class_kind(tp: type) -> Kind:
         return Kind("namedtuple", tp)
     if typing.is_typeddict(tp):
         return Kind("typeddict", tp)
-    special = _library_kind(tp)
-    if special is not None:
-        return special
     if tp.__module__ in ("uuid", "decimal", "pathlib") and tp.__name__ in _STRLIKE:
         return Kind("strlike", tp)
     return Kind("class", tp)
@@ -172,17 +168,11 @@ def _class_kind(tp: type) -> Kind:
 _STRLIKE = {"UUID", "Decimal", "Path", "PurePath", "PosixPath", "WindowsPath", "PurePosixPath"}
 
 
-def _library_kind(tp: type) -> Kind | None:
-    pd = sys.modules.get("pandas")
-    if pd is not None and issubclass(tp, pd.DataFrame):
-        return Kind("dataframe", tp)
-    pa = sys.modules.get("pyarrow")
-    if pa is not None and issubclass(tp, pa.Table):
-        return Kind("table", tp)
-    np = sys.modules.get("numpy")
-    if np is not None and issubclass(tp, np.ndarray):
-        return Kind("ndarray", tp)
-    return None
+def _families() -> Any:
+    # imported on first use: the families import this module
+    from headwater.types import families
+
+    return families
 
 
 @_cached
@@ -256,6 +246,6 @@ def class_name(cls: type) -> str:
     if module in _SHORT_MODULES:
         return str(qualname)
     top = module.partition(".")[0]
-    if top in _LIBRARIES:
+    if top in _families().LIBRARIES:
         return f"{top}.{qualname}"
     return f"{module}.{qualname}"

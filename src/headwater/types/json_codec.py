@@ -21,7 +21,6 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from headwater.types import stored
 from headwater.types.checking import checker
 from headwater.types.introspect import Kind, _cached, field_types, kind_of, type_name, union_members
 from headwater.types.json_decode import UNION_TAG, Shape, _lazy, _same, decoder, string_keys
@@ -108,8 +107,6 @@ _SIMPLE_ENC: dict[str, Codec] = {
     "timedelta": _enc_timedelta,
     "enum": _enc_enum,
     "strlike": str,
-    "file": stored.file_to_json,
-    "directory": stored.directory_to_json,
 }
 
 
@@ -123,6 +120,11 @@ def encoder(tp: Any) -> Codec:
     build = _ENC_BUILDERS.get(kind.name)
     if build is not None:
         return build(tp, kind)
+    from headwater.types import families  # imported here: the families import this module
+
+    family = families.by_kind(kind.name)
+    if family is not None and family.json_encode is not None:
+        return family.json_encode
 
     def refuse(value: Any) -> Any:
         raise Unsupported(f"JSON cannot hold a {type_name(tp)}")

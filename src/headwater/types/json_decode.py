@@ -15,8 +15,6 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from headwater.types import stored
-from headwater.types.files import Directory, File
 from headwater.types.introspect import Kind, _cached, field_types, kind_of, type_name, union_members
 from headwater.types.preview import short_repr
 
@@ -100,16 +98,6 @@ def _dec_timedelta(data: Any) -> dt.timedelta:
     raise _bad(dt.timedelta, data)
 
 
-def _stored(tag: str) -> Codec:
-    def run(data: Any) -> Any:
-        value = stored.from_json(data, tag)
-        if value is None:
-            raise _bad(File if tag == "file" else Directory, data)
-        return value
-
-    return run
-
-
 def _dec_none(data: Any) -> None:
     if data is not None:
         raise _bad(None, data)
@@ -124,8 +112,6 @@ _SIMPLE_DEC: dict[str, Codec] = {
     "str": _exact(str, str),
     "bytes": _dec_bytes,
     "timedelta": _dec_timedelta,
-    "file": _stored("file"),
-    "directory": _stored("directory"),
 }
 
 
@@ -139,6 +125,11 @@ def decoder(tp: Any) -> Codec:
     build = _DEC_BUILDERS.get(kind.name)
     if build is not None:
         return build(tp, kind)
+    from headwater.types import families  # imported here: the families import this module
+
+    family = families.by_kind(kind.name)
+    if family is not None and family.json_decode is not None:
+        return family.json_decode
 
     def refuse(data: Any) -> Any:
         raise Shape(f"a {type_name(tp)} is never stored as JSON")

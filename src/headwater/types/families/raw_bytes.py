@@ -1,0 +1,33 @@
+"""bytes, stored as the raw bytes (inside a JSON value: base64, by the JSON codec)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from headwater.storage.blobs import BlobStore
+from headwater.types.families.base import Family, Literal, blob_of, expect, make_literal
+from headwater.types.preview import human_size, short_repr
+
+
+class RawBytes(Family):
+    name = "bytes"
+    formats = ("bytes",)
+    suffix = ".bin"
+    nests_in_json = True
+
+    def owns_value(self, value: Any) -> bool:
+        return type(value) is bytes
+
+    def write(self, value: Any, tp: Any, type_text: str, blobs: BlobStore, what: str) -> Literal:
+        raw = bytes(value)
+        preview = f"{short_repr(raw, 120)} ({human_size(len(raw))})"
+        return make_literal("bytes", blobs.put_bytes(raw), type_text, len(raw), preview)
+
+    def read(self, literal: Literal, tp: Any, blobs: BlobStore) -> Any:
+        return expect(blob_of(literal, blobs), literal, tp)
+
+    def from_text(self, raw: str, kind: Any) -> Any:
+        return raw.encode("utf-8")
+
+
+BYTES = RawBytes()
