@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from functools import cached_property
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
@@ -154,7 +155,7 @@ class RemoteNode(NodeExecution):
             ("node_id", "name", "kind", "status", "attempts", "cached_from"),
         )
         row["started_at"] = row["finished_at"] = None
-        super().__init__(row)
+        super().__init__(SimpleNamespace(**row))  # read by attribute, like a stored row
         self.started_at = _time(body.get("started_at"))
         self.finished_at = _time(body.get("finished_at"))
 
@@ -182,7 +183,7 @@ class RemoteExecution(Execution):
             ("id", "project", "domain", "workflow", "workflow_version", "launch_plan", "status"),
         )
         row["created_at"] = row["started_at"] = row["finished_at"] = None
-        self._load(row)
+        self._load(SimpleNamespace(**row))  # read by attribute, like a stored row
         self.created_at = _time(body.get("created_at"))
         self.started_at = _time(body.get("started_at"))
         self.finished_at = _time(body.get("finished_at"))

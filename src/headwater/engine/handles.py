@@ -17,6 +17,7 @@ from headwater.definitions.storable import readable, utc_or_none
 from headwater.errors import ExecutionFailedError
 from headwater.storage import artifacts as artifact_rows
 from headwater.storage import executions as execution_rows
+from headwater.storage import node_executions as node_rows
 from headwater.types import decode
 
 if TYPE_CHECKING:
@@ -71,17 +72,17 @@ class NodeExecution:
     """One recorded task call inside an execution."""
 
     def __init__(self, row: Any) -> None:
-        self.node_id: str = row["node_id"]
-        self.name: str = row["name"]
-        self.kind: str = row["kind"]
-        self.status = ExecutionStatus(row["status"])
-        self.input_literals: dict[str, Any] = _loads(row["inputs"]) or {}
-        self.output_literals: dict[str, Any] = _loads(row["outputs"]) or {}
-        self.error: dict[str, Any] | None = _loads(row["error"])
-        self.attempts: int = row["attempts"]
-        self.cached_from: str | None = row["cached_from"]
-        self.started_at = _ts(row["started_at"])
-        self.finished_at = _ts(row["finished_at"])
+        self.node_id: str = row.node_id
+        self.name: str = row.name
+        self.kind: str = row.kind
+        self.status = ExecutionStatus(row.status)
+        self.input_literals: dict[str, Any] = _loads(row.inputs) or {}
+        self.output_literals: dict[str, Any] = _loads(row.outputs) or {}
+        self.error: dict[str, Any] | None = _loads(row.error)
+        self.attempts: int = row.attempts
+        self.cached_from: str | None = row.cached_from
+        self.started_at = _ts(row.started_at)
+        self.finished_at = _ts(row.finished_at)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -116,21 +117,21 @@ class Execution:
         return specs[name].type if name in specs else None
 
     def _load(self, row: Any) -> None:
-        self.id: str = row["id"]
-        self.project: str = row["project"]
-        self.domain: str = row["domain"]
-        self.workflow: str = row["workflow"]
-        self.workflow_version: str = row["workflow_version"]
-        self.launch_plan: str | None = row["launch_plan"]
-        self.status = ExecutionStatus(row["status"])
-        self.input_literals: dict[str, Any] = _loads(row["inputs"]) or {}
-        self.resolved_inputs: dict[str, Any] = _loads(row["resolved"]) or {}
-        self.output_literals: dict[str, Any] = _loads(row["outputs"]) or {}
-        self.error: dict[str, Any] | None = _loads(row["error"])
-        self.trigger: dict[str, Any] | None = _loads(row["trigger"])
-        self.created_at = _ts(row["created_at"])
-        self.started_at = _ts(row["started_at"])
-        self.finished_at = _ts(row["finished_at"])
+        self.id: str = row.id
+        self.project: str = row.project
+        self.domain: str = row.domain
+        self.workflow: str = row.workflow
+        self.workflow_version: str = row.workflow_version
+        self.launch_plan: str | None = row.launch_plan
+        self.status = ExecutionStatus(row.status)
+        self.input_literals: dict[str, Any] = _loads(row.inputs) or {}
+        self.resolved_inputs: dict[str, Any] = _loads(row.resolved) or {}
+        self.output_literals: dict[str, Any] = _loads(row.outputs) or {}
+        self.error: dict[str, Any] | None = _loads(row.error)
+        self.trigger: dict[str, Any] | None = _loads(row.trigger)
+        self.created_at = _ts(row.created_at)
+        self.started_at = _ts(row.started_at)
+        self.finished_at = _ts(row.finished_at)
         self.__dict__.pop("inputs", None)
         self.__dict__.pop("outputs", None)
 
@@ -169,7 +170,7 @@ class Execution:
     @property
     def nodes(self) -> list[NodeExecution]:
         with self._inst.db.read() as tx:
-            return [NodeExecution(r) for r in execution_rows.list_nodes(tx, self.id)]
+            return [NodeExecution(r) for r in node_rows.list_nodes(tx, self.id)]
 
     @property
     def produced(self) -> list[ArtifactVersion]:
