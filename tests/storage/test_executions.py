@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import fields
 from typing import Any
 
 import pytest
 
 from headwater.storage import executions as ex
+from headwater.storage import schema
 from headwater.storage.db import Database
 from headwater.storage.executions import (
     ClaimCandidate,
@@ -91,6 +93,26 @@ def test_an_inserted_execution_reads_back_as_a_frozen_row(db: Database) -> None:
     assert (row.attempts, row.max_attempts) == (0, 1)
     with pytest.raises(AttributeError):
         row.status = "running"  # type: ignore[misc]
+
+
+def test_the_row_mirrors_the_table() -> None:
+    assert [f.name for f in fields(ExecutionRow)] == [c.name for c in schema.executions.columns]
+
+
+def test_a_row_reads_the_same_by_name_and_in_column_order(db: Database) -> None:
+    add(db, "e1", trigger={"kind": "manual"}, launch_plan_id=4)
+    with db.read() as tx:
+        raw = tx.one("SELECT * FROM executions WHERE id = 'e1'")
+        shuffled = tx.one(
+            "SELECT trigger, id, "
+            + ", ".join(
+                c.name for c in schema.executions.columns if c.name not in ("id", "trigger")
+            )
+            + " FROM executions WHERE id = 'e1'"
+        )
+    by_name = {k: raw[k] for k in ExecutionRow.__slots__}
+    assert ExecutionRow.from_db(raw) == ExecutionRow.from_db(by_name) == get(db, "e1")
+    assert ExecutionRow.from_db(shuffled) == get(db, "e1")
 
 
 def test_a_missing_execution_is_none(db: Database) -> None:

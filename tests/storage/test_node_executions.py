@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import fields
 from typing import Any
 
 import psycopg
@@ -13,6 +14,7 @@ import pytest
 
 from headwater.storage import executions as ex
 from headwater.storage import node_executions as nodes
+from headwater.storage import schema
 from headwater.storage.db import Database
 from headwater.storage.migrate import ensure_schema
 from headwater.storage.node_executions import NodeExecutionRow, RunningNode
@@ -59,6 +61,11 @@ def node(db: Database, eid: str, node_id: str, **fields: Any) -> int:
 def listed(db: Database, eid: str) -> list[NodeExecutionRow]:
     with db.read() as tx:
         return nodes.list_nodes(tx, eid)
+
+
+def test_the_row_mirrors_the_table() -> None:
+    columns = [c.name for c in schema.node_executions.columns]
+    assert [f.name for f in fields(NodeExecutionRow)] == columns
 
 
 def test_an_inserted_node_reads_back_as_a_frozen_row(db: Database) -> None:

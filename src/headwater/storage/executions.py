@@ -57,6 +57,10 @@ class ExecutionRow:
 
     @classmethod
     def from_db(cls, r: Any) -> ExecutionRow:
+        if type(r) is not dict and tuple(r.keys()) == cls.__slots__:
+            # A sqlite3.Row of ``SELECT *`` has the columns in this order: built without a
+            # lookup by name each (this row is read on every claim and every finished run).
+            return cls(*r)
         return cls(
             id=r["id"],
             project=r["project"],
