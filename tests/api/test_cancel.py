@@ -37,7 +37,7 @@ def test_cancel_queued_and_running_then_409(api: Api, instance: Instance) -> Non
     assert body["error"]["type"] == "Cancelled"
 
     b = queued(instance, "e-running")
-    assert queue.claim(instance, "w1", 30)["id"] == b
+    assert queue.claim(instance, "w1", 30).id == b
     assert api.post(f"/api/v1/executions/{b}/cancel").json()["status"] == "cancelled"
     assert not queue.heartbeat(instance, b, "w1", 30)  # its worker learns it and stops
 

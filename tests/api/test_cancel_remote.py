@@ -57,8 +57,8 @@ def test_cancel_a_running_execution_through_the_server(hw: Cli, tmp_path: Path) 
         _procs.wait_for(lambda: not _procs.alive(pid), "the task's process to be killed", 30)
         with inst.db.read() as tx:
             row = rows.get_execution(tx, eid)
-        assert row["status"] == "cancelled"
-        assert json.loads(row["error"])["type"] == "Cancelled"
+        assert row.status == "cancelled"
+        assert json.loads(row.error)["type"] == "Cancelled"
 
         again = hw("executions", "cancel", eid, "--json")
         assert again.exit_code == 2 and "already ended (cancelled)" in again.stderr

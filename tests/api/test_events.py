@@ -33,7 +33,7 @@ def react_and_run(inst) -> list[headwater.Execution]:
         pass
     while (row := queue.claim(inst, worker.name, 30)) is not None:
         worker.run_one(row)
-        done.append(headwater.get_execution(row["id"]))
+        done.append(headwater.get_execution(row.id))
     return done
 
 

@@ -50,11 +50,11 @@ def test_up_runs_queued_executions_and_stops_on_sigint(home: Path, tmp_path: Pat
         def ended() -> Any:
             with inst.db.read() as tx:
                 row = rows.get_execution(tx, eid)
-            return row if row["status"] in ("succeeded", "failed") else None
+            return row if row.status in ("succeeded", "failed") else None
 
         row = _procs.wait_for(ended, f"execution {eid} to end", logs=logs)
-        assert row["status"] == "succeeded", row["error"]
-        return decode(json.loads(row["outputs"])["o0"], int, inst.blobs)
+        assert row.status == "succeeded", row.error
+        return decode(json.loads(row.outputs)["o0"], int, inst.blobs)
 
     first = enqueue(14)
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}

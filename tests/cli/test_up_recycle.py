@@ -77,11 +77,11 @@ def test_up_recycles_workers_after_max_executions(home: Path, tmp_path: Path) ->
     def ended() -> list[Any] | None:
         with inst.db.read() as tx:
             found = [rows.get_execution(tx, e) for e in ids]
-        return found if all(r["status"] in ("succeeded", "failed") for r in found) else None
+        return found if all(r.status in ("succeeded", "failed") for r in found) else None
 
     try:
         done = _procs.wait_for(ended, "all five executions", timeout=60, logs=logs)
-        results = [decode(json.loads(r["outputs"])["o0"], int, inst.blobs) for r in done]
+        results = [decode(json.loads(r.outputs)["o0"], int, inst.blobs) for r in done]
         # Two executions per process: the second sees the first's module state, the third
         # (a new process) does not.
         assert results == [100, 201, 102, 203, 104], logs()

@@ -180,14 +180,14 @@ def test_headwater_worker_runs_queued_executions(tmp_path: Path, database_url: s
             def done() -> list[Any] | None:
                 with inst.db.read() as tx:
                     found = [rows.get_execution(tx, e) for e in ids]
-                ended = all(r["status"] in ("succeeded", "failed") for r in found)
+                ended = all(r.status in ("succeeded", "failed") for r in found)
                 return found if ended else None
 
             found = _procs.wait_for(done, "both executions to end", logs=logs)
-            assert [r["status"] for r in found] == ["succeeded", "succeeded"], logs()
-            outputs = [decode(json.loads(r["outputs"])["o0"], int, inst.blobs) for r in found]
+            assert [r.status for r in found] == ["succeeded", "succeeded"], logs()
+            outputs = [decode(json.loads(r.outputs)["o0"], int, inst.blobs) for r in found]
             assert outputs == [6, 8]
-            assert {r["worker"] for r in found} == {"cli-worker"}
+            assert {r.worker for r in found} == {"cli-worker"}
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=30) == 0, logs()
             assert "worker cli-worker: stopped" in logs()

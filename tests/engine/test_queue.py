@@ -11,6 +11,7 @@ from typing import Any
 from headwater.engine import queue
 from headwater.instance import Instance
 from headwater.storage import executions as rows
+from headwater.storage import node_executions as node_rows
 
 
 def add(inst: Instance, n: int = 1, *, start: int = 0, **fields: Any) -> list[str]:
@@ -58,10 +59,10 @@ def test_claim_takes_the_oldest_and_writes_started(instance: Instance) -> None:
     assert queue.queue_depth(instance) == 3
     before = time.time()
     row = queue.claim(instance, "w1", 30)
-    assert row["id"] == "e0000"
-    assert row["status"] == "running" and row["worker"] == "w1" and row["attempts"] == 1
-    assert before + 29 < row["lease_expires_at"] < time.time() + 31
-    assert before <= row["started_at"] <= time.time()
+    assert row.id == "e0000"
+    assert row.status == "running" and row.worker == "w1" and row.attempts == 1
+    assert before + 29 < row.lease_expires_at < time.time() + 31
+    assert before <= row.started_at <= time.time()
     assert queue.queue_depth(instance) == 2
     [started] = events(instance, "headwater.execution.started")
     assert started["subject"] == "e0000"
@@ -74,7 +75,7 @@ def test_claim_takes_the_oldest_and_writes_started(instance: Instance) -> None:
         "attempt": 1,
         "worker": "w1",
     }
-    assert [queue.claim(instance, "w1", 30)["id"] for _ in range(2)] == ["e0001", "e0002"]
+    assert [queue.claim(instance, "w1", 30).id for _ in range(2)] == ["e0001", "e0002"]
     assert queue.claim(instance, "w1", 30) is None
     assert queue.queue_depth(instance) == 0
     assert len(events(instance, "headwater.execution.started")) == 3
@@ -93,8 +94,8 @@ def test_concurrent_claimers_never_take_the_same_row(instance: Instance) -> None
             while queue.queue_depth(instance) > 0:
                 row = queue.claim(instance, name, 30)
                 if row is not None:
-                    assert row["worker"] == name
-                    mine.append(row["id"])
+                    assert row.worker == name
+                    mine.append(row.id)
         except BaseException as exc:
             errors.append(exc)
 
@@ -115,11 +116,11 @@ def test_concurrent_claimers_never_take_the_same_row(instance: Instance) -> None
 def test_concurrency_limit_is_respected(instance: Instance) -> None:
     limited = add(instance, 4, launch_plan_id=7, concurrency_limit=2)
     other = add(instance, 1, start=10, launch_plan_id=8)  # newer, but nothing limits it
-    first = [queue.claim(instance, "w", 30)["id"] for _ in range(3)]
+    first = [queue.claim(instance, "w", 30).id for _ in range(3)]
     assert first == [limited[0], limited[1], other[0]]
     assert queue.claim(instance, "w", 30) is None  # lp 7 is at its limit
     finish(instance, limited[0])
-    assert queue.claim(instance, "w", 30)["id"] == limited[2]
+    assert queue.claim(instance, "w", 30).id == limited[2]
     assert queue.claim(instance, "w", 30) is None
 
 
@@ -133,7 +134,7 @@ def test_concurrency_limit_holds_under_concurrent_claims(instance: Instance) -> 
         for _ in range(5):
             row = queue.claim(instance, name, 30)
             if row is not None:
-                claimed.append(row["id"])
+                claimed.append(row.id)
 
     threads = [threading.Thread(target=claimer, args=(f"w{i}",)) for i in range(4)]
     for t in threads:
@@ -150,7 +151,7 @@ def test_heartbeat_extends_only_our_lease(instance: Instance) -> None:
     [eid] = add(instance)
     row = queue.claim(instance, "w1", 1)
     assert queue.heartbeat(instance, eid, "w1", 60)
-    assert get(instance, eid)["lease_expires_at"] > row["lease_expires_at"] + 50
+    assert get(instance, eid).lease_expires_at > row.lease_expires_at + 50
     assert not queue.heartbeat(instance, eid, "w2", 60)
     finish(instance, eid)
     assert not queue.heartbeat(instance, eid, "w1", 60)
@@ -158,7 +159,7 @@ def test_heartbeat_extends_only_our_lease(instance: Instance) -> None:
 
 def _running_node(inst: Instance, eid: str, node_id: str = "n0") -> None:
     with inst.db.transaction() as tx:
-        rows.insert_node(
+        node_rows.insert_node(
             tx,
             execution_id=eid,
             node_id=node_id,
@@ -179,24 +180,24 @@ def test_reap_requeues_then_fails_after_max_attempts(instance: Instance) -> None
     later = time.time() + 60
     assert queue.reap(instance, now=later) == 1
     row = get(instance, eid)
-    assert row["status"] == "queued" and row["worker"] is None
-    assert row["lease_expires_at"] is None and row["attempts"] == 1
+    assert row.status == "queued" and row.worker is None
+    assert row.lease_expires_at is None and row.attempts == 1
     [retrying] = events(instance, queue.EXECUTION_RETRYING)
     assert retrying["subject"] == eid
     assert retrying["payload"]["reason"] == "worker w1 stopped heartbeating"
     assert retrying["payload"]["attempt"] == 1 and retrying["payload"]["node"] == "n0"
     with instance.db.read() as tx:
-        [node] = rows.list_nodes(tx, eid)
-    assert node["status"] == "failed" and json.loads(node["error"])["type"] == "WorkerLost"
+        [node] = node_rows.list_nodes(tx, eid)
+    assert node.status == "failed" and json.loads(node.error)["type"] == "WorkerLost"
 
     again = queue.claim(instance, "w2", 30)
-    assert again["id"] == eid and again["attempts"] == 2
+    assert again.id == eid and again.attempts == 2
     _running_node(instance, eid, "n1")
     assert queue.reap(instance, now=time.time() + 60) == 1
     row = get(instance, eid)
-    assert row["status"] == "failed" and row["finished_at"] is not None
-    assert row["lease_expires_at"] is None
-    error = json.loads(row["error"])
+    assert row.status == "failed" and row.finished_at is not None
+    assert row.lease_expires_at is None
+    error = json.loads(row.error)
     assert error["type"] == "WorkerLost" and error["node"] == "n1"
     assert error["message"].startswith("worker w2 stopped heartbeating after 2 attempt(s); ")
     [failed] = events(instance, "headwater.execution.failed")
@@ -243,19 +244,19 @@ def test_requeue_and_fail_only_touch_our_claim(instance: Instance) -> None:
     assert not queue.requeue(instance, a, "w2", "not mine")
     assert queue.requeue(instance, a, "w1", "snapshot conflict")
     row = get(instance, a)
-    assert row["status"] == "queued" and row["attempts"] == 0 and row["worker"] is None
+    assert row.status == "queued" and row.attempts == 0 and row.worker is None
     assert events(instance, queue.EXECUTION_RETRYING)[0]["payload"]["reason"] == (
         "snapshot conflict"
     )
-    assert queue.claim(instance, "w1", 30)["id"] == a
+    assert queue.claim(instance, "w1", 30).id == a
     error = {"type": "SnapshotError", "message": "boom", "traceback": "", "node": None}
     assert not queue.fail(instance, a, "w2", error)
     assert queue.fail(instance, a, "w1", error)
     row = get(instance, a)
-    assert row["status"] == "failed" and json.loads(row["error"]) == error
+    assert row.status == "failed" and json.loads(row.error) == error
     [failed] = events(instance, "headwater.execution.failed")
     assert failed["subject"] == a and failed["payload"]["error"] == error
-    assert queue.claim(instance, "w1", 30)["id"] == b
+    assert queue.claim(instance, "w1", 30).id == b
 
 
 def test_expire_worker_lets_the_reaper_act_now(instance: Instance) -> None:
@@ -264,15 +265,15 @@ def test_expire_worker_lets_the_reaper_act_now(instance: Instance) -> None:
     queue.claim(instance, "w2", 300)
     assert queue.expire_worker(instance, "w1") == 1
     assert queue.reap(instance) == 1
-    assert get(instance, a)["status"] == "queued"
-    assert get(instance, b)["status"] == "running"
+    assert get(instance, a).status == "queued"
+    assert get(instance, b).status == "running"
 
 
 def test_cancel_a_queued_execution_ends_it_at_once_with_its_event(instance: Instance) -> None:
     [eid] = add(instance)
     row = queue.cancel(instance, eid, by="alice")
-    assert row["status"] == "cancelled" and row["finished_at"] is not None
-    error = json.loads(row["error"])
+    assert row.status == "cancelled" and row.finished_at is not None
+    error = json.loads(row.error)
     assert error["type"] == "Cancelled" and "alice" in error["message"]
     [ev] = events(instance, "headwater.execution.failed")
     assert ev["subject"] == eid and ev["payload"]["status"] == "cancelled"
@@ -283,7 +284,7 @@ def test_cancel_a_running_execution_takes_it_from_its_worker(instance: Instance)
     [eid] = add(instance)
     queue.claim(instance, "w1", 30)
     with instance.db.transaction() as tx:
-        rows.insert_node(
+        node_rows.insert_node(
             tx,
             execution_id=eid,
             node_id="n0",
@@ -295,7 +296,7 @@ def test_cancel_a_running_execution_takes_it_from_its_worker(instance: Instance)
             cache_key=None,
             started_at=time.time(),
         )
-    assert queue.cancel(instance, eid)["status"] == "cancelled"
+    assert queue.cancel(instance, eid).status == "cancelled"
     assert not queue.heartbeat(instance, eid, "w1", 30)  # the worker learns it is not its own
     with instance.db.read() as tx:
         assert not rows.still_leased(tx, eid, "w1")  # so its results are not written
@@ -304,7 +305,7 @@ def test_cancel_a_running_execution_takes_it_from_its_worker(instance: Instance)
         )
     assert node["status"] == "cancelled" and json.loads(node["error"])["type"] == "Cancelled"
     assert queue.abandon(instance, eid, "w1", "TaskTimeoutError", "late") == ""
-    assert get(instance, eid)["status"] == "cancelled"
+    assert get(instance, eid).status == "cancelled"
 
 
 def test_cancel_refuses_ended_unknown_and_in_process_executions(instance: Instance) -> None:
@@ -322,7 +323,7 @@ def test_cancel_refuses_ended_unknown_and_in_process_executions(instance: Instan
         rows.update_execution(tx, b, status="running")
     with pytest.raises(ConflictError, match=r"headwater\.run"):
         queue.cancel(instance, b)
-    assert get(instance, a)["status"] == "succeeded" and get(instance, b)["status"] == "running"
+    assert get(instance, a).status == "succeeded" and get(instance, b).status == "running"
     assert events(instance, "headwater.execution.failed") == []
 
 
@@ -336,6 +337,6 @@ def test_abandon_requeues_within_the_budget_then_fails(instance: Instance) -> No
     queue.claim(instance, "w1", 30)
     assert queue.abandon(instance, eid, "w1", "TaskTimeoutError", "task t ran past") == "failed"
     row = get(instance, eid)
-    error = json.loads(row["error"])
-    assert row["status"] == "failed" and row["attempts"] == 2
+    error = json.loads(row.error)
+    assert row.status == "failed" and row.attempts == 2
     assert error["type"] == "TaskTimeoutError" and "attempt 2 of 2" in error["message"]

@@ -159,12 +159,12 @@ def get(inst: Instance, eid: str) -> Any:
 
 def ended(inst: Instance, eid: str) -> Any:
     row = get(inst, eid)
-    return row if row["status"] in ("succeeded", "failed") else None
+    return row if row.status in ("succeeded", "failed") else None
 
 
 def output(inst: Instance, row: Any) -> Any:
-    assert row["status"] == "succeeded", row["error"]
-    return decode(json.loads(row["outputs"])["o0"], int, inst.blobs)
+    assert row.status == "succeeded", row.error
+    return decode(json.loads(row.outputs)["o0"], int, inst.blobs)
 
 
 def test_worker_runs_the_registered_snapshot(
@@ -178,12 +178,12 @@ def test_worker_runs_the_registered_snapshot(
     proc = workers(instance)
     row = wait_for(lambda: ended(instance, good), "the execution to end", tmp_path)
     assert output(instance, row) == 42  # the snapshot's x * 2, not the file's x * 1000
-    assert row["worker"] and row["attempts"] == 1 and row["lease_expires_at"] is None
+    assert row.worker and row.attempts == 1 and row.lease_expires_at is None
     assert (Path(instance.settings.home) / "code" / reg.snapshot / path.name).is_file()
 
     failed = get(instance, bad)  # a load error fails that execution, not the worker
-    assert failed["status"] == "failed"
-    error = json.loads(failed["error"])
+    assert failed.status == "failed"
+    error = json.loads(failed.error)
     assert error["type"] == "NotFoundError" and "is not registered" in error["message"]
     assert proc.poll() is None
 
@@ -212,16 +212,16 @@ def _kill_and_recover(inst: Instance, tmp_path: Path, workers: Any, *, in_task: 
     eid = enqueue(inst, reg, 5, max_attempts=2)
     first = workers(inst, "--lease", "0.6")
     wait_for(flag.exists, "user code to start", tmp_path)
-    assert get(inst, eid)["status"] == "running"
+    assert get(inst, eid).status == "running"
     first.kill()
     first.wait(timeout=10)
     # Its lease runs out without heartbeats; the reaper puts the execution back in the queue.
     wait_for(lambda: queue.reap(inst), "the reaper to requeue the execution", tmp_path)
     row = get(inst, eid)
-    assert row["status"] == "queued" and row["attempts"] == 1
+    assert row.status == "queued" and row.attempts == 1
     second = workers(inst, "--lease", "0.6")
     row = wait_for(lambda: ended(inst, eid), "the retry to end", tmp_path)
-    assert output(inst, row) == 15 and row["attempts"] == 2
+    assert output(inst, row) == 15 and row.attempts == 2
     with inst.db.read() as tx:
         statuses = [r["status"] for r in tx.all("SELECT status FROM executions")]
         retrying = tx.all(
@@ -284,11 +284,11 @@ def test_snapshot_conflict_hands_the_execution_to_a_fresh_worker(
     assert output(inst, get(inst, a)) == 2 and output(inst, get(inst, a2)) == 4
     assert "snapshot" in logs(tmp_path) and "needs a fresh process" in logs(tmp_path)
     row = get(inst, b)
-    if row["status"] == "queued":
-        assert row["attempts"] == 0 and row["worker"] is None
+    if row.status == "queued":
+        assert row.attempts == 0 and row.worker is None
         workers(inst)
     row = wait_for(lambda: ended(inst, b), "b to end", tmp_path)
-    assert output(inst, row) == 5 and row["attempts"] == 1  # B's code; the conflict not counted
+    assert output(inst, row) == 5 and row.attempts == 1  # B's code; the conflict not counted
 
 
 # -- supervision: timeouts, cancel, isolation, recycling -------------------------------------
@@ -397,8 +397,8 @@ def test_a_task_that_catches_its_timeout_is_killed_and_retried_per_its_retries(
     later = enqueue(instance, regs["count_wf"], 7)
     proc = workers(instance)
     row = wait_for(lambda: ended(instance, eid), "the timed-out execution to fail", tmp_path, 40)
-    assert row["status"] == "failed" and row["attempts"] == 2, (row["error"], logs(tmp_path))
-    error = json.loads(row["error"])
+    assert row.status == "failed" and row.attempts == 2, (row.error, logs(tmp_path))
+    error = json.loads(row.error)
     assert error["type"] == "TaskTimeoutError", error
     assert "timeout of 0.5 s" in error["message"] and "did not stop" in error["message"]
     nodes = nodes_of(instance, eid)
@@ -428,7 +428,7 @@ def test_cancel_stops_a_running_execution_for_real(
     assert ex.status.value == "cancelled"
     wait_for(lambda: not _procs.alive(task_pid), "the task's process to be killed", tmp_path)
     row = get(instance, eid)
-    assert row["status"] == "cancelled" and json.loads(row["error"])["type"] == "Cancelled"
+    assert row.status == "cancelled" and json.loads(row.error)["type"] == "Cancelled"
     assert [n["status"] for n in nodes_of(instance, eid)] == ["succeeded", "cancelled"]
     events = events_of(instance, eid)
     assert [(n, p.get("status")) for n, p in events] == [
@@ -465,8 +465,8 @@ def test_a_lost_worker_retries_as_the_running_task_allows(
     first.wait(timeout=10)
     wait_for(lambda: queue.reap(inst), "the reaper", tmp_path)
     row = get(inst, eid)
-    assert row["status"] == "failed" and row["attempts"] == 1
-    assert json.loads(row["error"])["type"] == "WorkerLost"
+    assert row.status == "failed" and row.attempts == 1
+    assert json.loads(row.error)["type"] == "WorkerLost"
     wait_for(lambda: not _procs.alive(task_pid), "the orphaned task process to exit", tmp_path)
 
 

@@ -20,7 +20,7 @@ def react_and_run(inst: Any, rounds: int = 10) -> list[headwater.Execution]:
         while (row := queue.claim(inst, worker.name, 30)) is not None:
             progressed = True
             worker.run_one(row)
-            done.append(headwater.get_execution(row["id"]))
+            done.append(headwater.get_execution(row.id))
         if not progressed:
             break
     return done

@@ -19,6 +19,7 @@ import traceback
 from typing import TYPE_CHECKING, Any
 
 from headwater.engine import queue, timeouts
+from headwater.storage.executions import ExecutionRow
 from headwater.storage.faults import PASSING
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ class Job:
 
     def main(
         self,
-        row: dict[str, Any] | None,
+        row: ExecutionRow | None,
         start: int | None,
         done: int,
         per_child: int,
@@ -138,7 +139,7 @@ class Job:
             if conflict:
                 break
             runs += 1
-            self.report({"finished": row["id"]})
+            self.report({"finished": row.id})
             if given is not None:
                 break
             if per_child and runs >= per_child:
@@ -161,7 +162,7 @@ class Job:
         self.report({"imported": sorted(learned)})
         return 0
 
-    def claim(self, inst: Instance, busy_until: float) -> dict[str, Any] | None:
+    def claim(self, inst: Instance, busy_until: float) -> ExecutionRow | None:
         """Poll the queue until a claim succeeds (the row) or the worker closes the pipe."""
         poll = BUSY_POLL
         while True:
@@ -172,24 +173,21 @@ class Job:
                 inst.db.close()  # reconnect on the next try
                 found, poll = None, 1.0
             if found is not None:
-                row = dict(found)
-                self.report({"claimed": row})
-                return row
+                self.report({"claimed": found.as_dict()})
+                return found
             if time.monotonic() > busy_until:
                 poll = min(IDLE_POLL, poll * 1.5) if poll < 1.0 else IDLE_POLL
             if select.select([self.commands], [], [], poll)[0]:
                 return None  # end of file: the worker is stopping (or gone)
 
-    def execute(self, inst: Instance, row: dict[str, Any]) -> bool:
+    def execute(self, inst: Instance, row: ExecutionRow) -> bool:
         """Run ``row``; True when its code conflicts with what this process imported."""
         from headwater.engine.runner import ExecutionLost, run_claimed
         from headwater.engine.snapshots import SnapshotConflict, load_entity
 
-        eid = row["id"]
+        eid = row.id
         try:
-            entity = load_entity(
-                inst, row["project"], row["domain"], row["workflow"], row["workflow_version"]
-            )
+            entity = load_entity(inst, row.project, row.domain, row.workflow, row.workflow_version)
         except SnapshotConflict as exc:
             queue.requeue(inst, eid, self.worker, f"snapshot conflict: {exc}")
             self.report({"conflict": str(exc), "id": eid})
@@ -230,8 +228,8 @@ def rss_mb() -> float:
         return peak / (2**20 if sys.platform == "darwin" else 2**10)
 
 
-def _what(row: Any) -> str:
-    return f"{row['workflow']} version {row['workflow_version']} on worker"
+def _what(row: ExecutionRow) -> str:
+    return f"{row.workflow} version {row.workflow_version} on worker"
 
 
 def _error(what: str, exc: BaseException) -> dict[str, Any]:

@@ -26,7 +26,7 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from headwater.engine.execution_child import (
     BUSY_POLL,
@@ -38,6 +38,7 @@ from headwater.engine.execution_child import (
     rss_mb,
 )
 from headwater.engine.execution_watch import Outcome, Reports, Watch, exit_code, kill
+from headwater.storage.executions import ExecutionRow
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
@@ -86,7 +87,7 @@ class Executor:
         self.hold = False  # no standby until the running child is done (the chain broke)
         self.retry_at = 0.0
 
-    def next_claim(self, timeout: float) -> dict[str, Any] | None:
+    def next_claim(self, timeout: float) -> ExecutionRow | None:
         """The next row the polling child has claimed, or None after ``timeout`` seconds
         without one (the child's report is read then, not as it comes: see ``Reports``)."""
         child = self._ensure()
@@ -107,12 +108,12 @@ class Executor:
             self._gone(child, status)
         return None
 
-    def supervise(self, row: dict[str, Any]) -> Outcome:
+    def supervise(self, row: ExecutionRow) -> Outcome:
         """Follow the execution ``row`` that the current child claimed until it ends."""
         child = self.child
         assert child is not None
         watch = Watch(
-            self.inst, self.worker, self.lease, row["id"], child.pid, child.reports, child.pidfd
+            self.inst, self.worker, self.lease, row.id, child.pid, child.reports, child.pidfd
         )
         try:
             outcome = watch.run()
@@ -120,7 +121,7 @@ class Executor:
             kill(child.pid)
             self._gone(child, None)
             raise
-        if child.reports.conflict and child.reports.conflict_id == row["id"]:
+        if child.reports.conflict and child.reports.conflict_id == row.id:
             if not watch.exited:
                 kill(child.pid)
             self._gone(child, None)
@@ -130,12 +131,12 @@ class Executor:
             self._gone(child, None)
         return outcome
 
-    def run(self, row: Any) -> Outcome:
+    def run(self, row: ExecutionRow) -> Outcome:
         """Run an execution claimed here already (``row``) in a child of its own."""
         if self.child is not None or self.standby is not None:
             raise RuntimeError("run() while children poll the queue")
-        self.child = self._spawn(row=dict(row))
-        outcome = self.supervise(dict(row))
+        self.child = self._spawn(row=row)
+        outcome = self.supervise(row)
         self.close()
         return outcome
 
@@ -164,7 +165,7 @@ class Executor:
                     self.inst,
                     self.worker,
                     self.lease,
-                    row["id"],
+                    row.id,
                     child.pid,
                     child.reports,
                     child.pidfd,
@@ -229,7 +230,7 @@ class Executor:
             os.close(self.pending)
         self.pending = None
 
-    def _spawn(self, row: dict[str, Any] | None = None) -> _Child:
+    def _spawn(self, row: ExecutionRow | None = None) -> _Child:
         """Fork a child that starts once the newest one before it is done."""
         start = self.pending
         others = tuple(
@@ -269,16 +270,14 @@ class Executor:
         except ChildProcessError:
             pass  # reaped already
 
-    def _load(self, row: Any) -> None:
+    def _load(self, row: ExecutionRow) -> None:
         """Import the execution's code here too, so that the next child has it already."""
         from headwater.engine.snapshots import load_entity
 
         try:
-            load_entity(
-                self.inst, row["project"], row["domain"], row["workflow"], row["workflow_version"]
-            )
+            load_entity(self.inst, row.project, row.domain, row.workflow, row.workflow_version)
         except BaseException as exc:  # the child reported what matters; this is a cache
-            log.debug("worker %s: not keeping %s imported: %s", self.worker, row["workflow"], exc)
+            log.debug("worker %s: not keeping %s imported: %s", self.worker, row.workflow, exc)
 
 
 def _exited(pid: int) -> bool:
@@ -312,7 +311,7 @@ def _fork(
     worker: str,
     lease: float,
     start: int | None,
-    row: dict[str, Any] | None = None,
+    row: ExecutionRow | None = None,
     per_child: int = 0,
     max_memory_mb: int = 0,
     others: tuple[int, ...] = (),

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from headwater.engine import queue
+from headwater.storage import executions as execution_rows
+from headwater.storage.executions import ExecutionRow, ExecutionState
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
@@ -65,7 +67,7 @@ class Reports:
         self.fd = fd
         self.buffer = b""
         self.open = True
-        self.claimed: list[dict[str, Any]] = []  # in order; the worker pops them
+        self.claimed: list[ExecutionRow] = []  # in order; the worker pops them
         self.finished: set[str] = set()
         self.recycled = ""
         self.imported: list[str] = []
@@ -94,7 +96,7 @@ class Reports:
     def _apply(self, message: Any) -> None:
         if isinstance(message, dict):
             if "claimed" in message:
-                self.claimed.append(message["claimed"])
+                self.claimed.append(ExecutionRow(**message["claimed"]))
             if "finished" in message:
                 self.finished.add(str(message["finished"]))
                 self.deadline = None
@@ -194,11 +196,9 @@ class Watch:
         log.warning("worker %s: execution %s: %s", self.worker, self.execution_id, detail)
         return Outcome("timeout", "", detail)
 
-    def _status(self) -> Any:
+    def _status(self) -> ExecutionState | None:
         with self.inst.db.read() as tx:
-            return tx.one(
-                "SELECT status, worker FROM executions WHERE id = :id", {"id": self.execution_id}
-            )
+            return execution_rows.get_state(tx, self.execution_id)
 
     def _check(self) -> Outcome | None:
         """Kill the child when the execution was cancelled or is another worker's now."""
@@ -207,13 +207,13 @@ class Watch:
         except Exception as exc:  # the database is unreachable: the lease decides later
             log.warning("worker %s: cannot read %s: %s", self.worker, self.execution_id, exc)
             return None
-        status = row["status"] if row is not None else "missing"
-        if status == "running" and row["worker"] == self.worker:
+        status = row.status if row is not None else "missing"
+        if status == "running" and row is not None and row.worker == self.worker:
             return None
         if status == "cancelled":
             log.info("worker %s: execution %s was cancelled", self.worker, self.execution_id)
             return Outcome("cancelled", status)
-        if row is not None and row["worker"] == self.worker and status in ("succeeded", "failed"):
+        if row is not None and row.worker == self.worker and status in ("succeeded", "failed"):
             # Most likely the child has just recorded its result and is exiting.
             if self.linger_until is None:
                 self.linger_until = time.monotonic() + LINGER
@@ -252,8 +252,8 @@ class Watch:
             # It gave the execution back (snapshot conflict); another process of this worker,
             # claiming in the same name, may be running it now: not ours to fail.
             return Outcome("done", "queued")
-        if row["status"] != "running" or row["worker"] != self.worker:
-            return Outcome("done", row["status"])
+        if row.status != "running" or row.worker != self.worker:
+            return Outcome("done", row.status)
         how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
         detail = f"the process running the execution exited ({how}) before recording a result"
         log.warning("worker %s: execution %s: %s", self.worker, self.execution_id, detail)

@@ -22,6 +22,7 @@ from headwater.definitions.storable import readable, utc_or_none
 from headwater.errors import ExecutionFailedError
 from headwater.storage import artifacts as artifact_rows
 from headwater.storage import executions as execution_rows
+from headwater.storage import node_executions as node_rows
 from headwater.types import decode, download_suffix
 
 if TYPE_CHECKING:
@@ -85,37 +86,37 @@ def _loads(text: str | None) -> Any:
 # -- stored row -> handle fields: the one place each handle reads a storage row ---------------
 def _node_fields(row: Any) -> dict[str, Any]:
     return {
-        "node_id": row["node_id"],
-        "name": row["name"],
-        "kind": row["kind"],
-        "status": row["status"],
-        "input_literals": _loads(row["inputs"]) or {},
-        "output_literals": _loads(row["outputs"]) or {},
-        "error": _loads(row["error"]),
-        "attempts": row["attempts"],
-        "cached_from": row["cached_from"],
-        "started_at": _ts(row["started_at"]),
-        "finished_at": _ts(row["finished_at"]),
+        "node_id": row.node_id,
+        "name": row.name,
+        "kind": row.kind,
+        "status": row.status,
+        "input_literals": _loads(row.inputs) or {},
+        "output_literals": _loads(row.outputs) or {},
+        "error": _loads(row.error),
+        "attempts": row.attempts,
+        "cached_from": row.cached_from,
+        "started_at": _ts(row.started_at),
+        "finished_at": _ts(row.finished_at),
     }
 
 
 def _execution_fields(row: Any) -> dict[str, Any]:
     return {
-        "id": row["id"],
-        "project": row["project"],
-        "domain": row["domain"],
-        "workflow": row["workflow"],
-        "workflow_version": row["workflow_version"],
-        "launch_plan": row["launch_plan"],
-        "status": row["status"],
-        "input_literals": _loads(row["inputs"]) or {},
-        "resolved_inputs": _loads(row["resolved"]) or {},
-        "output_literals": _loads(row["outputs"]) or {},
-        "error": _loads(row["error"]),
-        "trigger": _loads(row["trigger"]),
-        "created_at": _ts(row["created_at"]),
-        "started_at": _ts(row["started_at"]),
-        "finished_at": _ts(row["finished_at"]),
+        "id": row.id,
+        "project": row.project,
+        "domain": row.domain,
+        "workflow": row.workflow,
+        "workflow_version": row.workflow_version,
+        "launch_plan": row.launch_plan,
+        "status": row.status,
+        "input_literals": _loads(row.inputs) or {},
+        "resolved_inputs": _loads(row.resolved) or {},
+        "output_literals": _loads(row.outputs) or {},
+        "error": _loads(row.error),
+        "trigger": _loads(row.trigger),
+        "created_at": _ts(row.created_at),
+        "started_at": _ts(row.started_at),
+        "finished_at": _ts(row.finished_at),
     }
 
 
@@ -344,7 +345,7 @@ class Execution:
     @property
     def nodes(self) -> list[NodeExecution]:
         with self._inst.db.read() as tx:
-            return [NodeExecution(r) for r in execution_rows.list_nodes(tx, self.id)]
+            return [NodeExecution(r) for r in node_rows.list_nodes(tx, self.id)]
 
     @property
     def produced(self) -> list[ArtifactVersion]:

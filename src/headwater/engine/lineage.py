@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from headwater.engine import artifacts
 from headwater.errors import UserInputError
 from headwater.storage import artifacts as artifact_rows
-from headwater.storage.db import in_list
+from headwater.storage import executions as execution_rows
+from headwater.storage.executions import ExecutionSummary
 from headwater.storage.lineage import (
     CONSUMED,
     PRODUCED,
@@ -262,22 +263,16 @@ def check_depth(depth: Any) -> int | None:
     return depth
 
 
-def _exec_rows(inst: Instance, ids: list[str]) -> list[Any]:
+def _exec_rows(inst: Instance, ids: list[str]) -> list[ExecutionSummary]:
     if not ids:
         return []
-    marks, params = in_list("e", ids)
     with inst.db.read() as tx:
-        return tx.all(
-            "SELECT id, workflow, status, created_at, project, domain FROM executions "
-            f"WHERE id IN {marks}",
-            params,
-        )
+        return execution_rows.summaries(tx, ids)
 
 
 def _start(inst: Instance, ref: Any) -> tuple[int | None, str | None]:
     """(version id, None) for an artifact reference, (None, execution id) for an execution."""
     from headwater.engine.handles import Execution
-    from headwater.storage import executions as execution_rows
 
     if isinstance(ref, Execution):
         return None, ref.id
@@ -343,10 +338,10 @@ class _Pager:
             }
             nodes.append(LineageNode(uri, "artifact", uri, attrs))
             self.emitted_versions.add(r["id"])
-        for r in sorted(_exec_rows(self.inst, sorted(exec_ids - self.emitted)), key=_by_id):
-            label = f"execution {r['id']} ({r['workflow']}, {r['status']})"
-            attrs = {"workflow": r["workflow"], "status": r["status"]}
-            nodes.append(LineageNode(r["id"], "execution", label, attrs))
+        for x in sorted(_exec_rows(self.inst, sorted(exec_ids - self.emitted)), key=_by_id):
+            label = f"execution {x.id} ({x.workflow}, {x.status})"
+            attrs = {"workflow": x.workflow, "status": x.status}
+            nodes.append(LineageNode(x.id, "execution", label, attrs))
         self.emitted.update(n.id for n in nodes if n.kind == "execution")
         edges = []
         for ex, vid, kind, name in raw:
@@ -358,8 +353,8 @@ class _Pager:
         return nodes, edges
 
 
-def _by_id(row: Any) -> str:
-    return str(row["id"])
+def _by_id(row: ExecutionSummary) -> str:
+    return row.id
 
 
 def walk(inst: Instance, state: WalkState) -> Iterator[LineagePage]:

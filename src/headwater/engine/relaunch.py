@@ -16,6 +16,7 @@ from headwater.engine.snapshots import load_entity
 from headwater.engine.text_inputs import from_text
 from headwater.errors import NotFoundError, UserInputError
 from headwater.storage import executions as rows
+from headwater.storage.executions import ExecutionRow
 from headwater.storage.lineage import CONSUMED, insert_edges, insert_links
 from headwater.types import encode
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from headwater.instance import Instance
 
 
-def original(inst: Instance, execution_id: str) -> tuple[Any, Entity]:
+def original(inst: Instance, execution_id: str) -> tuple[ExecutionRow, Entity]:
     """The execution's row and its registered workflow (from the code snapshot)."""
     with inst.db.read() as tx:
         row = rows.get_execution(tx, execution_id)
@@ -32,9 +33,7 @@ def original(inst: Instance, execution_id: str) -> tuple[Any, Entity]:
         raise NotFoundError(
             f"no execution {execution_id!r}; list them with `headwater executions list`"
         )
-    entity = load_entity(
-        inst, row["project"], row["domain"], row["workflow"], row["workflow_version"]
-    )
+    entity = load_entity(inst, row.project, row.domain, row.workflow, row.workflow_version)
     return row, entity
 
 
@@ -68,8 +67,8 @@ def relaunch(
                 f"input {both[0]!r} is given twice (as a value and as text); give it once"
             )
         overrides.update(from_text(entity, text_inputs, local_paths=local_paths))
-    literals = json.loads(row["inputs"])
-    resolved = json.loads(row["resolved"] or "{}")
+    literals = json.loads(row.inputs)
+    resolved = json.loads(row.resolved or "{}")
     for name, value in overrides.items():
         if name not in specs:
             raise UserInputError(
@@ -78,7 +77,7 @@ def relaunch(
         what = f"{entity.kind} {entity.name!r} input {name!r}"
         if is_artifact_ref(value, specs[name].type):
             version = (
-                resolve_query(inst, value, row["project"], row["domain"])
+                resolve_query(inst, value, row.project, row.domain)
                 if isinstance(value, ArtifactQuery)
                 else resolve(inst, value)
             )
@@ -97,12 +96,12 @@ def relaunch(
         rows.insert_execution(
             tx,
             id=new_id,
-            project=row["project"],
-            domain=row["domain"],
-            workflow=row["workflow"],
-            workflow_version=row["workflow_version"],
-            launch_plan=row["launch_plan"],
-            launch_plan_id=row["launch_plan_id"],
+            project=row.project,
+            domain=row.domain,
+            workflow=row.workflow,
+            workflow_version=row.workflow_version,
+            launch_plan=row.launch_plan,
+            launch_plan_id=row.launch_plan_id,
             status="queued",
             inputs=literals,
             resolved=resolved,
@@ -114,7 +113,7 @@ def relaunch(
                 "runs": [],
             },
             created_at=time.time(),
-            max_attempts=row["max_attempts"],
+            max_attempts=row.max_attempts,
         )
         insert_links(tx, new_id, [execution_id], "relaunch")
         insert_edges(

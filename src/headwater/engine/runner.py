@@ -37,8 +37,10 @@ from headwater.engine.registry import ensure_registered
 from headwater.engine.timeouts import call_with_timeout
 from headwater.errors import HeadwaterError, UserInputError
 from headwater.storage import executions as rows
+from headwater.storage import node_executions as node_rows
 from headwater.storage.db import Tx
 from headwater.storage.events import insert_event
+from headwater.storage.executions import ExecutionRow
 from headwater.storage.faults import PASSING
 from headwater.storage.lineage import CONSUMED, PRODUCED, insert_edges, insert_links
 from headwater.types import decode
@@ -135,10 +137,7 @@ class ExecutionFrame(_MetaCollector):
             raise ExecutionLost(self.execution_id)
         budget = 1 + task.options.retries
         if budget != self.max_attempts:
-            tx.execute(
-                "UPDATE executions SET max_attempts = :m WHERE id = :id",
-                {"m": budget, "id": self.execution_id},
-            )
+            rows.set_max_attempts(tx, self.execution_id, budget)
             self.max_attempts = budget
 
     def call(self, entity: Entity, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -201,7 +200,7 @@ def run_node(
     cache_key = _cache_key(task, bound.literals) if task.options.cache else None
     with inst.db.transaction() as tx:
         frame.enter_node(tx, task)
-        row_id = rows.insert_node(
+        row_id = node_rows.insert_node(
             tx,
             execution_id=frame.execution_id,
             node_id=node_id,
@@ -233,10 +232,10 @@ def run_node(
         cached = None
         if cache_key is not None:
             with inst.db.read() as tx:
-                cached = rows.find_cached(tx, cache_key)
+                cached = node_rows.find_cached(tx, cache_key)
         if cached is not None:
-            literals = json.loads(cached["outputs"])
-            cached_from = f"{cached['execution_id']}/{cached['node_id']}"
+            literals = json.loads(cached.outputs or "{}")
+            cached_from = f"{cached.execution_id}/{cached.node_id}"
             values = [
                 decode(literals[n], s.type, inst.blobs) for n, s in task.interface.outputs.items()
             ]
@@ -262,7 +261,7 @@ def run_node(
         frame.failed_node = node_id
         with inst.db.transaction() as tx:
             if frame.holds_lease(tx):
-                rows.update_node(
+                node_rows.update_node(
                     tx,
                     row_id,
                     status="failed",
@@ -276,7 +275,7 @@ def run_node(
         if not frame.holds_lease(tx):  # cancelled or reaped meanwhile: store nothing more
             raise ExecutionLost(frame.execution_id)
         frame.write_outputs(tx, outputs, now, node_id)
-        rows.update_node(
+        node_rows.update_node(
             tx,
             row_id,
             status="succeeded",
@@ -380,35 +379,31 @@ def execute(
     return _run_and_finish(frame, bound)
 
 
-def run_claimed(inst: Instance, workflow: Entity, row: Any) -> Execution:
+def run_claimed(inst: Instance, workflow: Entity, row: ExecutionRow) -> Execution:
     """Run an execution a worker has claimed (its row is ``running``; the claim wrote the
     ``execution.started`` event). Inputs stored on the row are decoded with the workflow's
     types; the rest come from defaults and query defaults, resolved now and recorded.
     A stored input that no longer fits the workflow fails the execution with the reason.
     """
-    trigger = json.loads(row["trigger"]) if row["trigger"] else None
+    trigger = json.loads(row.trigger) if row.trigger else None
     frame = ExecutionFrame(
-        inst, row["id"], workflow, row["project"], row["domain"], row["launch_plan"], trigger
+        inst, row.id, workflow, row.project, row.domain, row.launch_plan, trigger
     )
-    frame.worker = row["worker"]
-    frame.max_attempts = int(row["max_attempts"])
+    frame.worker = row.worker
+    frame.max_attempts = int(row.max_attempts)
     with inst.db.read() as tx:  # a retry after a lost worker numbers its nodes after the old ones
-        frame.node_count = int(
-            tx.scalar(
-                "SELECT COUNT(*) FROM node_executions WHERE execution_id = :id", {"id": row["id"]}
-            )
-        )
+        frame.node_count = node_rows.count_nodes(tx, row.id)
     specs = workflow.interface.inputs
     try:
         given = {}
-        for name, literal in json.loads(row["inputs"]).items():
+        for name, literal in json.loads(row.inputs).items():
             value = decode(literal, specs[name].type if name in specs else None, inst.blobs)
             frame.memo.remember(value, literal)
             given[name] = value
         bound = bind_inputs(inst, workflow, given, frame.project, frame.domain, frame.memo)
     except HeadwaterError as exc:
         return _finish(frame, ExecutionStatus.FAILED, [], _error(exc))
-    resolved = {**json.loads(row["resolved"] or "{}"), **bound.resolved}
+    resolved = {**json.loads(row.resolved or "{}"), **bound.resolved}
     with inst.db.transaction() as tx:
         rows.update_execution(tx, frame.execution_id, inputs=bound.literals, resolved=resolved)
         _consumed_edges(tx, frame, bound.consumed)

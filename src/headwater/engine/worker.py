@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 from headwater.engine import execution_process, queue
 from headwater.engine.execution_process import Executor, Outcome, rss_mb
 from headwater.engine.snapshots import SnapshotConflict, load_entity
+from headwater.storage.executions import ExecutionRow
 from headwater.storage.faults import PASSING
 
 if TYPE_CHECKING:
@@ -92,8 +93,8 @@ class _Heartbeat(threading.Thread):
                 return
 
 
-def _load_error(exc: BaseException, row: Any) -> dict[str, Any]:
-    what = f"{row['workflow']} version {row['workflow_version']}"
+def _load_error(exc: BaseException, row: ExecutionRow) -> dict[str, Any]:
+    what = f"{row.workflow} version {row.workflow_version}"
     return {
         "type": type(exc).__name__,
         "message": f"could not load {what} on worker: {exc}",
@@ -163,22 +164,22 @@ class Worker:
                     return code
         return 0
 
-    def _report(self, row: Any, outcome: Outcome, started: float) -> int | None:
+    def _report(self, row: ExecutionRow, outcome: Outcome, started: float) -> int | None:
         if outcome.how == "conflict":
             log.info(
-                "worker %s: %s; handing %s to a fresh worker", self.name, outcome.detail, row["id"]
+                "worker %s: %s; handing %s to a fresh worker", self.name, outcome.detail, row.id
             )
             return EXIT_SNAPSHOT_CONFLICT
         self._log_end(row, outcome.status or outcome.how, started)
         return self._recycle()
 
-    def _log_end(self, row: Any, status: str, started: float) -> None:
+    def _log_end(self, row: ExecutionRow, status: str, started: float) -> None:
         self.executions += 1
         log.info(
             "worker %s: %s %s %s in %.0f ms",
             self.name,
-            row["id"],
-            row["workflow"],
+            row.id,
+            row.workflow,
             status,
             (time.time() - started) * 1000,
         )
@@ -213,7 +214,7 @@ class Worker:
             poll = BUSY_POLL
         return 0
 
-    def run_one(self, row: Any) -> int | None:
+    def run_one(self, row: ExecutionRow) -> int | None:
         """Run one execution claimed already (``row``); returns an exit code when the process
         must end."""
         started = time.time()
@@ -250,22 +251,22 @@ class Worker:
                 return EXIT_RECYCLE
         return None
 
-    def _run_here(self, row: Any) -> str | int:
+    def _run_here(self, row: ExecutionRow) -> str | int:
         """Run in this process (no fork on this platform: timeouts are in-process only, and
         cancelling takes effect at the next task). The final status, or an exit code."""
         from headwater.engine.runner import ExecutionLost, run_claimed
 
-        execution_id = row["id"]
+        execution_id = row.id
         beat = _Heartbeat(self.inst, execution_id, self.name, self.lease)
         beat.start()
         try:
             try:
                 entity = load_entity(
                     self.inst,
-                    row["project"],
-                    row["domain"],
-                    row["workflow"],
-                    row["workflow_version"],
+                    row.project,
+                    row.domain,
+                    row.workflow,
+                    row.workflow_version,
                 )
             except SnapshotConflict as exc:
                 queue.requeue(self.inst, execution_id, self.name, f"snapshot conflict: {exc}")
@@ -310,11 +311,8 @@ class Worker:
             beat.join(timeout=5)
 
 
-def _wall_start(row: Any) -> float:
-    try:
-        return float(row["started_at"])
-    except (KeyError, TypeError, ValueError):
-        return time.time()
+def _wall_start(row: ExecutionRow) -> float:
+    return time.time() if row.started_at is None else float(row.started_at)
 
 
 class _JsonFormatter(logging.Formatter):

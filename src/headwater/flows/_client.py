@@ -145,7 +145,7 @@ class Run:
         inst = _inst()
         with inst.db.read() as tx:
             row = rows.get_execution(tx, run_id)
-        if row is None or flow not in (row["workflow"], _flow_name(row["workflow"])):
+        if row is None or flow not in (row.workflow, _flow_name(row.workflow)):
             raise NotFoundError(f"no run {pathspec!r}")
         self._set(Execution(inst, row))
 

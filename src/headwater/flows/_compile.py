@@ -305,15 +305,15 @@ def _finish_trigger(inst: Instance, ref: str) -> dict[str, Any]:
         row = rows.get_execution(tx, run_id)
     if row is None:
         raise NotFoundError(f"--trigger {ref}: no run {run_id!r}")
-    if flow and row["workflow"] != flow and row["workflow"].rsplit(".", 1)[-1] != flow:
-        raise NotFoundError(f"--trigger {ref}: run {run_id} is of {row['workflow']}, not {flow}")
+    if flow and row.workflow != flow and row.workflow.rsplit(".", 1)[-1] != flow:
+        raise NotFoundError(f"--trigger {ref}: run {run_id} is of {row.workflow}, not {flow}")
     payload = {
-        "execution_id": row["id"],
-        "workflow": row["workflow"],
-        "launch_plan": row["launch_plan"],
-        "project": row["project"],
-        "domain": row["domain"],
-        "status": row["status"],
+        "execution_id": row.id,
+        "workflow": row.workflow,
+        "launch_plan": row.launch_plan,
+        "project": row.project,
+        "domain": row.domain,
+        "status": row.status,
     }
     return {
         "launch_plan": None,
@@ -322,15 +322,15 @@ def _finish_trigger(inst: Instance, ref: str) -> dict[str, Any]:
         "events": [
             {
                 "id": f"local-{uuid.uuid4().hex}",
-                "name": f"headwater.execution.{row['status']}",
+                "name": f"headwater.execution.{row.status}",
                 "source": "local --trigger",
-                "subject": row["id"],
-                "time": row["finished_at"] or time.time(),
+                "subject": row.id,
+                "time": row.finished_at or time.time(),
                 "payload": payload,
             }
         ],
         "artifacts": [],
-        "runs": [row["id"]],
+        "runs": [row.id],
     }
 
 

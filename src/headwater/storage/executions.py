@@ -1,14 +1,24 @@
-"""Rows for executions and their node executions."""
+"""Rows of ``executions``: one run of a workflow, and the queue that workers claim from.
+
+An execution waits as ``queued``; a worker claims it (``running``, ``worker``, a lease in
+``lease_expires_at`` that heartbeats extend) and it ends ``succeeded``, ``failed`` or
+``cancelled``. The queue's statements are here; when to run them (and in which transaction)
+is ``engine/queue.py``'s business. JSON columns (``inputs``, ``resolved``, ``outputs``,
+``error``, ``trigger``) are written from Python values and read back as text.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from headwater.storage.db import Tx
+from headwater.storage.db import Tx, in_list
 
 _JSON_COLUMNS = ("inputs", "resolved", "outputs", "error", "trigger")
 _ENCODER = json.JSONEncoder(sort_keys=True)
+_PG_LP_LOCK = 0x6877  # first key of the (int, int) advisory lock taken per launch plan
 
 
 def _dump(fields: dict[str, Any]) -> dict[str, Any]:
@@ -18,7 +28,101 @@ def _dump(fields: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class ExecutionRow:
+    """One execution, as stored (JSON columns as text, times as epoch seconds)."""
+
+    id: str
+    project: str
+    domain: str
+    workflow: str
+    workflow_version: str
+    launch_plan: str | None
+    status: str
+    inputs: str
+    resolved: str
+    outputs: str | None
+    error: str | None
+    trigger: str | None
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    launch_plan_id: int | None
+    worker: str | None
+    lease_expires_at: float | None
+    attempts: int
+    max_attempts: int
+    event_seq: int | None
+    concurrency_limit: int | None
+
+    @classmethod
+    def from_db(cls, r: Any) -> ExecutionRow:
+        if type(r) is not dict and tuple(r.keys()) == cls.__slots__:
+            # A sqlite3.Row of ``SELECT *`` has the columns in this order: built without a
+            # lookup by name each (this row is read on every claim and every finished run).
+            return cls(*r)
+        return cls(
+            id=r["id"],
+            project=r["project"],
+            domain=r["domain"],
+            workflow=r["workflow"],
+            workflow_version=r["workflow_version"],
+            launch_plan=r["launch_plan"],
+            status=r["status"],
+            inputs=r["inputs"],
+            resolved=r["resolved"],
+            outputs=r["outputs"],
+            error=r["error"],
+            trigger=r["trigger"],
+            created_at=r["created_at"],
+            started_at=r["started_at"],
+            finished_at=r["finished_at"],
+            launch_plan_id=r["launch_plan_id"],
+            worker=r["worker"],
+            lease_expires_at=r["lease_expires_at"],
+            attempts=r["attempts"],
+            max_attempts=r["max_attempts"],
+            event_seq=r["event_seq"],
+            concurrency_limit=r["concurrency_limit"],
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Column name -> value (e.g. to send the row to another process as JSON)."""
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionSummary:
+    """What a lineage graph shows of an execution."""
+
+    id: str
+    workflow: str
+    status: str
+    created_at: float
+    project: str
+    domain: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionState:
+    """An execution's status and the worker holding it (None: not claimed, or in-process)."""
+
+    status: str
+    worker: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimCandidate:
+    """The oldest claimable queued execution and its launch plan's concurrency limit."""
+
+    id: str
+    launch_plan_id: int | None
+    concurrency_limit: int | None
+
+
+# -- writing -----------------------------------------------------------------------------------
 def insert_execution(tx: Tx, **fields: Any) -> None:
+    """Insert one execution; JSON columns may be given as Python values."""
     cols = ", ".join(fields)
     vals = ", ".join(f":{k}" for k in fields)
     tx.execute(f"INSERT INTO executions ({cols}) VALUES ({vals})", _dump(fields))
@@ -34,14 +138,28 @@ def insert_executions(tx: Tx, rows: list[dict[str, Any]]) -> None:
 
 
 def update_execution(tx: Tx, execution_id: str, **fields: Any) -> None:
+    """Set ``fields`` on the execution (JSON columns may be given as Python values)."""
     sets = ", ".join(f"{k} = :{k}" for k in fields)
     tx.execute(
         f"UPDATE executions SET {sets} WHERE id = :_id", {**_dump(fields), "_id": execution_id}
     )
 
 
-def get_execution(tx: Tx, execution_id: str) -> Any:
-    return tx.one("SELECT * FROM executions WHERE id = :id", {"id": execution_id})
+def set_max_attempts(tx: Tx, execution_id: str, max_attempts: int) -> None:
+    """The attempt budget of the execution (that of the task it runs now)."""
+    tx.execute(
+        "UPDATE executions SET max_attempts = :m WHERE id = :id",
+        {"m": max_attempts, "id": execution_id},
+    )
+
+
+# -- reading -----------------------------------------------------------------------------------
+def get_execution(tx: Tx, execution_id: str, *, for_update: bool = False) -> ExecutionRow | None:
+    """The execution, or None. ``for_update`` locks the row on PostgreSQL until the
+    transaction ends (SQLite's writer holds the whole database anyway)."""
+    lock = " FOR UPDATE" if for_update and tx.dialect == "postgresql" else ""
+    r = tx.one("SELECT * FROM executions WHERE id = :id" + lock, {"id": execution_id})
+    return None if r is None else ExecutionRow.from_db(r)
 
 
 def list_executions(
@@ -53,7 +171,8 @@ def list_executions(
     project: str | None = None,
     domain: str | None = None,
     limit: int = 100,
-) -> list[Any]:
+) -> list[ExecutionRow]:
+    """Executions matching every filter given, newest first (ties: highest id first)."""
     where: list[str] = []
     params: dict[str, Any] = {"limit": limit}
     for col, value in (
@@ -67,39 +186,118 @@ def list_executions(
             where.append(f"{col} = :{col}")
             params[col] = value
     sql = "SELECT * FROM executions" + (" WHERE " + " AND ".join(where) if where else "")
-    return tx.all(f"{sql} ORDER BY created_at DESC, id DESC LIMIT :limit", params)
+    found = tx.all(f"{sql} ORDER BY created_at DESC, id DESC LIMIT :limit", params)
+    return [ExecutionRow.from_db(r) for r in found]
 
 
-def insert_node(tx: Tx, **fields: Any) -> int:
-    cols = ", ".join(fields)
-    vals = ", ".join(f":{k}" for k in fields)
+def summaries(tx: Tx, execution_ids: list[str]) -> list[ExecutionSummary]:
+    """The executions among ``execution_ids`` that exist, in no particular order."""
+    if not execution_ids:
+        return []
+    marks, params = in_list("e", execution_ids)
+    found = tx.all(
+        "SELECT id, workflow, status, created_at, project, domain FROM executions "
+        f"WHERE id IN {marks}",
+        params,
+    )
+    return [
+        ExecutionSummary(
+            id=r["id"],
+            workflow=r["workflow"],
+            status=r["status"],
+            created_at=r["created_at"],
+            project=r["project"],
+            domain=r["domain"],
+        )
+        for r in found
+    ]
+
+
+def get_state(tx: Tx, execution_id: str) -> ExecutionState | None:
+    """Status and worker of the execution, or None when there is no such execution."""
+    r = tx.one("SELECT status, worker FROM executions WHERE id = :id", {"id": execution_id})
+    return None if r is None else ExecutionState(status=r["status"], worker=r["worker"])
+
+
+# -- the queue ---------------------------------------------------------------------------------
+_CANDIDATE = (
+    "SELECT id, launch_plan_id, concurrency_limit FROM executions e "
+    "WHERE e.status = 'queued' AND (e.concurrency_limit IS NULL OR e.launch_plan_id IS NULL "
+    "OR (SELECT COUNT(*) FROM executions r WHERE r.launch_plan_id = e.launch_plan_id "
+    "AND r.status = 'running') < e.concurrency_limit){skip} "
+    "ORDER BY e.created_at, e.id LIMIT 1{lock}"
+)
+
+
+def has_queued(tx: Tx) -> bool:
+    """Is any execution waiting to be claimed?"""
+    return tx.one("SELECT id FROM executions WHERE status = 'queued' LIMIT 1") is not None
+
+
+def count_queued(tx: Tx) -> int:
+    """How many executions are waiting to be claimed."""
+    return int(tx.scalar("SELECT COUNT(*) FROM executions WHERE status = 'queued'"))
+
+
+def claim_candidate(tx: Tx, *, skip_launch_plans: Sequence[int] = ()) -> ClaimCandidate | None:
+    """The oldest queued execution whose launch plan is under its concurrency limit, not of
+    ``skip_launch_plans``. On PostgreSQL the row is locked ``FOR UPDATE SKIP LOCKED``: two
+    transactions never get the same row, and neither waits for the other."""
+    params: dict[str, Any] = {}
+    skip = ""
+    if skip_launch_plans:
+        marks, params = in_list("lp", skip_launch_plans)
+        skip = f" AND (e.launch_plan_id IS NULL OR e.launch_plan_id NOT IN {marks})"
+    lock = " FOR UPDATE SKIP LOCKED" if tx.dialect == "postgresql" else ""
+    r = tx.one(_CANDIDATE.format(skip=skip, lock=lock), params)
+    if r is None:
+        return None
+    return ClaimCandidate(
+        id=r["id"], launch_plan_id=r["launch_plan_id"], concurrency_limit=r["concurrency_limit"]
+    )
+
+
+def lock_launch_plan(tx: Tx, launch_plan_id: int) -> None:
+    """PostgreSQL: wait for, then hold until the transaction ends, the advisory lock of the
+    launch plan's claims (so that a count of its running executions stays true)."""
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(:k, :lp)",
+        {"k": _PG_LP_LOCK, "lp": int(launch_plan_id) % 2_147_483_647},
+    )
+
+
+def count_running(tx: Tx, launch_plan_id: int) -> int:
+    """How many executions of the launch plan are running."""
     return int(
         tx.scalar(
-            f"INSERT INTO node_executions ({cols}) VALUES ({vals}) RETURNING id", _dump(fields)
+            "SELECT COUNT(*) FROM executions WHERE launch_plan_id = :lp AND status = 'running'",
+            {"lp": launch_plan_id},
         )
     )
 
 
-def update_node(tx: Tx, node_row_id: int, **fields: Any) -> None:
-    sets = ", ".join(f"{k} = :{k}" for k in fields)
-    tx.execute(
-        f"UPDATE node_executions SET {sets} WHERE id = :_id", {**_dump(fields), "_id": node_row_id}
+def mark_claimed(
+    tx: Tx, execution_id: str, *, worker: str, lease_expires_at: float, now: float
+) -> bool:
+    """A queued execution becomes ``running`` for ``worker`` (one more attempt, started
+    ``now``). False when it was not queued."""
+    done = tx.scalar(
+        "UPDATE executions SET status = 'running', worker = :w, lease_expires_at = :lease,"
+        " attempts = attempts + 1, started_at = :now, finished_at = NULL "
+        "WHERE id = :id AND status = 'queued' RETURNING id",
+        {"w": worker, "lease": lease_expires_at, "now": now, "id": execution_id},
     )
+    return done is not None
 
 
-def list_nodes(tx: Tx, execution_id: str) -> list[Any]:
-    return tx.all(
-        "SELECT * FROM node_executions WHERE execution_id = :id ORDER BY id", {"id": execution_id}
+def extend_lease(tx: Tx, execution_id: str, *, worker: str, lease_expires_at: float) -> bool:
+    """Move the lease on. False when the execution is not ``running`` for ``worker``."""
+    got = tx.scalar(
+        "UPDATE executions SET lease_expires_at = :lease WHERE id = :id AND worker = :w "
+        "AND status = 'running' RETURNING id",
+        {"lease": lease_expires_at, "id": execution_id, "w": worker},
     )
-
-
-def find_cached(tx: Tx, cache_key: str) -> Any:
-    """The newest successful node execution with this cache key."""
-    return tx.one(
-        "SELECT * FROM node_executions WHERE cache_key = :k AND status = 'succeeded' "
-        "ORDER BY id DESC LIMIT 1",
-        {"k": cache_key},
-    )
+    return got is not None
 
 
 def still_leased(tx: Tx, execution_id: str, worker: str) -> bool:
@@ -112,3 +310,129 @@ def still_leased(tx: Tx, execution_id: str, worker: str) -> bool:
         )
         is not None
     )
+
+
+def unclaim(tx: Tx, execution_id: str, *, worker: str) -> bool:
+    """Put ``worker``'s running execution back in the queue, not counting the attempt.
+    False when it is not ``running`` for ``worker``."""
+    got = tx.scalar(
+        "UPDATE executions SET status = 'queued', worker = NULL, lease_expires_at = NULL, "
+        "started_at = NULL, attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END "
+        "WHERE id = :id AND worker = :w AND status = 'running' RETURNING id",
+        {"id": execution_id, "w": worker},
+    )
+    return got is not None
+
+
+def fail_claimed(
+    tx: Tx, execution_id: str, *, worker: str, error: dict[str, Any], now: float
+) -> bool:
+    """End ``worker``'s running execution as ``failed`` with ``error`` and no outputs.
+    False when it is not ``running`` for ``worker``."""
+    got = tx.scalar(
+        "UPDATE executions SET status = 'failed', error = :err, outputs = :out, "
+        "finished_at = :now, lease_expires_at = NULL "
+        "WHERE id = :id AND worker = :w AND status = 'running' RETURNING id",
+        {
+            "err": json.dumps(error, sort_keys=True),
+            "out": "{}",
+            "now": now,
+            "id": execution_id,
+            "w": worker,
+        },
+    )
+    return got is not None
+
+
+def expire_leases(tx: Tx, *, worker: str, expires_at: float) -> int:
+    """End (at ``expires_at``) the leases of ``worker``'s running executions that last
+    longer; how many there were."""
+    ids = tx.all(
+        "UPDATE executions SET lease_expires_at = :t WHERE worker = :w "
+        "AND status = 'running' AND lease_expires_at > :t RETURNING id",
+        {"t": expires_at, "w": worker},
+    )
+    return len(ids)
+
+
+def expired(tx: Tx, *, now: float, limit: int) -> list[str]:
+    """Ids of running executions whose lease ended before ``now``, the longest-expired
+    first, at most ``limit``."""
+    found = tx.all(
+        "SELECT id FROM executions WHERE status = 'running' "
+        "AND lease_expires_at < :now ORDER BY lease_expires_at LIMIT :n",
+        {"now": now, "n": limit},
+    )
+    return [r["id"] for r in found]
+
+
+def _attempt(
+    tx: Tx, execution_id: str, worker: str | None, expired_before: float | None
+) -> tuple[str, dict[str, Any]]:
+    """The condition (and its parameters) under which an attempt is ended: the execution is
+    running for ``worker`` and, when ``expired_before`` is given, its lease ended before."""
+    if expired_before is None:
+        cond = "WHERE id = :id AND status = 'running' AND worker = :w RETURNING id"
+        return cond, {"id": execution_id, "w": worker}
+    cond = (
+        "WHERE id = :id AND status = 'running' AND lease_expires_at < :now "
+        "AND worker IS NOT DISTINCT FROM :w RETURNING id"
+    )
+    if tx.dialect == "sqlite":
+        cond = cond.replace("IS NOT DISTINCT FROM", "IS")
+    return cond, {"id": execution_id, "now": expired_before, "w": worker}
+
+
+def requeue_attempt(
+    tx: Tx, execution_id: str, *, worker: str | None, expired_before: float | None = None
+) -> bool:
+    """Back to ``queued`` (the attempt counted) if the execution is running for ``worker``
+    (None matches no worker only with ``expired_before``) and, with ``expired_before``, its
+    lease ended before then. False when it is not."""
+    cond, params = _attempt(tx, execution_id, worker, expired_before)
+    got = tx.scalar(
+        "UPDATE executions SET status = 'queued', worker = NULL, "
+        f"lease_expires_at = NULL, started_at = NULL {cond}",
+        params,
+    )
+    return got is not None
+
+
+def fail_attempt(
+    tx: Tx,
+    execution_id: str,
+    *,
+    worker: str | None,
+    error: dict[str, Any],
+    now: float,
+    expired_before: float | None = None,
+) -> bool:
+    """End as ``failed`` (``error``, no outputs, finished ``now``) under the condition of
+    :func:`requeue_attempt`. False when it does not hold."""
+    cond, params = _attempt(tx, execution_id, worker, expired_before)
+    got = tx.scalar(
+        "UPDATE executions SET status = 'failed', error = :err, outputs = :out, "
+        f"finished_at = :t, lease_expires_at = NULL {cond}",
+        {**params, "err": json.dumps(error, sort_keys=True), "out": "{}", "t": now},
+    )
+    return got is not None
+
+
+def mark_cancelled(
+    tx: Tx, execution_id: str, *, status: str, error: dict[str, Any], now: float
+) -> bool:
+    """End the execution as ``cancelled`` (``error``, no outputs, finished ``now``) if its
+    status is still ``status``."""
+    got = tx.scalar(
+        "UPDATE executions SET status = 'cancelled', error = :err, outputs = :out, "
+        "finished_at = :t, lease_expires_at = NULL "
+        "WHERE id = :id AND status = :s RETURNING id",
+        {
+            "err": json.dumps(error, sort_keys=True),
+            "out": "{}",
+            "t": now,
+            "id": execution_id,
+            "s": status,
+        },
+    )
+    return got is not None
