@@ -15,12 +15,14 @@ from headwater.definitions.cards import Card
 from headwater.definitions.names import parse_time_text
 from headwater.definitions.storable import readable, utc_or_none
 from headwater.errors import ExecutionFailedError
-from headwater.storage import artifacts as artifact_rows
+from headwater.storage import artifact_versions as version_rows
+from headwater.storage import cards as card_rows
 from headwater.storage import executions as execution_rows
 from headwater.types import decode
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
+    from headwater.storage.artifact_versions import ArtifactVersionRow
 
 
 class ExecutionStatus(StrEnum):
@@ -175,7 +177,7 @@ class Execution:
     def produced(self) -> list[ArtifactVersion]:
         """The artifact versions this execution produced, oldest first."""
         with self._inst.db.read() as tx:
-            rows = artifact_rows.versions_of_execution(tx, self.id)
+            rows = version_rows.versions_of_execution(tx, self.id)
         return [ArtifactVersion(self._inst, r) for r in rows]
 
     def refresh(self) -> Execution:
@@ -234,20 +236,20 @@ class Execution:
 class ArtifactVersion:
     """One immutable version of an artifact."""
 
-    def __init__(self, inst: Instance, row: Any) -> None:
+    def __init__(self, inst: Instance, row: ArtifactVersionRow) -> None:
         self._inst = inst
-        self.id: int = row["id"]
-        self.project: str = row["project"]
-        self.domain: str = row["domain"]
-        self.name: str = row["name"]
-        self.version: str = row["version"]
-        self.partitions: dict[str, str] = json.loads(row["partitions"])
-        self.time_partition: datetime | None = _time_partition(row["time_partition"])
-        self.literal: dict[str, Any] = json.loads(row["value"])
-        self.execution_id: str | None = row["execution_id"]
-        self.node_id: str | None = row["node_id"]
-        self.output_name: str | None = row["output_name"]
-        self.created_at = utc_or_none(row["created_at"]) or datetime.fromtimestamp(0, UTC)
+        self.id: int = row.id
+        self.project: str = row.project
+        self.domain: str = row.domain
+        self.name: str = row.name
+        self.version: str = row.version
+        self.partitions: dict[str, str] = json.loads(row.partitions)
+        self.time_partition: datetime | None = _time_partition(row.time_partition)
+        self.literal: dict[str, Any] = json.loads(row.value)
+        self.execution_id: str | None = row.execution_id
+        self.node_id: str | None = row.node_id
+        self.output_name: str | None = row.output_name
+        self.created_at = utc_or_none(row.created_at) or datetime.fromtimestamp(0, UTC)
 
     @property
     def uri(self) -> str:
@@ -256,7 +258,10 @@ class ArtifactVersion:
     @cached_property
     def cards(self) -> list[Card]:
         with self._inst.db.read() as tx:
-            return [Card.from_dict(dict(r)) for r in artifact_rows.list_cards(tx, self.id)]
+            return [
+                Card.from_dict({"kind": r.kind, "text": r.text})
+                for r in card_rows.list_cards(tx, self.id)
+            ]
 
     @property
     def producer(self) -> Execution | None:
