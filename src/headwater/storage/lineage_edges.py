@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from headwater.storage.db import Tx, in_list
@@ -24,13 +24,12 @@ class LineageEdgeRow:
 
     @classmethod
     def from_db(cls, r: Any) -> LineageEdgeRow:
-        return cls(
-            execution_id=r["execution_id"],
-            version_id=r["version_id"],
-            direction=r["direction"],
-            name=r["name"],
-            node_id=r["node_id"],
-        )
+        """From a row of ``SELECT {_COLUMNS}`` (sqlite3.Row or psycopg dict row)."""
+        # By position (_COLUMNS is built from the fields): a lineage page reads many edges.
+        return cls(*(r.values() if isinstance(r, dict) else r))
+
+
+_COLUMNS = ", ".join(f.name for f in fields(LineageEdgeRow))
 
 
 def insert_edges(tx: Tx, edges: list[dict[str, Any]]) -> None:
@@ -50,8 +49,7 @@ def edges_of_versions(tx: Tx, version_ids: list[int], direction: str) -> list[Li
         return []
     marks, params = in_list("v", version_ids)
     found = tx.all(
-        "SELECT execution_id, version_id, direction, name, node_id FROM lineage_edges "
-        f"WHERE version_id IN {marks} AND direction = :d",
+        f"SELECT {_COLUMNS} FROM lineage_edges WHERE version_id IN {marks} AND direction = :d",
         {**params, "d": direction},
     )
     return [LineageEdgeRow.from_db(r) for r in found]
@@ -63,8 +61,7 @@ def edges_of_executions(tx: Tx, execution_ids: list[str], direction: str) -> lis
         return []
     marks, params = in_list("e", execution_ids)
     found = tx.all(
-        "SELECT execution_id, version_id, direction, name, node_id FROM lineage_edges "
-        f"WHERE execution_id IN {marks} AND direction = :d",
+        f"SELECT {_COLUMNS} FROM lineage_edges WHERE execution_id IN {marks} AND direction = :d",
         {**params, "d": direction},
     )
     return [LineageEdgeRow.from_db(r) for r in found]
