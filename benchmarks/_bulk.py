@@ -7,7 +7,6 @@ the very rows the engine writes, straight into the tables the migrations created
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -17,11 +16,11 @@ from headwater.storage.db import Database
 
 def int_literal(value: int) -> str:
     """The JSON literal the type engine stores for an ``int`` (``json.dumps(.., sort_keys=True)``
-    of {blob, format, preview, size, type, value}), built without json for speed."""
+    of {format, preview, size, type, value}: small JSON is held inline, without a blob), built
+    without json for speed."""
     text = str(value)
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    return (f'{{"blob": "sha256/{digest[:2]}/{digest[2:]}", "format": "json", "preview": "{text}", '
-            f'"size": {len(text)}, "type": "int", "value": {text}}}')
+    return (f'{{"format": "json", "preview": "{text}", "size": {len(text)}, "type": "int", '
+            f'"value": {text}}}')
 
 
 class RowShape:

@@ -21,7 +21,6 @@ them): node_executions, events, blobs. Every timed graph is checked against the 
 from __future__ import annotations
 
 import gc
-import hashlib
 import json
 import random
 import sys
@@ -69,11 +68,10 @@ def region_name(chain: int) -> str:
 
 
 def str_literal(text: str) -> dict[str, Any]:
-    """The literal the type engine stores for a ``str`` input."""
+    """The literal the type engine stores for a ``str`` input (small JSON: inline, no blob)."""
     body = json.dumps(text)
-    digest = hashlib.sha256(body.encode()).hexdigest()
-    return {"blob": f"sha256/{digest[:2]}/{digest[2:]}", "format": "json",
-            "preview": repr(text), "size": len(body), "type": "str", "value": text}
+    return {"format": "json", "preview": repr(text), "size": len(body), "type": "str",
+            "value": text}
 
 
 class Graph:

@@ -27,7 +27,10 @@ from headwater.definitions.storable import check_strings, check_text, check_time
 from headwater.engine import event_names
 from headwater.engine.handles import ArtifactVersion
 from headwater.errors import NoMatchError, NotFoundError, PartitionError, UserInputError
-from headwater.storage import artifacts as rows
+from headwater.storage import artifact_partitions as partition_rows
+from headwater.storage import artifact_versions as version_rows
+from headwater.storage import artifacts as artifact_rows
+from headwater.storage import cards as card_rows
 from headwater.storage.db import Tx
 from headwater.storage.events import insert_event
 
@@ -113,11 +116,13 @@ def write_version(
     output_name: str | None = None,
 ) -> tuple[int, str]:
     """Insert the version, its partitions, cards and its ``artifact.created`` event."""
-    art = rows.ensure_artifact(tx, em.project, em.domain, em.artifact.name, em.artifact.spec(), now)
-    version = rows.next_version(tx, art["id"])
-    vid = rows.insert_version(
+    art = artifact_rows.ensure_artifact(
+        tx, em.project, em.domain, em.artifact.name, em.artifact.spec(), now
+    )
+    version = artifact_rows.next_version(tx, art.id)
+    vid = version_rows.insert_version(
         tx,
-        artifact_id=art["id"],
+        artifact_id=art.id,
         version=version,
         partitions=em.partitions,
         partition_key=partition_key_text(em.partitions),
@@ -126,9 +131,12 @@ def write_version(
         execution_id=execution_id,
         node_id=node_id,
         output_name=output_name,
-        cards=[c.to_dict() for c in em.cards],
         now=now,
     )
+    partition_rows.insert_partitions(
+        tx, version_id=vid, artifact_id=art.id, partitions=em.partitions
+    )
+    card_rows.insert_cards(tx, version_id=vid, cards=[c.to_dict() for c in em.cards])
     uri = f"hw://{em.project}/{em.domain}/{em.artifact.name}@{version}"
     insert_event(
         tx,
@@ -175,7 +183,7 @@ def find(
 ) -> ArtifactVersion:
     """The latest version matching, or NoMatchError saying what was looked for."""
     with inst.db.read() as tx:
-        art = rows.get_artifact(tx, project, domain, name)
+        art = artifact_rows.get_artifact(tx, project, domain, name)
         if art is None:
             raise NotFoundError(
                 f"no artifact {name!r} in {project}/{domain}: nothing has "
@@ -184,7 +192,7 @@ def find(
             )
         import json
 
-        spec = json.loads(art["spec"])
+        spec = json.loads(art.spec)
         declared = spec["partition_keys"]
         unknown = [k for k in partitions if k not in declared]
         if unknown:
@@ -204,9 +212,9 @@ def find(
             )
             tp = time_text(normalize_time(time_partition, gran))
         all_keys = bool(declared) and set(partitions) == set(declared)
-        row = rows.find_latest(
+        row = version_rows.find_latest(
             tx,
-            art["id"],
+            art.id,
             partitions,
             tp,
             all_keys,
@@ -245,8 +253,8 @@ def resolve_uri(inst: Instance, uri: str | ArtifactURI) -> ArtifactVersion:
     if ref.is_query:
         return find(inst, ref.project, ref.domain, ref.name, ref.partitions, ref.time_partition)
     with inst.db.read() as tx:
-        art = rows.get_artifact(tx, ref.project, ref.domain, ref.name)
-        row = rows.get_version(tx, art["id"], ref.version or "") if art else None
+        art = artifact_rows.get_artifact(tx, ref.project, ref.domain, ref.name)
+        row = version_rows.get_version(tx, art.id, ref.version or "") if art else None
     if row is None:
         raise NotFoundError(
             f"no artifact version {ref}: check the name and version with "
@@ -291,7 +299,7 @@ def search(
     parts = {k: check_partition_value(k, v) for k, v in (partitions or {}).items()}
     bounds = [None if t is None else _epoch(t) for t in (since, until)]
     with inst.db.read() as tx:
-        found = rows.search_versions(
+        found = version_rows.search_versions(
             tx,
             name=name,
             partitions=parts,

@@ -20,7 +20,8 @@ from headwater.definitions.cards import Card
 from headwater.definitions.names import parse_time_text
 from headwater.definitions.storable import readable, utc_or_none
 from headwater.errors import ExecutionFailedError
-from headwater.storage import artifacts as artifact_rows
+from headwater.storage import artifact_versions as version_rows
+from headwater.storage import cards as card_rows
 from headwater.storage import executions as execution_rows
 from headwater.storage import node_executions as node_rows
 from headwater.types import decode, download_suffix
@@ -28,7 +29,9 @@ from headwater.types import decode, download_suffix
 if TYPE_CHECKING:
     from headwater import schemas
     from headwater.instance import Instance
+    from headwater.storage.artifact_versions import ArtifactVersionRow
     from headwater.storage.blobs import BlobStore
+    from headwater.storage.cards import CardRow
 
 
 class ExecutionStatus(StrEnum):
@@ -122,23 +125,23 @@ def _execution_fields(row: Any) -> dict[str, Any]:
 
 def _version_fields(row: Any) -> dict[str, Any]:
     return {
-        "id": row["id"],
-        "project": row["project"],
-        "domain": row["domain"],
-        "name": row["name"],
-        "version": row["version"],
-        "partitions": json.loads(row["partitions"]),
-        "time_partition": _time_partition(row["time_partition"]),
-        "literal": json.loads(row["value"]),
-        "execution_id": row["execution_id"],
-        "node_id": row["node_id"],
-        "output_name": row["output_name"],
-        "created_at": utc_or_none(row["created_at"]) or datetime.fromtimestamp(0, UTC),
+        "id": row.id,
+        "project": row.project,
+        "domain": row.domain,
+        "name": row.name,
+        "version": row.version,
+        "partitions": json.loads(row.partitions),
+        "time_partition": _time_partition(row.time_partition),
+        "literal": json.loads(row.value),
+        "execution_id": row.execution_id,
+        "node_id": row.node_id,
+        "output_name": row.output_name,
+        "created_at": utc_or_none(row.created_at) or datetime.fromtimestamp(0, UTC),
     }
 
 
-def _card(row: Any) -> Card:
-    return Card.from_dict({"kind": row["kind"], "text": row["text"]})
+def _card(row: CardRow) -> Card:
+    return Card.from_dict({"kind": row.kind, "text": row.text})
 
 
 def _event_fields(row: Any) -> dict[str, Any]:
@@ -351,7 +354,7 @@ class Execution:
     def produced(self) -> list[ArtifactVersion]:
         """The artifact versions this execution produced, oldest first."""
         with self._inst.db.read() as tx:
-            rows = artifact_rows.versions_of_execution(tx, self.id)
+            rows = version_rows.versions_of_execution(tx, self.id)
         return [ArtifactVersion(self._inst, r) for r in rows]
 
     def refresh(self) -> Execution:
@@ -415,7 +418,7 @@ class Execution:
 class ArtifactVersion:
     """One immutable version of an artifact."""
 
-    def __init__(self, inst: Instance, row: Any) -> None:
+    def __init__(self, inst: Instance, row: ArtifactVersionRow) -> None:
         self._inst = inst
         self._set(**_version_fields(row))
 
@@ -478,7 +481,7 @@ class ArtifactVersion:
     @cached_property
     def cards(self) -> list[Card]:
         with self._inst.db.read() as tx:
-            return [_card(r) for r in artifact_rows.list_cards(tx, self.id)]
+            return [_card(r) for r in card_rows.list_cards(tx, self.id)]
 
     @property
     def producer(self) -> Execution | None:

@@ -18,6 +18,7 @@ from headwater.definitions.launch_plan import LaunchPlan, created_in
 from headwater.definitions.triggers import AllOf, OnArtifact, OnEvent, Trigger, _binding_spec
 from headwater.engine.registry import Registered, ensure_registered, entities_of
 from headwater.errors import DefinitionError, NotFoundError
+from headwater.storage import artifact_versions as version_rows
 from headwater.storage import entities
 from headwater.storage import launch_plans as rows
 from headwater.types import check, encode, type_name
@@ -124,12 +125,9 @@ def _artifact_types(inst: Instance, name: str) -> set[str]:
             for out in json.loads(spec).get("outputs", {}).values():
                 if out.get("artifact") == name:
                     found.add(out["type"])
-        for r in tx.all(
-            "SELECT v.value FROM artifact_versions v JOIN artifacts a ON "
-            "a.id = v.artifact_id WHERE a.name = :n ORDER BY v.id DESC LIMIT 1",
-            {"n": name},
-        ):
-            found.add(json.loads(r["value"]).get("type", "Any"))
+        latest = version_rows.latest_value_by_name(tx, name=name)
+        if latest is not None:
+            found.add(json.loads(latest).get("type", "Any"))
     return found - {"Any"}
 
 

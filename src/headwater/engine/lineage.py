@@ -18,16 +18,17 @@ from typing import TYPE_CHECKING, Any
 
 from headwater.engine import artifacts
 from headwater.errors import UserInputError
-from headwater.storage import artifacts as artifact_rows
+from headwater.storage import artifact_versions as version_rows
 from headwater.storage import executions as execution_rows
+from headwater.storage.artifact_versions import ArtifactVersionRow
+from headwater.storage.execution_links import TRIGGERED, links_of
 from headwater.storage.executions import ExecutionSummary
-from headwater.storage.lineage import (
+from headwater.storage.lineage_edges import (
     CONSUMED,
     PRODUCED,
-    TRIGGERED,
+    LineageEdgeRow,
     edges_of_executions,
     edges_of_versions,
-    links_of,
 )
 
 if TYPE_CHECKING:
@@ -303,8 +304,8 @@ def _phase_start(state: WalkState, phase: int) -> WalkState:
     )
 
 
-def _uri(row: Any) -> str:
-    return f"hw://{row['project']}/{row['domain']}/{row['name']}@{row['version']}"
+def _uri(row: ArtifactVersionRow) -> str:
+    return f"hw://{row.project}/{row.domain}/{row.name}@{row.version}"
 
 
 class _Pager:
@@ -327,17 +328,17 @@ class _Pager:
         exec_ids = exec_ids | {e[0] for e in raw} | {x for link in links for x in link[:2]}
         nodes = []
         with self.inst.db.read() as tx:
-            rows = artifact_rows.get_versions_by_id(tx, sorted(version_ids - self.emitted_versions))
-        for r in sorted(rows, key=lambda r: r["id"]):
-            uri = self.uris[r["id"]] = _uri(r)
+            rows = version_rows.get_versions_by_id(tx, sorted(version_ids - self.emitted_versions))
+        for r in sorted(rows, key=lambda r: r.id):
+            uri = self.uris[r.id] = _uri(r)
             attrs = {
-                "name": r["name"],
-                "version": r["version"],
-                "partitions": json.loads(r["partitions"]),
-                "time_partition": r["time_partition"],
+                "name": r.name,
+                "version": r.version,
+                "partitions": json.loads(r.partitions),
+                "time_partition": r.time_partition,
             }
             nodes.append(LineageNode(uri, "artifact", uri, attrs))
-            self.emitted_versions.add(r["id"])
+            self.emitted_versions.add(r.id)
         for x in sorted(_exec_rows(self.inst, sorted(exec_ids - self.emitted)), key=_by_id):
             label = f"execution {x.id} ({x.workflow}, {x.status})"
             attrs = {"workflow": x.workflow, "status": x.status}
@@ -385,18 +386,18 @@ def walk(inst: Instance, state: WalkState) -> Iterator[LineagePage]:
         with inst.db.read() as tx:
             first = edges_of_versions(tx, list(state.versions), PRODUCED if up else CONSUMED)
             raw += sorted({_raw(e) for e in first})
-            execs = sorted(({e["execution_id"] for e in first} | set(state.executions)) - expanded)
+            execs = sorted(({e.execution_id for e in first} | set(state.executions)) - expanded)
             versions: list[int] = []
             pending: set[str] = set()
             if execs:
                 expanded.update(execs)
                 second = edges_of_executions(tx, execs, CONSUMED if up else PRODUCED)
                 raw += sorted({_raw(e) for e in second} - set(raw))
-                versions = sorted({e["version_id"] for e in second} - seen_versions)
+                versions = sorted({e.version_id for e in second} - seen_versions)
                 seen_versions.update(versions)
                 found = links_of(tx, execs, upstream=up)
-                links.update((r["upstream_id"], r["execution_id"], r["kind"]) for r in found)
-                pending = {r["upstream_id"] if up else r["execution_id"] for r in found}
+                links.update((r.upstream_id, r.execution_id, r.kind) for r in found)
+                pending = {r.upstream_id if up else r.execution_id for r in found}
         advanced = _advance(state, state.generation + 1, versions, pending)
         nxt = _more(advanced, versions, pending) if execs else _next_phase(advanced)
         nodes, edges = pager.page(raw, links, set(versions), set(execs) | pending)
@@ -409,8 +410,8 @@ def walk(inst: Instance, state: WalkState) -> Iterator[LineagePage]:
         state = nxt
 
 
-def _raw(edge: Any) -> tuple[str, int, str, str]:
-    return (edge["execution_id"], edge["version_id"], edge["direction"], edge["name"])
+def _raw(edge: LineageEdgeRow) -> tuple[str, int, str, str]:
+    return (edge.execution_id, edge.version_id, edge.direction, edge.name)
 
 
 def _advance(
@@ -447,7 +448,7 @@ def _root(pager: _Pager, state: WalkState) -> str:
         return str(state.root_execution)
     if state.root_version not in pager.uris:
         with pager.inst.db.read() as tx:
-            [row] = artifact_rows.get_versions_by_id(tx, [state.root_version])
+            [row] = version_rows.get_versions_by_id(tx, [state.root_version])
         pager.uris[state.root_version] = _uri(row)
     return pager.uris[state.root_version]
 

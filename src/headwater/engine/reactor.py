@@ -36,8 +36,9 @@ from headwater.engine.runner import new_execution_id
 from headwater.engine.trigger_inputs import Binder, NotBindable
 from headwater.storage import executions as execution_rows
 from headwater.storage.db import Tx, in_list
+from headwater.storage.execution_links import insert_links
 from headwater.storage.faults import PASSING
-from headwater.storage.lineage import CONSUMED, insert_edges, insert_links
+from headwater.storage.lineage_edges import CONSUMED, insert_edges
 
 if TYPE_CHECKING:
     from headwater.instance import Instance

@@ -16,8 +16,9 @@ from headwater.engine.snapshots import load_entity
 from headwater.engine.text_inputs import from_text
 from headwater.errors import NotFoundError, UserInputError
 from headwater.storage import executions as rows
+from headwater.storage.execution_links import insert_links
 from headwater.storage.executions import ExecutionRow
-from headwater.storage.lineage import CONSUMED, insert_edges, insert_links
+from headwater.storage.lineage_edges import CONSUMED, insert_edges
 from headwater.types import encode
 
 if TYPE_CHECKING:

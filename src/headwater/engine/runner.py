@@ -40,9 +40,10 @@ from headwater.storage import executions as rows
 from headwater.storage import node_executions as node_rows
 from headwater.storage.db import Tx
 from headwater.storage.events import insert_event
+from headwater.storage.execution_links import insert_links
 from headwater.storage.executions import ExecutionRow
 from headwater.storage.faults import PASSING
-from headwater.storage.lineage import CONSUMED, PRODUCED, insert_edges, insert_links
+from headwater.storage.lineage_edges import CONSUMED, PRODUCED, insert_edges
 from headwater.types import decode
 
 if TYPE_CHECKING:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from headwater.definitions.artifact import Artifact
 from headwater.engine.launch_plans import LaunchPlanInfo
+from headwater.storage import artifacts as artifact_rows
 from headwater.storage import entities
 
 if TYPE_CHECKING:
@@ -60,9 +61,7 @@ def undeclared_names(inst: Instance, module: ModuleType, registered: list[Any]) 
                         continue
                     if produced is None:
                         produced = _produced_artifacts(tx)
-                    if name in produced or tx.one(
-                        "SELECT 1 FROM artifacts WHERE name = :n LIMIT 1", {"n": name}
-                    ):
+                    if name in produced or artifact_rows.name_exists(tx, name=name):
                         continue
                     warnings.append(
                         f"launch plan {lp.name!r} listens to artifact {name!r}, which no "

@@ -1,0 +1,79 @@
+"""storage/artifact_partitions.py: one row per partition key, what lookups by key walk."""
+
+from __future__ import annotations
+
+import pytest
+
+from headwater.storage import artifact_partitions, artifacts
+from headwater.storage import artifact_versions as versions
+
+from ._versions import INTEGRITY_ERRORS, add_version, count, migrated
+
+
+@pytest.fixture
+def db(database_url):
+    yield from migrated(database_url)
+
+
+def _search(db, partitions):
+    with db.read() as tx:
+        found = versions.search_versions(
+            tx,
+            name=None,
+            partitions=partitions,
+            since=None,
+            until=None,
+            project=None,
+            domain=None,
+            limit=10,
+        )
+    return [r.id for r in found]
+
+
+def test_one_row_per_key_and_none_for_an_unpartitioned_version(db):
+    with db.transaction() as tx:
+        add_version(tx, "plain")
+        vid = add_version(tx, partitions={"region": "eu", "kind": "a", "size": "xl"})
+    assert count(db, "artifact_partitions") == 3
+    assert _search(db, {"size": "xl"}) == [vid]
+    assert _search(db, {"kind": "a", "size": "xl"}) == [vid]
+    assert _search(db, {"kind": "b"}) == []
+
+
+def test_lookups_see_only_the_partitions_written(db):
+    with db.transaction() as tx:
+        art = artifacts.ensure_artifact(tx, "proj", "dev", "model", {}, 1.0).id
+        vid = versions.insert_version(
+            tx,
+            artifact_id=art,
+            version=artifacts.next_version(tx, art),
+            partitions={"region": "eu"},
+            partition_key="region=eu",
+            time_partition=None,
+            value={},
+            execution_id=None,
+            node_id=None,
+            output_name=None,
+            now=1.0,
+        )
+    # the version exists, but without its partition rows no lookup by key finds it
+    assert _search(db, {"region": "eu"}) == []
+    with db.transaction() as tx:
+        artifact_partitions.insert_partitions(
+            tx, version_id=vid, artifact_id=art, partitions={"region": "eu"}
+        )
+    assert _search(db, {"region": "eu"}) == [vid]
+    with db.read() as tx:
+        latest = versions.find_latest(tx, art, {"region": "eu"}, None, False)
+    assert latest is not None and latest.id == vid
+
+
+def test_a_key_is_stored_once_per_version(db):
+    with db.transaction() as tx:
+        vid = add_version(tx, partitions={"region": "eu"})
+        art = versions.get_versions_by_id(tx, [vid])[0].artifact_id
+    with pytest.raises(INTEGRITY_ERRORS), db.transaction() as tx:
+        artifact_partitions.insert_partitions(
+            tx, version_id=vid, artifact_id=art, partitions={"region": "us"}
+        )
+    assert _search(db, {"region": "us"}) == []
