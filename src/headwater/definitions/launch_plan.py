@@ -12,7 +12,6 @@ from headwater.definitions.triggers import (
     ConcurrencyPolicy,
     CronSchedule,
     FixedRate,
-    OnArtifact,
     Trigger,
 )
 from headwater.errors import DefinitionError
@@ -132,18 +131,7 @@ class LaunchPlan:
                 )
                 continue
             for leaf in t.leaves():
-                if isinstance(leaf, OnArtifact):
-                    for k in leaf.inputs:
-                        if k not in inputs:
-                            out.append(
-                                f"OnArtifact({leaf.artifact.name!r}) binds {k!r}, which "
-                                f"is not an input (inputs: {known})"
-                            )
-                        elif k in self.fixed_inputs:
-                            out.append(
-                                f"OnArtifact({leaf.artifact.name!r}) binds fixed input "
-                                f"{k!r}; fixed inputs cannot be overridden"
-                            )
+                out += leaf.problems(inputs, set(self.fixed_inputs))
         for k, v in {**self.default_inputs, **self.fixed_inputs}.items():
             if isinstance(v, InputRef):
                 out.append(
