@@ -7,13 +7,13 @@ from typing import Any
 
 from headwater.definitions.artifact import ArtifactQuery, InputRef
 from headwater.definitions.entity import Entity, WorkflowDef
-from headwater.definitions.names import check_name
 from headwater.definitions.triggers import (
     ConcurrencyPolicy,
     CronSchedule,
     FixedRate,
     Trigger,
 )
+from headwater.definitions.triggers.base import declared_name
 from headwater.errors import DefinitionError
 
 # Launch plans declared in this process, by name: get_or_create returns the same object, and a
@@ -75,7 +75,7 @@ class LaunchPlan:
         labels: dict[str, str] | None = None,
         notifications: list[Any] | None = None,
     ) -> None:
-        self.name = check_name(name, "launch plan name")
+        self.name = declared_name(name, "launch plan name")
         if not isinstance(workflow, WorkflowDef):
             raise DefinitionError(
                 f"launch plan {name!r} needs a @workflow, got {type(workflow).__name__}"

@@ -19,7 +19,7 @@ from headwater.definitions.artifact import (
     TimePartitionRef,
 )
 from headwater.definitions.names import check_name
-from headwater.errors import DefinitionError
+from headwater.errors import DefinitionError, UserInputError
 
 
 class Trigger(ABC):
@@ -96,9 +96,17 @@ def jsonable(value: Any, where: str) -> Any:
     )
 
 
+def declared_name(name: object, what: str) -> str:
+    """``check_name`` for a name written in a definition: a bad one is a DefinitionError."""
+    try:
+        return check_name(name, what)
+    except UserInputError as exc:
+        raise DefinitionError(str(exc)) from None
+
+
 def check_scope(project: str | None, domain: str | None) -> tuple[str | None, str | None]:
     """A trigger's own project/domain (None: the launch plan's)."""
     return (
-        check_name(project, "project") if project else None,
-        check_name(domain, "domain") if domain else None,
+        declared_name(project, "project") if project else None,
+        declared_name(domain, "domain") if domain else None,
     )

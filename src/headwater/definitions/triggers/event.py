@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from headwater.definitions.names import check_name
-from headwater.definitions.triggers.base import Trigger, check_scope, jsonable
+from headwater.definitions.triggers.base import Trigger, check_scope, declared_name, jsonable
 from headwater.errors import DefinitionError
 
 
@@ -54,7 +53,7 @@ class OnEvent(Trigger):
     domain: str | None = None
 
     def __post_init__(self) -> None:
-        check_name(self.name, "event name")
+        declared_name(self.name, "event name")
         parameters_spec(self.parameters, f"OnEvent({self.name!r})")
         if self.filter is not None and not isinstance(self.filter, dict):
             raise DefinitionError(
