@@ -16,7 +16,7 @@ from headwater.engine.kinds.base import Key, Kind, Names
 from headwater.engine.kinds.card_added import CardAdded
 from headwater.engine.kinds.event import CustomEvent
 from headwater.engine.kinds.finish import Finish
-from headwater.engine.kinds.schedule import Schedule
+from headwater.engine.kinds.schedule import Cron, Rate, Schedule
 
 CUSTOM_EVENTS = CustomEvent()
 KINDS: tuple[Kind, ...] = (
@@ -24,7 +24,8 @@ KINDS: tuple[Kind, ...] = (
     CardAdded(),
     CUSTOM_EVENTS,
     Finish(),
-    Schedule(),
+    Cron(),
+    Rate(),
     AnyOfKind(),
     AllOfKind(),
 )
@@ -53,10 +54,27 @@ def event_key(name: str, project: str, domain: str, payload: dict[str, Any]) -> 
     return _BY_EVENT.get(name, CUSTOM_EVENTS).event_key(name, project, domain, payload)
 
 
+def schedule_kind(spec: dict[str, Any]) -> Schedule:
+    """The kind of a launch plan's ``schedule`` spec (cron or fixed rate)."""
+    kind = kind_of(spec)
+    assert isinstance(kind, Schedule), spec
+    return kind
+
+
 def summary(spec: dict[str, Any]) -> str:
     """A trigger or schedule spec in a few words (``headwater launchplans list``)."""
     kind = _BY_SPEC.get(spec.get("kind", ""))
     return kind.summary(spec) if kind else str(spec.get("kind"))
 
 
-__all__ = ["KINDS", "Key", "Kind", "Names", "event_key", "kind_named", "kind_of", "summary"]
+__all__ = [
+    "KINDS",
+    "Key",
+    "Kind",
+    "Names",
+    "event_key",
+    "kind_named",
+    "kind_of",
+    "schedule_kind",
+    "summary",
+]

@@ -6,7 +6,7 @@ scheduled for); the launch plan's schedule is indexed as a leaf listening to exa
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from headwater.engine import event_names
@@ -17,12 +17,26 @@ if TYPE_CHECKING:
     from headwater.engine.trigger_inputs import Binder
 
 
+# Look-back windows to find the most recent missed cron tick without walking every tick.
+_WINDOWS = tuple(timedelta(minutes=m) for m in (1, 60, 1440, 32 * 1440, 367 * 1440))
+
+
 class Schedule(Kind):
     """A tick fires the launch plan version it was scheduled for; ``kickoff_time_input_arg``
-    receives the scheduled time."""
+    receives the scheduled time. Subclasses say when ticks are due."""
 
-    spec_kinds = ("cron", "rate")
     events = (event_names.SCHEDULE_TICK,)
+
+    def first(self, spec: dict[str, Any], now: datetime) -> datetime:
+        """The first tick of a schedule first seen (or re-activated) at ``now``."""
+        raise NotImplementedError
+
+    def latest(
+        self, spec: dict[str, Any], due: datetime, now: datetime
+    ) -> tuple[datetime, datetime]:
+        """The most recent tick at or before ``now`` (``due`` is the earliest unfired one) and
+        the tick after it."""
+        raise NotImplementedError
 
     def leaf_key(self, leaf: dict[str, Any], project: str, domain: str, lp_id: int) -> Key:
         return ("schedule", lp_id)
@@ -51,7 +65,53 @@ class Schedule(Kind):
     def describe(self, leaf: dict[str, Any]) -> str:
         return "schedule"
 
+
+class Cron(Schedule):
+    """``CronSchedule``: ticks at the cron expression's fire times (in its timezone)."""
+
+    spec_kinds = ("cron",)
+
+    def first(self, spec: dict[str, Any], now: datetime) -> datetime:
+        from headwater.definitions.cron import parse_cron
+
+        return parse_cron(spec["schedule"]).next_after(now, spec.get("timezone"))
+
+    def latest(
+        self, spec: dict[str, Any], due: datetime, now: datetime
+    ) -> tuple[datetime, datetime]:
+        from headwater.definitions.cron import parse_cron
+
+        expr, tz = parse_cron(spec["schedule"]), spec.get("timezone")
+        latest = due
+        for window in _WINDOWS:
+            if now - window <= due:
+                break
+            candidate = expr.next_after(now - window, tz)
+            if candidate <= now:
+                latest = candidate
+                break
+        while (following := expr.next_after(latest, tz)) <= now:
+            latest = following
+        return latest, following
+
     def summary(self, spec: dict[str, Any]) -> str:
-        if spec["kind"] == "cron":
-            return str(spec["schedule"])
+        return str(spec["schedule"])
+
+
+class Rate(Schedule):
+    """``FixedRate``: first at now (whole seconds) + duration, then every duration."""
+
+    spec_kinds = ("rate",)
+
+    def first(self, spec: dict[str, Any], now: datetime) -> datetime:
+        return now.replace(microsecond=0) + timedelta(seconds=spec["seconds"])
+
+    def latest(
+        self, spec: dict[str, Any], due: datetime, now: datetime
+    ) -> tuple[datetime, datetime]:
+        period = timedelta(seconds=spec["seconds"])
+        latest = due + ((now - due) // period) * period
+        return latest, latest + period
+
+    def summary(self, spec: dict[str, Any]) -> str:
         return f"every {spec['seconds']:g} s"
