@@ -13,25 +13,16 @@ HEADERS = ["NAME", "VERSION", "ACTIVE", "WORKFLOW", "TRIGGERS", "SCHEDULE"]
 
 
 def _triggers(spec: dict[str, Any]) -> str:
-    out = []
-    for t in spec.get("triggers", []):
-        kind = t["kind"]
-        if kind == "artifact":
-            out.append(f"artifact {t['artifact']}")
-        elif kind == "event":
-            out.append(f"event {t['name']}")
-        elif kind == "finish":
-            out.append(f"finish {t['workflow'].rsplit('.', 1)[-1]} ({t['status']})")
-        else:
-            out.append(f"{kind}of({len(t['parts'])})")
-    return ", ".join(out) or "-"
+    from headwater.engine.kinds import summary
+
+    return ", ".join(summary(t) for t in spec.get("triggers", [])) or "-"
 
 
 def _schedule(spec: dict[str, Any]) -> str:
+    from headwater.engine.kinds import summary
+
     s = spec.get("schedule")
-    if not s:
-        return "-"
-    return s["schedule"] if s["kind"] == "cron" else f"every {s['seconds']:g} s"
+    return summary(s) if s else "-"
 
 
 def _print(plans: list[Any], as_json: bool) -> None:

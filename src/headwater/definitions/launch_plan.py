@@ -7,14 +7,13 @@ from typing import Any
 
 from headwater.definitions.artifact import ArtifactQuery, InputRef
 from headwater.definitions.entity import Entity, WorkflowDef
-from headwater.definitions.names import check_name
 from headwater.definitions.triggers import (
     ConcurrencyPolicy,
     CronSchedule,
     FixedRate,
-    OnArtifact,
     Trigger,
 )
+from headwater.definitions.triggers.base import declared_name
 from headwater.errors import DefinitionError
 
 # Launch plans declared in this process, by name: get_or_create returns the same object, and a
@@ -76,7 +75,7 @@ class LaunchPlan:
         labels: dict[str, str] | None = None,
         notifications: list[Any] | None = None,
     ) -> None:
-        self.name = check_name(name, "launch plan name")
+        self.name = declared_name(name, "launch plan name")
         if not isinstance(workflow, WorkflowDef):
             raise DefinitionError(
                 f"launch plan {name!r} needs a @workflow, got {type(workflow).__name__}"
@@ -132,18 +131,7 @@ class LaunchPlan:
                 )
                 continue
             for leaf in t.leaves():
-                if isinstance(leaf, OnArtifact):
-                    for k in leaf.inputs:
-                        if k not in inputs:
-                            out.append(
-                                f"OnArtifact({leaf.artifact.name!r}) binds {k!r}, which "
-                                f"is not an input (inputs: {known})"
-                            )
-                        elif k in self.fixed_inputs:
-                            out.append(
-                                f"OnArtifact({leaf.artifact.name!r}) binds fixed input "
-                                f"{k!r}; fixed inputs cannot be overridden"
-                            )
+                out += leaf.problems(inputs, set(self.fixed_inputs))
         for k, v in {**self.default_inputs, **self.fixed_inputs}.items():
             if isinstance(v, InputRef):
                 out.append(

@@ -115,7 +115,8 @@ def write_version(
     node_id: str | None = None,
     output_name: str | None = None,
 ) -> tuple[int, str]:
-    """Insert the version, its partitions, cards and its ``artifact.created`` event."""
+    """Insert the version, its partitions, cards, its ``artifact.created`` event and one
+    ``artifact.card_added`` event per card."""
     art = artifact_rows.ensure_artifact(
         tx, em.project, em.domain, em.artifact.name, em.artifact.spec(), now
     )
@@ -138,27 +139,34 @@ def write_version(
     )
     card_rows.insert_cards(tx, version_id=vid, cards=[c.to_dict() for c in em.cards])
     uri = f"hw://{em.project}/{em.domain}/{em.artifact.name}@{version}"
-    insert_event(
-        tx,
-        id=uuid.uuid4().hex,
-        name=event_names.ARTIFACT_CREATED,
-        source=event_names.SOURCE,
-        project=em.project,
-        domain=em.domain,
-        time=now,
-        subject=uri,
-        payload={
-            "uri": uri,
-            "artifact": em.artifact.name,
-            "version": version,
-            "partitions": em.partitions,
-            "time_partition": em.time_partition,
-            "execution_id": execution_id,
-            "node_id": node_id,
-            "output": output_name,
-            "type": literal.get("type"),
-        },
-    )
+    payload = {
+        "uri": uri,
+        "artifact": em.artifact.name,
+        "version": version,
+        "partitions": em.partitions,
+        "time_partition": em.time_partition,
+        "execution_id": execution_id,
+        "node_id": node_id,
+        "output": output_name,
+        "type": literal.get("type"),
+    }
+    events = [(event_names.ARTIFACT_CREATED, payload)]
+    events += [
+        (event_names.ARTIFACT_CARD_ADDED, {**payload, "card": {"kind": c.kind, "position": i}})
+        for i, c in enumerate(em.cards)
+    ]
+    for name, body in events:
+        insert_event(
+            tx,
+            id=uuid.uuid4().hex,
+            name=name,
+            source=event_names.SOURCE,
+            project=em.project,
+            domain=em.domain,
+            time=now,
+            subject=uri,
+            payload=body,
+        )
     return vid, uri
 
 

@@ -2,6 +2,7 @@
 
 SOURCE = "headwater://engine"
 ARTIFACT_CREATED = "headwater.artifact.created"
+ARTIFACT_CARD_ADDED = "headwater.artifact.card_added"  # one per card, also at creation
 EXECUTION_STARTED = "headwater.execution.started"
 EXECUTION_SUCCEEDED = "headwater.execution.succeeded"
 EXECUTION_FAILED = "headwater.execution.failed"

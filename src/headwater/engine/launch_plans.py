@@ -15,20 +15,18 @@ from typing import TYPE_CHECKING, Any
 from headwater.definitions.artifact import ArtifactQuery
 from headwater.definitions.entity import Entity
 from headwater.definitions.launch_plan import LaunchPlan, created_in
-from headwater.definitions.triggers import AllOf, OnArtifact, OnEvent, Trigger, _binding_spec
+from headwater.definitions.triggers import binding_spec
+from headwater.engine.kinds import kind_named
 from headwater.engine.registry import Registered, ensure_registered, entities_of
 from headwater.errors import DefinitionError, NotFoundError
 from headwater.storage import artifact_versions as version_rows
 from headwater.storage import entities
 from headwater.storage import launch_plans as rows
-from headwater.types import check, encode, type_name
+from headwater.types import encode
 
 if TYPE_CHECKING:
     from headwater import schemas
     from headwater.instance import Instance
-
-DATETIME_TYPES = {"datetime", "date", "str", "Any", "Optional[datetime]", "Optional[str]"}
-STRING_TYPES = {"str", "Any", "Optional[str]"}
 
 
 @dataclass(frozen=True)
@@ -131,50 +129,24 @@ def _artifact_types(inst: Instance, name: str) -> set[str]:
     return found - {"Any"}
 
 
-def _strip_optional(t: str) -> str:
-    return t[9:-1] if t.startswith("Optional[") else t
-
-
 def _check_bindings(inst: Instance, lp: LaunchPlan) -> list[str]:
     inputs = lp.workflow.interface.inputs
     problems = []
     covered_by_default = {n for n, s in inputs.items() if not s.required}
     covered_by_default |= set(lp.default_inputs) | set(lp.fixed_inputs)
+
+    def artifact_types(name: str) -> set[str]:
+        return _artifact_types(inst, name)
+
     for t in lp.triggers:
         provided: set[str] = set()
-        for leaf in t.leaves():
-            provided |= _leaf_inputs(leaf, inputs)
-            if not isinstance(leaf, OnArtifact):
-                continue
-            for name, binding in leaf.inputs.items():
-                if name not in inputs:
-                    continue
-                want = type_name(inputs[name].type)
-                spec = _binding_spec(binding, name)
-                kind = spec["kind"]
-                where = f"OnArtifact({leaf.artifact.name!r}) input {name!r}"
-                if kind in ("artifact", "query"):
-                    art = spec["artifact"]
-                    have = _artifact_types(inst, art)
-                    if want != "Any" and have and _strip_optional(want) not in have:
-                        problems.append(
-                            f"{where}: artifact {art!r} holds "
-                            f"{' / '.join(sorted(have))}, but input {name!r} is "
-                            f"{want}"
-                        )
-                elif kind == "partition" and want not in STRING_TYPES:
-                    problems.append(
-                        f"{where}: a partition value is a str, but input {name!r} is {want}"
-                    )
-                elif kind == "time_partition" and want not in DATETIME_TYPES:
-                    problems.append(
-                        f"{where}: a time partition is a datetime, but input {name!r} is {want}"
-                    )
-                elif kind == "literal":
-                    try:
-                        check(binding, inputs[name].type, where)
-                    except Exception as exc:
-                        problems.append(str(exc))
+        leaves = t.leaves()
+        if leaves != [t]:
+            problems += kind_named(t.kind).check(t, inputs, artifact_types)
+        for leaf in leaves:
+            kind = kind_named(leaf.kind)
+            provided |= kind.provided(leaf, inputs)
+            problems += kind.check(leaf, inputs, artifact_types)
         if lp.schedule is not None and lp.schedule.kickoff_time_input_arg:
             provided.add(lp.schedule.kickoff_time_input_arg)
         missing = [
@@ -191,15 +163,6 @@ def _check_bindings(inst: Instance, lp: LaunchPlan) -> list[str]:
     return problems
 
 
-def _leaf_inputs(leaf: Trigger, inputs: dict[str, Any]) -> set[str]:
-    if isinstance(leaf, OnArtifact):
-        return set(leaf.inputs)
-    if isinstance(leaf, OnEvent):
-        spec = leaf.spec()
-        return set(inputs) if spec["parameters"] is None else set(spec["parameters"])
-    return set()
-
-
 def launch_plan_spec(inst: Instance, lp: LaunchPlan) -> dict[str, Any]:
     """The stored form: input literals (values in the blob store), queries, triggers, schedule."""
     inputs = lp.workflow.interface.inputs
@@ -212,7 +175,7 @@ def launch_plan_spec(inst: Instance, lp: LaunchPlan) -> dict[str, Any]:
         }
 
     queries = {
-        k: _binding_spec(v, k)
+        k: binding_spec(v, k)
         for k, v in {**lp.default_inputs, **lp.fixed_inputs}.items()
         if isinstance(v, ArtifactQuery)
     }
@@ -328,15 +291,3 @@ def launch_plans_of(module: Any) -> list[LaunchPlan]:
 def is_reactive(lp: LaunchPlan) -> bool:
     """Whether the plan runs by itself once active (a trigger or a schedule)."""
     return bool(lp.triggers) or lp.schedule is not None
-
-
-def check_all_of(lp: LaunchPlan) -> None:
-    """AllOf keys must exist on every part (a payload field or a partition key)."""
-    for t in lp.triggers:
-        if isinstance(t, AllOf) and t.key is not None:
-            for part in t.parts:
-                if isinstance(part, OnArtifact) and t.key not in part.artifact.partition_keys:
-                    raise DefinitionError(
-                        f"AllOf(key={t.key!r}): artifact "
-                        f"{part.artifact.name!r} has no partition {t.key!r}"
-                    )

@@ -274,11 +274,6 @@ class Reactor:
                     f"launch plan {listener.lp_name!r} is inactive (activate "
                     f"it: headwater launchplans activate {listener.lp_name})"
                 )
-            elif key[0] == "schedule" and payload.get("launch_plan_version") not in (
-                None,
-                listener.lp_version,
-            ):
-                why_not = "the tick was scheduled for another launch plan version"
             else:
                 why_not = match(listener, name, payload)
             decision = Decision(seq, event_id, listener, "not_fired", why_not or "")

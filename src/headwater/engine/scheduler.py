@@ -25,11 +25,11 @@ import json
 import logging
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from headwater.definitions.cron import parse_cron
 from headwater.engine import event_names
+from headwater.engine.kinds import schedule_kind
 from headwater.engine.outage import Outage
 from headwater.errors import HeadwaterError
 from headwater.storage.db import Tx
@@ -43,8 +43,6 @@ if TYPE_CHECKING:
 EVENT_NAME = event_names.SCHEDULE_TICK
 SOURCE = "headwater://scheduler"
 PARKED = -1.0
-# Look-back windows to find the most recent missed cron tick without walking every tick.
-_WINDOWS = tuple(timedelta(minutes=m) for m in (1, 60, 1440, 32 * 1440, 367 * 1440))
 
 log = logging.getLogger(__name__)
 
@@ -54,30 +52,11 @@ def _utc(ts: float) -> datetime:
 
 
 def _first(spec: dict[str, Any], now: datetime) -> datetime:
-    if spec["kind"] == "rate":
-        return now.replace(microsecond=0) + timedelta(seconds=spec["seconds"])
-    return parse_cron(spec["schedule"]).next_after(now, spec.get("timezone"))
+    return schedule_kind(spec).first(spec, now)
 
 
 def _latest(spec: dict[str, Any], due: datetime, now: datetime) -> tuple[datetime, datetime]:
-    """The most recent tick at or before ``now`` (``due`` is the earliest unfired one) and the
-    tick after it."""
-    if spec["kind"] == "rate":
-        period = timedelta(seconds=spec["seconds"])
-        latest = due + ((now - due) // period) * period
-        return latest, latest + period
-    expr, tz = parse_cron(spec["schedule"]), spec.get("timezone")
-    latest = due
-    for window in _WINDOWS:
-        if now - window <= due:
-            break
-        candidate = expr.next_after(now - window, tz)
-        if candidate <= now:
-            latest = candidate
-            break
-    while (following := expr.next_after(latest, tz)) <= now:
-        latest = following
-    return latest, following
+    return schedule_kind(spec).latest(spec, due, now)
 
 
 def _is_active(tx: Tx, lp_id: int) -> bool:

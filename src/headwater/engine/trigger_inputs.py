@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from headwater.definitions.names import parse_time_text
 from headwater.engine import artifacts
 from headwater.engine.handles import ArtifactVersion
-from headwater.engine.matching import SCHEDULE_TICK, Listener
+from headwater.engine.kinds import kind_of
+from headwater.engine.matching import Listener
 from headwater.errors import HeadwaterError
 from headwater.storage import entities
 from headwater.types import encode
@@ -93,18 +94,15 @@ class Binder:
         fired = Fired(events)
         spec = listener.spec
         inputs = self.interface(tx, listener)
-        for row, payload in events:
-            if row["name"] == "headwater.artifact.created":
-                fired.artifacts.append(payload["uri"])
-            elif row["name"] in ("headwater.execution.succeeded", "headwater.execution.failed"):
-                fired.runs.append(payload["execution_id"])
+        pairs = self._pair(listener, events)
+        for leaf, (_, payload) in pairs:
+            kind_of(leaf).note(fired, payload)
         bound: dict[str, Any] = {}
-        leaves = [listener.leaf] if listener.all_of is None else listener.all_of["parts"]
-        for leaf, (row, payload) in self._pair(leaves, listener, events):
-            bound.update(self._from_leaf(leaf, row, payload, inputs, fired))
+        for leaf, (row, payload) in pairs:
+            bound.update(kind_of(leaf).bind(self, leaf, row, payload, inputs))
         for name, query in spec.get("query_inputs", {}).items():
             if name not in bound and name not in spec.get("fixed_inputs", {}):
-                version = self._query(query, None, listener.project, listener.domain)
+                version = self.find(query, None, listener.project, listener.domain)
                 fired.literals[name] = version.literal
                 fired.resolved[name] = {"uri": version.uri, "via": "launch plan query"}
                 fired.consumed.append((name, version.id))
@@ -132,57 +130,26 @@ class Binder:
 
     @staticmethod
     def _pair(
-        leaves: list[dict[str, Any]], listener: Listener, events: list[tuple[Any, dict[str, Any]]]
+        listener: Listener, events: list[tuple[Any, dict[str, Any]]]
     ) -> list[tuple[dict[str, Any], Any]]:
+        """Each event with the leaf it fired (an AllOf's parts in order)."""
         if listener.all_of is None:
             return [(listener.leaf, events[0])]
-        return list(zip(leaves, events, strict=True))
+        return list(zip(listener.all_of["parts"], events, strict=True))
 
-    def _from_leaf(
-        self,
-        leaf: dict[str, Any],
-        row: Any,
-        payload: dict[str, Any],
-        inputs: dict[str, Any],
-        fired: Fired,
-    ) -> dict[str, Any]:
-        kind = leaf["kind"]
-        out: dict[str, Any] = {}
-        if kind == "artifact":
-            version: ArtifactVersion | None = None
-            for name, b in leaf.get("inputs", {}).items():
-                if b["kind"] == "artifact":
-                    version = version or artifacts.resolve_uri(self.inst, payload["uri"])
-                    out[name] = version
-                elif b["kind"] == "partition":
-                    out[name] = (payload.get("partitions") or {}).get(b["key"])
-                elif b["kind"] == "time_partition":
-                    out[name] = self._time(payload, b["offset"])
-                elif b["kind"] == "query":
-                    out[name] = self._query(b, payload, row["project"], row["domain"])
-                else:
-                    out[name] = _literal_value(b["value"])
-        elif kind == "event":
-            mapping = leaf.get("parameters")
-            if mapping is None:
-                mapping = {n: n for n in inputs if n in payload}
-            for param, fld in mapping.items():
-                if fld not in payload:
-                    if inputs.get(param, {}).get("required"):
-                        raise NotBindable(
-                            f"missing field {fld!r} (for required input "
-                            f"{param!r}) in the event payload"
-                        )
-                    continue
-                out[param] = self._convert(param, fld, payload[fld], inputs.get(param, {}))
-        elif kind in ("cron", "rate") and row["name"] == SCHEDULE_TICK:
-            arg = leaf.get("kickoff_time_input_arg")
-            if arg:
-                out[arg] = datetime.fromisoformat(payload["scheduled_time"])
-        return out
+    # -- what kinds bind inputs with ----------------------------------------------------------
+    def version(self, uri: str) -> ArtifactVersion:
+        """The artifact version a URI names."""
+        return artifacts.resolve_uri(self.inst, uri)
 
     @staticmethod
-    def _convert(param: str, field: str, value: Any, spec: dict[str, Any]) -> Any:
+    def literal(value: Any) -> Any:
+        """A literal as stored in a spec, as a Python value."""
+        return _literal_value(value)
+
+    @staticmethod
+    def convert(param: str, field: str, value: Any, spec: dict[str, Any]) -> Any:
+        """A payload field's value for input ``param`` of interface spec ``spec``."""
         want = spec.get("type", "Any")
         if want.startswith("Optional[") and value is None:
             return None
@@ -218,15 +185,17 @@ class Binder:
         )
 
     @staticmethod
-    def _time(payload: dict[str, Any], offset: float) -> datetime:
+    def time_partition(payload: dict[str, Any], offset: float) -> datetime:
+        """The triggering version's time partition moved by ``offset`` seconds."""
         text = payload.get("time_partition")
         if not text:
             raise NotBindable("the triggering version has no time partition")
         return parse_time_text(text) + timedelta(seconds=offset)
 
-    def _query(
+    def find(
         self, b: dict[str, Any], payload: dict[str, Any] | None, project: str, domain: str
     ) -> ArtifactVersion:
+        """The latest version a query binding names (its values may refer to ``payload``)."""
         parts: dict[str, Any] = {}
         for key, ref in b.get("partitions", {}).items():
             if ref["kind"] == "partition":
@@ -237,7 +206,7 @@ class Binder:
         tp_value = None
         if tp is not None:
             tp_value = (
-                self._time(payload or {}, tp["offset"])
+                self.time_partition(payload or {}, tp["offset"])
                 if tp["kind"] == "time_partition"
                 else _literal_value(tp["value"])
             )

@@ -7,6 +7,8 @@ nothing. These checks are deliberately simple and only warn (the name may be dec
   no ``Artifact`` of that name is a variable of the module being registered;
 - an event: not a built-in ``headwater.*`` event, and no event of that name was ever received;
 - a workflow (``OnFinish``): no workflow of that name is registered in the trigger's scope.
+
+What each kind warns about is its own (``Kind.undeclared``); this module looks the names up.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from headwater.definitions.artifact import Artifact
+from headwater.engine.kinds import Names, kind_of
 from headwater.engine.launch_plans import LaunchPlanInfo
 from headwater.storage import artifacts as artifact_rows
 from headwater.storage import entities
@@ -45,52 +48,38 @@ def _produced_artifacts(tx: Tx) -> set[str]:
     return found
 
 
+class _Names(Names):
+    """Looks names up in the instance (once per registration for what every check needs)."""
+
+    def __init__(self, tx: Tx, in_module: set[str]) -> None:
+        self.tx = tx
+        self.in_module = in_module
+        self.produced: set[str] | None = None
+
+    def artifact_known(self, name: str) -> bool:
+        if name in self.in_module:
+            return True
+        if self.produced is None:
+            self.produced = _produced_artifacts(self.tx)
+        return name in self.produced or artifact_rows.name_exists(self.tx, name=name)
+
+    def event_seen(self, name: str) -> bool:
+        return bool(self.tx.one("SELECT 1 FROM events WHERE name = :n LIMIT 1", {"n": name}))
+
+    def workflow_registered(self, project: str, domain: str, name: str) -> bool:
+        return entities.name_exists(self.tx, project=project, domain=domain, name=name)
+
+
 def undeclared_names(inst: Instance, module: ModuleType, registered: list[Any]) -> list[str]:
     """One warning per (launch plan, name) that nothing declares; [] when all is well."""
     plans = [r for r in registered if isinstance(r, LaunchPlanInfo)]
     in_module = {v.name for v in vars(module).values() if isinstance(v, Artifact)}
     warnings: list[str] = []
-    produced: set[str] | None = None
     with inst.db.read() as tx:
+        names = _Names(tx, in_module)
         for lp in plans:
             for leaf in _leaves(lp.spec.get("triggers") or []):
-                kind = leaf.get("kind")
-                if kind == "artifact":
-                    name = str(leaf["artifact"])
-                    if name in in_module:
-                        continue
-                    if produced is None:
-                        produced = _produced_artifacts(tx)
-                    if name in produced or artifact_rows.name_exists(tx, name=name):
-                        continue
-                    warnings.append(
-                        f"launch plan {lp.name!r} listens to artifact {name!r}, which no "
-                        "registered task or workflow outputs and which has no version yet; it "
-                        f"fires once a version of {name!r} exists. Check the name; register the "
-                        "module that produces it first and this warning goes away "
-                        f"({SILENCE})"
-                    )
-                elif kind == "event":
-                    name = str(leaf["name"])
-                    if name.startswith("headwater.") or tx.one(
-                        "SELECT 1 FROM events WHERE name = :n LIMIT 1", {"n": name}
-                    ):
-                        continue
-                    warnings.append(
-                        f"launch plan {lp.name!r} listens to event {name!r}, which has never "
-                        "been received; check the name. If such events will come from outside, "
-                        f"ignore this: it is not shown once one has arrived ({SILENCE})"
-                    )
-                elif kind == "finish":
-                    name = str(leaf["workflow"])
-                    project = leaf.get("project") or lp.project
-                    domain = leaf.get("domain") or lp.domain
-                    if entities.name_exists(tx, project=project, domain=domain, name=name):
-                        continue
-                    warnings.append(
-                        f"launch plan {lp.name!r} waits for workflow {name!r} to finish, but no "
-                        f"workflow of that name is registered in {project}/{domain}; check the "
-                        "name, or register that workflow and this warning goes away "
-                        f"({SILENCE})"
-                    )
+                warning = kind_of(leaf).undeclared(leaf, lp, names)
+                if warning:
+                    warnings.append(f"{warning} ({SILENCE})")
     return list(dict.fromkeys(warnings))
