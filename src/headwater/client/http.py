@@ -40,6 +40,7 @@ from headwater.errors import (
     UserInputError,
 )
 from headwater.storage.blobs import BlobStore, check_key
+from headwater.storage.events import EventRow
 
 API = "/api/v1"
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
@@ -248,7 +249,7 @@ def _event(body: dict[str, Any]) -> EventRecord:
         ("seq", "id", "name", "source", "subject", "project", "domain"),
     )
     row["time"] = 0.0
-    record = EventRecord(row)
+    record = EventRecord(EventRow.from_db(row))
     record.timestamp = _time(body["time"])
     record.decided = body.get("decided")
     record.decisions = [DecisionRecord(**d) for d in body.get("decisions", [])]

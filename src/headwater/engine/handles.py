@@ -330,17 +330,17 @@ class EventRecord:
     """A stored event: name, id, source, payload and when it happened."""
 
     def __init__(self, row: Any) -> None:
-        self.seq: int = row["seq"]
-        self.id: str = row["id"]
-        self.name: str = row["name"]
-        self.source: str = row["source"]
-        self.subject: str | None = row["subject"]
-        self.project: str = row["project"]
-        self.domain: str = row["domain"]
+        self.seq: int = row.seq
+        self.id: str = row.id
+        self.name: str = row.name
+        self.source: str = row.source
+        self.subject: str | None = row.subject
+        self.project: str = row.project
+        self.domain: str = row.domain
         # None for a time no datetime can hold (stored before times were checked)
-        self.timestamp: datetime | None = utc_or_none(row["time"])
-        self.payload: dict[str, Any] = json.loads(row["payload"])
-        self.attributes: dict[str, Any] = json.loads(row["attributes"])
+        self.timestamp: datetime | None = utc_or_none(row.time)
+        self.payload: dict[str, Any] = json.loads(row.payload)
+        self.attributes: dict[str, Any] = json.loads(row.attributes)
         # Filled by get_event(): the reactor's decisions, and whether it has decided yet.
         self.decisions: list[Any] = []
         self.decided: bool | None = None

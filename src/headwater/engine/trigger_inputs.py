@@ -48,11 +48,11 @@ class Fired:
             "kind": listener.leaf["kind"],
             "events": [
                 {
-                    "id": r["id"],
-                    "name": r["name"],
-                    "source": r["source"],
-                    "subject": r["subject"],
-                    "time": r["time"],
+                    "id": r.id,
+                    "name": r.name,
+                    "source": r.source,
+                    "subject": r.subject,
+                    "time": r.time,
                     "payload": p,
                 }
                 for r, p in self.events
@@ -91,9 +91,9 @@ class Binder:
         spec = listener.spec
         inputs = self.interface(tx, listener)
         for row, payload in events:
-            if row["name"] == "headwater.artifact.created":
+            if row.name == "headwater.artifact.created":
                 fired.artifacts.append(payload["uri"])
-            elif row["name"] in ("headwater.execution.succeeded", "headwater.execution.failed"):
+            elif row.name in ("headwater.execution.succeeded", "headwater.execution.failed"):
                 fired.runs.append(payload["execution_id"])
         bound: dict[str, Any] = {}
         leaves = [listener.leaf] if listener.all_of is None else listener.all_of["parts"]
@@ -156,7 +156,7 @@ class Binder:
                 elif b["kind"] == "time_partition":
                     out[name] = self._time(payload, b["offset"])
                 elif b["kind"] == "query":
-                    out[name] = self._query(b, payload, row["project"], row["domain"])
+                    out[name] = self._query(b, payload, row.project, row.domain)
                 else:
                     out[name] = _literal_value(b["value"])
         elif kind == "event":
@@ -172,7 +172,7 @@ class Binder:
                         )
                     continue
                 out[param] = self._convert(param, fld, payload[fld], inputs.get(param, {}))
-        elif kind in ("cron", "rate") and row["name"] == SCHEDULE_TICK:
+        elif kind in ("cron", "rate") and row.name == SCHEDULE_TICK:
             arg = leaf.get("kickoff_time_input_arg")
             if arg:
                 out[arg] = datetime.fromisoformat(payload["scheduled_time"])

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from headwater.definitions.artifact import Artifact
 from headwater.engine.launch_plans import LaunchPlanInfo
+from headwater.storage import events as event_rows
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
@@ -72,9 +73,7 @@ def undeclared_names(inst: Instance, module: ModuleType, registered: list[Any]) 
                     )
                 elif kind == "event":
                     name = str(leaf["name"])
-                    if name.startswith("headwater.") or tx.one(
-                        "SELECT 1 FROM events WHERE name = :n LIMIT 1", {"n": name}
-                    ):
+                    if name.startswith("headwater.") or event_rows.name_seen(tx, name):
                         continue
                     warnings.append(
                         f"launch plan {lp.name!r} listens to event {name!r}, which has never "
