@@ -46,7 +46,6 @@ from headwater.storage.lineage import CONSUMED, insert_edges, insert_links
 if TYPE_CHECKING:
     from headwater.instance import Instance
 
-_PG_LOCK = 0x68770002  # one reactor batch at a time on PostgreSQL
 # Ends the reason of a decision to fire made by a replay (metrics leave those out of latency).
 REPLAYED = " (replay)"
 
@@ -195,8 +194,7 @@ class Reactor:
             if not reactor_inbox.any_pending(tx):
                 return 0
         with self.inst.db.transaction() as tx:
-            if tx.dialect == "postgresql":
-                tx.execute(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
+            reactor_inbox.lock_for_deciding(tx)
             events = pending_events(tx, self.batch)
             if not events:
                 return 0
@@ -224,8 +222,7 @@ class Reactor:
         """
         project, domain = project or self.inst.project, domain or self.inst.domain
         with self.inst.db.transaction() as tx:
-            if tx.dialect == "postgresql":
-                tx.execute(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
+            reactor_inbox.lock_for_deciding(tx)
             index = load_index(tx).only(launch_plan, project, domain)
             if not index.by_key:
                 from headwater.errors import NotFoundError

@@ -11,6 +11,16 @@ from collections.abc import Sequence
 
 from headwater.storage.db import Tx, in_list
 
+_PG_LOCK = 0x68770002  # one reactor batch at a time on PostgreSQL
+
+
+def lock_for_deciding(tx: Tx) -> None:
+    """Wait for, and hold until the transaction ends, the right to decide events: one
+    reactor batch (or replay) at a time. PostgreSQL takes an advisory lock; on SQLite the
+    transaction's write lock does it already."""
+    if tx.dialect == "postgresql":
+        tx.execute(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
+
 
 def insert(tx: Tx, seq: int) -> None:
     """Put the event ``seq`` in the inbox."""
