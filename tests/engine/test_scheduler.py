@@ -14,7 +14,9 @@ import pytest
 from headwater.engine import scheduler
 from headwater.engine.scheduler import EVENT_NAME, next_wakeup, tick
 from headwater.storage.events import list_events
-from headwater.storage.launch_plans import insert_launch_plan, set_active
+from headwater.storage.launch_plan_state import set_active
+from headwater.storage.launch_plans import insert_launch_plan
+from headwater.storage.schedule_state import get_schedule
 
 from .conftest import count
 
@@ -57,11 +59,11 @@ def deactivate(inst: Any, name: str = "nightly") -> None:
 
 def state(inst: Any, lp_id: int) -> tuple[Any, Any]:
     with inst.db.read() as tx:
-        row = tx.one("SELECT * FROM schedule_state WHERE launch_plan_id = :id", {"id": lp_id})
+        row = get_schedule(tx, lp_id)
     if row is None:
         return None, None
     iso = lambda ts: None if ts is None or ts < 0 else datetime.fromtimestamp(ts, UTC).isoformat()  # noqa: E731
-    return iso(row["next_fire_at"]), iso(row["last_fired_at"])
+    return iso(row.next_fire_at), iso(row.last_fired_at)
 
 
 def events(inst: Any) -> list[Any]:
@@ -70,7 +72,7 @@ def events(inst: Any) -> list[Any]:
 
 
 def scheduled_times(inst: Any) -> list[str]:
-    return [json.loads(e["payload"])["scheduled_time"] for e in events(inst)]
+    return [json.loads(e.payload)["scheduled_time"] for e in events(inst)]
 
 
 def test_first_sight_fires_nothing_and_schedules_the_next_tick(instance):
@@ -86,12 +88,12 @@ def test_a_due_tick_emits_one_event(instance):
     tick(instance, now=at("2026-05-04T10:20"))
     assert tick(instance, now=at("2026-05-04T11:00:00.5")) == 1
     [event] = events(instance)
-    assert event["id"] == f"schedule:{lp_id}:2026-05-04T11:00:00+00:00"
-    assert event["name"] == "headwater.schedule.tick"
-    assert event["source"] == "headwater://scheduler"
-    assert (event["project"], event["domain"]) == (instance.project, instance.domain)
-    assert event["subject"] == "nightly"
-    assert json.loads(event["payload"]) == {
+    assert event.id == f"schedule:{lp_id}:2026-05-04T11:00:00+00:00"
+    assert event.name == "headwater.schedule.tick"
+    assert event.source == "headwater://scheduler"
+    assert (event.project, event.domain) == (instance.project, instance.domain)
+    assert event.subject == "nightly"
+    assert json.loads(event.payload) == {
         "launch_plan": "nightly",
         "launch_plan_id": lp_id,
         "launch_plan_version": "v1",
@@ -199,8 +201,8 @@ def test_only_the_active_version_is_scheduled(instance):
     assert state(instance, v2) == ("2026-05-04T11:30:00+00:00", None)
     assert tick(instance, now=at("2026-05-04T11:30")) == 1
     [event] = events(instance)
-    assert json.loads(event["payload"])["launch_plan_version"] == "v2"
-    assert event["id"] == f"schedule:{v2}:2026-05-04T11:30:00+00:00"
+    assert json.loads(event.payload)["launch_plan_version"] == "v2"
+    assert event.id == f"schedule:{v2}:2026-05-04T11:30:00+00:00"
 
 
 def test_plans_without_a_schedule_or_inactive_are_ignored(instance):
@@ -218,7 +220,7 @@ def test_fixed_rate(instance):
     assert state(instance, lp_id)[0] == "2026-05-04T10:30:30+00:00"
     assert tick(instance, now=at("2026-05-04T10:30:29")) == 0
     assert tick(instance, now=at("2026-05-04T10:30:30")) == 1
-    payload = json.loads(events(instance)[0]["payload"])
+    payload = json.loads(events(instance)[0].payload)
     assert payload["scheduled_time"] == "2026-05-04T10:30:30+00:00"
     assert payload["kickoff_time_input_arg"] == "kickoff"
     # missed 10:40:30 .. 11:10:30: the last one fires, the grid is kept

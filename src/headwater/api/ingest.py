@@ -36,7 +36,7 @@ from headwater.definitions.names import check_name
 from headwater.definitions.storable import check_text, check_time
 from headwater.engine import events as event_api
 from headwater.errors import ConflictError, UserInputError
-from headwater.storage import events as event_rows
+from headwater.storage import webhook_deliveries
 from headwater.storage.db import Busy
 
 if TYPE_CHECKING:
@@ -401,7 +401,7 @@ def store_now(
 
 def _insert(tx: Any, rows: list[dict[str, Any]], delivery: Delivery | None) -> Stored:
     out = Stored([], [])
-    if delivery is not None and not event_rows.remember_delivery(
+    if delivery is not None and not webhook_deliveries.remember_delivery(
         tx, delivery.sender, delivery.id, delivery.timestamp, 2 * webhooks.TOLERANCE
     ):
         out.redelivered = True

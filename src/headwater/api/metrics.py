@@ -24,7 +24,7 @@ import threading
 import time
 from collections import Counter as Tally
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import (
@@ -36,6 +36,12 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from headwater.engine.reactor import REPLAYED
+from headwater.storage import executions as execution_rows
+from headwater.storage import firings as firing_rows
+from headwater.storage import reactor_inbox
+from headwater.storage import trigger_decisions as decision_rows
+from headwater.storage.db import Tx
+from headwater.storage.trigger_decisions import LatencyRow
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
@@ -62,11 +68,11 @@ class _Latency:
         self.count = 0
         self.total = 0.0
 
-    def add(self, row: Any) -> None:
-        self.count += int(row["n"] or 0)
-        self.total += float(row["total"] or 0.0)
-        for i in range(len(LATENCY_BUCKETS)):
-            self.buckets[i] += int(row[f"b{i}"] or 0)
+    def add(self, row: LatencyRow) -> None:
+        self.count += row.n
+        self.total += row.total
+        for i, n in enumerate(row.buckets):
+            self.buckets[i] += n
 
     def samples(self) -> list[tuple[str, float]]:
         out = [(repr(b), float(n)) for b, n in zip(LATENCY_BUCKETS, self.buckets, strict=True)]
@@ -98,40 +104,21 @@ class EngineCollector(Collector):
     def describe(self) -> list[Metric]:
         return []  # no database query at registration
 
-    def _catch_up(self, tx: Any) -> None:
+    def _catch_up(self, tx: Tx) -> None:
         """Add the decisions and firings recorded since the previous scrape."""
-        top = int(tx.scalar("SELECT COALESCE(MAX(id), 0) FROM trigger_decisions"))
+        top = decision_rows.max_id(tx)
         if top < self._decided_to:  # a different (recreated) database: count afresh
             self._reset()
-        span = {"lo": self._decided_to, "hi": top}
-        for r in tx.all(
-            "SELECT outcome, COUNT(*) AS n FROM trigger_decisions WHERE id > :lo AND "
-            "id <= :hi GROUP BY outcome",
-            span,
+        lo = self._decided_to
+        for outcome, n in decision_rows.outcome_counts(tx, lo, top):
+            self._outcomes[outcome] += n
+        for row in decision_rows.fired_latency(
+            tx, lo, top, buckets=LATENCY_BUCKETS, except_reason_suffix=REPLAYED
         ):
-            self._outcomes[r["outcome"]] += int(r["n"])
-        cases = ", ".join(
-            f"SUM(CASE WHEN lat <= {b!r} THEN 1 ELSE 0 END) AS b{i}"
-            for i, b in enumerate(LATENCY_BUCKETS)
-        )
-        for row in tx.all(
-            f"SELECT name, COUNT(*) AS n, SUM(lat) AS total, {cases} FROM ("
-            "SELECT lp.name AS name, d.created_at - e.time AS lat FROM trigger_decisions d "
-            "JOIN events e ON e.seq = d.event_seq "
-            "JOIN launch_plans lp ON lp.id = d.launch_plan_id "
-            "WHERE d.id > :lo AND d.id <= :hi AND d.outcome = 'fired' "
-            "AND d.reason NOT LIKE :replayed) fired GROUP BY name ORDER BY name",
-            {**span, "replayed": f"%{REPLAYED}"},
-        ):
-            self._latency_for(str(row["name"])).add(row)
+            self._latency_for(row.name).add(row)
         self._decided_to = top
-        top = int(tx.scalar("SELECT COALESCE(MAX(id), 0) FROM firings"))
-        self._firings += int(
-            tx.scalar(
-                "SELECT COUNT(*) FROM firings WHERE id > :lo AND id <= :hi",
-                {"lo": self._fired_to, "hi": top},
-            )
-        )
+        top = firing_rows.max_id(tx)
+        self._firings += firing_rows.count_between(tx, self._fired_to, top)
         self._fired_to = max(top, self._fired_to)
 
     def _latency_for(self, name: str) -> _Latency:
@@ -146,13 +133,9 @@ class EngineCollector(Collector):
             self._catch_up(tx)
             outcomes, firings = dict(self._outcomes), self._firings
             latency = {k: (v.samples(), v.total) for k, v in sorted(self._latency.items())}
-            statuses = tx.all("SELECT status, COUNT(*) AS n FROM executions GROUP BY status")
-            backlog = tx.scalar("SELECT COUNT(*) FROM reactor_inbox")
-            live = tx.scalar(
-                "SELECT COUNT(DISTINCT worker) FROM executions WHERE status = 'running' "
-                "AND lease_expires_at > :now",
-                {"now": time.time()},
-            )
+            statuses = execution_rows.count_by_status(tx)
+            backlog = reactor_inbox.backlog(tx)
+            live = execution_rows.count_live_workers(tx, time.time())
         m = CounterMetricFamily(
             "headwater_trigger_decisions",
             "Reactor decisions about events, by outcome (fired, not_fired, ...).",
@@ -164,7 +147,7 @@ class EngineCollector(Collector):
         yield CounterMetricFamily(
             "headwater_firings", "Launch plan firings (each queued an execution).", firings
         )
-        by_status = {s: 0 for s in STATUSES} | {r["status"]: int(r["n"]) for r in statuses}
+        by_status = {s: 0 for s in STATUSES} | statuses
         g = GaugeMetricFamily("headwater_executions", "Executions by status.", labels=["status"])
         for status, n in sorted(by_status.items()):
             g.add_metric([status], n)
@@ -173,10 +156,10 @@ class EngineCollector(Collector):
             "headwater_queue_depth", "Executions queued for a worker.", by_status["queued"]
         )
         yield GaugeMetricFamily(
-            "headwater_reactor_backlog", "Events waiting for the reactor's decision.", int(backlog)
+            "headwater_reactor_backlog", "Events waiting for the reactor's decision.", backlog
         )
         yield GaugeMetricFamily(
-            "headwater_workers_live", "Workers holding a live lease on an execution.", int(live)
+            "headwater_workers_live", "Workers holding a live lease on an execution.", live
         )
         if self.worker_processes is not None:
             yield GaugeMetricFamily(

@@ -15,7 +15,9 @@ from headwater.definitions.storable import check_text, check_time
 from headwater.engine.handles import EventRecord
 from headwater.errors import ConflictError, NotFoundError, UserInputError
 from headwater.storage import events as event_rows
-from headwater.storage.db import Tx, in_list
+from headwater.storage import reactor_inbox
+from headwater.storage import trigger_decisions as decision_rows
+from headwater.storage.db import Tx
 
 if TYPE_CHECKING:
     from headwater import schemas
@@ -157,8 +159,8 @@ def store(tx: Tx, row: dict[str, Any]) -> int | None:
     known = event_rows.find_event(tx, row["id"], row["source"])
     if known is None:  # cannot happen under either backend's isolation; never a 500
         return None
-    differ = [k for k in _IDENTICAL if known[k] != row[k]]
-    if known["payload"] != json.dumps(row["payload"], sort_keys=True):
+    differ = [k for k in _IDENTICAL if getattr(known, k) != row[k]]
+    if known.payload != json.dumps(row["payload"], sort_keys=True):
         differ.append("payload")
     if differ:
         raise ConflictError(
@@ -217,24 +219,14 @@ def decisions_for(inst: Instance, seqs: list[int]) -> dict[int, list[DecisionRec
     """The decisions about each event, by the event's seq."""
     if not seqs:
         return {}
-    marks, params = in_list("s", seqs)
     with inst.db.read() as tx:
-        found = tx.all(
-            "SELECT d.*, lp.name AS lp_name, lp.version AS lp_version FROM "
-            "trigger_decisions d JOIN launch_plans lp ON lp.id = d.launch_plan_id "
-            f"WHERE d.event_seq IN {marks} ORDER BY d.id",
-            params,
-        )
+        found = decision_rows.decisions_for_events(tx, seqs)
     out: dict[int, list[DecisionRecord]] = {}
     for r in found:
-        out.setdefault(int(r["event_seq"]), []).append(
+        d = r.decision
+        out.setdefault(int(d.event_seq), []).append(
             DecisionRecord(
-                r["lp_name"],
-                r["lp_version"],
-                r["trigger_path"],
-                r["outcome"],
-                r["reason"],
-                r["execution_id"],
+                r.lp_name, r.lp_version, d.trigger_path, d.outcome, d.reason, d.execution_id
             )
         )
     return out
@@ -260,22 +252,20 @@ def get(
         else:
             rows = event_rows.events_with_id(tx, event_id)
             if visible is not None and len(rows) > 1:
-                rows = [r for r in rows if visible(r["project"])] or rows[:1]
+                rows = [r for r in rows if visible(r.project)] or rows[:1]
             if len(rows) > 1:
-                sources = ", ".join(repr(r["source"]) for r in rows)
+                sources = ", ".join(repr(r.source) for r in rows)
                 raise ConflictError(
                     f"event id {event_id!r} was sent by several sources ({sources}); name the "
                     "one you mean: --source in `headwater events show`, ?source= over HTTP, "
                     "get_event(id, source=...) in Python"
                 )
             row = rows[0] if rows else None
-        pending = row is not None and tx.scalar(
-            "SELECT COUNT(*) FROM reactor_inbox WHERE seq = :s", {"s": row["seq"]}
-        )
+        pending = row is not None and reactor_inbox.is_pending(tx, row.seq)
     if row is None:
         where = "" if source is None else f" from source {source!r}"
         raise NotFoundError(f"no event {event_id!r}{where}; list them with `headwater events list`")
     record = EventRecord(row)
-    record.decisions = decisions_for(inst, [row["seq"]]).get(int(row["seq"]), [])
+    record.decisions = decisions_for(inst, [row.seq]).get(int(row.seq), [])
     record.decided = not pending
     return record

@@ -146,17 +146,17 @@ def _card(row: CardRow) -> Card:
 
 def _event_fields(row: Any) -> dict[str, Any]:
     return {
-        "seq": row["seq"],
-        "id": row["id"],
-        "name": row["name"],
-        "source": row["source"],
-        "subject": row["subject"],
-        "project": row["project"],
-        "domain": row["domain"],
+        "seq": row.seq,
+        "id": row.id,
+        "name": row.name,
+        "source": row.source,
+        "subject": row.subject,
+        "project": row.project,
+        "domain": row.domain,
         # None for a time no datetime can hold (stored before times were checked)
-        "timestamp": utc_or_none(row["time"]),
-        "payload": json.loads(row["payload"]),
-        "attributes": json.loads(row["attributes"]),
+        "timestamp": utc_or_none(row.time),
+        "payload": json.loads(row.payload),
+        "attributes": json.loads(row.attributes),
     }
 
 

@@ -21,6 +21,7 @@ from headwater.engine.registry import Registered, ensure_registered, entities_of
 from headwater.errors import DefinitionError, NotFoundError
 from headwater.storage import artifact_versions as version_rows
 from headwater.storage import entities
+from headwater.storage import launch_plan_state as state_rows
 from headwater.storage import launch_plans as rows
 from headwater.types import encode
 
@@ -88,17 +89,17 @@ class LaunchPlanInfo:
         return self.to_model().model_dump(mode="json")
 
 
-def _info(row: Any, active: bool) -> LaunchPlanInfo:
+def _info(row: rows.LaunchPlanRow, active: bool) -> LaunchPlanInfo:
     return LaunchPlanInfo(
-        row["id"],
-        row["name"],
-        row["version"],
-        row["project"],
-        row["domain"],
-        row["workflow"],
-        row["workflow_version"],
+        row.id,
+        row.name,
+        row.version,
+        row.project,
+        row.domain,
+        row.workflow,
+        row.workflow_version,
         active,
-        json.loads(row["spec"]),
+        json.loads(row.spec),
     )
 
 
@@ -228,9 +229,10 @@ def register_launch_plan(
             now=now,
         )
         if activate or lp.auto_activate:
-            rows.set_active(tx, project, domain, lp.name, lp_id, now)
-        active = rows.active_id(tx, project, domain, lp.name) == lp_id
+            state_rows.set_active(tx, project, domain, lp.name, lp_id, now)
+        active = state_rows.active_id(tx, project, domain, lp.name) == lp_id
         row = rows.get_launch_plan(tx, lp_id)
+    assert row is not None  # inserted or found above, in this transaction
     return _info(row, active)
 
 
@@ -254,10 +256,10 @@ def set_active(
                 "`headwater launchplans list`"
             )
         if active:
-            rows.set_active(tx, project, domain, name, row["id"], time.time())
-        elif rows.active_id(tx, project, domain, name) is not None:
-            rows.set_active(tx, project, domain, name, None, time.time())
-        is_active = rows.active_id(tx, project, domain, name) == row["id"]
+            state_rows.set_active(tx, project, domain, name, row.id, time.time())
+        elif state_rows.active_id(tx, project, domain, name) is not None:
+            state_rows.set_active(tx, project, domain, name, None, time.time())
+        is_active = state_rows.active_id(tx, project, domain, name) == row.id
     return _info(row, is_active)
 
 
@@ -266,7 +268,7 @@ def list_launch_plans(
 ) -> list[LaunchPlanInfo]:
     with inst.db.read() as tx:
         found = rows.list_launch_plans(tx, project, domain)
-    infos = [_info(r, bool(r["active"])) for r in found]
+    infos = [_info(r.plan, r.active) for r in found]
     return [i for i in infos if i.active] if active_only else infos
 
 

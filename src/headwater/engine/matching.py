@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from headwater.engine.kinds import Kind, event_key, kind_of
+from headwater.storage import launch_plan_state as lp_state
 from headwater.storage import launch_plans as lp_rows
 from headwater.storage.db import Tx
 
@@ -66,16 +67,16 @@ class Index:
     def __init__(self, rows: list[Any], active_ids: set[int]) -> None:
         self.by_key: dict[tuple[Any, ...], list[Listener]] = {}
         for row in rows:
-            spec = json.loads(row["spec"])
+            spec = json.loads(row.spec)
             common = (
-                row["id"],
-                row["name"],
-                row["version"],
-                row["project"],
-                row["domain"],
-                row["workflow"],
-                row["workflow_version"],
-                row["id"] in active_ids,
+                row.id,
+                row.name,
+                row.version,
+                row.project,
+                row.domain,
+                row.workflow,
+                row.workflow_version,
+                row.id in active_ids,
             )
             triggers = [(str(i), trig) for i, trig in enumerate(spec["triggers"])]
             if spec.get("schedule"):
@@ -109,23 +110,12 @@ class Index:
 
 def index_stamp(tx: Tx) -> Any:
     """Changes whenever a launch plan is registered, activated or deactivated."""
-    return (lp_rows.state_version(tx), tx.scalar("SELECT MAX(id) FROM launch_plans"))
+    return (lp_state.state_version(tx), lp_rows.max_id(tx))
 
 
 def load_index(tx: Tx) -> Index:
-    rows = tx.all(
-        "SELECT lp.* FROM launch_plans lp JOIN launch_plan_state s ON s.project = lp.project "
-        "AND s.domain = lp.domain AND s.name = lp.name WHERE lp.id = s.active_id OR "
-        "(s.active_id IS NULL AND lp.id = (SELECT MAX(x.id) FROM launch_plans x WHERE "
-        "x.project = lp.project AND x.domain = lp.domain AND x.name = lp.name))"
-    )
-    rows += tx.all(
-        "SELECT lp.* FROM launch_plans lp WHERE NOT EXISTS (SELECT 1 FROM launch_plan_state s "
-        "WHERE s.project = lp.project AND s.domain = lp.domain AND s.name = lp.name) AND "
-        "lp.id = (SELECT MAX(x.id) FROM launch_plans x WHERE x.project = lp.project AND "
-        "x.domain = lp.domain AND x.name = lp.name)"
-    )
-    active = {r["id"] for r in lp_rows.active_launch_plans(tx)}
+    rows = lp_rows.current_versions(tx)
+    active = {r.id for r in lp_rows.active_launch_plans(tx)}
     return Index(rows, active)
 
 

@@ -35,7 +35,11 @@ from headwater.engine.outage import Outage
 from headwater.engine.runner import new_execution_id
 from headwater.engine.trigger_inputs import Binder, NotBindable
 from headwater.storage import executions as execution_rows
-from headwater.storage.db import Tx, in_list
+from headwater.storage import firings as firing_rows
+from headwater.storage import reactor_inbox, trigger_state
+from headwater.storage import trigger_decisions as decision_rows
+from headwater.storage.db import Tx
+from headwater.storage.events import EventRow, events_between, events_by_seq, pending_events
 from headwater.storage.execution_links import insert_links
 from headwater.storage.faults import PASSING
 from headwater.storage.lineage_edges import CONSUMED, insert_edges
@@ -43,7 +47,6 @@ from headwater.storage.lineage_edges import CONSUMED, insert_edges
 if TYPE_CHECKING:
     from headwater.instance import Instance
 
-_PG_LOCK = 0x68770002  # one reactor batch at a time on PostgreSQL
 # Ends the reason of a decision to fire made by a replay (metrics leave those out of latency).
 REPLAYED = " (replay)"
 
@@ -98,10 +101,8 @@ class _Batch:
             ],
         )
         now = time.time()
-        tx.many(
-            "INSERT INTO trigger_decisions (event_seq, event_id, launch_plan_id, "
-            "trigger_path, outcome, reason, execution_id, created_at) VALUES (:seq, :eid, "
-            ":lp, :path, :outcome, :reason, :e, :t)",
+        decision_rows.insert_decisions(
+            tx,
             [
                 {
                     "seq": d.event_seq,
@@ -122,19 +123,13 @@ class _Batch:
         same event) become "not fired" and queue nothing: the unique key is the exactly-once."""
         if not self.firings:
             return []
-        cur = tx.many(
-            "INSERT INTO firings (launch_plan_id, trigger_path, firing_key, execution_id, "
-            "created_at) VALUES (:lp, :path, :key, :e, :t) ON CONFLICT DO NOTHING",
-            [f.firing for f in self.firings],
-        )
-        if cur is not None and cur.rowcount == len(self.firings):
+        added = firing_rows.insert_firings(tx, [f.firing for f in self.firings])
+        if added == len(self.firings):
             return self.firings
         kept = []
         for f in self.firings:
-            stored = tx.scalar(
-                "SELECT execution_id FROM firings WHERE launch_plan_id = :lp AND "
-                "trigger_path = :path AND firing_key = :key",
-                {k: f.firing[k] for k in ("lp", "path", "key")},
+            stored = firing_rows.fired_execution(
+                tx, f.firing["lp"], f.firing["path"], f.firing["key"]
             )
             if stored == f.firing["e"]:
                 kept.append(f)
@@ -197,16 +192,11 @@ class Reactor:
         # Look before taking the write lock: an idle reactor polls every few milliseconds,
         # and a write transaction per poll would make every other writer wait for it.
         with self.inst.db.read() as tx:
-            if tx.scalar("SELECT seq FROM reactor_inbox LIMIT 1") is None:
+            if not reactor_inbox.any_pending(tx):
                 return 0
         with self.inst.db.transaction() as tx:
-            if tx.dialect == "postgresql":
-                tx.execute(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
-            events = tx.all(
-                "SELECT e.* FROM reactor_inbox i JOIN events e ON e.seq = i.seq "
-                "ORDER BY i.seq LIMIT :n",
-                {"n": self.batch},
-            )
+            reactor_inbox.lock_for_deciding(tx)
+            events = pending_events(tx, self.batch)
             if not events:
                 return 0
             index = self._current_index(tx)
@@ -215,8 +205,7 @@ class Reactor:
             for row in events:
                 self._decide(tx, index, binder, row, batch)
             batch.flush(tx)
-            marks, params = in_list("s", [r["seq"] for r in events])
-            tx.execute(f"DELETE FROM reactor_inbox WHERE seq IN {marks}", params)
+            reactor_inbox.delete(tx, [r.seq for r in events])
         return len(events)
 
     def replay(
@@ -234,8 +223,7 @@ class Reactor:
         """
         project, domain = project or self.inst.project, domain or self.inst.domain
         with self.inst.db.transaction() as tx:
-            if tx.dialect == "postgresql":
-                tx.execute(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
+            reactor_inbox.lock_for_deciding(tx)
             index = load_index(tx).only(launch_plan, project, domain)
             if not index.by_key:
                 from headwater.errors import NotFoundError
@@ -244,11 +232,7 @@ class Reactor:
                     f"no active launch plan {launch_plan!r} with triggers in "
                     f"{project}/{domain}; activate it first"
                 )
-            where = "time >= :since" + (" AND time < :until" if until is not None else "")
-            events = tx.all(
-                f"SELECT * FROM events WHERE {where} AND name <> :tick ORDER BY seq",
-                {"since": since, "until": until, "tick": "headwater.schedule.tick"},
-            )
+            events = events_between(tx, since, until, except_name="headwater.schedule.tick")
             binder = Binder(self.inst)
             batch = _Batch(replay=True)
             for row in events:
@@ -263,10 +247,10 @@ class Reactor:
         return self._index
 
     # -- deciding one event --------------------------------------------------------------------
-    def _decide(self, tx: Tx, index: Index, binder: Binder, row: Any, batch: _Batch) -> None:
-        payload = json.loads(row["payload"])
-        key = event_key(row["name"], row["project"], row["domain"], payload)
-        seq, event_id, name = row["seq"], row["id"], row["name"]
+    def _decide(self, tx: Tx, index: Index, binder: Binder, row: EventRow, batch: _Batch) -> None:
+        payload = json.loads(row.payload)
+        key = event_key(row.name, row.project, row.domain, payload)
+        seq, event_id, name = row.seq, row.id, row.name
         out = batch.decisions
         for listener in index.listeners(key):
             if not listener.active:
@@ -284,46 +268,42 @@ class Reactor:
                 group = self._join(tx, listener, row, payload, decision)
                 if group is None:
                     continue
-                firing_key = "+".join(str(s) for s in sorted(r["seq"] for r, _ in group))
+                firing_key = "+".join(str(s) for s in sorted(r.seq for r, _ in group))
                 self._fire(tx, binder, listener, group, firing_key, decision, batch)
             else:
                 self._fire(tx, binder, listener, [(row, payload)], str(seq), decision, batch)
 
     def _join(
-        self, tx: Tx, listener: Listener, row: Any, payload: dict[str, Any], decision: Decision
-    ) -> list[tuple[Any, dict[str, Any]]] | None:
+        self,
+        tx: Tx,
+        listener: Listener,
+        row: EventRow,
+        payload: dict[str, Any],
+        decision: Decision,
+    ) -> list[tuple[EventRow, dict[str, Any]]] | None:
         """Record this part of an AllOf; the events of every part once all have occurred."""
         spec = listener.all_of or {}
         corr = correlation(listener, payload)
         if corr is None:
             decision.reason = f"the event has no {spec.get('key')!r} to correlate the AllOf on"
             return None
-        path = listener.join_path
-        params = {"lp": listener.lp_id, "path": path, "c": corr}
-        tx.execute(
-            "INSERT INTO trigger_state (launch_plan_id, trigger_path, correlation, part, "
-            "event_id, event_seq, event_time) VALUES (:lp, :path, :c, :part, :eid, :seq, "
-            ":t)",
-            {
-                **params,
-                "part": listener.part,
-                "eid": row["id"],
-                "seq": row["seq"],
-                "t": row["time"],
-            },
+        assert listener.part is not None  # set on every part of an AllOf
+        slot: dict[str, Any] = {
+            "launch_plan_id": listener.lp_id,
+            "trigger_path": listener.join_path,
+            "correlation": corr,
+        }
+        trigger_state.add_part(
+            tx,
+            **slot,
+            part=listener.part,
+            event_id=row.id,
+            event_seq=row.seq,
+            event_time=row.time,
         )
         if spec.get("within"):
-            tx.execute(
-                "DELETE FROM trigger_state WHERE launch_plan_id = :lp AND trigger_path = "
-                ":path AND correlation = :c AND event_time < :oldest",
-                {**params, "oldest": row["time"] - spec["within"]},
-            )
-        state = tx.all(
-            "SELECT part, event_seq FROM trigger_state WHERE launch_plan_id = :lp "
-            "AND trigger_path = :path AND correlation = :c ORDER BY event_seq",
-            params,
-        )
-        latest = {s["part"]: s["event_seq"] for s in state}
+            trigger_state.drop_older(tx, **slot, oldest=row.time - spec["within"])
+        latest = dict(trigger_state.seen_parts(tx, **slot))
         parts = len(spec["parts"])
         if len(latest) < parts:
             waiting = [str(i) for i in range(parts) if i not in latest]
@@ -335,32 +315,23 @@ class Reactor:
             )
             return None
         seqs = [latest[i] for i in range(parts)]
-        marks, p2 = in_list("q", seqs)
-        rows = {r["seq"]: r for r in tx.all(f"SELECT * FROM events WHERE seq IN {marks}", p2)}
-        tx.execute(
-            "DELETE FROM trigger_state WHERE launch_plan_id = :lp AND trigger_path = "
-            ":path AND correlation = :c AND event_seq <= :last",
-            {**params, "last": max(seqs)},
-        )
-        return [(rows[s], json.loads(rows[s]["payload"])) for s in seqs]
+        rows = events_by_seq(tx, seqs)
+        trigger_state.drop_through(tx, **slot, last_seq=max(seqs))
+        return [(rows[s], json.loads(rows[s].payload)) for s in seqs]
 
     def _fire(
         self,
         tx: Tx,
         binder: Binder,
         listener: Listener,
-        events: list[tuple[Any, dict[str, Any]]],
+        events: list[tuple[EventRow, dict[str, Any]]],
         firing_key: str,
         decision: Decision,
         batch: _Batch,
     ) -> None:
         concurrency = listener.spec.get("concurrency")
         if concurrency and concurrency["behavior"] == "skip":
-            busy = batch.queued[listener.lp_id] + tx.scalar(
-                "SELECT COUNT(*) FROM executions WHERE launch_plan_id = :lp AND "
-                "status IN ('queued', 'running')",
-                {"lp": listener.lp_id},
-            )
+            busy = batch.queued[listener.lp_id] + execution_rows.count_busy(tx, listener.lp_id)
             if busy >= concurrency["max_concurrency"]:
                 decision.outcome = "skipped"
                 decision.reason = (
@@ -403,7 +374,7 @@ class Reactor:
                     "created_at": now,
                     "max_attempts": listener.spec.get("max_attempts", 1),
                     "concurrency_limit": concurrency["max_concurrency"] if concurrency else None,
-                    "event_seq": max(r["seq"] for r, _ in events),
+                    "event_seq": max(r.seq for r, _ in events),
                 },
                 fired.runs,
                 fired.consumed,

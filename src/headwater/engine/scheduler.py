@@ -32,10 +32,10 @@ from headwater.engine import event_names
 from headwater.engine.kinds import schedule_kind
 from headwater.engine.outage import Outage
 from headwater.errors import HeadwaterError
-from headwater.storage.db import Tx
+from headwater.storage import launch_plan_state, schedule_state
 from headwater.storage.events import insert_event
 from headwater.storage.faults import PASSING
-from headwater.storage.launch_plans import active_launch_plans
+from headwater.storage.launch_plans import LaunchPlanRow, active_launch_plans
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
@@ -59,43 +59,32 @@ def _latest(spec: dict[str, Any], due: datetime, now: datetime) -> tuple[datetim
     return schedule_kind(spec).latest(spec, due, now)
 
 
-def _is_active(tx: Tx, lp_id: int) -> bool:
-    return (
-        tx.one("SELECT 1 FROM launch_plan_state WHERE active_id = :id", {"id": lp_id}) is not None
-    )
-
-
-def _fire(inst: Instance, plan: Any, spec: dict[str, Any], due_ts: float, now: datetime) -> int:
+def _fire(
+    inst: Instance, plan: LaunchPlanRow, spec: dict[str, Any], due_ts: float, now: datetime
+) -> int:
     latest, following = _latest(spec, _utc(due_ts), now)
     scheduled = latest.isoformat()
     with inst.db.transaction() as tx:
-        if not _is_active(tx, plan["id"]):
+        if not launch_plan_state.is_active(tx, plan.id):
             return 0
-        advanced = tx.execute(
-            "UPDATE schedule_state SET next_fire_at = :next, last_fired_at = :last "
-            "WHERE launch_plan_id = :id AND next_fire_at = :due",
-            {
-                "next": following.timestamp(),
-                "last": latest.timestamp(),
-                "id": plan["id"],
-                "due": due_ts,
-            },
-        ).rowcount
-        if advanced != 1:  # another scheduler advanced it first
+        advanced = schedule_state.advance(
+            tx, plan.id, due=due_ts, next_fire_at=following.timestamp(), fired=latest.timestamp()
+        )
+        if not advanced:  # another scheduler advanced it first
             return 0
         seq = insert_event(
             tx,
-            id=f"schedule:{plan['id']}:{scheduled}",
+            id=f"schedule:{plan.id}:{scheduled}",
             name=EVENT_NAME,
             source=SOURCE,
-            project=plan["project"],
-            domain=plan["domain"],
-            subject=plan["name"],
+            project=plan.project,
+            domain=plan.domain,
+            subject=plan.name,
             time=now.timestamp(),
             payload={
-                "launch_plan": plan["name"],
-                "launch_plan_id": plan["id"],
-                "launch_plan_version": plan["version"],
+                "launch_plan": plan.name,
+                "launch_plan_id": plan.id,
+                "launch_plan_version": plan.version,
                 "scheduled_time": scheduled,
                 "kickoff_time_input_arg": spec.get("kickoff_time_input_arg"),
             },
@@ -112,24 +101,18 @@ def tick(inst: Instance, now: datetime | None = None) -> int:
     now = now.astimezone(UTC)
     with inst.db.read() as tx:
         plans = active_launch_plans(tx)
-        states = {
-            int(r["launch_plan_id"]): r["next_fire_at"]
-            for r in tx.all("SELECT launch_plan_id, next_fire_at FROM schedule_state")
-        }
-    scheduled: dict[int, tuple[Any, dict[str, Any]]] = {}
+        states = schedule_state.next_fire_times(tx)
+    scheduled: dict[int, tuple[LaunchPlanRow, dict[str, Any]]] = {}
     for plan in plans:
-        spec = json.loads(plan["spec"]).get("schedule")
+        spec = json.loads(plan.spec).get("schedule")
         if spec:
-            scheduled[int(plan["id"])] = (plan, spec)
+            scheduled[int(plan.id)] = (plan, spec)
     stale = [i for i, nxt in states.items() if i not in scheduled and nxt != PARKED]
     if stale:
         with inst.db.transaction() as tx:
             for lp_id in stale:
-                if not _is_active(tx, lp_id):
-                    tx.execute(
-                        "UPDATE schedule_state SET next_fire_at = :p WHERE launch_plan_id = :id",
-                        {"p": PARKED, "id": lp_id},
-                    )
+                if not launch_plan_state.is_active(tx, lp_id):
+                    schedule_state.park(tx, lp_id, PARKED)
     emitted = 0
     for lp_id, (plan, spec) in scheduled.items():
         due = states.get(lp_id)
@@ -137,28 +120,19 @@ def tick(inst: Instance, now: datetime | None = None) -> int:
             if due is None or due == PARKED:
                 first = _first(spec, now).timestamp()
                 with inst.db.transaction() as tx:
-                    tx.execute(
-                        "INSERT INTO schedule_state (launch_plan_id, next_fire_at) "
-                        "VALUES (:id, :next) ON CONFLICT (launch_plan_id) DO UPDATE SET "
-                        "next_fire_at = excluded.next_fire_at "
-                        "WHERE schedule_state.next_fire_at = :parked",
-                        {"id": lp_id, "next": first, "parked": PARKED},
-                    )
+                    schedule_state.start(tx, lp_id, first, PARKED)
             elif due <= now.timestamp():
                 emitted += _fire(inst, plan, spec, due, now)
         except (HeadwaterError, LookupError, TypeError, ValueError, ArithmeticError) as exc:
-            log.warning("schedule of launch plan %s (id %s) skipped: %s", plan["name"], lp_id, exc)
+            log.warning("schedule of launch plan %s (id %s) skipped: %s", plan.name, lp_id, exc)
     return emitted
 
 
 def next_wakeup(inst: Instance) -> float | None:
     """Seconds until the earliest next tick of an active schedule (None: nothing scheduled)."""
     with inst.db.read() as tx:
-        earliest = tx.scalar(
-            "SELECT MIN(s.next_fire_at) FROM schedule_state s JOIN launch_plan_state a "
-            "ON a.active_id = s.launch_plan_id WHERE s.next_fire_at >= 0"
-        )
-    return None if earliest is None else max(0.0, float(earliest) - time.time())
+        earliest = schedule_state.earliest_active(tx)
+    return None if earliest is None else max(0.0, earliest - time.time())
 
 
 def run(inst: Instance, stop: threading.Event, max_sleep: float = 1.0) -> None:

@@ -50,11 +50,11 @@ class Fired:
             "kind": listener.leaf["kind"],
             "events": [
                 {
-                    "id": r["id"],
-                    "name": r["name"],
-                    "source": r["source"],
-                    "subject": r["subject"],
-                    "time": r["time"],
+                    "id": r.id,
+                    "name": r.name,
+                    "source": r.source,
+                    "subject": r.subject,
+                    "time": r.time,
                     "payload": p,
                 }
                 for r, p in self.events

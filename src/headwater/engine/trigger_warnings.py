@@ -23,6 +23,7 @@ from headwater.engine.kinds import Names, kind_of
 from headwater.engine.launch_plans import LaunchPlanInfo
 from headwater.storage import artifacts as artifact_rows
 from headwater.storage import entities
+from headwater.storage import events as event_rows
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
@@ -64,7 +65,7 @@ class _Names(Names):
         return name in self.produced or artifact_rows.name_exists(self.tx, name=name)
 
     def event_seen(self, name: str) -> bool:
-        return bool(self.tx.one("SELECT 1 FROM events WHERE name = :n LIMIT 1", {"n": name}))
+        return event_rows.name_seen(self.tx, name)
 
     def workflow_registered(self, project: str, domain: str, name: str) -> bool:
         return entities.name_exists(self.tx, project=project, domain=domain, name=name)

@@ -3,10 +3,47 @@
 from __future__ import annotations
 
 import json
-import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from headwater.storage.db import Tx
+from headwater.storage import reactor_inbox
+from headwater.storage.db import Tx, in_list
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """A row of ``events``; ``payload`` and ``attributes`` are JSON text."""
+
+    seq: int
+    id: str
+    name: str
+    source: str
+    subject: str | None
+    project: str
+    domain: str
+    time: float
+    payload: str
+    attributes: str
+
+    @classmethod
+    def from_db(cls, r: Any) -> EventRow:
+        return cls(
+            r["seq"],
+            r["id"],
+            r["name"],
+            r["source"],
+            r["subject"],
+            r["project"],
+            r["domain"],
+            r["time"],
+            r["payload"],
+            r["attributes"],
+        )
+
+
+def _rows(found: list[Any]) -> list[EventRow]:
+    return [EventRow.from_db(r) for r in found]
 
 
 def insert_event(
@@ -41,40 +78,64 @@ def insert_event(
         },
     )
     if seq is not None:
-        tx.execute("INSERT INTO reactor_inbox (seq) VALUES (:seq)", {"seq": seq})
+        reactor_inbox.insert(tx, seq)
     return int(seq) if seq is not None else None
 
 
-def find_event(tx: Tx, event_id: str, source: str) -> Any:
+def find_event(tx: Tx, event_id: str, source: str) -> EventRow | None:
     """The event with this source and id, or None."""
-    return tx.one(
+    r = tx.one(
         "SELECT * FROM events WHERE id = :id AND source = :source",
         {"id": event_id, "source": source},
     )
+    return None if r is None else EventRow.from_db(r)
 
 
-def events_with_id(tx: Tx, event_id: str, limit: int = 20) -> list[Any]:
+def events_with_id(tx: Tx, event_id: str, limit: int = 20) -> list[EventRow]:
     """The events with this id (one per source that used it), newest first."""
-    return tx.all(
-        "SELECT * FROM events WHERE id = :id ORDER BY seq DESC LIMIT :n",
-        {"id": event_id, "n": limit},
+    return _rows(
+        tx.all(
+            "SELECT * FROM events WHERE id = :id ORDER BY seq DESC LIMIT :n",
+            {"id": event_id, "n": limit},
+        )
     )
 
 
-def remember_delivery(tx: Tx, sender: str, delivery_id: str, timestamp: float, keep: float) -> bool:
-    """Record a verified webhook delivery; False when this sender delivered this id before.
+def events_by_seq(tx: Tx, seqs: Sequence[int]) -> dict[int, EventRow]:
+    """The events with these seqs, by seq (missing seqs are left out)."""
+    marks, params = in_list("q", seqs)
+    return {r.seq: r for r in _rows(tx.all(f"SELECT * FROM events WHERE seq IN {marks}", params))}
 
-    Deliveries whose timestamp is more than ``keep`` seconds old are forgotten first: a
-    replay of those is refused by its timestamp alone.
-    """
-    now = time.time()
-    tx.execute("DELETE FROM webhook_deliveries WHERE timestamp < :cutoff", {"cutoff": now - keep})
-    added = tx.scalar(
-        "INSERT INTO webhook_deliveries (sender, id, timestamp, received_at) VALUES "
-        "(:sender, :id, :ts, :now) ON CONFLICT DO NOTHING RETURNING 1",
-        {"sender": sender, "id": delivery_id, "ts": timestamp, "now": now},
+
+def pending_events(tx: Tx, limit: int) -> list[EventRow]:
+    """The oldest ``limit`` events waiting in the reactor's inbox, oldest first (joins
+    ``reactor_inbox``)."""
+    return _rows(
+        tx.all(
+            "SELECT e.* FROM reactor_inbox i JOIN events e ON e.seq = i.seq "
+            "ORDER BY i.seq LIMIT :n",
+            {"n": limit},
+        )
     )
-    return added is not None
+
+
+def events_between(
+    tx: Tx, since: float, until: float | None, *, except_name: str
+) -> list[EventRow]:
+    """Events with ``since`` <= time < ``until`` (no upper bound when None) except those
+    named ``except_name``, oldest first."""
+    where = "time >= :since" + (" AND time < :until" if until is not None else "")
+    return _rows(
+        tx.all(
+            f"SELECT * FROM events WHERE {where} AND name <> :tick ORDER BY seq",
+            {"since": since, "until": until, "tick": except_name},
+        )
+    )
+
+
+def name_seen(tx: Tx, name: str) -> bool:
+    """Whether any event with this name was ever stored."""
+    return tx.one("SELECT 1 FROM events WHERE name = :n LIMIT 1", {"n": name}) is not None
 
 
 def list_events(
@@ -85,7 +146,7 @@ def list_events(
     until: float | None = None,
     after_seq: int | None = None,
     limit: int = 100,
-) -> list[Any]:
+) -> list[EventRow]:
     """Newest first (or oldest first after ``after_seq``, for consumers of the log)."""
     where: list[str] = []
     params: dict[str, Any] = {"limit": limit}
@@ -100,4 +161,4 @@ def list_events(
             params[key] = value
     sql = "SELECT * FROM events" + (" WHERE " + " AND ".join(where) if where else "")
     order = "seq ASC" if after_seq is not None else "seq DESC"
-    return tx.all(f"{sql} ORDER BY {order} LIMIT :limit", params)
+    return _rows(tx.all(f"{sql} ORDER BY {order} LIMIT :limit", params))

@@ -436,3 +436,36 @@ def mark_cancelled(
         },
     )
     return got is not None
+
+
+# -- for the reactor and metrics
+
+
+def count_busy(tx: Tx, launch_plan_id: int) -> int:
+    """How many executions of the launch plan version are queued or running."""
+    return int(
+        tx.scalar(
+            "SELECT COUNT(*) FROM executions WHERE launch_plan_id = :lp AND "
+            "status IN ('queued', 'running')",
+            {"lp": launch_plan_id},
+        )
+    )
+
+
+def count_by_status(tx: Tx) -> dict[str, int]:
+    """How many executions have each status (statuses without any are left out)."""
+    return {
+        r["status"]: int(r["n"])
+        for r in tx.all("SELECT status, COUNT(*) AS n FROM executions GROUP BY status")
+    }
+
+
+def count_live_workers(tx: Tx, now: float) -> int:
+    """How many workers hold a lease on a running execution that has not expired at ``now``."""
+    return int(
+        tx.scalar(
+            "SELECT COUNT(DISTINCT worker) FROM executions WHERE status = 'running' "
+            "AND lease_expires_at > :now",
+            {"now": now},
+        )
+    )

@@ -11,9 +11,51 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from headwater.storage.db import Tx
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchPlanRow:
+    """A row of ``launch_plans`` (one registered version); ``spec`` is JSON text."""
+
+    id: int
+    project: str
+    domain: str
+    name: str
+    version: str
+    workflow: str
+    workflow_version: str
+    spec: str
+    created_at: float
+
+    @classmethod
+    def from_db(cls, r: Any) -> LaunchPlanRow:
+        return cls(
+            r["id"],
+            r["project"],
+            r["domain"],
+            r["name"],
+            r["version"],
+            r["workflow"],
+            r["workflow_version"],
+            r["spec"],
+            r["created_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ListedLaunchPlanRow:
+    """A version as ``list_launch_plans`` returns it: its row and whether it is active."""
+
+    plan: LaunchPlanRow
+    active: bool
+
+
+def _rows(found: list[Any]) -> list[LaunchPlanRow]:
+    return [LaunchPlanRow.from_db(r) for r in found]
 
 
 def insert_launch_plan(
@@ -53,66 +95,81 @@ def insert_launch_plan(
     )
 
 
-def get_launch_plan(tx: Tx, lp_id: int) -> Any:
-    return tx.one("SELECT * FROM launch_plans WHERE id = :id", {"id": lp_id})
+def get_launch_plan(tx: Tx, lp_id: int) -> LaunchPlanRow | None:
+    """The version with this row id, or None."""
+    r = tx.one("SELECT * FROM launch_plans WHERE id = :id", {"id": lp_id})
+    return None if r is None else LaunchPlanRow.from_db(r)
 
 
-def find_version(tx: Tx, project: str, domain: str, name: str, version: str | None) -> Any:
-    """A version by name (the newest registered when ``version`` is None)."""
+def find_version(
+    tx: Tx, project: str, domain: str, name: str, version: str | None
+) -> LaunchPlanRow | None:
+    """A version by name (the newest registered when ``version`` is None), or None."""
     if version is None:
-        return tx.one(
+        r = tx.one(
             "SELECT * FROM launch_plans WHERE project = :p AND domain = :d AND "
             "name = :n ORDER BY id DESC LIMIT 1",
             {"p": project, "d": domain, "n": name},
         )
-    return tx.one(
-        "SELECT * FROM launch_plans WHERE project = :p AND domain = :d AND name = :n "
-        "AND version = :v",
-        {"p": project, "d": domain, "n": name, "v": version},
+    else:
+        r = tx.one(
+            "SELECT * FROM launch_plans WHERE project = :p AND domain = :d AND name = :n "
+            "AND version = :v",
+            {"p": project, "d": domain, "n": name, "v": version},
+        )
+    return None if r is None else LaunchPlanRow.from_db(r)
+
+
+def max_id(tx: Tx) -> int | None:
+    """The newest row id (None while there is none): changes whenever a version is added."""
+    found = tx.scalar("SELECT MAX(id) FROM launch_plans")
+    return None if found is None else int(found)
+
+
+def active_launch_plans(tx: Tx) -> list[LaunchPlanRow]:
+    """Every active launch plan version, by id (joins ``launch_plan_state``)."""
+    return _rows(
+        tx.all(
+            "SELECT lp.* FROM launch_plan_state s JOIN launch_plans lp ON "
+            "lp.id = s.active_id ORDER BY lp.id"
+        )
     )
 
 
-def active_id(tx: Tx, project: str, domain: str, name: str) -> int | None:
-    return tx.scalar(
-        "SELECT active_id FROM launch_plan_state WHERE project = :p AND domain = :d AND name = :n",
-        {"p": project, "d": domain, "n": name},
+def current_versions(tx: Tx) -> list[LaunchPlanRow]:
+    """Per launch plan name, its active version, or its newest version when none is active
+    (joins ``launch_plan_state``): what the reactor's trigger index is built from. Names
+    that were never (de)activated come after the others."""
+    rows = tx.all(
+        "SELECT lp.* FROM launch_plans lp JOIN launch_plan_state s ON s.project = lp.project "
+        "AND s.domain = lp.domain AND s.name = lp.name WHERE lp.id = s.active_id OR "
+        "(s.active_id IS NULL AND lp.id = (SELECT MAX(x.id) FROM launch_plans x WHERE "
+        "x.project = lp.project AND x.domain = lp.domain AND x.name = lp.name))"
     )
-
-
-def set_active(tx: Tx, project: str, domain: str, name: str, lp_id: int | None, now: float) -> None:
-    """Activate version ``lp_id`` of the name (deactivating any other), or none (None)."""
-    tx.execute(
-        "INSERT INTO launch_plan_state (project, domain, name, active_id, changed_at) "
-        "VALUES (:p, :d, :n, :a, :t) ON CONFLICT (project, domain, name) DO UPDATE SET "
-        "active_id = excluded.active_id, changed_at = excluded.changed_at",
-        {"p": project, "d": domain, "n": name, "a": lp_id, "t": now},
+    rows += tx.all(
+        "SELECT lp.* FROM launch_plans lp WHERE NOT EXISTS (SELECT 1 FROM launch_plan_state s "
+        "WHERE s.project = lp.project AND s.domain = lp.domain AND s.name = lp.name) AND "
+        "lp.id = (SELECT MAX(x.id) FROM launch_plans x WHERE x.project = lp.project AND "
+        "x.domain = lp.domain AND x.name = lp.name)"
     )
+    return _rows(rows)
 
 
-def active_launch_plans(tx: Tx) -> list[Any]:
-    """Every active launch plan version."""
-    return tx.all(
-        "SELECT lp.* FROM launch_plan_state s JOIN launch_plans lp ON "
-        "lp.id = s.active_id ORDER BY lp.id"
-    )
-
-
-def state_version(tx: Tx) -> Any:
-    """Changes whenever any launch plan is activated or deactivated (for caches to reload)."""
-    return tx.scalar("SELECT MAX(changed_at) FROM launch_plan_state")
-
-
-def list_launch_plans(tx: Tx, project: str | None = None, domain: str | None = None) -> list[Any]:
-    """Every version, newest first per name, with ``active`` (1/0)."""
+def list_launch_plans(
+    tx: Tx, project: str | None = None, domain: str | None = None
+) -> list[ListedLaunchPlanRow]:
+    """Every version, by name then newest first, with whether it is active (joins
+    ``launch_plan_state``)."""
     where, params = [], {}
     for col, value in (("project", project), ("domain", domain)):
         if value is not None:
             where.append(f"lp.{col} = :{col}")
             params[col] = value
     cond = (" WHERE " + " AND ".join(where)) if where else ""
-    return tx.all(
+    found = tx.all(
         "SELECT lp.*, CASE WHEN s.active_id = lp.id THEN 1 ELSE 0 END AS active FROM "
         "launch_plans lp LEFT JOIN launch_plan_state s ON s.project = lp.project AND "
         f"s.domain = lp.domain AND s.name = lp.name{cond} ORDER BY lp.name, lp.id DESC",
         params,
     )
+    return [ListedLaunchPlanRow(LaunchPlanRow.from_db(r), bool(r["active"])) for r in found]

@@ -79,7 +79,7 @@ class ArtifactCreated(Kind):
             elif b["kind"] == "time_partition":
                 out[name] = binder.time_partition(payload, b["offset"])
             elif b["kind"] == "query":
-                out[name] = binder.find(b, payload, row["project"], row["domain"])
+                out[name] = binder.find(b, payload, row.project, row.domain)
             else:
                 out[name] = binder.literal(b["value"])
         return out

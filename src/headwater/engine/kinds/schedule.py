@@ -58,7 +58,7 @@ class Schedule(Kind):
         inputs: dict[str, Any],
     ) -> dict[str, Any]:
         arg = leaf.get("kickoff_time_input_arg")
-        if arg and row["name"] == event_names.SCHEDULE_TICK:
+        if arg and row.name == event_names.SCHEDULE_TICK:
             return {arg: datetime.fromisoformat(payload["scheduled_time"])}
         return {}
 

@@ -1,0 +1,84 @@
+"""Rows of ``firings``: one per launch plan trigger firing, unique per (launch plan version,
+trigger path, firing key). The key is the firing event's seq (or the joined seqs of an AllOf
+group); the uniqueness is what makes the reactor fire exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from headwater.storage.db import Tx
+
+
+@dataclass(frozen=True, slots=True)
+class FiringRow:
+    """A row of ``firings``."""
+
+    id: int
+    launch_plan_id: int
+    trigger_path: str
+    firing_key: str
+    execution_id: str | None
+    created_at: float
+
+    @classmethod
+    def from_db(cls, r: Any) -> FiringRow:
+        return cls(
+            r["id"],
+            r["launch_plan_id"],
+            r["trigger_path"],
+            r["firing_key"],
+            r["execution_id"],
+            r["created_at"],
+        )
+
+
+def insert_firings(tx: Tx, firings: Sequence[dict[str, Any]]) -> int:
+    """Add firings in one statement, leaving out those whose key is taken; returns how many
+    were added (all of them when it equals ``len(firings)``), or -1 when the driver does not
+    say: on PostgreSQL ``Tx.many`` hands back its cursor closed, which reports -1, so callers
+    look up each firing with ``fired_execution`` there. Keys of each firing: ``lp`` (launch
+    plan id), ``path`` (trigger path), ``key`` (firing key), ``e`` (execution id), ``t``."""
+    cur = tx.many(
+        "INSERT INTO firings (launch_plan_id, trigger_path, firing_key, execution_id, "
+        "created_at) VALUES (:lp, :path, :key, :e, :t) ON CONFLICT DO NOTHING",
+        firings,
+    )
+    return 0 if cur is None else int(cur.rowcount)
+
+
+def fired_execution(tx: Tx, launch_plan_id: int, trigger_path: str, firing_key: str) -> str | None:
+    """The execution the firing with this key queued (None: no such firing, or none queued)."""
+    found = tx.scalar(
+        "SELECT execution_id FROM firings WHERE launch_plan_id = :lp AND "
+        "trigger_path = :path AND firing_key = :key",
+        {"lp": launch_plan_id, "path": trigger_path, "key": firing_key},
+    )
+    return None if found is None else str(found)
+
+
+def get_firing(tx: Tx, launch_plan_id: int, trigger_path: str, firing_key: str) -> FiringRow | None:
+    """The firing with this key, or None."""
+    r = tx.one(
+        "SELECT * FROM firings WHERE launch_plan_id = :lp AND trigger_path = :path AND "
+        "firing_key = :key",
+        {"lp": launch_plan_id, "path": trigger_path, "key": firing_key},
+    )
+    return None if r is None else FiringRow.from_db(r)
+
+
+def max_id(tx: Tx) -> int:
+    """The newest firing's id (0 while there is none)."""
+    return int(tx.scalar("SELECT COALESCE(MAX(id), 0) FROM firings"))
+
+
+def count_between(tx: Tx, after_id: int, through_id: int) -> int:
+    """How many firings have ``after_id`` < id <= ``through_id``."""
+    return int(
+        tx.scalar(
+            "SELECT COUNT(*) FROM firings WHERE id > :lo AND id <= :hi",
+            {"lo": after_id, "hi": through_id},
+        )
+    )
