@@ -38,8 +38,7 @@ class FiringRow:
 def insert_firings(tx: Tx, firings: Sequence[dict[str, Any]]) -> int:
     """Add firings in one statement, leaving out those whose key is taken; returns how many
     were added (all of them when it equals ``len(firings)``), or -1 when the driver does not
-    say: on PostgreSQL ``Tx.many`` hands back its cursor closed, which reports -1, so callers
-    look up each firing with ``fired_execution`` there. Keys of each firing: ``lp`` (launch
+    say (callers then look up each firing with ``fired_execution``). Keys of each firing: ``lp`` (launch
     plan id), ``path`` (trigger path), ``key`` (firing key), ``e`` (execution id), ``t``."""
     cur = tx.many(
         "INSERT INTO firings (launch_plan_id, trigger_path, firing_key, execution_id, "
