@@ -19,8 +19,10 @@ def int_literal(value: int) -> str:
     of {format, preview, size, type, value}: small JSON is held inline, without a blob), built
     without json for speed."""
     text = str(value)
-    return (f'{{"format": "json", "preview": "{text}", "size": {len(text)}, "type": "int", '
-            f'"value": {text}}}')
+    return (
+        f'{{"format": "json", "preview": "{text}", "size": {len(text)}, "type": "int", '
+        f'"value": {text}}}'
+    )
 
 
 class RowShape:
@@ -42,12 +44,14 @@ class RowShape:
         return dict(zip(self.columns, row, strict=True))
 
 
-def same_as_engine(what: str, engine: dict[str, Any], ours: dict[str, Any],
-                   ignore: Sequence[str] = ()) -> None:
+def same_as_engine(
+    what: str, engine: dict[str, Any], ours: dict[str, Any], ignore: Sequence[str] = ()
+) -> None:
     """Raise unless a generated row equals the engine's, column by column (JSON text compared
     as text: key order and spacing must match too)."""
-    diff = {k: (engine[k], ours.get(k)) for k in engine
-            if k not in ignore and engine[k] != ours.get(k)}
+    diff = {
+        k: (engine[k], ours.get(k)) for k in engine if k not in ignore and engine[k] != ours.get(k)
+    }
     if diff:
         raise AssertionError(f"bulk {what} row differs from the engine's: {diff}")
 
@@ -86,13 +90,16 @@ class BulkLoader:
             if self.dialect == "sqlite":
                 found = self.conn.execute(
                     "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
-                    "AND sql IS NOT NULL", (table,)).fetchall()
+                    "AND sql IS NOT NULL",
+                    (table,),
+                ).fetchall()
             else:
                 found = self.conn.execute(
                     "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
                     "FROM pg_index i WHERE i.indrelid = %s::regclass AND NOT EXISTS "
                     "(SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)",
-                    (table,)).fetchall()
+                    (table,),
+                ).fetchall()
             for name, definition in found:
                 self.conn.execute(f"DROP INDEX {name}")
                 self._dropped.append(definition)
@@ -125,8 +132,10 @@ class BulkLoader:
             self.conn.execute("PRAGMA journal_mode=WAL")
             return
         for table in serial_tables:
-            self.conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                              f"(SELECT max(id) FROM {table}))")
+            self.conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT max(id) FROM {table}))"
+            )
         self.conn.commit()
         self.conn.autocommit = True
         self.conn.execute("VACUUM ANALYZE")  # stats + visibility map (index-only scans)

@@ -57,10 +57,18 @@ def _cpu_model() -> str:
 
 def _git_rev() -> str:
     try:
-        rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "src"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        rev = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "src"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return f"{rev}{' + uncommitted changes in src/' if dirty else ''}" if rev else "unknown"
@@ -76,13 +84,19 @@ def header(title: str, about: str = "") -> None:
     print(f"### {title}")
     if about:
         print(about)
-    print(f"machine: nproc={usable} (cpu_count={nproc}), {_cpu_model()}, "
-          f"{platform.system()} {platform.release()}")
-    print(f"python:  {platform.python_implementation()} {platform.python_version()} "
-          f"({sys.executable})")
+    print(
+        f"machine: nproc={usable} (cpu_count={nproc}), {_cpu_model()}, "
+        f"{platform.system()} {platform.release()}"
+    )
+    print(
+        f"python:  {platform.python_implementation()} {platform.python_version()} "
+        f"({sys.executable})"
+    )
     print(f"code:    headwater @ {_git_rev()}, {_dt.datetime.now().isoformat(timespec='seconds')}")
-    print(f"load:    {load()} (1/5/15 min; above nproc means other work competes for the CPUs "
-          "and the figures are inflated)")
+    print(
+        f"load:    {load()} (1/5/15 min; above nproc means other work competes for the CPUs "
+        "and the figures are inflated)"
+    )
     print()
 
 
@@ -98,8 +112,11 @@ def target(label: str, seconds: float, limit: float, extra: str = "") -> bool:
     ok = seconds < limit
     _results.append((label, ok))
     tail = f"   ({extra})" if extra else ""
-    print(f"{label}: {fmt_time(seconds):>9}   target < {fmt_time(limit)}   "
-          f"{'PASS' if ok else 'MISS'}{tail}", flush=True)
+    print(
+        f"{label}: {fmt_time(seconds):>9}   target < {fmt_time(limit)}   "
+        f"{'PASS' if ok else 'MISS'}{tail}",
+        flush=True,
+    )
     return ok
 
 
@@ -113,11 +130,16 @@ def summary() -> None:
         return
     missed = [label for label, ok in _results if not ok]
     print()
-    print(f"targets: {len(_results) - len(missed)} PASS, {len(missed)} MISS"
-          + (f" ({'; '.join(missed)})" if missed else ""), flush=True)
+    print(
+        f"targets: {len(_results) - len(missed)} PASS, {len(missed)} MISS"
+        + (f" ({'; '.join(missed)})" if missed else ""),
+        flush=True,
+    )
 
 
-def run_timed(argv: list[str], **kwargs: Any) -> tuple[float, float, subprocess.CompletedProcess[Any]]:
+def run_timed(
+    argv: list[str], **kwargs: Any
+) -> tuple[float, float, subprocess.CompletedProcess[Any]]:
     """Run a child process to completion: (wall seconds, its user+sys CPU seconds, result)."""
     import resource
 
@@ -150,8 +172,10 @@ def percentile(xs: Sequence[float], p: float) -> float:
 
 def spread(xs: Sequence[float]) -> str:
     """``median 1.2 ms, p90 1.5 ms, min 1.0 ms, max 3.1 ms (n=200)``."""
-    return (f"median {fmt_time(median(xs))}, p90 {fmt_time(percentile(xs, 90))}, "
-            f"min {fmt_time(min(xs))}, max {fmt_time(max(xs))} (n={len(xs)})")
+    return (
+        f"median {fmt_time(median(xs))}, p90 {fmt_time(percentile(xs, 90))}, "
+        f"min {fmt_time(min(xs))}, max {fmt_time(max(xs))} (n={len(xs)})"
+    )
 
 
 # -- lifetime ----------------------------------------------------------------------------------
@@ -178,8 +202,7 @@ def temp_dir(prefix: str) -> Iterator[Path]:
 
 def clean_env(**extra: str) -> dict[str, str]:
     """The environment for child processes: no inherited HEADWATER_* or PYTHON* settings."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("HEADWATER_", "PYTHON"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HEADWATER_", "PYTHON"))}
     env.update(extra)
     return env
 
@@ -267,4 +290,4 @@ def profile(label: str, fn: Any, repeat: int, top: int = 18) -> None:
     print(f"\n--- profile: {label}, {repeat} calls, sorted by own time (tottime) ---")
     lines = out.getvalue().splitlines()
     start = next((i for i, ln in enumerate(lines) if "ncalls" in ln), 0)
-    print("\n".join(ln for ln in lines[start - 2 if start >= 2 else 0:] if ln.strip()))
+    print("\n".join(ln for ln in lines[start - 2 if start >= 2 else 0 :] if ln.strip()))

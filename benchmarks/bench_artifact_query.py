@@ -70,10 +70,14 @@ def populate(url: str, assign: list[int], literals: list[str]) -> tuple[Any, flo
             with inst.use():
                 first = headwater.create_artifact(A, 1, region=region_name(assign[1]))
             with inst.db.read() as tx:
-                v_template = dict(tx.one("SELECT * FROM artifact_versions WHERE id = :i",
-                                         {"i": first.id}))
-                p_template = dict(tx.one("SELECT * FROM artifact_partitions WHERE "
-                                         "version_id = :i", {"i": first.id}))
+                v_template = dict(
+                    tx.one("SELECT * FROM artifact_versions WHERE id = :i", {"i": first.id})
+                )
+                p_template = dict(
+                    tx.one(
+                        "SELECT * FROM artifact_partitions WHERE version_id = :i", {"i": first.id}
+                    )
+                )
         finally:
             inst.close()
     c.check(first.id == 1 and first.version == "1", f"first version is {first!r}")
@@ -82,8 +86,9 @@ def populate(url: str, assign: list[int], literals: list[str]) -> tuple[Any, flo
     pkeys = [partition_key_text({"region": name}) for name in names]
     parts = [json.dumps({"region": name}, sort_keys=True) for name in names]
     base_time = v_template["created_at"] - VERSIONS * 0.001
-    vshape = RowShape(v_template, ("id", "version", "partition_key", "partitions", "value",
-                                   "created_at"))
+    vshape = RowShape(
+        v_template, ("id", "version", "partition_key", "partitions", "value", "created_at")
+    )
     pshape = RowShape(p_template, ("version_id", "value"))
 
     def versions(lo: int, hi: int) -> Iterator[tuple[Any, ...]]:
@@ -96,22 +101,29 @@ def populate(url: str, assign: list[int], literals: list[str]) -> tuple[Any, flo
             yield pshape.row(i, names[assign[i]])
 
     # The generated rows must be exactly what the engine wrote for version 1.
-    same_as_engine("artifact_versions", v_template, vshape.as_dict(next(versions(1, 2))),
-                   ignore=("created_at",))
+    same_as_engine(
+        "artifact_versions",
+        v_template,
+        vshape.as_dict(next(versions(1, 2))),
+        ignore=("created_at",),
+    )
     same_as_engine("artifact_partitions", p_template, pshape.as_dict(next(partitions(1, 2))))
 
     loader = BulkLoader(url)
     try:
         # Version 1 is the engine's; move it to the end of time so ids follow creation order.
-        loader.execute("UPDATE artifact_versions SET created_at = ? WHERE id = 1",
-                       (base_time + 0.001,))
+        loader.execute(
+            "UPDATE artifact_versions SET created_at = ? WHERE id = 1", (base_time + 0.001,)
+        )
         loader.drop_indexes(("artifact_versions", "artifact_partitions"))
         for lo in range(2, VERSIONS + 1, BATCH):
             hi = min(lo + BATCH, VERSIONS + 1)
             loader.load("artifact_versions", vshape.columns, versions(lo, hi))
             loader.load("artifact_partitions", pshape.columns, partitions(lo, hi))
-        loader.execute("UPDATE artifacts SET latest_seq = ? WHERE id = ?",
-                       (VERSIONS, v_template["artifact_id"]))
+        loader.execute(
+            "UPDATE artifacts SET latest_seq = ? WHERE id = ?",
+            (VERSIONS, v_template["artifact_id"]),
+        )
         loader.finish(serial_tables=("artifact_versions",))
     finally:
         loader.close()
@@ -152,8 +164,9 @@ def explain(inst: Any, call: Any) -> list[str]:
     return lines
 
 
-def measure(backend: str, scenario: str, url: str, A: Any, expected: dict[int, int],
-            rng: random.Random) -> None:
+def measure(
+    backend: str, scenario: str, url: str, A: Any, expected: dict[int, int], rng: random.Random
+) -> None:
     """Random region lookups, latest, exact URIs: timed and each result checked."""
     import headwater
     from headwater.instance import Instance
@@ -172,19 +185,32 @@ def measure(backend: str, scenario: str, url: str, A: Any, expected: dict[int, i
 
                 def check_region(i: int, v: Any) -> None:
                     r = picks[i]
-                    c.check(v.id == expected[r] and v.version == str(expected[r])
-                            and v.partitions == {"region": region_name(r)},
-                            f"{tag}: region {region_name(r)} gave {v!r}, expected "
-                            f"version {expected[r]}")
+                    c.check(
+                        v.id == expected[r]
+                        and v.version == str(expected[r])
+                        and v.partitions == {"region": region_name(r)},
+                        f"{tag}: region {region_name(r)} gave {v!r}, expected "
+                        f"version {expected[r]}",
+                    )
 
-                times = timed(lambda i: headwater.get_artifact(
-                    A.query(region=region_name(picks[i]))), check_region, LOOKUPS, BUDGET_S)
+                times = timed(
+                    lambda i: headwater.get_artifact(A.query(region=region_name(picks[i]))),
+                    check_region,
+                    LOOKUPS,
+                    BUDGET_S,
+                )
                 c.figure(f"{tag} get_artifact(A.query(region=v))", c.spread(times))
-                c.target(f"{tag} get_artifact(A.query(region=v)), {VERSIONS:,} versions "
-                         f"(median of {len(times)})", c.median(times), TARGET_S,
-                         f"p90 {c.fmt_time(c.percentile(times, 90))}")
-                print(f"{tag} verified: all {len(times)} lookups returned the newest version "
-                      "of their region (max id, version text and partitions checked)")
+                c.target(
+                    f"{tag} get_artifact(A.query(region=v)), {VERSIONS:,} versions "
+                    f"(median of {len(times)})",
+                    c.median(times),
+                    TARGET_S,
+                    f"p90 {c.fmt_time(c.percentile(times, 90))}",
+                )
+                print(
+                    f"{tag} verified: all {len(times)} lookups returned the newest version "
+                    "of their region (max id, version text and partitions checked)"
+                )
                 plan = explain(inst, lambda: headwater.get_artifact(A.query(region="site-0001")))
                 if plan:
                     print(f"{tag}   query plan: {' / '.join(plan)}")
@@ -192,12 +218,20 @@ def measure(backend: str, scenario: str, url: str, A: Any, expected: dict[int, i
                 def check_latest(_i: int, v: Any) -> None:
                     c.check(v.id == VERSIONS, f"{tag}: latest is {v!r}, expected {VERSIONS}")
 
-                latest = timed(lambda _i: headwater.get_artifact(A.query()), check_latest,
-                               LATEST_LOOKUPS, BUDGET_S / 3)
+                latest = timed(
+                    lambda _i: headwater.get_artifact(A.query()),
+                    check_latest,
+                    LATEST_LOOKUPS,
+                    BUDGET_S / 3,
+                )
                 c.figure(f"{tag} get_artifact(A.query())  latest", c.spread(latest))
-                c.target(f"{tag} get_artifact(A.query()) latest, unpartitioned "
-                         f"(median of {len(latest)})", c.median(latest), TARGET_S,
-                         f"p90 {c.fmt_time(c.percentile(latest, 90))}; verified")
+                c.target(
+                    f"{tag} get_artifact(A.query()) latest, unpartitioned "
+                    f"(median of {len(latest)})",
+                    c.median(latest),
+                    TARGET_S,
+                    f"p90 {c.fmt_time(c.percentile(latest, 90))}; verified",
+                )
                 plan = explain(inst, lambda: headwater.get_artifact(A.query()))
                 if plan:
                     print(f"{tag}   query plan: {' / '.join(plan)}")
@@ -207,17 +241,31 @@ def measure(backend: str, scenario: str, url: str, A: Any, expected: dict[int, i
                 def check_exact(i: int, v: Any) -> None:
                     c.check(v.id == numbers[i], f"{tag}: @{numbers[i]} gave {v!r}")
 
-                exact = timed(lambda i: headwater.get_artifact(
-                    f"hw://default/development/{A.name}@{numbers[i]}"), check_exact,
-                    LATEST_LOOKUPS, BUDGET_S / 4)
-                c.figure(f"{tag} get_artifact('hw://.../{A.name}@N')  exact, no target",
-                         c.spread(exact) + "; verified")
+                exact = timed(
+                    lambda i: headwater.get_artifact(
+                        f"hw://default/development/{A.name}@{numbers[i]}"
+                    ),
+                    check_exact,
+                    LATEST_LOOKUPS,
+                    BUDGET_S / 4,
+                )
+                c.figure(
+                    f"{tag} get_artifact('hw://.../{A.name}@N')  exact, no target",
+                    c.spread(exact) + "; verified",
+                )
                 if c.want_profile():
-                    c.profile(f"{tag} get_artifact(A.query(region=v))",
-                              lambda: headwater.get_artifact(
-                                  A.query(region=region_name(rng.randrange(REGIONS)))), 50)
-                    c.profile(f"{tag} get_artifact(A.query()) latest",
-                              lambda: headwater.get_artifact(A.query()), 3)
+                    c.profile(
+                        f"{tag} get_artifact(A.query(region=v))",
+                        lambda: headwater.get_artifact(
+                            A.query(region=region_name(rng.randrange(REGIONS)))
+                        ),
+                        50,
+                    )
+                    c.profile(
+                        f"{tag} get_artifact(A.query()) latest",
+                        lambda: headwater.get_artifact(A.query()),
+                        3,
+                    )
         finally:
             inst.close()
 
@@ -250,39 +298,48 @@ def add_catalogue(url: str) -> float:
     return time.perf_counter() - t0
 
 
-def run_backend(backend: str, url: str, assign: list[int], literals: list[str],
-                size: Any = None) -> None:
+def run_backend(
+    backend: str, url: str, assign: list[int], literals: list[str], size: Any = None
+) -> None:
     A, took = populate(url, assign, literals)
     how = "executemany" if backend == "sqlite" else "COPY"
-    c.figure(f"{backend}: populate (schema + {VERSIONS:,} versions via {how} + ANALYZE)",
-             c.fmt_time(took) + (f", database file {size():.0f} MB" if size else ""))
+    c.figure(
+        f"{backend}: populate (schema + {VERSIONS:,} versions via {how} + ANALYZE)",
+        c.fmt_time(took) + (f", database file {size():.0f} MB" if size else ""),
+    )
     expected: dict[int, int] = {}
     for i in range(1, VERSIONS + 1):
         expected[assign[i]] = i  # ids ascend: the last one seen is each region's newest
     measure(backend, "1 artifact", url, A, expected, random.Random(SEED + 1))
     took = add_catalogue(url)
-    c.figure(f"{backend}: + {OTHER_ARTIFACTS} other artifacts x {OTHER_VERSIONS} versions "
-             "through the engine, ANALYZE again", c.fmt_time(took))
-    measure(backend, f"{OTHER_ARTIFACTS + 1} artifacts", url, A, expected,
-            random.Random(SEED + 2))
+    c.figure(
+        f"{backend}: + {OTHER_ARTIFACTS} other artifacts x {OTHER_VERSIONS} versions "
+        "through the engine, ANALYZE again",
+        c.fmt_time(took),
+    )
+    measure(backend, f"{OTHER_ARTIFACTS + 1} artifacts", url, A, expected, random.Random(SEED + 2))
 
 
 def main() -> None:
     c.install_signal_handlers()
-    c.header("bench_artifact_query", f"get_artifact over {VERSIONS:,} versions of one artifact "
-             f"across {REGIONS:,} partition values; SQLite and PostgreSQL. Measured twice: with "
-             f"A the only artifact (as specified), then with {OTHER_ARTIFACTS} other small "
-             "artifacts published too (a typical catalogue; changes the planner's statistics).")
+    c.header(
+        "bench_artifact_query",
+        f"get_artifact over {VERSIONS:,} versions of one artifact "
+        f"across {REGIONS:,} partition values; SQLite and PostgreSQL. Measured twice: with "
+        f"A the only artifact (as specified), then with {OTHER_ARTIFACTS} other small "
+        "artifacts published too (a typical catalogue; changes the planner's statistics).",
+    )
     rng = random.Random(SEED)
     t0 = time.perf_counter()
     assign = [0] + [rng.randrange(REGIONS) for _ in range(VERSIONS)]  # region of version id
     literals = [""] + [int_literal(i) for i in range(1, VERSIONS + 1)]  # value of version id
-    c.figure("generate regions and value literals (once, for both backends)",
-             c.fmt_time(time.perf_counter() - t0))
+    c.figure(
+        "generate regions and value literals (once, for both backends)",
+        c.fmt_time(time.perf_counter() - t0),
+    )
     with c.temp_dir("hw-bench-aq-") as tmp:
         db = tmp / "headwater.db"
-        run_backend("sqlite", f"sqlite:///{db}", assign, literals,
-                    lambda: db.stat().st_size / 1e6)
+        run_backend("sqlite", f"sqlite:///{db}", assign, literals, lambda: db.stat().st_size / 1e6)
     print()
     with c.postgres() as pg:
         if pg is not None:

@@ -19,7 +19,6 @@ Run: ``.venv/bin/python benchmarks/bench_http_events.py [--single N] [--batches 
 from __future__ import annotations
 
 import argparse
-from http.client import HTTPConnection
 import json
 import socket
 import sqlite3
@@ -27,6 +26,7 @@ import subprocess
 import sys
 import time
 import uuid
+from http.client import HTTPConnection
 
 import _common as c
 import httpx

@@ -20,27 +20,52 @@ import _common as c
 RUNS = 21
 WARMUP = 2
 TARGET_S = 0.150
-HEAVY = ("sqlalchemy", "alembic", "pyarrow", "pandas", "numpy", "pydantic", "rich", "click",
-         "fsspec", "cloudpickle", "psycopg", "sqlite3", "headwater.engine.runner",
-         "headwater.storage.db", "headwater.types.engine")
+HEAVY = (
+    "sqlalchemy",
+    "alembic",
+    "pyarrow",
+    "pandas",
+    "numpy",
+    "pydantic",
+    "rich",
+    "click",
+    "fsspec",
+    "cloudpickle",
+    "psycopg",
+    "sqlite3",
+    "headwater.engine.execute.runner",
+    "headwater.storage.db",
+    "headwater.types.engine",
+)
 
 
 def timed(code: str, cwd: Path) -> tuple[float, float]:
     """(wall, CPU) seconds of a fresh ``python -c code``."""
-    wall, cpu, _ = c.run_timed([sys.executable, "-c", code], cwd=cwd, env=c.clean_env(),
-                               check=True, stdout=subprocess.DEVNULL)
+    wall, cpu, _ = c.run_timed(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        env=c.clean_env(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return wall, cpu
 
 
 def importtime(module: str, cwd: Path) -> list[tuple[int, int, str]]:
     """(self us, cumulative us, name) for every module ``import module`` loads."""
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"],
-                          cwd=cwd, env=c.clean_env(), check=True, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        cwd=cwd,
+        env=c.clean_env(),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     rows = []
     for line in proc.stderr.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
             continue
-        self_us, cum_us, name = line[len("import time:"):].split("|")
+        self_us, cum_us, name = line[len("import time:") :].split("|")
         rows.append((int(self_us), int(cum_us), name.rstrip()))
     return rows
 
@@ -79,24 +104,32 @@ def main() -> None:
         last: list[tuple[int, int, str]] = []
         for _ in range(RUNS):
             last = importtime("headwater", cwd)
-            cumulative.append(next(cum for _, cum, name in last if name.strip() == "headwater")
-                              / 1e6)
+            cumulative.append(
+                next(cum for _, cum, name in last if name.strip() == "headwater") / 1e6
+            )
         c.figure("import headwater, -X importtime cumulative", c.spread(cumulative))
 
         startup = {name.strip() for _, _, name in importtime("sys", cwd)}
         own = [r for r in last if r[2].strip() not in startup]
-        print("\nslowest modules that `import headwater` adds (self time, last -X importtime "
-              "run):")
+        print("\nslowest modules that `import headwater` adds (self time, last -X importtime run):")
         for self_us, cum_us, name in sorted(own, reverse=True)[:10]:
-            print(f"  {self_us / 1000:7.1f} ms self  {cum_us / 1000:7.1f} ms cumulative  "
-                  f"{name.strip()}")
+            print(
+                f"  {self_us / 1000:7.1f} ms self  {cum_us / 1000:7.1f} ms cumulative  "
+                f"{name.strip()}"
+            )
         loaded = subprocess.run(
             [sys.executable, "-c", "import sys, headwater; print(' '.join(sorted(sys.modules)))"],
-            cwd=cwd, env=c.clean_env(), check=True, capture_output=True, text=True
+            cwd=cwd,
+            env=c.clean_env(),
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout.split()
         heavy = [m for m in HEAVY if m in loaded]
-        print(f"\nmodules loaded by `import headwater`: {len(loaded)} in sys.modules; heavy ones "
-              f"loaded: {', '.join(heavy) if heavy else 'none'}")
+        print(
+            f"\nmodules loaded by `import headwater`: {len(loaded)} in sys.modules; heavy ones "
+            f"loaded: {', '.join(heavy) if heavy else 'none'}"
+        )
 
         print("\nfor comparison (only if already installed; this script installs nothing):")
         for other in ("prefect", "dagster"):
@@ -105,8 +138,10 @@ def main() -> None:
                 continue
             odiffs, _, _ = measure(other, 5, cwd)
             ratio = c.median(odiffs) / c.median(diffs)
-            c.figure(f"  import {other} (median of 5)",
-                     f"{c.fmt_time(c.median(odiffs))} = {ratio:.1f}x headwater")
+            c.figure(
+                f"  import {other} (median of 5)",
+                f"{c.fmt_time(c.median(odiffs))} = {ratio:.1f}x headwater",
+            )
     c.summary()
 
 

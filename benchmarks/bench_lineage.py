@@ -43,7 +43,7 @@ BUDGET_S = 20.0
 SEED = 20261122
 BATCH = 50_000
 
-FLOWS = '''\
+FLOWS = """\
 from typing import Annotated
 
 from headwater import Artifact, Inputs, task, workflow
@@ -60,7 +60,7 @@ def combine(prev: int, other: int, region: str) -> Annotated[int, Features(regio
 @workflow
 def step(prev: int, other: int, region: str) -> int:
     return combine(prev=prev, other=other, region=region)
-'''
+"""
 
 
 def region_name(chain: int) -> str:
@@ -70,8 +70,13 @@ def region_name(chain: int) -> str:
 def str_literal(text: str) -> dict[str, Any]:
     """The literal the type engine stores for a ``str`` input (small JSON: inline, no blob)."""
     body = json.dumps(text)
-    return {"format": "json", "preview": repr(text), "size": len(body), "type": "str",
-            "value": text}
+    return {
+        "format": "json",
+        "preview": repr(text),
+        "size": len(body),
+        "type": "str",
+        "value": text,
+    }
 
 
 class Graph:
@@ -134,10 +139,13 @@ def engine_templates(url: str, code: Path) -> dict[str, Any]:
             with inst.db.read() as tx:
                 return {
                     "artifacts": [dict(r) for r in tx.all("SELECT * FROM artifacts ORDER BY id")],
-                    "versions": [dict(r) for r in tx.all(
-                        "SELECT * FROM artifact_versions ORDER BY id")],
-                    "partitions": [dict(r) for r in tx.all(
-                        "SELECT * FROM artifact_partitions ORDER BY version_id")],
+                    "versions": [
+                        dict(r) for r in tx.all("SELECT * FROM artifact_versions ORDER BY id")
+                    ],
+                    "partitions": [
+                        dict(r)
+                        for r in tx.all("SELECT * FROM artifact_partitions ORDER BY version_id")
+                    ],
                     "execution": dict(tx.one("SELECT * FROM executions")),
                     "edges": [dict(r) for r in tx.all("SELECT * FROM lineage_edges ORDER BY id")],
                 }
@@ -152,14 +160,29 @@ class Rows:
         self.g = g
         self.raw_aid = tpl["artifacts"][0]["id"]
         self.feat_aid = tpl["artifacts"][1]["id"]
-        self.vshape = RowShape(tpl["versions"][2], (
-            "id", "artifact_id", "version", "partition_key", "partitions", "value",
-            "execution_id", "node_id", "output_name", "created_at"))
+        self.vshape = RowShape(
+            tpl["versions"][2],
+            (
+                "id",
+                "artifact_id",
+                "version",
+                "partition_key",
+                "partitions",
+                "value",
+                "execution_id",
+                "node_id",
+                "output_name",
+                "created_at",
+            ),
+        )
         self.pshape = RowShape(tpl["partitions"][0], ("version_id", "artifact_id", "value"))
-        self.eshape = RowShape(tpl["execution"], (
-            "id", "inputs", "resolved", "outputs", "created_at", "started_at", "finished_at"))
-        self.edge_shape = RowShape(tpl["edges"][0], (
-            "id", "execution_id", "version_id", "direction", "name", "node_id"))
+        self.eshape = RowShape(
+            tpl["execution"],
+            ("id", "inputs", "resolved", "outputs", "created_at", "started_at", "finished_at"),
+        )
+        self.edge_shape = RowShape(
+            tpl["edges"][0], ("id", "execution_id", "version_id", "direction", "name", "node_id")
+        )
         self.base_time = tpl["versions"][0]["created_at"] - 0.01 * g.n - 60
         names = [region_name(k) for k in range(g.r)]
         self.names = names
@@ -176,10 +199,18 @@ class Rows:
         for x in range(lo, hi):
             k = g.chain(x)
             produced = x > g.r
-            yield row(x, self.feat_aid if produced else self.raw_aid,
-                      str(x - g.r) if produced else str(x), self.pkeys[k], self.parts[k],
-                      int_literal(x), g.exec_id[x] or None, "n0" if produced else None,
-                      "o0" if produced else None, self.base_time + 0.01 * x)
+            yield row(
+                x,
+                self.feat_aid if produced else self.raw_aid,
+                str(x - g.r) if produced else str(x),
+                self.pkeys[k],
+                self.parts[k],
+                int_literal(x),
+                g.exec_id[x] or None,
+                "n0" if produced else None,
+                "o0" if produced else None,
+                self.base_time + 0.01 * x,
+            )
 
     def partitions(self, lo: int, hi: int) -> Iterator[tuple[Any, ...]]:
         g, row = self.g, self.pshape.row
@@ -191,11 +222,17 @@ class Rows:
         for x in range(max(lo, g.r + 1), hi):
             prev, other, k = x - g.r, g.other[x], g.chain(x)
             lit = {v: json.loads(int_literal(v)) for v in (prev, other, x)}
-            inputs = json.dumps({"other": lit[other], "prev": lit[prev],
-                                 "region": self.region_lits[k]}, sort_keys=True)
-            resolved = json.dumps({"other": {"uri": self.uri(other), "via": "explicit"},
-                                   "prev": {"uri": self.uri(prev), "via": "explicit"}},
-                                  sort_keys=True)
+            inputs = json.dumps(
+                {"other": lit[other], "prev": lit[prev], "region": self.region_lits[k]},
+                sort_keys=True,
+            )
+            resolved = json.dumps(
+                {
+                    "other": {"uri": self.uri(other), "via": "explicit"},
+                    "prev": {"uri": self.uri(prev), "via": "explicit"},
+                },
+                sort_keys=True,
+            )
             outputs = json.dumps({"o0": lit[x]}, sort_keys=True)
             t = self.base_time + 0.01 * x
             yield row(g.exec_id[x], inputs, resolved, outputs, t - 0.008, t - 0.008, t + 0.001)
@@ -220,8 +257,9 @@ def check_shapes(tpl: dict[str, Any]) -> None:
         same_as_engine(f"artifact_versions #{x + 1}", engine, rows.vshape.as_dict(ours), times)
     for engine, ours in zip(tpl["partitions"], rows.partitions(1, 4), strict=True):
         same_as_engine("artifact_partitions", engine, rows.pshape.as_dict(ours))
-    same_as_engine("executions", tpl["execution"],
-                   rows.eshape.as_dict(next(rows.executions(3, 4))), times)
+    same_as_engine(
+        "executions", tpl["execution"], rows.eshape.as_dict(next(rows.executions(3, 4))), times
+    )
     for engine, ours in zip(tpl["edges"], rows.edges(3, 4), strict=True):
         same_as_engine("lineage_edges", engine, rows.edge_shape.as_dict(ours))
 
@@ -239,11 +277,17 @@ def populate(url: str, scratch_url: str, code: Path, g: Graph) -> tuple[Rows, fl
     loader = BulkLoader(url)
     try:
         ashape = RowShape(tpl["artifacts"][0], ("id", "name", "spec", "latest_seq"))
-        loader.load("artifacts", ashape.columns, [
-            ashape.row(a["id"], a["name"], a["spec"], g.r if i == 0 else g.n - g.r)
-            for i, a in enumerate(tpl["artifacts"])])
-        loader.drop_indexes(("artifact_versions", "artifact_partitions", "executions",
-                             "lineage_edges"))
+        loader.load(
+            "artifacts",
+            ashape.columns,
+            [
+                ashape.row(a["id"], a["name"], a["spec"], g.r if i == 0 else g.n - g.r)
+                for i, a in enumerate(tpl["artifacts"])
+            ],
+        )
+        loader.drop_indexes(
+            ("artifact_versions", "artifact_partitions", "executions", "lineage_edges")
+        )
         for lo in range(1, g.n + 1, BATCH):
             hi = min(lo + BATCH, g.n + 1)
             loader.load("artifact_versions", rows.vshape.columns, rows.versions(lo, hi))
@@ -266,8 +310,10 @@ def measure(backend: str, url: str, rows: Rows, g: Graph, rng: random.Random) ->
         try:
             with inst.use():
                 with inst.db.read() as tx:
-                    counts = {t: tx.scalar(f"SELECT COUNT(*) FROM {t}") for t in (
-                        "artifact_versions", "executions", "lineage_edges")}
+                    counts = {
+                        t: tx.scalar(f"SELECT COUNT(*) FROM {t}")
+                        for t in ("artifact_versions", "executions", "lineage_edges")
+                    }
                 c.figure(f"{backend}: graph", ", ".join(f"{n:,} {t}" for t, n in counts.items()))
                 # Start anywhere in the upper half: the full 3 generations exist there.
                 starts = [rng.randrange(g.n // 2, g.n + 1) for _ in range(STARTS + WARMUP)]
@@ -285,41 +331,54 @@ def measure(backend: str, url: str, rows: Rows, g: Graph, rng: random.Random) ->
                     want_v, want_e = g.upstream(x, DEPTH)
                     got_v = {n.id for n in graph.nodes if n.kind == "artifact"}
                     got_e = {n.id for n in graph.nodes if n.kind == "execution"}
-                    c.check(got_v == {rows.uri(v) for v in want_v}
-                            and got_e == {g.exec_id[v] for v in want_e}
-                            and len(graph.edges) == 3 * len(want_e),
-                            f"{backend}: lineage of {rows.uri(x)} has {len(got_v)} versions, "
-                            f"{len(got_e)} executions; expected {len(want_v)}, {len(want_e)}")
+                    c.check(
+                        got_v == {rows.uri(v) for v in want_v}
+                        and got_e == {g.exec_id[v] for v in want_e}
+                        and len(graph.edges) == 3 * len(want_e),
+                        f"{backend}: lineage of {rows.uri(x)} has {len(got_v)} versions, "
+                        f"{len(got_e)} executions; expected {len(want_v)}, {len(want_e)}",
+                    )
                     sizes.append(len(graph.nodes))
                     if len(times) >= 5 and time.perf_counter() > deadline:
                         break
                 c.figure(f"{backend}: lineage(upstream, depth={DEPTH})", c.spread(times))
-                c.target(f"{backend}: lineage(version, upstream, depth={DEPTH}), "
-                         f"{g.n:,}-version graph (median of {len(times)})", c.median(times),
-                         TARGET_S, f"p90 {c.fmt_time(c.percentile(times, 90))}")
-                print(f"{backend}: verified: all {len(times)} graphs have exactly the expected "
-                      f"versions, executions and edges (median {c.median(sizes):.0f} nodes, "
-                      f"max {max(sizes)})")
+                c.target(
+                    f"{backend}: lineage(version, upstream, depth={DEPTH}), "
+                    f"{g.n:,}-version graph (median of {len(times)})",
+                    c.median(times),
+                    TARGET_S,
+                    f"p90 {c.fmt_time(c.percentile(times, 90))}",
+                )
+                print(
+                    f"{backend}: verified: all {len(times)} graphs have exactly the expected "
+                    f"versions, executions and edges (median {c.median(sizes):.0f} nodes, "
+                    f"max {max(sizes)})"
+                )
 
                 down = []
-                for h in handles[WARMUP:WARMUP + 50]:
+                for h in handles[WARMUP : WARMUP + 50]:
                     t0 = time.perf_counter()
                     graph = headwater.lineage(h, direction="both", depth=DEPTH)
                     down.append(time.perf_counter() - t0)
                 c.figure(f"{backend}: lineage(both, depth={DEPTH})  no target", c.spread(down))
                 if c.want_profile():
                     it = iter(handles * 3)
-                    c.profile(f"{backend} lineage(upstream, depth={DEPTH})",
-                              lambda: headwater.lineage(next(it), direction="upstream",
-                                                        depth=DEPTH), 100)
+                    c.profile(
+                        f"{backend} lineage(upstream, depth={DEPTH})",
+                        lambda: headwater.lineage(next(it), direction="upstream", depth=DEPTH),
+                        100,
+                    )
         finally:
             inst.close()
 
 
 def main() -> None:
     c.install_signal_handlers()
-    c.header("bench_lineage", f"headwater.lineage(version, direction='upstream', depth={DEPTH}) "
-             f"in a {VERSIONS:,}-version graph; SQLite and PostgreSQL")
+    c.header(
+        "bench_lineage",
+        f"headwater.lineage(version, direction='upstream', depth={DEPTH}) "
+        f"in a {VERSIONS:,}-version graph; SQLite and PostgreSQL",
+    )
     g = Graph(VERSIONS, CHAINS, random.Random(SEED))
     with c.temp_dir("hw-bench-lin-") as tmp:
         code = tmp / "code"
@@ -335,8 +394,10 @@ def main() -> None:
                 url = pg.database()
                 print(f"PostgreSQL {pg.version(url)} (throwaway cluster, fsync off)")
                 rows, took = populate(url, pg.database(), code, g)
-                c.figure("postgresql: populate (template run + bulk load via COPY + ANALYZE)",
-                         c.fmt_time(took))
+                c.figure(
+                    "postgresql: populate (template run + bulk load via COPY + ANALYZE)",
+                    c.fmt_time(took),
+                )
                 measure("postgresql", url, rows, g, random.Random(SEED + 1))
     c.summary()
 

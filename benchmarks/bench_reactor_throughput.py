@@ -189,7 +189,7 @@ def snapshot_sqlite(inst: Any) -> None:
 # -- the measurement ---------------------------------------------------------------------------
 def decide_all(inst: Any, batch: int) -> dict[str, Any]:
     """Run the reactor until the inbox is empty; the timed part of the benchmark."""
-    from headwater.engine.reactor import Reactor
+    from headwater.engine.react.reactor import Reactor
 
     reactor = Reactor(inst, batch=batch)
     per_batch: list[tuple[int, float]] = []
@@ -206,7 +206,7 @@ def decide_all(inst: Any, batch: int) -> dict[str, Any]:
 
 
 def index_load_time(inst: Any) -> float:
-    from headwater.engine.matching import load_index
+    from headwater.engine.react.matching import load_index
 
     with inst.db.transaction() as tx:
         t0 = time.perf_counter()
@@ -337,7 +337,7 @@ def rate_target(label: str, value: float, limit: float) -> None:
 
 
 def profile_run(base: Path, url: str | None, n: int, backend: str) -> None:
-    from headwater.engine.reactor import Reactor
+    from headwater.engine.react.reactor import Reactor
 
     home = base
     if url is None:  # SQLite: profile a copy, the prepared database stays as it is

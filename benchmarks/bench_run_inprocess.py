@@ -25,7 +25,7 @@ RUNS_CHAIN = 100
 TARGET_ONE_S = 0.002
 TARGET_CHAIN_S = 0.010
 
-FLOWS = '''\
+FLOWS = """\
 from headwater import task, workflow
 
 
@@ -44,7 +44,7 @@ def chain10(x: int = 1) -> int:
     for _ in range(10):
         x = inc(x=x)
     return x
-'''
+"""
 
 
 def load_flows(code: Path) -> ModuleType:
@@ -64,8 +64,9 @@ def time_runs(run: Any, wf: Any, n: int, expect: int) -> list[float]:
     return times
 
 
-def bench(backend: str, database_url: str | None, home: Path, flows: ModuleType,
-          targets: bool) -> dict[str, float]:
+def bench(
+    backend: str, database_url: str | None, home: Path, flows: ModuleType, targets: bool
+) -> dict[str, float]:
     import headwater
     from headwater.instance import Instance
     from headwater.settings import Settings
@@ -78,25 +79,34 @@ def bench(backend: str, database_url: str | None, home: Path, flows: ModuleType,
             for wf, expect in ((flows.one, 2), (flows.chain10, 11)):
                 time_runs(headwater.run, wf, WARMUP, expect)
             gc.collect()
-            for wf, n, expect, limit in ((flows.one, RUNS_ONE, 2, TARGET_ONE_S),
-                                         (flows.chain10, RUNS_CHAIN, 11, TARGET_CHAIN_S)):
+            for wf, n, expect, limit in (
+                (flows.one, RUNS_ONE, 2, TARGET_ONE_S),
+                (flows.chain10, RUNS_CHAIN, 11, TARGET_CHAIN_S),
+            ):
                 what = "one task" if wf is flows.one else "10-task chain"
                 times = time_runs(headwater.run, wf, n, expect)
                 medians[what] = c.median(times)
                 c.figure(f"{backend}: run({what})", c.spread(times))
                 label = f"{backend}: headwater.run {what} (median of {n})"
                 if targets:
-                    c.target(label, c.median(times), limit,
-                             f"p90 {c.fmt_time(c.percentile(times, 90))}")
+                    c.target(
+                        label, c.median(times), limit, f"p90 {c.fmt_time(c.percentile(times, 90))}"
+                    )
                 else:
-                    c.figure(label, f"{c.fmt_time(c.median(times))}   (no target)   "
-                             f"p90 {c.fmt_time(c.percentile(times, 90))}")
+                    c.figure(
+                        label,
+                        f"{c.fmt_time(c.median(times))}   (no target)   "
+                        f"p90 {c.fmt_time(c.percentile(times, 90))}",
+                    )
                 if c.want_profile():
-                    c.profile(f"{backend} run({what})", lambda wf=wf: headwater.run(wf),
-                              min(n, 100))
+                    c.profile(
+                        f"{backend} run({what})", lambda wf=wf: headwater.run(wf), min(n, 100)
+                    )
             per_task = (medians["10-task chain"] - medians["one task"]) / 9
-            c.figure(f"{backend}: marginal cost per extra task",
-                     f"{c.fmt_time(per_task)} (chain - one) / 9")
+            c.figure(
+                f"{backend}: marginal cost per extra task",
+                f"{c.fmt_time(per_task)} (chain - one) / 9",
+            )
     finally:
         inst.close()
     return medians
@@ -104,8 +114,11 @@ def bench(backend: str, database_url: str | None, home: Path, flows: ModuleType,
 
 def main() -> None:
     c.install_signal_handlers()
-    c.header("bench_run_inprocess", "headwater.run in-process, after "
-             f"{WARMUP} warm-up runs; SQLite (targets) and PostgreSQL (no target)")
+    c.header(
+        "bench_run_inprocess",
+        "headwater.run in-process, after "
+        f"{WARMUP} warm-up runs; SQLite (targets) and PostgreSQL (no target)",
+    )
     with c.temp_dir("hw-bench-inproc-") as tmp:
         code = tmp / "code"
         code.mkdir()
@@ -119,8 +132,7 @@ def main() -> None:
                 pgm = bench("postgresql", url, tmp / "pg-home", flows, targets=False)
                 print()
                 for what in ("one task", "10-task chain"):
-                    c.figure(f"postgresql / sqlite, {what}",
-                             f"{pgm[what] / sqlite[what]:.1f}x")
+                    c.figure(f"postgresql / sqlite, {what}", f"{pgm[what] / sqlite[what]:.1f}x")
     c.summary()
 
 

@@ -18,7 +18,7 @@ import _common as c
 RUNS = 10
 TARGET_S = 0.5
 
-WORKFLOW = '''\
+WORKFLOW = """\
 from headwater import task, workflow
 
 
@@ -30,26 +30,32 @@ def inc(x: int) -> int:
 @workflow
 def one(x: int = 1) -> int:
     return inc(x=x)
-'''
+"""
 
 
 def cli_command(code: Path) -> tuple[list[str], str]:
     """The command to time, and how it was run (the console script, or the fallback)."""
     script = c.VENV_BIN / "headwater"
     if script.exists():
-        probe = subprocess.run([str(script), "run", "--help"], capture_output=True, text=True,
-                               env=c.clean_env())
+        probe = subprocess.run(
+            [str(script), "run", "--help"], capture_output=True, text=True, env=c.clean_env()
+        )
         if probe.returncode == 0:
             return [str(script), "run", "one.py", "one"], f"{script} run one.py one"
     fallback = "import headwater, one; ex = headwater.run(one.one); print(ex.status.value)"
-    return ([sys.executable, "-c", fallback],
-            f"FALLBACK (no working `headwater` console script): python -c {fallback!r}")
+    return (
+        [sys.executable, "-c", fallback],
+        f"FALLBACK (no working `headwater` console script): python -c {fallback!r}",
+    )
 
 
 def main() -> None:
     c.install_signal_handlers()
-    c.header("bench_run_process", f"`headwater run FILE NAME`, one-task workflow, embedded "
-             f"instance, median of {RUNS} after 1 warm-up run")
+    c.header(
+        "bench_run_process",
+        f"`headwater run FILE NAME`, one-task workflow, embedded "
+        f"instance, median of {RUNS} after 1 warm-up run",
+    )
     with c.temp_dir("hw-bench-proc-") as tmp:
         code = tmp / "code"
         code.mkdir()
@@ -59,11 +65,11 @@ def main() -> None:
         print(f"command: {how}\n")
 
         def once() -> tuple[float, float]:
-            wall, cpu, proc = c.run_timed(argv, cwd=code, env=env, capture_output=True,
-                                          text=True)
+            wall, cpu, proc = c.run_timed(argv, cwd=code, env=env, capture_output=True, text=True)
             if proc.returncode != 0 or "succeeded" not in proc.stdout:
-                raise RuntimeError(f"run failed (exit {proc.returncode}):\n{proc.stdout}\n"
-                                   f"{proc.stderr}")
+                raise RuntimeError(
+                    f"run failed (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+                )
             return wall, cpu
 
         first, _ = once()
@@ -75,14 +81,20 @@ def main() -> None:
         c.target(f"headwater run ({kind}, median of {RUNS})", c.median(walls), TARGET_S)
 
         print("\nreference (fresh interpreters, same environment):")
-        for label, snippet in (("python -c pass", "pass"),
-                               ("python -c 'import headwater'", "import headwater"),
-                               ("python -c 'import headwater.cli'", "import headwater.cli")):
+        for label, snippet in (
+            ("python -c pass", "pass"),
+            ("python -c 'import headwater'", "import headwater"),
+            ("python -c 'import headwater.cli'", "import headwater.cli"),
+        ):
             c.run_timed([sys.executable, "-c", snippet], cwd=code, env=env, check=True)
-            ref = [c.run_timed([sys.executable, "-c", snippet], cwd=code, env=env,
-                               check=True)[0] for _ in range(RUNS)]
-            c.figure(f"  {label}", f"{c.spread(ref)}; headwater run = "
-                     f"{c.median(walls) / c.median(ref):.1f}x this")
+            ref = [
+                c.run_timed([sys.executable, "-c", snippet], cwd=code, env=env, check=True)[0]
+                for _ in range(RUNS)
+            ]
+            c.figure(
+                f"  {label}",
+                f"{c.spread(ref)}; headwater run = {c.median(walls) / c.median(ref):.1f}x this",
+            )
     c.summary()
 
 

@@ -383,7 +383,7 @@ def bench(
 def profile_reactor(backend: str, inst: Any, mod: ModuleType) -> None:
     """The reactor deciding artifact events in-process (no workers: executions stay queued)."""
     import headwater
-    from headwater.engine.reactor import Reactor
+    from headwater.engine.react.reactor import Reactor
 
     reactor = Reactor(inst)
     reactor.run_once()

@@ -43,12 +43,12 @@ def cmdline(pid: int) -> str:
 
 def workers_of(pid: int) -> set[int]:
     """The worker processes of the ``headwater up`` with this pid."""
-    return {c for c in children(pid) if "headwater.engine.worker" in cmdline(c)}
+    return {c for c in children(pid) if "headwater.daemon.worker" in cmdline(c)}
 
 
 def reactor_of(pid: int) -> int | None:
     """The reactor process of the ``headwater up`` with this pid (None while it restarts)."""
-    found = [c for c in children(pid) if "headwater.engine.reactor_process" in cmdline(c)]
+    found = [c for c in children(pid) if "headwater.daemon.reactor_process" in cmdline(c)]
     return found[0] if found else None
 
 
@@ -64,7 +64,7 @@ def enqueue(inst: Any, reg: Any, x: int, version: str | None = None, max_attempt
     """Queue an execution of registered workflow ``reg`` with input ``x`` directly."""
     import time as _time
 
-    from headwater.engine.runner import new_execution_id
+    from headwater.engine.execute.runner import new_execution_id
     from headwater.storage import executions as rows
     from headwater.types import encode
 

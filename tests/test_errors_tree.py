@@ -15,8 +15,8 @@ import headwater.errors as errors
 NOT_DRAWN = {
     "headwater.cli.app.CliError",
     "headwater.engine.isolated.ChildFailed",
-    "headwater.engine.runner.ExecutionLost",
-    "headwater.engine.trigger_inputs.NotBindable",
+    "headwater.engine.execute.runner.ExecutionLost",
+    "headwater.engine.kinds.base.NotBindable",
     "headwater.types.families.base.Refused",
     "headwater.types.json_decode.Shape",
     "headwater.types.pickled.Unsupported",
@@ -113,7 +113,8 @@ def test_errors_users_catch_are_exported_from_the_package_root() -> None:
 
 
 def test_modules_that_raise_them_use_the_same_classes() -> None:
-    from headwater.engine import snapshots, up, uploads
+    from headwater.daemon import up
+    from headwater.engine.register import snapshots, uploads
     from headwater.flows import _runtime
     from headwater.storage import blobs, db, faults
 

@@ -42,7 +42,7 @@ from headwater.definitions.triggers import (
     OnEvent,
     OnFinish,
 )
-from headwater.engine.context import current
+from headwater.engine.execute.context import current
 from headwater.errors import (
     AuthError,
     ConflictError,
@@ -81,8 +81,8 @@ if TYPE_CHECKING:
         search_artifacts,
         wait_for,
     )
-    from headwater.engine.handles import ArtifactVersion, Execution, ExecutionStatus
-    from headwater.engine.lineage import LineageGraph
+    from headwater.engine.publish.lineage import LineageGraph
+    from headwater.handles import ArtifactVersion, Execution, ExecutionStatus
     from headwater.instance import Instance
 
 __version__ = "0.1.0"
@@ -105,10 +105,10 @@ _LAZY = {
     "run": "headwater.client",
     "search_artifacts": "headwater.client",
     "wait_for": "headwater.client",
-    "ArtifactVersion": "headwater.engine.handles",
-    "Execution": "headwater.engine.handles",
-    "ExecutionStatus": "headwater.engine.handles",
-    "LineageGraph": "headwater.engine.lineage",
+    "ArtifactVersion": "headwater.handles",
+    "Execution": "headwater.handles",
+    "ExecutionStatus": "headwater.handles",
+    "LineageGraph": "headwater.engine.publish.lineage",
     "Instance": "headwater.instance",
 }
 

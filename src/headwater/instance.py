@@ -71,6 +71,12 @@ _default: Instance | None = None
 _default_lock = threading.Lock()
 
 
+def in_use() -> Instance | None:
+    """The instance set by ``Instance.use()`` in this thread, if any."""
+    inst: Instance | None = getattr(_override, "value", None)
+    return inst
+
+
 def get_instance() -> Instance:
     """The instance in use: one set by ``Instance.use()``, else the default from settings."""
     inst = getattr(_override, "value", None)

@@ -104,7 +104,7 @@ def registration(module: str, **options: Any) -> dict[str, Any]:
     snapshot, uploaded (what ``headwater register`` sends in client mode)."""
     import importlib
 
-    from headwater.engine.uploads import prepare_upload
+    from headwater.engine.register.uploads import prepare_upload
 
     # The server imports it in a child process only; the in-process workers of these tests
     # reuse the test process's own import of the same files (as before uploads).

@@ -25,12 +25,12 @@ from anyio.from_thread import start_blocking_portal
 from fastapi import FastAPI
 
 import headwater
-from headwater.api import ApiConfig, create_app
+from headwater.api import ApiConfig, create_app, exposure, tokens
 from headwater.api.access import Gate
+from headwater.api.exposure import check_host
 from headwater.api.server import ApiServer
 from headwater.client.http import RemoteClient
-from headwater.engine import exposure, tokens
-from headwater.engine.up import HostError, check_host
+from headwater.errors import HostError
 from headwater.instance import Instance
 from headwater.settings import Settings
 from tests import _procs

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from headwater.engine import queue
+from headwater.engine.execute import queue
 from headwater.instance import Instance
 from headwater.storage import executions as rows
 

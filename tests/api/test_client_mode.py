@@ -19,8 +19,8 @@ import _pg
 import _procs
 import headwater
 from headwater import client
+from headwater.api import tokens
 from headwater.cli import main
-from headwater.engine import tokens
 from headwater.errors import AuthError, NotFoundError, UserInputError
 from headwater.instance import Instance, reset_default
 from headwater.settings import Settings
@@ -218,7 +218,7 @@ def test_list_executions_scope_and_launch_plan_filter_match_embedded(
 
 def test_lineage_of_any_depth_over_http(modes: Modes) -> None:
     from headwater.client.http import remote
-    from headwater.engine.lineage import merge
+    from headwater.engine.publish.lineage import merge
     from headwater.instance import get_instance
     from tests.engine.long_chain import build
 

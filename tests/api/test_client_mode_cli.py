@@ -20,8 +20,8 @@ from click.testing import CliRunner, Result
 import _pg
 import _procs
 import headwater
+from headwater.api import tokens
 from headwater.cli import main
-from headwater.engine import tokens
 from headwater.instance import Instance, reset_default
 from headwater.settings import Settings
 from tests.cli.cli_helpers import as_json, ok

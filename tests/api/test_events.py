@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import headwater
 from headwater.api import ApiConfig
-from headwater.engine import queue
-from headwater.engine.reactor import Reactor
-from headwater.engine.worker import Worker
+from headwater.daemon.worker import Worker
+from headwater.engine.execute import queue
+from headwater.engine.react.reactor import Reactor
 
 from .conftest import (
     batch,

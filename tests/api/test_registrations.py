@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from headwater.engine.registry import MAX_SNAPSHOT_BYTES
+from headwater.engine.register.registry import MAX_SNAPSHOT_BYTES
 
 from .conftest import count, dumps, error_of, registration, stored
 
@@ -203,7 +203,7 @@ def test_relaunch_over_http_converts_inputs_without_importing_user_code(instance
     import os
     import sys
 
-    from headwater.engine.reactor import Reactor
+    from headwater.engine.react.reactor import Reactor
 
     monkeypatch.setenv("HEADWATER_TEST_SERVER_PID", str(os.getpid()))
     body = upload("guarded_mod", {"guarded_mod.py": GUARDED}, activate=True)

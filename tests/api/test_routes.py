@@ -211,7 +211,7 @@ def test_relaunch_takes_an_artifact_version_for_an_input(instance, api):
 
 
 def test_executions_list_by_project_and_launch_plan(instance, api):
-    from headwater.engine import tokens
+    from headwater.api import tokens
     from headwater.instance import Instance
 
     from .sensors import on_reading

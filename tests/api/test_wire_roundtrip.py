@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 
 import headwater
-from headwater.engine.events import DecisionRecord
-from headwater.engine.handles import ArtifactVersion, EventRecord, Execution, NodeExecution
-from headwater.engine.launch_plans import LaunchPlanInfo
-from headwater.engine.lineage import LineageEdge, LineageGraph, LineageNode
+from headwater.engine.publish.lineage import LineageEdge, LineageGraph, LineageNode
+from headwater.engine.register.launch_plans import LaunchPlanInfo
+from headwater.handles import ArtifactVersion, DecisionRecord, EventRecord, Execution, NodeExecution
 from tests.api import test_client_mode as client_mode
 from tests.api.test_client_mode import Modes
 

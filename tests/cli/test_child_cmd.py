@@ -1,5 +1,5 @@
 """The hidden ``headwater register-process`` / ``relaunch-process``: the children the API
-server runs, with the same flags as ``python -m headwater.engine.register_process`` /
+server runs, with the same flags as ``python -m headwater.engine.register.register_process`` /
 ``...relaunch_process`` (the spelling the server uses)."""
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ def test_hidden_from_the_command_list_but_documented(env):
     commands = [line.split()[0] for line in top.stdout.splitlines() if line.startswith("  ")]
     assert "register-process" not in commands and "relaunch-process" not in commands
     for argv, flags in (
-        (("headwater.engine.register_process",), ("--digest", "--module", "--activate")),
+        (("headwater.engine.register.register_process",), ("--digest", "--module", "--activate")),
         (("headwater.cli", "register-process"), ("--project", "--domain", "--result")),
-        (("headwater.engine.relaunch_process",), ("--request", "--result")),
+        (("headwater.engine.execute.relaunch_process",), ("--request", "--result")),
         (("headwater.cli", "relaunch-process"), ("--request", "--result")),
     ):
         done = run(*argv, "--help", env=env)
@@ -48,9 +48,13 @@ def test_hidden_from_the_command_list_but_documented(env):
 
 
 def test_a_missing_flag_is_a_usage_error_naming_it(env, tmp_path):
-    done = run("headwater.engine.register_process", "--result", str(tmp_path / "r"), env=env)
+    done = run(
+        "headwater.engine.register.register_process", "--result", str(tmp_path / "r"), env=env
+    )
     assert done.returncode == 2 and "Missing option '--digest'" in done.stderr
-    done = run("headwater.engine.relaunch_process", "--result", str(tmp_path / "r"), env=env)
+    done = run(
+        "headwater.engine.execute.relaunch_process", "--result", str(tmp_path / "r"), env=env
+    )
     assert done.returncode == 2 and "Missing option '--request'" in done.stderr
     assert not (tmp_path / "r").exists()
 
@@ -70,7 +74,7 @@ def test_relaunching_an_unknown_execution_writes_the_refusal(env, tmp_path):
     )
     result = tmp_path / "result.json"
     done = run(
-        "headwater.engine.relaunch_process",
+        "headwater.engine.execute.relaunch_process",
         "--result",
         str(result),
         "--request",

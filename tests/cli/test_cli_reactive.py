@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from headwater.engine.reactor import Reactor
+from headwater.engine.react.reactor import Reactor
 from headwater.instance import get_instance
 from tests.cli.cli_helpers import EXAMPLE, as_json, ok
 

@@ -14,8 +14,8 @@ from fastapi import FastAPI
 
 import _procs
 from headwater.api import create_app
+from headwater.api.exposure import check_host
 from headwater.cli import main
-from headwater.engine.up import check_host
 from headwater.instance import get_instance
 from tests.cli.cli_helpers import Invoke, as_json, ok
 

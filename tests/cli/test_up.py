@@ -133,8 +133,7 @@ def test_up_restarted_over_an_exposed_database_stays_closed(home: Path, tmp_path
     # token revoked: a real `up` restarted on loopback still answers 401, healthz stays open.
     import httpx
 
-    from headwater.api import create_app
-    from headwater.engine import tokens
+    from headwater.api import create_app, tokens
 
     inst = Instance(Settings.from_env({}, home=home))
     secret, _ = tokens.create(inst, "ops", "*", "admin")

@@ -1,5 +1,5 @@
 """``headwater worker`` (and the hidden ``headwater reactor``): the daemons as CLI commands,
-with the same flags as ``python -m headwater.engine.worker`` / ``...reactor_process``."""
+with the same flags as ``python -m headwater.daemon.worker`` / ``...reactor_process``."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 
 import headwater
 from headwater.cli import app, worker_cmd
-from headwater.engine import worker as engine_worker
+from headwater.daemon import worker as engine_worker
 from headwater.instance import Instance
 from headwater.settings import Settings
 from headwater.storage import executions as rows
@@ -51,7 +51,7 @@ def run(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 
 def test_worker_help_lists_every_flag(tmp_path: Path) -> None:
     env = _procs.headwater_env(tmp_path / "home", f"sqlite:///{tmp_path}/hw.db")
-    for argv in (("headwater.cli", "worker", "--help"), ("headwater.engine.worker", "--help")):
+    for argv in (("headwater.cli", "worker", "--help"), ("headwater.daemon.worker", "--help")):
         done = run(*argv, env=env)
         assert done.returncode == 0, done.stderr
         for flag in (
@@ -64,7 +64,7 @@ def test_worker_help_lists_every_flag(tmp_path: Path) -> None:
             "--ready-fd",
         ):
             assert flag in done.stdout
-    assert "Usage: python -m headwater.engine.worker" in done.stdout
+    assert "Usage: python -m headwater.daemon.worker" in done.stdout
     top = run("headwater.cli", "--help", env=env)
     commands = [line.split()[0] for line in top.stdout.splitlines() if line.startswith("  ")]
     assert "worker" in commands
@@ -77,11 +77,11 @@ def test_worker_help_lists_every_flag(tmp_path: Path) -> None:
     ("argv", "message"),
     [
         (("headwater.cli", "worker", "--lease", "0"), "Invalid value for '--lease'"),
-        (("headwater.engine.worker", "--lease", "-1"), "Invalid value for '--lease'"),
-        (("headwater.engine.worker", "--max-executions", "-1"), "'--max-executions'"),
+        (("headwater.daemon.worker", "--lease", "-1"), "Invalid value for '--lease'"),
+        (("headwater.daemon.worker", "--max-executions", "-1"), "'--max-executions'"),
         (("headwater.cli", "worker", "--max-memory-mb", "x"), "'--max-memory-mb'"),
-        (("headwater.engine.worker", "--bogus"), "No such option '--bogus'"),
-        (("headwater.engine.reactor_process", "--parent-pid", "x"), "'--parent-pid'"),
+        (("headwater.daemon.worker", "--bogus"), "No such option '--bogus'"),
+        (("headwater.daemon.reactor_process", "--parent-pid", "x"), "'--parent-pid'"),
         (("headwater.cli", "reactor", "--lease", "3"), "No such option '--lease'"),
     ],
 )
@@ -97,7 +97,7 @@ def test_bad_arguments_exit_2_with_a_message(
 
 def test_bad_settings_exit_2_with_a_message(tmp_path: Path) -> None:
     env = _procs.headwater_env(tmp_path / "home", "bogus://nowhere")
-    for argv in (("headwater.cli", "worker"), ("headwater.engine.reactor_process",)):
+    for argv in (("headwater.cli", "worker"), ("headwater.daemon.reactor_process",)):
         done = run(*argv, env=env)
         assert done.returncode == 2
         assert "error: unsupported database URL 'bogus://nowhere'" in done.stderr
@@ -112,7 +112,7 @@ def test_starting_a_worker_imports_no_other_command(tmp_path: Path) -> None:
     code = (
         "import sys, runpy; sys.argv = ['w', '--lease', '0']\n"
         "try:\n"
-        "    runpy.run_module('headwater.engine.worker', run_name='__main__')\n"
+        "    runpy.run_module('headwater.daemon.worker', run_name='__main__')\n"
         "except SystemExit as exc:\n"
         "    assert exc.code == 2, exc.code\n"
         "print(sorted(m for m in sys.modules if m.startswith('headwater.cli')))\n"

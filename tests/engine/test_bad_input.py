@@ -9,7 +9,7 @@ import pytest
 
 import headwater
 from headwater import Artifact, Inputs, PartitionError, task
-from headwater.engine import events as events_api
+from headwater.engine.react import events as events_api
 
 from . import pipelines as p
 from .conftest import stored

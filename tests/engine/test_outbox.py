@@ -8,7 +8,7 @@ import pytest
 
 import headwater
 from headwater import Artifact
-from headwater.engine import artifacts
+from headwater.engine.publish import artifacts
 
 from . import pipelines as p
 from .conftest import stored

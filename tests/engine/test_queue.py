@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from headwater.engine import queue
+from headwater.engine.execute import queue
 from headwater.instance import Instance
 from headwater.storage import executions as rows
 from headwater.storage import node_executions as node_rows

@@ -8,7 +8,7 @@ import signal
 import time
 
 import headwater
-from headwater.engine.queue import reap
+from headwater.engine.execute.queue import reap
 from tests._procs import headwater_env, running_up, wait_for
 
 from . import generations as g

@@ -8,7 +8,7 @@ import pytest
 
 import headwater
 from headwater import AllOf, DefinitionError, LaunchPlan, OnArtifact, OnEvent, OnFinish
-from headwater.engine.reactor import Reactor
+from headwater.engine.react.reactor import Reactor
 from headwater.errors import ConflictError
 
 from . import reactive as r
@@ -256,7 +256,7 @@ def test_binding_types_are_checked_at_registration(registered):
         r.table_loaded,
         trigger=OnArtifact(trigger_on=r.Raw, inputs={"rows": r.Raw, "table": r.Raw.time_partition}),
     )
-    from headwater.engine.launch_plans import register_launch_plan
+    from headwater.engine.register.launch_plans import register_launch_plan
 
     with pytest.raises(DefinitionError) as err:
         register_launch_plan(registered, bad)
@@ -333,7 +333,7 @@ def test_firings_from_before_schema_0006_stay_fired_after_the_upgrade(registered
 
 
 def test_versions_follow_content_and_one_version_is_active(instance):
-    from headwater.engine.launch_plans import register_launch_plan
+    from headwater.engine.register.launch_plans import register_launch_plan
 
     first = register_launch_plan(
         instance,
@@ -362,7 +362,7 @@ def test_versions_follow_content_and_one_version_is_active(instance):
 
 
 def test_tuple_parameter_mapping(instance):
-    from headwater.engine.launch_plans import register_launch_plan
+    from headwater.engine.register.launch_plans import register_launch_plan
 
     register_launch_plan(
         instance,
@@ -385,8 +385,8 @@ def test_tuple_parameter_mapping(instance):
 
 
 def test_all_of_window_expires_old_parts(instance):
-    from headwater.engine import events as events_api
-    from headwater.engine.launch_plans import register_launch_plan
+    from headwater.engine.react import events as events_api
+    from headwater.engine.register.launch_plans import register_launch_plan
 
     register_launch_plan(
         instance,
@@ -408,7 +408,7 @@ def test_all_of_window_expires_old_parts(instance):
 
 
 def test_on_finish_status_mismatch_is_recorded(instance):
-    from headwater.engine.launch_plans import register_launch_plan
+    from headwater.engine.register.launch_plans import register_launch_plan
 
     register_launch_plan(
         instance,

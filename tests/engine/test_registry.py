@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 import headwater
-from headwater.engine.registry import take_snapshot
+from headwater.engine.register.registry import take_snapshot
 
 WF = """
 from headwater import task, workflow
@@ -196,8 +196,8 @@ def test_registration_warns_about_triggers_on_names_nothing_declares(instance, t
 
 
 def test_a_module_that_hangs_at_import_is_stopped_and_named(instance, tmp_path):
-    from headwater.engine.register_process import register_uploaded
-    from headwater.engine.uploads import check_upload
+    from headwater.engine.register.register_process import register_uploaded
+    from headwater.engine.register.uploads import check_upload
 
     source = "import time\nwhile True:\n    time.sleep(0.05)\n"
     snap = check_upload("hangs_forever", "", {"hangs_forever.py": source})

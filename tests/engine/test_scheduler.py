@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from headwater.engine import scheduler
-from headwater.engine.scheduler import EVENT_NAME, next_wakeup, tick
+from headwater.engine.react import scheduler
+from headwater.engine.react.scheduler import EVENT_NAME, next_wakeup, tick
 from headwater.storage.events import list_events
 from headwater.storage.launch_plan_state import set_active
 from headwater.storage.launch_plans import insert_launch_plan
@@ -241,7 +241,7 @@ def test_cron_in_a_timezone(instance):
 def test_a_broken_schedule_is_skipped_and_the_others_still_fire(instance, caplog):
     plan(instance, {**HOURLY, "timezone": "Mars/Olympus"}, name="broken")
     plan(instance)
-    caplog.set_level(logging.WARNING, logger="headwater.engine.scheduler")
+    caplog.set_level(logging.WARNING, logger="headwater.engine.react.scheduler")
     tick(instance, now=at("2026-05-04T10:20"))
     assert tick(instance, now=at("2026-05-04T11:00")) == 1
     assert "unknown time zone 'Mars/Olympus'" in caplog.text

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from headwater import File, task
-from headwater.engine.text_inputs import from_text
+from headwater.engine.execute.text_inputs import from_text
 from headwater.errors import TypeMismatchError, UserInputError
 
 

@@ -23,8 +23,8 @@ from headwater import (
     OnFinish,
 )
 from headwater.engine.kinds import kind_named, summary
-from headwater.engine.launch_plans import register_launch_plan
-from headwater.engine.reactor import Reactor
+from headwater.engine.react.reactor import Reactor
+from headwater.engine.register.launch_plans import register_launch_plan
 
 from . import reactive as r
 from .test_reactor import decide, decisions

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import headwater
-from headwater.engine import queue, scheduler
-from headwater.engine.reactor import Reactor
-from headwater.engine.worker import Worker
+from headwater.daemon.worker import Worker
+from headwater.engine.execute import queue
+from headwater.engine.react import scheduler
+from headwater.engine.react.reactor import Reactor
 
 from . import triggered as t
 
@@ -97,7 +98,7 @@ def test_lineage_links_triggering_and_triggered_runs(registered):
 
 
 def test_relaunch_is_linked_to_the_original(registered):
-    from headwater.engine.relaunch import relaunch
+    from headwater.engine.execute.relaunch import relaunch
 
     first = headwater.run(t.producer, region="EU", n=2)
     again = relaunch(registered, first.id, {"n": 4})
@@ -116,7 +117,7 @@ def _run_queued(inst, execution_id: str) -> headwater.Execution:
 
 
 def test_relaunch_overrides_an_input_with_an_artifact_version(registered):
-    from headwater.engine.relaunch import relaunch
+    from headwater.engine.execute.relaunch import relaunch
 
     first = headwater.run(t.consumer)
     newer = headwater.create_artifact(t.Lookup, 43)
@@ -142,7 +143,7 @@ def test_relaunch_overrides_an_input_with_an_artifact_version(registered):
 
 
 def test_relaunch_refuses_an_artifact_of_another_type(registered):
-    from headwater.engine.relaunch import relaunch
+    from headwater.engine.execute.relaunch import relaunch
     from headwater.errors import TypeMismatchError
 
     first = headwater.run(t.consumer)

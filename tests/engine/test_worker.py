@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 
 import headwater
-from headwater.engine import queue, snapshots
-from headwater.engine.worker import EXIT_SNAPSHOT_CONFLICT, default_name
+from headwater.daemon.worker import EXIT_SNAPSHOT_CONFLICT, default_name
+from headwater.engine.execute import queue
+from headwater.engine.register import snapshots
 from headwater.errors import NotFoundError
 from headwater.instance import Instance
 from headwater.settings import Settings
@@ -65,7 +66,7 @@ def sqlite_instance(tmp_path: Path) -> Iterator[Instance]:
 
 @pytest.fixture
 def workers(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
-    """Start ``python -m headwater.engine.worker`` for an instance; all are killed at the end."""
+    """Start ``python -m headwater.daemon.worker`` for an instance; all are killed at the end."""
     procs: list[subprocess.Popen[bytes]] = []
 
     def start(inst: Instance, *args: str, ready: bool = True) -> subprocess.Popen[bytes]:
@@ -79,7 +80,7 @@ def workers(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
         log = open(tmp_path / f"worker-{len(procs)}.log", "wb")  # noqa: SIM115
         ready_r, ready_w = os.pipe()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "headwater.engine.worker", "--ready-fd", str(ready_w), *args],
+            [sys.executable, "-m", "headwater.daemon.worker", "--ready-fd", str(ready_w), *args],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -492,7 +493,7 @@ def test_execution_processes_are_recycled_after_max_executions_and_memory(
 
 
 def test_worker_limits_from_the_environment_are_checked() -> None:
-    from headwater.engine.worker import MAX_EXECUTIONS_ENV, limit_from_env
+    from headwater.daemon.worker import MAX_EXECUTIONS_ENV, limit_from_env
     from headwater.errors import UserInputError
 
     assert limit_from_env(MAX_EXECUTIONS_ENV, {}) == 0

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import headwater
-from headwater.engine import queue
-from headwater.engine.reactor import Reactor
-from headwater.engine.worker import Worker
+from headwater.daemon.worker import Worker
+from headwater.engine.execute import queue
+from headwater.engine.react.reactor import Reactor
 
 
 def react_and_run(inst: Any, rounds: int = 10) -> list[headwater.Execution]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import headwater
 from headwater import LaunchPlan, OnFinish, workflow
-from headwater.engine.launch_plans import register_launch_plan
+from headwater.engine.register.launch_plans import register_launch_plan
 from headwater.flows import Flow, Run, deploy, run
 
 from . import chain_flows as cf

@@ -16,7 +16,7 @@ from polars.testing import assert_frame_equal
 
 import headwater
 from headwater import Artifact, task, workflow
-from headwater.engine.text_inputs import from_text
+from headwater.engine.execute.text_inputs import from_text
 from headwater.errors import TypeMismatchError, UserInputError
 from headwater.instance import Instance
 from headwater.settings import Settings

@@ -1,6 +1,6 @@
 """Who may call the API: one dependency every router declares.
 
-Auth is required when ``headwater.engine.exposure`` says so: a live API token
+Auth is required when ``headwater.api.exposure`` says so: a live API token
 (``headwater tokens create``), ``HEADWATER_AUTH=required``, or a database that a server has
 served beyond loopback (kept until ``headwater tokens allow-open``; an app created for a
 non-loopback host requires auth for its whole life). Then every route but ``/healthz`` (and
@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from headwater.api import exposure, tokens
 from headwater.api.errors import Forbidden, Unauthorized
-from headwater.engine import exposure, tokens
 from headwater.instance import Instance
 
 OPEN_PATHS = frozenset({"/healthz"})

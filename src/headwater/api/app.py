@@ -6,13 +6,12 @@ from collections.abc import Callable
 
 from fastapi import FastAPI
 
-from headwater.api import errors
+from headwater.api import errors, exposure
 from headwater.api.access import OPEN_PATHS, Gate
 from headwater.api.config import ApiConfig
 from headwater.api.limits import BodyLimit
 from headwater.api.metrics import registry_for
 from headwater.api.routes import artifacts, blobs, events, executions, health, launch_plans
-from headwater.engine import exposure
 from headwater.instance import Instance, get_instance
 
 API_PREFIX = "/api/v1"
@@ -39,7 +38,7 @@ def create_app(
     before anything binds, and the app requires a token for its whole life.
     """
     from headwater import __version__
-    from headwater.engine.up import check_host
+    from headwater.api.exposure import check_host
 
     inst = instance if instance is not None else get_instance()
     cfg = config if config is not None else ApiConfig.from_env()

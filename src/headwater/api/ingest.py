@@ -34,7 +34,7 @@ from headwater.api.errors import BadRequest, Conflict, PayloadTooLarge, Unsuppor
 from headwater.api.webhooks import Delivery
 from headwater.definitions.names import check_name
 from headwater.definitions.storable import check_text, check_time
-from headwater.engine import events as event_api
+from headwater.engine.react import events as event_api
 from headwater.errors import ConflictError, UserInputError
 from headwater.storage import webhook_deliveries
 from headwater.storage.db import Busy

@@ -35,7 +35,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from headwater.engine.reactor import REPLAYED
+from headwater.engine.react.reactor import REPLAYED
 from headwater.storage import executions as execution_rows
 from headwater.storage import firings as firing_rows
 from headwater.storage import reactor_inbox

@@ -19,7 +19,7 @@ class ApiServer:
     """``start()`` binds and serves in a daemon thread; ``stop()`` shuts down gracefully.
 
     Constructing it for a non-loopback ``host`` records that the database is exposed (auth
-    stays required, see ``headwater.engine.exposure``), or raises ``HostError`` when auth is
+    stays required, see ``headwater.api.exposure``), or raises ``HostError`` when auth is
     not required yet.
     """
 

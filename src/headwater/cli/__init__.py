@@ -2,7 +2,7 @@
 
 Commands import the engine, rich and the type libraries only when they run, so starting the
 CLI costs little more than importing click. The group itself is imported on first use of
-``cli``/``main``, so that a worker started as ``python -m headwater.engine.worker`` imports
+``cli``/``main``, so that a worker started as ``python -m headwater.daemon.worker`` imports
 only its own command (``cli.worker_cmd``), not every other one.
 """
 

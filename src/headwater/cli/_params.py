@@ -34,7 +34,7 @@ def coerce_inputs(entity: Any, raw: dict[str, str]) -> dict[str, Any]:
     ``hw://`` values are left as URIs for the engine to resolve; names the workflow does not
     declare are passed on as text, and the engine refuses them with the list of inputs.
     """
-    from headwater.engine.text_inputs import from_text
+    from headwater.engine.execute.text_inputs import from_text
 
     return from_text(entity, raw)
 

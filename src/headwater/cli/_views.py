@@ -25,7 +25,7 @@ from headwater.cli._output import (
 from headwater.definitions.storable import readable, readable_text
 
 if TYPE_CHECKING:
-    from headwater.engine.handles import ArtifactVersion, EventRecord, Execution, NodeExecution
+    from headwater.handles import ArtifactVersion, EventRecord, Execution, NodeExecution
 
 
 # -- executions ------------------------------------------------------------------------------

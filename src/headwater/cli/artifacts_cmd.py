@@ -314,7 +314,7 @@ def _publish_scope() -> tuple[str, str]:
     """The project and domain ``create`` publishes to: the instance's, or in client mode
     HEADWATER_PROJECT/HEADWATER_DOMAIN (the scope client mode assumes for the server too),
     without opening the embedded instance."""
-    from headwater.client import _remote as remote
+    from headwater.client import active_remote as remote
 
     if remote() is not None:
         from headwater.settings import Settings
@@ -347,7 +347,7 @@ def _publish_scope() -> tuple[str, str]:
 def lineage(uri: str, direction: str, depth: str, as_json: bool) -> None:
     """Where a version came from and what used it."""
     from headwater.client import lineage as lineage_of
-    from headwater.engine.lineage import check_depth
+    from headwater.engine.publish.lineage import check_depth
 
     generations = check_depth(depth)
     if generations is None and not as_json:
@@ -364,7 +364,7 @@ def _print_lineage_as_walked(uri: str, direction: str) -> None:
     """One line per edge, a generation (or a server's page) at a time: a walk of any length
     prints without holding the whole graph (only the labels of the last two pieces)."""
     from headwater.client import lineage_pages
-    from headwater.engine.lineage import PRODUCED, TRIGGERED
+    from headwater.engine.publish.lineage import PRODUCED, TRIGGERED
 
     labels: dict[str, str] = {}
     previous: dict[str, str] = {}

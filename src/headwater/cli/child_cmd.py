@@ -1,8 +1,8 @@
 """The hidden ``headwater register-process`` and ``headwater relaunch-process``.
 
 The HTTP server never imports registered code; it runs these in a child process instead
-(``engine/isolated.py``), as ``python -m headwater.engine.register_process`` and ``python -m
-headwater.engine.relaunch_process``, whose ``__main__`` runs these commands. Each writes its
+(``engine/isolated.py``), as ``python -m headwater.engine.register.register_process`` and ``python -m
+headwater.engine.execute.relaunch_process``, whose ``__main__`` runs these commands. Each writes its
 answer as JSON to ``--result``. Like ``worker_cmd``, this module imports only click at the top.
 """
 
@@ -52,7 +52,7 @@ def register_process(
     """
     import json
 
-    from headwater.engine.register_process import run_register
+    from headwater.engine.register.register_process import run_register
 
     try:
         activate_value = json.loads(activate)
@@ -88,6 +88,6 @@ def relaunch_process(ctx: click.Context, result: Path, request: Path) -> None:
     Exit codes: 0 relaunched, 1 refused or failed (the reason is in --result), 2 for bad
     arguments.
     """
-    from headwater.engine.relaunch_process import run_relaunch
+    from headwater.engine.execute.relaunch_process import run_relaunch
 
     ctx.exit(run_relaunch(result=result, request=request))

@@ -60,7 +60,7 @@ def demo() -> None:
     from headwater.cli._views import VERSION_HEADERS, version_rows
     from headwater.cli.run_cmd import load_user_module
     from headwater.client import lineage
-    from headwater.engine.registry import find_entity
+    from headwater.engine.register.registry import find_entity
     from headwater.instance import get_instance
 
     path = example_path()

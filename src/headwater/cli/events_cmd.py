@@ -92,16 +92,16 @@ def replay(since: str, until: str | None, launch_plan: str, as_json: bool) -> No
     What already fired for an event is not fired again. With HEADWATER_API_URL set, the
     server replays them.
     """
-    from headwater.client import _remote as remote
-    from headwater.engine.artifacts import _epoch
+    from headwater.client import active_remote as remote
+    from headwater.engine.publish.artifacts import epoch_seconds
 
-    start, end = _epoch(since), None if until is None else _epoch(until)
+    start, end = epoch_seconds(since), None if until is None else epoch_seconds(until)
     server = remote()
     decisions: list[Any]
     if server is not None:
         decisions = server.replay(launch_plan, start, end)
     else:
-        from headwater.engine.reactor import Reactor
+        from headwater.engine.react.reactor import Reactor
         from headwater.instance import get_instance
 
         decisions = Reactor(get_instance()).replay(launch_plan, start, end)

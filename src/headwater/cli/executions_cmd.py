@@ -102,7 +102,7 @@ def relaunch(execution_id: str, inputs: dict[str, str], queue_only: bool, as_jso
     With HEADWATER_API_URL set, the server queues it and its workers run it (this waits for
     them unless --queue is given).
     """
-    from headwater.client import _remote as remote
+    from headwater.client import active_remote as remote
 
     server = remote()
     if server is not None:
@@ -111,9 +111,9 @@ def relaunch(execution_id: str, inputs: dict[str, str], queue_only: bool, as_jso
 
     from headwater.cli._views import report_run
     from headwater.client import get_execution
-    from headwater.engine import queue
-    from headwater.engine.relaunch import relaunch as do_relaunch
-    from headwater.engine.worker import Worker
+    from headwater.daemon.worker import Worker
+    from headwater.engine.execute import queue
+    from headwater.engine.execute.relaunch import relaunch as do_relaunch
     from headwater.instance import get_instance
 
     inst = get_instance()

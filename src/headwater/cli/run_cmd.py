@@ -18,7 +18,7 @@ from headwater.errors import HeadwaterError
 def load_user_module(path: str) -> ModuleType:
     """Import the user's file or module; an exception in their code is a CLI error."""
     from headwater.cli._views import user_frames
-    from headwater.engine.registry import load_module
+    from headwater.engine.register.registry import load_module
 
     if path.endswith(".py") and not Path(path).exists():
         raise CliError(f"{path}: no such file")
@@ -50,7 +50,7 @@ def run(path: str, name: str, inputs: dict[str, str], as_json: bool) -> None:
     """Run a workflow or task from a Python file."""
     from headwater.cli._views import report_run
     from headwater.client import run as run_entity
-    from headwater.engine.registry import find_entity
+    from headwater.engine.register.registry import find_entity
 
     module = load_user_module(path)
     entity = find_entity(module, name)
@@ -87,7 +87,7 @@ def register(
 ) -> None:
     """Register the tasks, workflows and launch plans of files. With HEADWATER_API_URL set,
     the files' code is uploaded to the server, which registers it."""
-    from headwater.client import _remote
+    from headwater.client import active_remote
     from headwater.client import register as register_path
 
     if sum((activate, activate_all, bool(plans))) > 1:
@@ -97,7 +97,7 @@ def register(
     what: Any = "all" if activate_all else list(plans) if plans else activate
     # In client mode the server imports the uploaded code (in a child process): the module
     # need not be importable here, and its import errors come back from the server.
-    local = _remote() is None
+    local = active_remote() is None
     done: list[Any] = []
     warnings: list[str] = []
     for path in paths:

@@ -34,7 +34,7 @@ def tokens() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (with the secret, once).")
 def create(name: str, project: str, role: str, as_json: bool) -> None:
     """Create a token; its secret is printed this once and never stored."""
-    from headwater.engine import tokens as api
+    from headwater.api import tokens as api
     from headwater.instance import get_instance
 
     secret, info = api.create(get_instance(), name, project, role)
@@ -53,7 +53,7 @@ def create(name: str, project: str, role: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_(as_json: bool) -> None:
     """Every token (never its secret): prefix, project, role, created, revoked, last used."""
-    from headwater.engine import tokens as api
+    from headwater.api import tokens as api
     from headwater.instance import get_instance
 
     found = api.list_tokens(get_instance())
@@ -84,7 +84,7 @@ def list_(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def revoke(name_or_id: str, as_json: bool) -> None:
     """Revoke a token by id, or every live token with this name."""
-    from headwater.engine import tokens as api
+    from headwater.api import tokens as api
     from headwater.instance import get_instance
 
     done = api.revoke(get_instance(), name_or_id)
@@ -99,8 +99,8 @@ def revoke(name_or_id: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def status(as_json: bool) -> None:
     """Whether the HTTP API requires a token, and why."""
-    from headwater.engine import exposure
-    from headwater.engine import tokens as api
+    from headwater.api import exposure
+    from headwater.api import tokens as api
     from headwater.instance import get_instance
 
     inst = get_instance()
@@ -139,7 +139,7 @@ def allow_open(yes: bool) -> None:
     server started on loopback is open again; one started on another address is refused until
     a token exists. Servers running now keep requiring auth until they stop.
     """
-    from headwater.engine import exposure
+    from headwater.api import exposure
     from headwater.instance import get_instance
 
     inst = get_instance()

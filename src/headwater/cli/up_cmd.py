@@ -61,7 +61,9 @@ def up(
     globals they hold) after --worker-max-executions executions or after one that leaves them
     above --worker-max-memory-mb.
     """
-    from headwater.engine.up import HostError, check_host, run_up
+    from headwater.api.exposure import check_host
+    from headwater.daemon.up import run_up
+    from headwater.errors import HostError
     from headwater.instance import get_instance
 
     try:

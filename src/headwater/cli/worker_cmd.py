@@ -1,7 +1,7 @@
 """``headwater worker`` and the hidden ``headwater reactor``: the daemons ``up`` supervises.
 
-The same commands serve ``python -m headwater.engine.worker`` and ``python -m
-headwater.engine.reactor_process`` (what ``headwater up`` spawns), so both spellings take the
+The same commands serve ``python -m headwater.daemon.worker`` and ``python -m
+headwater.daemon.reactor_process`` (what ``headwater up`` spawns), so both spellings take the
 same flags. A worker is restarted on the path of executions, so this module imports only
 click at the top (not ``cli.app`` and the other commands); the engine is imported when a
 command runs.
@@ -81,7 +81,7 @@ def worker(
     execution is finished. Exit codes: 0 when stopped, 2 for bad arguments or settings, 75
     when an execution needs a fresh process (snapshot conflict), 76 when recycled.
     """
-    from headwater.engine.worker import run_worker
+    from headwater.daemon.worker import run_worker
 
     ctx.exit(
         run_worker(
@@ -108,6 +108,6 @@ def reactor(
 
     Exit codes: 0 when stopped, 2 for bad arguments or settings, 1 if deciding failed.
     """
-    from headwater.engine.reactor_process import run_reactor
+    from headwater.daemon.reactor_process import run_reactor
 
     ctx.exit(run_reactor(parent_pid=parent_pid, ready_fd=ready_fd, json_logs=json_logs))

@@ -20,15 +20,15 @@ from headwater.definitions.artifact import Artifact
 from headwater.definitions.cards import Card
 from headwater.definitions.entity import Entity
 from headwater.definitions.storable import check_text as _check_text
-from headwater.engine import artifacts as _artifacts
-from headwater.engine import events as _events_api
-from headwater.engine import launch_plans as _launch_plans
-from headwater.engine import lineage as _lineage
-from headwater.engine import registry as _registry
-from headwater.engine import runner as _runner
-from headwater.engine.handles import ArtifactVersion, EventRecord, Execution, ExecutionStatus
-from headwater.engine.lineage import LineageGraph
+from headwater.engine.execute import runner as _runner
+from headwater.engine.publish import artifacts as _artifacts
+from headwater.engine.publish import lineage as _lineage
+from headwater.engine.publish.lineage import LineageGraph
+from headwater.engine.react import events as _events_api
+from headwater.engine.register import launch_plans as _launch_plans
+from headwater.engine.register import registry as _registry
 from headwater.errors import NotFoundError, UserInputError
+from headwater.handles import ArtifactVersion, EventRecord, Execution, ExecutionStatus
 from headwater.instance import get_instance
 from headwater.storage import events as _events
 from headwater.storage import executions as _executions
@@ -36,13 +36,13 @@ from headwater.storage import executions as _executions
 ALL_PROJECTS = "*"  # ``project=`` value meaning every project (as for API tokens)
 
 
-def _remote() -> Any:
+def active_remote() -> Any:
     """The HTTP client when ``HEADWATER_API_URL`` is set (and no instance is in use
     explicitly, as inside the server itself), else None: use the embedded instance."""
-    from headwater.instance import _override
+    from headwater.instance import in_use
     from headwater.settings import Settings
 
-    if getattr(_override, "value", None) is not None or not Settings.from_env().api_url:
+    if in_use() is not None or not Settings.from_env().api_url:
         return None
     try:
         from headwater.client import http
@@ -69,7 +69,7 @@ def run(entity: Any, /, **inputs: Any) -> Execution:
     """
     if not isinstance(entity, Entity):
         raise UserInputError(f"run() takes a @workflow or @task, got {type(entity).__name__}")
-    if _remote() is not None:
+    if active_remote() is not None:
         raise UserInputError(
             "headwater.run() executes in this process, on the embedded instance; with "
             "HEADWATER_API_URL set (client mode) it is not available. Register the workflow on "
@@ -95,11 +95,11 @@ def register(
     every one, a list of names those plans. Returns the registered entities and launch plan
     versions, a list whose ``.warnings`` names triggers listening to names nothing declares.
     In client mode the file's code snapshot is uploaded; the server never imports a path."""
-    remote = _remote()
+    remote = active_remote()
     if remote is not None:
         found: list[Any] = remote.register(path_or_module, project, domain, activate)
         return found
-    from headwater.engine.registration import register_module
+    from headwater.engine.register.registration import register_module
 
     module = (
         path_or_module
@@ -111,7 +111,7 @@ def register(
 
 def activate(launch_plan_name: str, version: str | None = None) -> Any:
     """Activate a launch plan version (the newest when None); other versions of it stop."""
-    remote = _remote()
+    remote = active_remote()
     if remote is not None:
         return remote.set_active(launch_plan_name, version, True)
     return _launch_plans.set_active(get_instance(), launch_plan_name, version, active=True)
@@ -119,7 +119,7 @@ def activate(launch_plan_name: str, version: str | None = None) -> Any:
 
 def deactivate(launch_plan_name: str) -> Any:
     """Deactivate a launch plan: its triggers and schedule stop firing."""
-    remote = _remote()
+    remote = active_remote()
     if remote is not None:
         return remote.set_active(launch_plan_name, None, False)
     return _launch_plans.set_active(get_instance(), launch_plan_name, None, active=False)
@@ -127,7 +127,7 @@ def deactivate(launch_plan_name: str) -> Any:
 
 def list_launch_plans(active_only: bool = False) -> list[Any]:
     """Every registered launch plan version, with whether it is active."""
-    remote = _remote()
+    remote = active_remote()
     if remote is not None:
         return list(remote.list_launch_plans(active_only))
     return _launch_plans.list_launch_plans(get_instance(), active_only=active_only)
@@ -150,7 +150,7 @@ def emit_event(
     is the same event (stored once), with another payload (or name, subject, project,
     domain) a ``ConflictError``. Returns the event id.
     """
-    remote = _remote()
+    remote = active_remote()
     if remote is not None:
         return str(
             remote.emit_event(name, payload, id=id, source=source, project=project, domain=domain)
@@ -201,7 +201,7 @@ class Event:
 
 def get_artifact(ref: Any) -> ArtifactVersion:
     """An artifact version from an ``hw://`` URI (exact or query) or an ``Artifact.query()``."""
-    remote = _remote()
+    remote = active_remote()
     if remote is not None:
         return remote.get_artifact(ref)
     return _artifacts.resolve(get_instance(), ref)
@@ -217,7 +217,7 @@ def search_artifacts(
     domain: str | None = None,
 ) -> list[ArtifactVersion]:
     """Versions newest first; ``name`` may use ``*`` wildcards."""
-    remote = _remote()
+    remote = active_remote()
     if remote is not None:
         return list(remote.search_artifacts(name, partitions, since, until, limit, project, domain))
     return _artifacts.search(get_instance(), name, partitions, since, until, limit, project, domain)
@@ -234,7 +234,7 @@ def create_artifact(
 
     headwater.create_artifact(Daily, df, time_partition=date(2026, 11, 1), region="EU")
     """
-    remote = _remote()
+    remote = active_remote()
     if remote is not None:
         return remote.create_artifact(artifact, value, time_partition, cards, partitions)
     return _artifacts.publish(
@@ -245,7 +245,7 @@ def create_artifact(
 def get_execution(execution_id: str) -> Execution:
     """An execution by id."""
     _check_text(execution_id, "execution id")
-    remote = _remote()
+    remote = active_remote()
     if remote is not None:
         return remote.get_execution(str(execution_id))
     inst = get_instance()
@@ -265,10 +265,10 @@ def cancel(execution_id: str) -> Execution:
 
         headwater.cancel(ex.id)
     """
-    remote = _remote()
+    remote = active_remote()
     if remote is not None:
         return remote.cancel(str(execution_id))
-    from headwater.engine import queue
+    from headwater.engine.execute import queue
 
     inst = get_instance()
     return Execution(inst, queue.cancel(inst, str(execution_id)))
@@ -297,7 +297,7 @@ def list_executions(
             raise UserInputError(
                 f"unknown status {status!r}; one of {', '.join(s.value for s in ExecutionStatus)}"
             ) from None
-    remote = _remote()
+    remote = active_remote()
     if remote is not None:
         if project is None:
             from headwater.settings import Settings
@@ -324,7 +324,7 @@ def lineage(
 ) -> LineageGraph:
     """The lineage graph around a version, ``depth`` generations each way (``None`` or
     ``"all"``: every generation); ``print()`` it for a tree, ``.to_json()`` for JSON."""
-    remote = _remote()
+    remote = active_remote()
     if remote is not None:
         return remote.lineage(uri_or_version, direction, _lineage.check_depth(depth))
     return _lineage.lineage(get_instance(), uri_or_version, direction, depth)
@@ -336,7 +336,7 @@ def lineage_pages(
     """The same graph in pieces as it is walked (a generation at a time; in client mode a
     page of the HTTP API at a time), for graphs too large to hold at once. A node may come
     again in a later piece."""
-    remote = _remote()
+    remote = active_remote()
     if remote is not None:
         return remote.lineage_pages(uri_or_version, direction, _lineage.check_depth(depth))
     return _lineage.pages(get_instance(), uri_or_version, direction, depth)
@@ -345,10 +345,10 @@ def lineage_pages(
 def list_events(name: str | None = None, since: Any = None, limit: int = 100) -> list[EventRecord]:
     """Stored events newest first."""
     _check_text(name, "name")
-    remote = _remote()
+    remote = active_remote()
     if remote is not None:
         return list(remote.list_events(name, since, limit))
-    since_ts = None if since is None else _artifacts._epoch(since)
+    since_ts = None if since is None else _artifacts.epoch_seconds(since)
     inst = get_instance()
     with inst.db.read() as tx:
         return [
@@ -361,7 +361,7 @@ def get_event(event_id: str, source: str | None = None) -> EventRecord:
     plans fired and, for those that did not, why not. ``source`` picks one when several
     sources sent this id (else that is a ``ConflictError`` naming them)."""
     _check_text(event_id, "event id")
-    remote = _remote()
+    remote = active_remote()
     if remote is not None:
         return remote.get_event(str(event_id), source)
     return _events_api.get(get_instance(), event_id, source)

@@ -34,10 +34,9 @@ from headwater.client.remote_handles import (
 )
 from headwater.definitions.artifact import ArtifactQuery
 from headwater.definitions.cards import Card
-from headwater.engine.handles import ArtifactVersion, EventRecord, Execution
-from headwater.engine.launch_plans import LaunchPlanInfo
-from headwater.engine.lineage import LineageGraph
-from headwater.engine.lineage import merge as merge_lineage
+from headwater.engine.publish.lineage import LineageGraph
+from headwater.engine.publish.lineage import merge as merge_lineage
+from headwater.engine.register.launch_plans import LaunchPlanInfo
 from headwater.errors import (
     AuthError,
     ConflictError,
@@ -46,6 +45,7 @@ from headwater.errors import (
     StorageError,
     UserInputError,
 )
+from headwater.handles import ArtifactVersion, EventRecord, Execution
 
 API = "/api/v1"
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
@@ -163,8 +163,8 @@ class RemoteClient:
         self, path_or_module: Any, project: str | None, domain: str | None, activate: Any
     ) -> Any:
         """Upload the code snapshot of a file or module; the server registers it."""
-        from headwater.engine.registration import Registration, check_activate
-        from headwater.engine.uploads import prepare_upload
+        from headwater.engine.register.registration import Registration, check_activate
+        from headwater.engine.register.uploads import prepare_upload
 
         body = prepare_upload(path_or_module)
         body.update(project=project, domain=domain, activate=check_activate(activate))
@@ -384,10 +384,10 @@ _lock = threading.Lock()
 def remote() -> RemoteClient | None:
     """The client for ``HEADWATER_API_URL``, or None: no URL set, or an instance is in use
     explicitly (``Instance.use()``, as in the server itself)."""
-    from headwater.instance import _override
+    from headwater.instance import in_use
     from headwater.settings import Settings
 
-    if getattr(_override, "value", None) is not None:
+    if in_use() is not None:
         return None
     settings = Settings.from_env()
     if not settings.api_url:

@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from headwater import schemas
 from headwater.definitions.cards import Card
-from headwater.engine.events import DecisionRecord
-from headwater.engine.handles import ArtifactVersion, Execution, NodeExecution
 from headwater.errors import NotFoundError, StorageError, UserInputError
+from headwater.handles import ArtifactVersion, DecisionRecord, Execution, NodeExecution
 from headwater.storage.blobs import BlobStore, check_key
 
 if TYPE_CHECKING:

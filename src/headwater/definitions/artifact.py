@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from headwater.definitions import _context
+from headwater.definitions import context as _context
 from headwater.definitions.cards import Card
 from headwater.definitions.names import (
     Granularity,

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar, overload
 
-from headwater.definitions import _context
+from headwater.definitions import context as _context
 from headwater.definitions.interface import Interface, read_interface
 from headwater.errors import DefinitionError
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from headwater.errors import NotFoundError
 
 if TYPE_CHECKING:
-    from headwater.engine.handles import Execution
+    from headwater.handles import Execution
     from headwater.instance import Instance
 
 
@@ -78,7 +78,7 @@ class Flow:
         self.flow_name = name
         if project is None and branch is None:
             ctx = RUN.get()
-            from headwater.engine.context import current as engine_current
+            from headwater.engine.execute.context import current as engine_current
 
             if ctx is not None:
                 project, branch = engine_current.project, engine_current.domain
@@ -94,7 +94,7 @@ class Flow:
             found = rows.list_executions(
                 tx, workflow=self.name, project=self.project, domain=self.branch, limit=limit
             )
-        from headwater.engine.handles import Execution
+        from headwater.handles import Execution
 
         for row in found:
             yield Run._of(Execution(inst, row))
@@ -120,7 +120,7 @@ class Flow:
                 status="succeeded",
                 limit=1,
             )
-        from headwater.engine.handles import Execution
+        from headwater.handles import Execution
 
         return Run._of(Execution(inst, found[0])) if found else None
 
@@ -136,7 +136,7 @@ class Run:
     ``.finished``, ``.pathspec``, ``.id``, ``.parent`` (its Flow) and ``.trigger``."""
 
     def __init__(self, pathspec: str) -> None:
-        from headwater.engine.handles import Execution
+        from headwater.handles import Execution
         from headwater.storage import executions as rows
 
         flow, _, run_id = str(pathspec).partition("/")
@@ -236,7 +236,7 @@ class Step:
 
     @property
     def data(self) -> DataArtifacts:
-        from headwater.engine.handles import known_type
+        from headwater.handles import known_type
         from headwater.types import decode
 
         blobs = self.run.execution._blobs()
@@ -256,7 +256,7 @@ class FlowTrigger:
     ``.run``/``.runs`` (upstream runs as :class:`Run`), ``trigger["Flow"]``."""
 
     def __init__(self, inst: Instance, body: dict[str, Any]) -> None:
-        from headwater.engine.trigger_context import TriggerInfo
+        from headwater.engine.execute.trigger_context import TriggerInfo
 
         self._info = TriggerInfo(inst, body)
         self._body = body

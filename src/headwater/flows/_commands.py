@@ -28,10 +28,10 @@ def show(cls: type[FlowSpec]) -> None:
 
 def deploy(cls: type[FlowSpec], opts: dict[str, Any]) -> int:
     """``deploy``: register and activate the flow, here or on the server; the exit code."""
-    from headwater.client import _remote
+    from headwater.client import active_remote
     from headwater.flows import _compile
 
-    remote = _remote()
+    remote = active_remote()
     if remote is not None:  # HEADWATER_API_URL: the server registers the file and deploys it
         if opts.get("branch") or opts.get("production"):
             print(

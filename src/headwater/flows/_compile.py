@@ -19,8 +19,8 @@ from headwater.flows._spec import FlowSpec, parameters_of
 if TYPE_CHECKING:
     from headwater.definitions.launch_plan import LaunchPlan
     from headwater.definitions.triggers import Trigger
-    from headwater.engine.handles import Execution
-    from headwater.engine.launch_plans import LaunchPlanInfo
+    from headwater.engine.register.launch_plans import LaunchPlanInfo
+    from headwater.handles import Execution
     from headwater.instance import Instance
 
 
@@ -137,7 +137,7 @@ def _call(fn: Any, ctx: DeployContext) -> Any:
 
 
 def _event(item: Any, cls: type[FlowSpec], scope: Scope) -> CompiledEvent:
-    from headwater.definitions.triggers import _parameters
+    from headwater.definitions.triggers import parameters_spec
 
     ctx = deploy_context(cls, scope.project_name, scope.branch_name)
     item = _call(item, ctx)
@@ -164,7 +164,7 @@ def _event(item: Any, cls: type[FlowSpec], scope: Scope) -> CompiledEvent:
             k: _call(v, deploy_context(cls, scope.project_name, scope.branch_name, k))
             for k, v in raw.items()
         }
-    mapping = _parameters(raw, f"{where} event {name!r}")
+    mapping = parameters_spec(raw, f"{where} event {name!r}")
     params = parameters_of(cls)
     for p in mapping or {}:
         if p not in params:
@@ -286,7 +286,7 @@ def deploy(
     production: bool | None = None,
 ) -> LaunchPlanInfo:
     """Register the flow and its launch plan (triggers, schedule) and activate it."""
-    from headwater.engine.launch_plans import register_launch_plan
+    from headwater.engine.register.launch_plans import register_launch_plan
     from headwater.instance import get_instance
 
     inst = inst or get_instance()
@@ -394,7 +394,7 @@ def run(
 ) -> Execution:
     """Run the flow here as a recorded execution (``python flow.py run``). ``trigger="Up/123"``
     simulates a finish trigger from that run; ``trigger_event``/``payload`` a custom event."""
-    from headwater.engine.runner import execute
+    from headwater.engine.execute.runner import execute
     from headwater.instance import get_instance
 
     inst = inst or get_instance()

@@ -18,7 +18,7 @@ class FlowCurrent:
 
     @staticmethod
     def _engine() -> Any:
-        from headwater.engine.context import current
+        from headwater.engine.execute.context import current
 
         return current
 

@@ -11,7 +11,7 @@ import contextvars
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from headwater.definitions import _context
+from headwater.definitions import context as _context
 from headwater.definitions.entity import TaskDef
 from headwater.definitions.interface import Interface, OutputSpec
 from headwater.errors import FlowError
@@ -236,7 +236,7 @@ class _GraphRunner:
         body.__qualname__ = f"{cls.__qualname__}.{step}"
         task = TaskDef(body, "task", name=f"{cls.__name__}.{step}")
         if self.frame is not None and hasattr(self.frame, "execution_id"):
-            from headwater.engine.runner import run_node
+            from headwater.engine.execute.runner import run_node
 
             run_node(self.frame, task, (), {})
         else:

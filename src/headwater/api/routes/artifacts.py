@@ -14,7 +14,7 @@ from headwater.api.deps import GUARD, instance
 from headwater.definitions.artifact import Artifact
 from headwater.definitions.cards import Card
 from headwater.definitions.names import Granularity
-from headwater.engine import lineage as lineage_api
+from headwater.engine.publish import lineage as lineage_api
 from headwater.errors import UserInputError
 from headwater.instance import Instance
 

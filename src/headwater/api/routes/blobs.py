@@ -19,7 +19,7 @@ from headwater import client
 from headwater.api.access import Principal, access
 from headwater.api.deps import GUARD, instance
 from headwater.api.errors import BadRequest, Forbidden
-from headwater.engine.blob_refs import references
+from headwater.engine.execute.blob_refs import references
 from headwater.errors import NotFoundError
 from headwater.instance import Instance
 from headwater.storage.blobs import check_key

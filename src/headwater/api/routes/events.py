@@ -16,7 +16,7 @@ from headwater.api.config import ApiConfig
 from headwater.api.deps import GUARD, instance
 from headwater.api.errors import PayloadTooLarge
 from headwater.api.metrics import EVENTS_RECEIVED
-from headwater.engine import events as event_api
+from headwater.engine.react import events as event_api
 from headwater.instance import Instance
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"], dependencies=GUARD)
@@ -160,7 +160,7 @@ def replay(
     # Imported on first use: only this route needs the reactor.
     from datetime import UTC
 
-    from headwater.engine.reactor import Reactor
+    from headwater.engine.react.reactor import Reactor
 
     who.check_project(body.project or inst.project)
 

@@ -9,8 +9,8 @@ from headwater.api import schemas
 from headwater.api.access import Principal, access
 from headwater.api.deps import GUARD, instance
 from headwater.api.errors import Forbidden
-from headwater.engine import queue
-from headwater.engine.relaunch_process import relaunch_isolated
+from headwater.engine.execute import queue
+from headwater.engine.execute.relaunch_process import relaunch_isolated
 from headwater.errors import AuthError
 from headwater.instance import Instance
 

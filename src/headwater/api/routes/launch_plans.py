@@ -14,10 +14,10 @@ from headwater.api import schemas
 from headwater.api.access import Principal, access
 from headwater.api.deps import GUARD, instance
 from headwater.api.errors import BadRequest, PayloadTooLarge
-from headwater.engine.register_process import register_uploaded
-from headwater.engine.registration import Registration, check_activate
-from headwater.engine.registry import MAX_SNAPSHOT_BYTES
-from headwater.engine.uploads import UploadTooLarge, check_upload
+from headwater.engine.register.register_process import register_uploaded
+from headwater.engine.register.registration import Registration, check_activate
+from headwater.engine.register.registry import MAX_SNAPSHOT_BYTES
+from headwater.engine.register.uploads import UploadTooLarge, check_upload
 from headwater.instance import Instance
 
 router = APIRouter(prefix="/api/v1", tags=["launch plans"], dependencies=GUARD)

@@ -15,7 +15,6 @@ from headwater.definitions.triggers.finish import FINISH_EVENTS, OnFinish
 from headwater.definitions.triggers.schedules import CronSchedule, FixedRate
 
 # The name this had while private to one module (``headwater.flows`` still imports it).
-_parameters = parameters_spec
 
 __all__ = [
     "FINISH_EVENTS",

@@ -10,8 +10,8 @@ from headwater.engine.kinds.base import Key, Kind, Names, scope
 
 if TYPE_CHECKING:
     from headwater.definitions.triggers import Trigger
-    from headwater.engine.matching import Listener
-    from headwater.engine.trigger_inputs import Binder, Fired
+    from headwater.engine.react.matching import Listener
+    from headwater.engine.react.trigger_inputs import Binder, Fired
 
 DATETIME_TYPES = {"datetime", "date", "str", "Any", "Optional[datetime]", "Optional[str]"}
 STRING_TYPES = {"str", "Any", "Optional[str]"}

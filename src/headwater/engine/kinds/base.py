@@ -14,12 +14,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from headwater.definitions.triggers import Trigger
-    from headwater.engine.matching import Listener
-    from headwater.engine.trigger_inputs import Binder, Fired
+    from headwater.engine.react.matching import Listener
+    from headwater.engine.react.trigger_inputs import Binder, Fired
 
 Key = tuple[Any, ...]
 # (path, leaf spec, the AllOf spec it is a part of or None, its part number or None)
 Leaf = tuple[str, dict[str, Any], "dict[str, Any] | None", "int | None"]
+
+
+class NotBindable(Exception):
+    """The trigger matched but its execution cannot get valid inputs (recorded as not fired)."""
 
 
 class Names:

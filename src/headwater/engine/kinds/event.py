@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from headwater.engine.kinds.base import Key, Kind, Names, scope
+from headwater.engine.kinds.base import Key, Kind, Names, NotBindable, scope
 
 if TYPE_CHECKING:
     from headwater.definitions.triggers import Trigger
-    from headwater.engine.matching import Listener
-    from headwater.engine.trigger_inputs import Binder
+    from headwater.engine.react.matching import Listener
+    from headwater.engine.react.trigger_inputs import Binder
 
 
 def _eq(a: Any, b: Any) -> bool:
@@ -44,7 +44,6 @@ class CustomEvent(Kind):
         payload: dict[str, Any],
         inputs: dict[str, Any],
     ) -> dict[str, Any]:
-        from headwater.engine.trigger_inputs import NotBindable
 
         out: dict[str, Any] = {}
         mapping = leaf.get("parameters")

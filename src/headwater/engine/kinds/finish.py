@@ -8,8 +8,8 @@ from headwater.engine import event_names
 from headwater.engine.kinds.base import Key, Kind, Names, scope
 
 if TYPE_CHECKING:
-    from headwater.engine.matching import Listener
-    from headwater.engine.trigger_inputs import Fired
+    from headwater.engine.react.matching import Listener
+    from headwater.engine.react.trigger_inputs import Fired
 
 # status= -> the events that satisfy it
 WANTED = {

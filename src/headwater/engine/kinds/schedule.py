@@ -13,8 +13,8 @@ from headwater.engine import event_names
 from headwater.engine.kinds.base import Key, Kind
 
 if TYPE_CHECKING:
-    from headwater.engine.matching import Listener
-    from headwater.engine.trigger_inputs import Binder
+    from headwater.engine.react.matching import Listener
+    from headwater.engine.react.trigger_inputs import Binder
 
 
 # Look-back windows to find the most recent missed cron tick without walking every tick.

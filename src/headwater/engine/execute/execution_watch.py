@@ -4,7 +4,7 @@
 moment it has claimed an execution until it exits:
 
 - renews the lease every ``lease / 3`` seconds (the heartbeat);
-- reads the execution's status every :data:`~headwater.engine.queue.CANCEL_CHECK` seconds and
+- reads the execution's status every :data:`~headwater.engine.execute.queue.CANCEL_CHECK` seconds and
   kills the child when it was cancelled, or when another worker owns it now (reaped);
 - kills the child when a task call outlives its timeout by :data:`KILL_GRACE` seconds (a task
   that catches the in-process ``TaskTimeoutError`` cannot run on), then requeues or fails the
@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from headwater.engine import queue
+from headwater.engine.execute import queue
 from headwater.storage import executions as execution_rows
 from headwater.storage.executions import ExecutionRow, ExecutionState
 
@@ -59,7 +59,7 @@ class Reports:
     ``{"imported": [...]}`` or ``{"conflict": why}``.
 
     The worker reads them when it wakes up anyway (every
-    :data:`~headwater.engine.queue.CANCEL_CHECK` seconds at most), not as they come: a worker
+    :data:`~headwater.engine.execute.queue.CANCEL_CHECK` seconds at most), not as they come: a worker
     woken by each line would take the CPU from its child at every report (on a busy machine,
     milliseconds each time)."""
 

@@ -1,6 +1,6 @@
 """The reactor as a process of its own (what ``headwater up`` starts and supervises).
 
-    python -m headwater.engine.reactor_process [--parent-pid PID] [--json-logs] [--ready-fd FD]
+    python -m headwater.daemon.reactor_process [--parent-pid PID] [--json-logs] [--ready-fd FD]
 
 Settings come from ``HEADWATER_*`` variables as everywhere else. A process rather than a
 thread of the supervisor: deciding events is CPU work in Python, and sharing one interpreter
@@ -36,12 +36,12 @@ def run_reactor(
 ) -> int:
     """Run the reactor process until stopped; the exit code (see the module docstring).
 
-    What ``headwater reactor`` and ``python -m headwater.engine.reactor_process`` call."""
-    from headwater.engine.worker import child_process, setup_logging, signal_ready
+    What ``headwater reactor`` and ``python -m headwater.daemon.reactor_process`` call."""
+    from headwater.daemon.worker import child_process, setup_logging, signal_ready
 
     setup_logging(json_logs)
 
-    from headwater.engine.reactor import Reactor
+    from headwater.engine.react.reactor import Reactor
 
     stop, inst = child_process()
     if inst is None:
@@ -68,4 +68,4 @@ if __name__ == "__main__":
     # the engine never imports the CLI.
     from headwater.cli.worker_cmd import reactor
 
-    reactor.main(prog_name="python -m headwater.engine.reactor_process")
+    reactor.main(prog_name="python -m headwater.daemon.reactor_process")

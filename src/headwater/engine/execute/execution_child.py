@@ -18,7 +18,7 @@ import time
 import traceback
 from typing import TYPE_CHECKING, Any
 
-from headwater.engine import queue, timeouts
+from headwater.engine.execute import queue, timeouts
 from headwater.storage.executions import ExecutionRow
 from headwater.storage.faults import PASSING
 
@@ -182,8 +182,8 @@ class Job:
 
     def execute(self, inst: Instance, row: ExecutionRow) -> bool:
         """Run ``row``; True when its code conflicts with what this process imported."""
-        from headwater.engine.runner import ExecutionLost, run_claimed
-        from headwater.engine.snapshots import SnapshotConflict, load_entity
+        from headwater.engine.execute.runner import ExecutionLost, run_claimed
+        from headwater.engine.register.snapshots import SnapshotConflict, load_entity
 
         eid = row.id
         try:

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from headwater.definitions.artifact import ArtifactQuery
 from headwater.definitions.storable import check_strings
-from headwater.engine.artifacts import resolve, resolve_query, resolve_uri
-from headwater.engine.binding import is_artifact_ref, version_value
-from headwater.engine.runner import new_execution_id
-from headwater.engine.snapshots import load_entity
-from headwater.engine.text_inputs import from_text
+from headwater.engine.execute.binding import is_artifact_ref, version_value
+from headwater.engine.execute.runner import new_execution_id
+from headwater.engine.execute.text_inputs import from_text
+from headwater.engine.publish.artifacts import resolve, resolve_query, resolve_uri
+from headwater.engine.register.snapshots import load_entity
 from headwater.errors import NotFoundError, UserInputError
 from headwater.storage import executions as rows
 from headwater.storage.execution_links import insert_links
@@ -50,7 +50,7 @@ def relaunch(
     """Queue a new execution of the same workflow version with the same inputs (the exact
     artifact versions the original consumed), except ``overrides`` (values) and
     ``text_inputs`` (command-line text, converted to the declared types; ``local_paths=False``
-    when the text came from a client, see :mod:`headwater.engine.text_inputs`).
+    when the text came from a client, see :mod:`headwater.engine.execute.text_inputs`).
 
     An override may name an artifact version instead of a value: an ``ArtifactVersion``, an
     artifact query, or an ``hw://`` URI (exact or query; not for a ``str`` input, where it

@@ -5,7 +5,7 @@ prefix to recognise it in listings. A token is for one project (or ``*``: every 
 has one role: ``viewer`` (reads), ``editor`` (+ events, artifacts, relaunch, launch plans,
 registration) or ``admin`` (+ everything, token management included).
 
-When callers must present a token is :mod:`headwater.engine.exposure`'s decision (a live
+When callers must present a token is :mod:`headwater.api.exposure`'s decision (a live
 token, ``HEADWATER_AUTH=required``, or a server that has listened beyond loopback).
 
 Checking a secret is a read; the last use of a token is recorded by :class:`LastUsed` from a
@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from headwater.api import exposure
 from headwater.definitions.names import check_name
-from headwater.engine import exposure
 from headwater.errors import NotFoundError, UserInputError
 from headwater.storage import api_tokens as rows
 from headwater.storage.api_tokens import ApiTokenRow

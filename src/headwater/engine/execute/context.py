@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from headwater.definitions import _context
+from headwater.definitions import context as _context
 
 
 class _Current:
@@ -56,7 +56,7 @@ class _Current:
         ex, _ = self._frames()
         if ex is None or not ex.trigger:
             return None
-        from headwater.engine.trigger_context import TriggerInfo
+        from headwater.engine.execute.trigger_context import TriggerInfo
 
         return TriggerInfo(ex.inst, ex.trigger)
 

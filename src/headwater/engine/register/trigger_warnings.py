@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from headwater.definitions.artifact import Artifact
 from headwater.engine.kinds import Names, kind_of
-from headwater.engine.launch_plans import LaunchPlanInfo
+from headwater.engine.register.launch_plans import LaunchPlanInfo
 from headwater.storage import artifacts as artifact_rows
 from headwater.storage import entities
 from headwater.storage import events as event_rows

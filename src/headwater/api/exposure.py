@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from headwater.errors import HostError
 from headwater.storage import api_tokens, server_state
 
 if TYPE_CHECKING:
@@ -115,3 +116,27 @@ def auth_required(inst: Instance) -> bool:
         if server_state.get(tx, key=EXPOSED) is not None:
             return True
         return api_tokens.count_active(tx) > 0
+
+
+def check_host(host: str, inst: Instance | None = None) -> str:
+    """Refuse a non-loopback address unless API auth is required on ``inst`` (the instance in
+    use when None): a live API token, ``HEADWATER_AUTH=required``, or a database already served
+    beyond loopback (then revoking every token leaves the server closed, never open).
+
+    The API server records the exposure itself, just before it binds (``create_app``)."""
+    text = host.strip().strip("[]")
+    if is_loopback(text):
+        return text
+    if inst is None:
+        from headwater.instance import get_instance
+
+        inst = get_instance()
+    if auth_required(inst):
+        return text
+    raise HostError(
+        f"refusing to listen on {host!r} without authentication: anyone who can reach it "
+        "could read and change everything. Enable auth by creating an API token first "
+        "(`headwater tokens create NAME --project '*' --role admin`), then pass it to "
+        "clients as HEADWATER_API_TOKEN; or listen on a loopback address (127.0.0.1, ::1, "
+        "localhost)"
+    )

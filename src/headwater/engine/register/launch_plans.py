@@ -17,7 +17,7 @@ from headwater.definitions.entity import Entity
 from headwater.definitions.launch_plan import LaunchPlan, created_in
 from headwater.definitions.triggers import binding_spec
 from headwater.engine.kinds import kind_named
-from headwater.engine.registry import Registered, ensure_registered, entities_of
+from headwater.engine.register.registry import Registered, ensure_registered, entities_of
 from headwater.errors import DefinitionError, NotFoundError
 from headwater.storage import artifact_versions as version_rows
 from headwater.storage import entities

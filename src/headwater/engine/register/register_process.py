@@ -1,7 +1,7 @@
 """Registering uploaded code in a child process, so that user code never runs in the server.
 
 The API server stores the uploaded snapshot, then runs ``python -m
-headwater.engine.register_process`` on it: the child imports the module from the snapshot
+headwater.engine.register.register_process`` on it: the child imports the module from the snapshot
 (as a worker would), registers what it declares in the same database and blob store, and
 writes the result as JSON to a file the parent named. An exception, ``sys.exit``,
 ``os._exit``, a crash or an endless loop at import (killed after a timeout) becomes a
@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from headwater.engine.isolated import ChildFailed, error_from, run_child, write_result
-from headwater.engine.registry import Snapshot, store_snapshot
+from headwater.engine.register.registry import Snapshot, store_snapshot
 from headwater.errors import DefinitionError, HeadwaterError
 
 if TYPE_CHECKING:
-    from headwater.engine.registration import Activate, Registration
+    from headwater.engine.register.registration import Activate, Registration
     from headwater.instance import Instance
 
 DEFAULT_TIMEOUT = 120.0
@@ -50,7 +50,7 @@ def register_uploaded(
     timeout: float | None = None,
 ) -> Registration:
     """Store ``snap`` and register ``module`` from it in a child process."""
-    from headwater.engine.registration import Registration
+    from headwater.engine.register.registration import Registration
 
     timeout = registration_timeout() if timeout is None else timeout
     store_snapshot(inst, snap)
@@ -59,7 +59,7 @@ def register_uploaded(
     args += ["--project", project or "", "--domain", domain or ""]
     try:
         body = run_child(
-            inst, "headwater.engine.register_process", args, timeout, on_timeout="timeout"
+            inst, "headwater.engine.register.register_process", args, timeout, on_timeout="timeout"
         )
     except ChildFailed as exc:
         if exc.reason == "timeout":
@@ -135,8 +135,8 @@ def run_register(
     answer (what was registered, or the error) goes to ``result`` as JSON.
 
     What ``headwater register-process`` (the flags: ``cli/child_cmd.py``) calls."""
-    from headwater.engine.registration import register_module
-    from headwater.engine.snapshots import code_dir, import_snapshot
+    from headwater.engine.register.registration import register_module
+    from headwater.engine.register.snapshots import code_dir, import_snapshot
     from headwater.instance import get_instance
 
     inst = get_instance()
@@ -165,4 +165,4 @@ if __name__ == "__main__":
     # here so that the engine never imports the CLI.
     from headwater.cli.child_cmd import register_process
 
-    register_process.main(prog_name="python -m headwater.engine.register_process")
+    register_process.main(prog_name="python -m headwater.engine.register.register_process")

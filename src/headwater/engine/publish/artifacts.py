@@ -25,8 +25,8 @@ from headwater.definitions.names import (
 )
 from headwater.definitions.storable import check_strings, check_text, check_time
 from headwater.engine import event_names
-from headwater.engine.handles import ArtifactVersion
 from headwater.errors import NoMatchError, NotFoundError, PartitionError, UserInputError
+from headwater.handles import ArtifactVersion
 from headwater.storage import artifact_partitions as partition_rows
 from headwater.storage import artifact_versions as version_rows
 from headwater.storage import artifacts as artifact_rows
@@ -305,7 +305,7 @@ def search(
     if not isinstance(limit, int) or not 0 < limit <= 10_000:
         raise UserInputError(f"limit must be a whole number from 1 to 10000, got {limit!r}")
     parts = {k: check_partition_value(k, v) for k, v in (partitions or {}).items()}
-    bounds = [None if t is None else _epoch(t) for t in (since, until)]
+    bounds = [None if t is None else epoch_seconds(t) for t in (since, until)]
     with inst.db.read() as tx:
         found = version_rows.search_versions(
             tx,
@@ -320,7 +320,7 @@ def search(
     return [ArtifactVersion(inst, r) for r in found]
 
 
-def _epoch(value: Any) -> float:
+def epoch_seconds(value: Any) -> float:
     from datetime import UTC, date, datetime
 
     if isinstance(value, datetime):
@@ -331,7 +331,7 @@ def _epoch(value: Any) -> float:
         return check_time(value, "since/until")
     if isinstance(value, str):
         try:
-            return _epoch(datetime.fromisoformat(value.replace("Z", "+00:00")))
+            return epoch_seconds(datetime.fromisoformat(value.replace("Z", "+00:00")))
         except ValueError:
             pass
     raise UserInputError(f"since/until must be a datetime, date or ISO string, got {value!r}")

@@ -28,7 +28,7 @@ import traceback
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from headwater.engine.execution_child import (
+from headwater.engine.execute.execution_child import (
     BUSY_POLL,
     BUSY_WINDOW,
     CRASH,
@@ -37,7 +37,7 @@ from headwater.engine.execution_child import (
     load_libc,
     rss_mb,
 )
-from headwater.engine.execution_watch import Outcome, Reports, Watch, exit_code, kill
+from headwater.engine.execute.execution_watch import Outcome, Reports, Watch, exit_code, kill
 from headwater.storage.executions import ExecutionRow
 
 if TYPE_CHECKING:
@@ -272,7 +272,7 @@ class Executor:
 
     def _load(self, row: ExecutionRow) -> None:
         """Import the execution's code here too, so that the next child has it already."""
-        from headwater.engine.snapshots import load_entity
+        from headwater.engine.register.snapshots import load_entity
 
         try:
             load_entity(self.inst, row.project, row.domain, row.workflow, row.workflow_version)
@@ -319,7 +319,7 @@ def _fork(
     """A child that runs ``row``, or claims executions itself once ``start`` (a pipe's read
     end) reaches its end (at once when None). Returns it and the read end its successor starts
     on: the child closes the write end when it will claim no more (or when it exits)."""
-    import headwater.engine.runner  # noqa: F401  (imported once here, not in every child)
+    import headwater.engine.execute.runner  # noqa: F401  (imported once here, not in every child)
 
     load_libc()  # here once, not in every child
     parent = os.getpid()

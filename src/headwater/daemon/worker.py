@@ -1,6 +1,6 @@
 """A worker process: claim an execution, run its registered code, heartbeat, repeat.
 
-    python -m headwater.engine.worker [--lease 30] [--name NAME] [--parent-pid PID]
+    python -m headwater.daemon.worker [--lease 30] [--name NAME] [--parent-pid PID]
         [--max-executions N] [--max-memory-mb M] [--ready-fd FD] [--json-logs]
 
 (or ``headwater worker`` with the same flags; both are the click command in
@@ -42,9 +42,9 @@ import traceback
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from headwater.engine import execution_process, queue
-from headwater.engine.execution_process import Executor, Outcome, rss_mb
-from headwater.engine.snapshots import SnapshotConflict, load_entity
+from headwater.engine.execute import execution_process, queue
+from headwater.engine.execute.execution_process import Executor, Outcome, rss_mb
+from headwater.engine.register.snapshots import SnapshotConflict, load_entity
 from headwater.storage.executions import ExecutionRow
 from headwater.storage.faults import PASSING
 
@@ -254,7 +254,7 @@ class Worker:
     def _run_here(self, row: ExecutionRow) -> str | int:
         """Run in this process (no fork on this platform: timeouts are in-process only, and
         cancelling takes effect at the next task). The final status, or an exit code."""
-        from headwater.engine.runner import ExecutionLost, run_claimed
+        from headwater.engine.execute.runner import ExecutionLost, run_claimed
 
         execution_id = row.id
         beat = _Heartbeat(self.inst, execution_id, self.name, self.lease)
@@ -403,7 +403,7 @@ def run_worker(
 ) -> int:
     """Run one worker process until stopped; the exit code (see the module docstring).
 
-    What ``headwater worker`` and ``python -m headwater.engine.worker`` call once their flags
+    What ``headwater worker`` and ``python -m headwater.daemon.worker`` call once their flags
     are checked. ``None`` limits come from ``$HEADWATER_WORKER_MAX_*`` (0 when unset)."""
     setup_logging(json_logs)
 
@@ -442,4 +442,4 @@ if __name__ == "__main__":
     # engine never imports the CLI.
     from headwater.cli.worker_cmd import worker
 
-    worker.main(prog_name="python -m headwater.engine.worker")
+    worker.main(prog_name="python -m headwater.daemon.worker")

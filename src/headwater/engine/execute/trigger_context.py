@@ -10,7 +10,7 @@ from headwater.definitions.storable import utc_or_none
 from headwater.errors import NotFoundError
 
 if TYPE_CHECKING:
-    from headwater.engine.handles import ArtifactVersion, Execution
+    from headwater.handles import ArtifactVersion, Execution
     from headwater.instance import Instance
 
 
@@ -83,7 +83,7 @@ class TriggerInfo:
 
     @cached_property
     def artifacts(self) -> list[ArtifactVersion]:
-        from headwater.engine.artifacts import resolve_uri
+        from headwater.engine.publish.artifacts import resolve_uri
 
         return [resolve_uri(self._inst, uri) for uri in self._body.get("artifacts", [])]
 
@@ -93,7 +93,7 @@ class TriggerInfo:
 
     @cached_property
     def runs(self) -> list[UpstreamRun]:
-        from headwater.engine.handles import Execution
+        from headwater.handles import Execution
         from headwater.storage import executions as rows
 
         out = []

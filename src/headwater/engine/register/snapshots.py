@@ -171,7 +171,7 @@ def import_snapshot(inst: Instance, digest: str, module: str) -> ModuleType:
 
 def _imported_with_digest(module: str, digest: str) -> ModuleType | None:
     """The module as imported in this process, if its code is exactly the snapshot's."""
-    from headwater.engine.registry import take_snapshot
+    from headwater.engine.register.registry import take_snapshot
 
     found = sys.modules.get(module)
     where = getattr(found, "__file__", None)

@@ -2,13 +2,13 @@
 workflow's declared types, which live in the registered code, and the server never imports
 registered code (see :mod:`headwater.engine.isolated`).
 
-    python -m headwater.engine.relaunch_process --result FILE --request FILE
+    python -m headwater.engine.execute.relaunch_process --result FILE --request FILE
 
 (or the hidden ``headwater relaunch-process``; the flags live in ``cli/child_cmd.py``).
 
 The request holds the execution id, the overrides (JSON values and command-line text) and the
 project the caller may touch (``*`` for all); the child runs
-:func:`headwater.engine.relaunch.relaunch` and writes ``{"id": <new execution>}`` or
+:func:`headwater.engine.execute.relaunch.relaunch` and writes ``{"id": <new execution>}`` or
 ``{"error": {"type", "message"}}``.
 """
 
@@ -55,7 +55,7 @@ def relaunch_isolated(
         try:
             body = run_child(
                 inst,
-                "headwater.engine.relaunch_process",
+                "headwater.engine.execute.relaunch_process",
                 ["--request", f.name],
                 timeout,
                 on_timeout=f"it did not finish within {timeout:g} s",
@@ -80,7 +80,7 @@ def run_relaunch(*, result: Path, request: Path) -> int:
 
     What ``headwater relaunch-process`` (the flags: ``cli/child_cmd.py``) calls."""
     asked = json.loads(request.read_text())
-    from headwater.engine.relaunch import relaunch
+    from headwater.engine.execute.relaunch import relaunch
     from headwater.instance import get_instance
 
     allowed = asked["allowed_project"]
@@ -119,7 +119,7 @@ if __name__ == "__main__":
     from headwater.cli.child_cmd import relaunch_process
 
     try:
-        relaunch_process.main(prog_name="python -m headwater.engine.relaunch_process")
+        relaunch_process.main(prog_name="python -m headwater.engine.execute.relaunch_process")
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1

@@ -22,7 +22,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from headwater.engine.matching import (
+from headwater.engine.execute.runner import new_execution_id
+from headwater.engine.outage import Outage
+from headwater.engine.react.matching import (
     Index,
     Listener,
     correlation,
@@ -31,9 +33,7 @@ from headwater.engine.matching import (
     load_index,
     match,
 )
-from headwater.engine.outage import Outage
-from headwater.engine.runner import new_execution_id
-from headwater.engine.trigger_inputs import Binder, NotBindable
+from headwater.engine.react.trigger_inputs import Binder, NotBindable
 from headwater.storage import executions as execution_rows
 from headwater.storage import firings as firing_rows
 from headwater.storage import reactor_inbox, trigger_state

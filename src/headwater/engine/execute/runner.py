@@ -17,13 +17,13 @@ import traceback
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from headwater.definitions import _context
+from headwater.definitions import context as _context
 from headwater.definitions.artifact import Artifact
 from headwater.definitions.cards import Card
 from headwater.definitions.entity import Entity, TaskDef
 from headwater.definitions.storable import check_strings
-from headwater.engine import artifacts, event_names
-from headwater.engine.binding import (
+from headwater.engine import event_names
+from headwater.engine.execute.binding import (
     BoundInputs,
     BoundOutput,
     LiteralMemo,
@@ -32,10 +32,11 @@ from headwater.engine.binding import (
     bind_outputs,
     split_result,
 )
-from headwater.engine.handles import Execution, ExecutionStatus
-from headwater.engine.registry import ensure_registered
-from headwater.engine.timeouts import call_with_timeout
+from headwater.engine.execute.timeouts import call_with_timeout
+from headwater.engine.publish import artifacts
+from headwater.engine.register.registry import ensure_registered
 from headwater.errors import HeadwaterError, UserInputError
+from headwater.handles import Execution, ExecutionStatus
 from headwater.storage import executions as rows
 from headwater.storage import node_executions as node_rows
 from headwater.storage.db import Tx

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cached_property
@@ -587,8 +588,6 @@ class EventRecord:
     @classmethod
     def from_model(cls, model: schemas.Event) -> EventRecord:
         """The event a wire model describes, with its decisions."""
-        from headwater.engine.events import DecisionRecord
-
         record = cls.__new__(cls)
         record._set(
             seq=model.seq,
@@ -630,3 +629,47 @@ class EventRecord:
 
     def __repr__(self) -> str:
         return f"<Event {self.name} {self.id}>"
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """What the reactor decided for one launch plan trigger about one event."""
+
+    launch_plan: str
+    launch_plan_version: str
+    trigger: str
+    outcome: str
+    reason: str
+    execution_id: str | None
+
+    @property
+    def fired(self) -> bool:
+        return self.outcome == "fired"
+
+    @classmethod
+    def from_model(cls, model: schemas.Decision) -> DecisionRecord:
+        """The decision a wire model describes."""
+        return cls(
+            model.launch_plan,
+            model.launch_plan_version,
+            model.trigger,
+            model.outcome,
+            model.reason,
+            model.execution_id,
+        )
+
+    def to_model(self) -> schemas.Decision:
+        """The wire form (what the API returns and ``--json`` prints)."""
+        from headwater import schemas
+
+        return schemas.Decision(
+            launch_plan=self.launch_plan,
+            launch_plan_version=self.launch_plan_version,
+            trigger=self.trigger,
+            outcome=self.outcome,
+            reason=self.reason,
+            execution_id=self.execution_id,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.to_model().model_dump(mode="json")

@@ -7,20 +7,18 @@ import math
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from headwater.definitions.names import check_name
 from headwater.definitions.storable import check_text, check_time
-from headwater.engine.handles import EventRecord
 from headwater.errors import ConflictError, NotFoundError, UserInputError
+from headwater.handles import DecisionRecord, EventRecord
 from headwater.storage import events as event_rows
 from headwater.storage import reactor_inbox
 from headwater.storage import trigger_decisions as decision_rows
 from headwater.storage.db import Tx
 
 if TYPE_CHECKING:
-    from headwater import schemas
     from headwater.instance import Instance
 
 MAX_PAYLOAD_BYTES = 1024 * 1024
@@ -169,50 +167,6 @@ def store(tx: Tx, row: dict[str, Any]) -> int | None:
             "give a different event a new id"
         )
     return None
-
-
-@dataclass(frozen=True)
-class DecisionRecord:
-    """What the reactor decided for one launch plan trigger about one event."""
-
-    launch_plan: str
-    launch_plan_version: str
-    trigger: str
-    outcome: str
-    reason: str
-    execution_id: str | None
-
-    @property
-    def fired(self) -> bool:
-        return self.outcome == "fired"
-
-    @classmethod
-    def from_model(cls, model: schemas.Decision) -> DecisionRecord:
-        """The decision a wire model describes."""
-        return cls(
-            model.launch_plan,
-            model.launch_plan_version,
-            model.trigger,
-            model.outcome,
-            model.reason,
-            model.execution_id,
-        )
-
-    def to_model(self) -> schemas.Decision:
-        """The wire form (what the API returns and ``--json`` prints)."""
-        from headwater import schemas
-
-        return schemas.Decision(
-            launch_plan=self.launch_plan,
-            launch_plan_version=self.launch_plan_version,
-            trigger=self.trigger,
-            outcome=self.outcome,
-            reason=self.reason,
-            execution_id=self.execution_id,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.to_model().model_dump(mode="json")
 
 
 def decisions_for(inst: Instance, seqs: list[int]) -> dict[int, list[DecisionRecord]]:

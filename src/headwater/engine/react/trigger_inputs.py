@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from headwater.definitions.names import parse_time_text
-from headwater.engine import artifacts
-from headwater.engine.handles import ArtifactVersion
 from headwater.engine.kinds import kind_of
-from headwater.engine.matching import Listener
+from headwater.engine.kinds.base import NotBindable
+from headwater.engine.publish import artifacts
+from headwater.engine.react.matching import Listener
 from headwater.errors import HeadwaterError
+from headwater.handles import ArtifactVersion
 from headwater.storage import entities
 from headwater.types import encode
 
@@ -25,10 +26,6 @@ if TYPE_CHECKING:
     from headwater.instance import Instance
 
 _JSON_KINDS = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
-
-
-class NotBindable(Exception):
-    """The trigger matched but its execution cannot get valid inputs (recorded as not fired)."""
 
 
 @dataclass

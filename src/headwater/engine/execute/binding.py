@@ -16,9 +16,9 @@ from headwater.definitions.cards import Card
 from headwater.definitions.entity import Entity
 from headwater.definitions.interface import OutputSpec
 from headwater.definitions.names import is_uri
-from headwater.engine import artifacts
-from headwater.engine.handles import ArtifactVersion
+from headwater.engine.publish import artifacts
 from headwater.errors import MissingInputError, TypeMismatchError, UserInputError
+from headwater.handles import ArtifactVersion
 from headwater.types import check, encode, type_name
 
 if TYPE_CHECKING:

@@ -18,9 +18,13 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from headwater.definitions.launch_plan import LaunchPlan
-from headwater.engine.launch_plans import is_reactive, launch_plans_of, register_launch_plan
-from headwater.engine.registry import ensure_registered, entities_of
-from headwater.engine.trigger_warnings import undeclared_names
+from headwater.engine.register.launch_plans import (
+    is_reactive,
+    launch_plans_of,
+    register_launch_plan,
+)
+from headwater.engine.register.registry import ensure_registered, entities_of
+from headwater.engine.register.trigger_warnings import undeclared_names
 from headwater.errors import UserInputError
 
 if TYPE_CHECKING:

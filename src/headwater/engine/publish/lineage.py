@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from headwater.engine import artifacts
+from headwater.engine.publish import artifacts
 from headwater.errors import UserInputError
 from headwater.storage import artifact_versions as version_rows
 from headwater.storage import executions as execution_rows
@@ -273,7 +273,7 @@ def _exec_rows(inst: Instance, ids: list[str]) -> list[ExecutionSummary]:
 
 def _start(inst: Instance, ref: Any) -> tuple[int | None, str | None]:
     """(version id, None) for an artifact reference, (None, execution id) for an execution."""
-    from headwater.engine.handles import Execution
+    from headwater.handles import Execution
 
     if isinstance(ref, Execution):
         return None, ref.id

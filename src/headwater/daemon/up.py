@@ -3,7 +3,7 @@
 In this process: the HTTP API (``headwater.api``, uvicorn in a thread, on --host/--port), the
 scheduler (a thread given the shared ``stop`` event), the reaper (a thread, once a second)
 and the supervision of child processes: the reactor (``python -m
-headwater.engine.reactor_process``) and N workers (``python -m headwater.engine.worker``),
+headwater.daemon.reactor_process``) and N workers (``python -m headwater.daemon.worker``),
 each restarted with a short backoff when it exits unexpectedly (at once when a worker exits to
 be recycled or to run another code snapshot). Each child says when it handles SIGTERM
 (``--ready-fd``); a stop waits for that before signalling it. The reactor is a process so
@@ -29,16 +29,15 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
 
-from headwater.engine import queue
-from headwater.engine.exposure import is_loopback
-from headwater.engine.outage import Outage
-from headwater.engine.worker import (
+from headwater.api.exposure import check_host
+from headwater.daemon.worker import (
     DEFAULT_LEASE,
     EXIT_RECYCLE,
     EXIT_SNAPSHOT_CONFLICT,
     default_name,
 )
-from headwater.errors import HostError
+from headwater.engine.execute import queue
+from headwater.engine.outage import Outage
 from headwater.storage.faults import PASSING
 
 if TYPE_CHECKING:
@@ -50,32 +49,6 @@ SHUTDOWN_GRACE = 10.0  # seconds workers get to finish their execution after SIG
 REAP_EVERY = 1.0
 MAX_BACKOFF = 10.0
 STABLE_AFTER = 10.0  # a worker that ran this long before dying restarts without delay growth
-
-
-def check_host(host: str, inst: Instance | None = None) -> str:
-    """Refuse a non-loopback address unless API auth is required on ``inst`` (the instance in
-    use when None): a live API token, ``HEADWATER_AUTH=required``, or a database already served
-    beyond loopback (then revoking every token leaves the server closed, never open).
-
-    The API server records the exposure itself, just before it binds (``create_app``)."""
-    text = host.strip().strip("[]")
-    if is_loopback(text):
-        return text
-    from headwater.engine import exposure
-
-    if inst is None:
-        from headwater.instance import get_instance
-
-        inst = get_instance()
-    if exposure.auth_required(inst):
-        return text
-    raise HostError(
-        f"refusing to listen on {host!r} without authentication: anyone who can reach it "
-        "could read and change everything. Enable auth by creating an API token first "
-        "(`headwater tokens create NAME --project '*' --role admin`), then pass it to "
-        "clients as HEADWATER_API_TOKEN; or listen on a loopback address (127.0.0.1, ::1, "
-        "localhost)"
-    )
 
 
 def redact(url: str) -> str:
@@ -139,14 +112,14 @@ class Supervisor:
         """Import the reactor and scheduler lazily; remember why one is not available."""
         inst = self.inst
         try:
-            importlib.import_module("headwater.engine.reactor")
-            importlib.import_module("headwater.engine.reactor_process")
+            importlib.import_module("headwater.engine.react.reactor")
+            importlib.import_module("headwater.daemon.reactor_process")
         except Exception as exc:
             self.missing["reactor"] = f"{type(exc).__name__}: {exc}"
         else:
             self.reactor = _Slot(-1, kind="reactor")
         try:
-            scheduler = importlib.import_module("headwater.engine.scheduler")
+            scheduler = importlib.import_module("headwater.engine.react.scheduler")
             run = scheduler.run
         except Exception as exc:
             self.missing["scheduler"] = f"{type(exc).__name__}: {exc}"
@@ -210,9 +183,9 @@ class Supervisor:
 
     def _spawn(self, slot: _Slot) -> None:
         if slot.kind == "reactor":
-            argv = [sys.executable, "-m", "headwater.engine.reactor_process"]
+            argv = [sys.executable, "-m", "headwater.daemon.reactor_process"]
         else:
-            argv = [sys.executable, "-m", "headwater.engine.worker", "--lease", repr(self.lease)]
+            argv = [sys.executable, "-m", "headwater.daemon.worker", "--lease", repr(self.lease)]
             argv += ["--max-executions", str(self.max_executions)]
             argv += ["--max-memory-mb", str(self.max_memory_mb)]
         argv += ["--parent-pid", str(os.getpid())]
@@ -409,7 +382,7 @@ def run_up(
 ) -> int:
     """Run the supervisor in this (main) thread until SIGINT or SIGTERM. Workers are recycled
     after ``max_executions`` executions or above ``max_memory_mb`` MB resident (0: never)."""
-    from headwater.engine.worker import setup_logging
+    from headwater.daemon.worker import setup_logging
 
     setup_logging(json_logs)
     sup = Supervisor(

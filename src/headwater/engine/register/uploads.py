@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import Any
 
-from headwater.engine.registry import (
+from headwater.engine.register.registry import (
     MAX_SNAPSHOT_BYTES,
     Snapshot,
     module_name_for,

@@ -1,0 +1,1 @@
+"""daemon: see docs/design.md, "Where to make a change"."""

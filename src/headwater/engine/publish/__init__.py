@@ -1,0 +1,1 @@
+"""publish: see docs/design.md, "Where to make a change"."""

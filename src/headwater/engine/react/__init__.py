@@ -1,0 +1,1 @@
+"""react: see docs/design.md, "Where to make a change"."""

@@ -1,0 +1,1 @@
+"""register: see docs/design.md, "Where to make a change"."""
