@@ -113,7 +113,7 @@ def test_errors_users_catch_are_exported_from_the_package_root() -> None:
 
 
 def test_modules_that_raise_them_use_the_same_classes() -> None:
-    from headwater.daemon import up
+    from headwater.api import exposure
     from headwater.engine.register import snapshots, uploads
     from headwater.flows import _runtime
     from headwater.storage import blobs, db, faults
@@ -125,4 +125,4 @@ def test_modules_that_raise_them_use_the_same_classes() -> None:
     assert snapshots.SnapshotConflict is errors.SnapshotConflict
     assert uploads.UploadTooLarge is errors.UploadTooLarge
     assert _runtime.FlowError is errors.FlowError
-    assert up.HostError is errors.HostError
+    assert exposure.HostError is errors.HostError
