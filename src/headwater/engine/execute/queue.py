@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from headwater.engine import event_names
+from headwater.engine.execute import execution_events
 from headwater.storage import executions as rows
 from headwater.storage import node_executions as node_rows
 from headwater.storage.db import Tx
-from headwater.storage.events import insert_event
 from headwater.storage.executions import ExecutionRow
 
 log = logging.getLogger("headwater.worker")
@@ -43,24 +42,17 @@ _REAP_BATCH = 200
 def _event(
     tx: Tx, row: ExecutionRow, name: str, now: float, extra: dict[str, Any] | None = None
 ) -> None:
-    """An execution event with the payload shape ``runner`` uses."""
-    insert_event(
+    """An execution event about ``row``."""
+    execution_events.emit(
         tx,
-        id=uuid.uuid4().hex,
-        name=name,
-        source=event_names.SOURCE,
+        name,
+        now,
+        execution_id=row.id,
+        workflow=row.workflow,
+        launch_plan=row.launch_plan,
         project=row.project,
         domain=row.domain,
-        time=now,
-        subject=row.id,
-        payload={
-            "execution_id": row.id,
-            "workflow": row.workflow,
-            "launch_plan": row.launch_plan,
-            "project": row.project,
-            "domain": row.domain,
-            **(extra or {}),
-        },
+        extra=extra,
     )
 
 

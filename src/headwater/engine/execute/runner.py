@@ -14,7 +14,6 @@ import json
 import secrets
 import time
 import traceback
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from headwater.definitions import context as _context
@@ -23,6 +22,7 @@ from headwater.definitions.cards import Card
 from headwater.definitions.entity import Entity, TaskDef
 from headwater.definitions.storable import check_strings
 from headwater.engine import event_names
+from headwater.engine.execute import execution_events
 from headwater.engine.execute.binding import (
     BoundInputs,
     BoundOutput,
@@ -40,7 +40,6 @@ from headwater.handles import Execution, ExecutionStatus
 from headwater.storage import executions as rows
 from headwater.storage import node_executions as node_rows
 from headwater.storage.db import Tx
-from headwater.storage.events import insert_event
 from headwater.storage.execution_links import insert_links
 from headwater.storage.executions import ExecutionRow
 from headwater.storage.faults import PASSING
@@ -292,23 +291,16 @@ def run_node(
 def _execution_event(
     tx: Tx, frame: ExecutionFrame, name: str, now: float, extra: dict[str, Any] | None = None
 ) -> None:
-    insert_event(
+    execution_events.emit(
         tx,
-        id=uuid.uuid4().hex,
-        name=name,
-        source=event_names.SOURCE,
+        name,
+        now,
+        execution_id=frame.execution_id,
+        workflow=frame.workflow.name,
+        launch_plan=frame.launch_plan,
         project=frame.project,
         domain=frame.domain,
-        time=now,
-        subject=frame.execution_id,
-        payload={
-            "execution_id": frame.execution_id,
-            "workflow": frame.workflow.name,
-            "launch_plan": frame.launch_plan,
-            "project": frame.project,
-            "domain": frame.domain,
-            **(extra or {}),
-        },
+        extra=extra,
     )
 
 

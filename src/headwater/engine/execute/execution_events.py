@@ -1,0 +1,43 @@
+"""The ``headwater.execution.*`` events, written in the transaction of the change they report."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from headwater.engine import event_names
+from headwater.storage.db import Tx
+from headwater.storage.events import insert_event
+
+
+def emit(
+    tx: Tx,
+    name: str,
+    now: float,
+    *,
+    execution_id: str,
+    workflow: str,
+    launch_plan: str | None,
+    project: str,
+    domain: str,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Insert one execution event (the outbox: the reactor reads it after COMMIT)."""
+    insert_event(
+        tx,
+        id=uuid.uuid4().hex,
+        name=name,
+        source=event_names.SOURCE,
+        project=project,
+        domain=domain,
+        time=now,
+        subject=execution_id,
+        payload={
+            "execution_id": execution_id,
+            "workflow": workflow,
+            "launch_plan": launch_plan,
+            "project": project,
+            "domain": domain,
+            **(extra or {}),
+        },
+    )
