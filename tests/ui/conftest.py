@@ -84,7 +84,10 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(
+    tmp_path_factory: pytest.TempPathFactory, browser_type_launch_args: dict[str, Any]
+) -> Iterator[Site]:
+    # (browser_type_launch_args first: without a browser, skip or fail before starting up)
     root = tmp_path_factory.mktemp("ui")
     url = f"sqlite:///{root}/headwater.db"
     inst = Instance(Settings.from_env({}, home=root / "home", database_url=url))
