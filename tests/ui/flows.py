@@ -71,3 +71,13 @@ LaunchPlan.create(
     review,
     trigger=OnEvent("model.review", parameters={"seed": "seed"}, filter={"env": "prod"}),
 )
+
+
+@task
+def explode(reason: str) -> int:
+    raise ValueError(f"cannot review: {reason}")
+
+
+@workflow
+def broken(reason: str = "no data") -> int:
+    return explode(reason=reason)

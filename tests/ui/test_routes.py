@@ -106,3 +106,16 @@ def test_a_card_is_markdown_without_raw_html(populated: Instance) -> None:
         assert "&lt;b onmouseover=" in text and "<b onmouseover" not in text
         table = api.get("/artifacts/default/development/release_notes@1?tab=card").text
         assert "<table>" in table and "<td>1</td>" in table
+
+
+def test_a_failed_execution_shows_its_error_and_traceback(populated: Instance) -> None:
+    with populated.use():
+        ex = headwater.run(flows.broken, reason="<no data>")
+    assert ex.status == "failed"
+    with serve(populated) as api:
+        text = api.get(f"/executions/{ex.id}").text
+        assert 'id="error"' in text and "cannot review: &lt;no data&gt;" in text
+        assert 'class="traceback"' in text and "Traceback" in text
+        listed = api.get("/executions", params={"status": "failed"}).text
+        assert ex.id[:12] in listed
+        assert "status-failed" in listed
