@@ -19,6 +19,7 @@ from starlette.responses import FileResponse, Response
 from headwater import client
 from headwater.engine.kinds import summary
 from headwater.errors import NotFoundError, UserInputError
+from headwater.handles import ExecutionStatus
 from headwater.instance import Instance
 from headwater.ui.render import HEADERS, STATIC, error_page, page, version_path
 
@@ -226,7 +227,7 @@ def _consumers(version: Any) -> list[str]:
     )
 
 
-STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+STATUSES = tuple(s.value for s in ExecutionStatus)
 
 
 @router.get("/executions")
