@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -13,7 +15,9 @@ from .conftest import Site
 pytestmark = pytest.mark.slow
 
 
-def test_search_by_partition_open_newest_and_run_the_snippet(site: Site, page: Page) -> None:
+def test_search_by_partition_open_newest_and_run_the_snippet(
+    site: Site, page: Page, tmp_path: Path
+) -> None:
     page.goto(site.base + "/")
     site.shot(page, "search")
     page.fill("#name", "blessed_*")
@@ -41,6 +45,21 @@ def test_search_by_partition_open_newest_and_run_the_snippet(site: Site, page: P
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "{'seed': 3, 'weights': [3, 6]}"
+    # ...and the command-line one writes the value to the named file.
+    got = subprocess.run(
+        shlex.split(cli.replace("headwater ", f"{sys.executable} -m headwater.cli ", 1)),
+        env=site.env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert got.returncode == 0, got.stderr
+    written = list(tmp_path.glob("blessed_model-3*"))
+    assert len(written) == 1 and '"weights"' in written[0].read_text(), written
+    page.set_viewport_size({"width": 420, "height": 800})  # a narrow window
+    expect(page.locator("#python-snippet")).to_be_visible()
+    site.shot(page, "artifact-overview-narrow")
 
 
 def test_a_malformed_partition_filter_is_shown_next_to_the_field(site: Site, page: Page) -> None:
