@@ -34,6 +34,7 @@ RANK = {
     "headwater": 11,  # the public surface, headwater/__init__.py
     "flows": 11,
     "api": 12,
+    "ui": 12,  # the web UI: pages over the client functions, served by the API app
     "daemon": 13,
     "cli": 14,
 }
@@ -44,6 +45,7 @@ ALLOWED_UP = {
     ("headwater.daemon.reactor_process", "cli"): "`python -m` entry point delegates to click",
     ("headwater.engine.register.register_process", "cli"): "`python -m` entry point: click",
     ("headwater.engine.execute.relaunch_process", "cli"): "`python -m` entry point: click",
+    ("headwater.api.app", "ui"): "the API app serves the web UI (same app, port and auth)",
 }
 
 

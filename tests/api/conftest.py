@@ -50,6 +50,9 @@ def serve(inst: Instance, config: ApiConfig | None = None) -> Iterator[Api]:
             yield Api(portal, client)
         finally:
             portal.call(client.aclose)
+            # A token's last use is written by a background thread: let it finish before
+            # the caller closes the instance under it.
+            app.state.gate.last_used.flush()
 
 
 @pytest.fixture

@@ -6,9 +6,11 @@ from collections.abc import Callable
 
 from fastapi import FastAPI
 
+from headwater import ui
 from headwater.api import errors, exposure
 from headwater.api.access import OPEN_PATHS, Gate
 from headwater.api.config import ApiConfig
+from headwater.api.deps import GUARD
 from headwater.api.limits import BodyLimit
 from headwater.api.metrics import registry_for
 from headwater.api.routes import artifacts, blobs, events, executions, health, launch_plans
@@ -65,4 +67,6 @@ def create_app(
     errors.install(app)
     for module in (health, events, artifacts, executions, launch_plans, blobs):
         app.include_router(module.router)
+    # The web UI: same app, port and auth as the API (pages read what the routes read).
+    app.include_router(ui.router, dependencies=GUARD)
     return app

@@ -1,0 +1,350 @@
+"""The pages of the web UI. Every page reads through the client functions and handles the
+REST routes use (``headwater.client``), so the UI, the API and the CLI show the same records.
+
+Unknown things are a 404 page naming what was not found; malformed filters a 400 page with
+the error next to the field. A token for one project sees only that project (the API's
+``access`` dependency, declared when ``api/app.py`` includes this router, leaves the caller
+on ``request.state.principal``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from starlette.responses import FileResponse, Response
+
+from headwater import client
+from headwater.engine.kinds import summary
+from headwater.errors import NotFoundError, UserInputError
+from headwater.handles import ExecutionStatus
+from headwater.instance import Instance
+from headwater.ui.render import HEADERS, STATIC, error_page, page, version_path
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+_FETCH_CAP = 10_000  # versions read at most for one search page (the API's own limit)
+_STATIC_NAME = re.compile(r"^[a-z][a-z0-9_-]*\.(css|js)$")
+_MEDIA = {"css": "text/css", "js": "text/javascript"}
+
+
+def _inst(request: Request) -> Instance:
+    inst: Instance = request.app.state.instance
+    return inst
+
+
+def _may_see(request: Request, project: str) -> bool:
+    """Whether the caller may see ``project`` (everyone, without auth)."""
+    who = getattr(request.state, "principal", None)
+    return who is None or bool(who.may_see(project))
+
+
+def _token_project(request: Request) -> str | None:
+    who = getattr(request.state, "principal", None)
+    if who is None or who.all_projects:
+        return None
+    return str(who.project)
+
+
+def _not_found(what: str) -> Response:
+    return error_page(404, "Not found", what)
+
+
+def _forbidden(request: Request, what: str, project: str) -> Response:
+    """403, as the API answers a token for another project."""
+    who = getattr(request.state, "principal", None)
+    mine = getattr(who, "project", "?")
+    return error_page(
+        403, "Forbidden", f"{what} is in project {project!r}; your token is for {mine!r}"
+    )
+
+
+def parse_partitions(items: list[str]) -> tuple[dict[str, str], dict[int, str]]:
+    """``KEY=VALUE`` filters (empty fields ignored) and the problem of each bad field, by
+    position in the form."""
+    found: dict[str, str] = {}
+    problems: dict[int, str] = {}
+    for i, item in enumerate(items):
+        text = item.strip()
+        if not text:
+            continue
+        key, sep, value = text.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key:
+            problems[i] = f"{text!r} is not KEY=VALUE; write e.g. blessed=true"
+        elif not value:
+            problems[i] = f"{text!r} has no value; write {key}=VALUE, e.g. {key}=true"
+        else:
+            found[key] = value
+    return found, problems
+
+
+@router.get("/static/{name}")
+def static(name: str) -> Response:
+    """The UI's own CSS and JavaScript (package files only)."""
+    match = _STATIC_NAME.match(name)
+    path = STATIC / name
+    if match is None or not path.is_file():
+        return _not_found(f"no static file {name!r}")
+    return FileResponse(path, media_type=_MEDIA[match.group(1)], headers=HEADERS)
+
+
+@router.get("/")
+def search(request: Request) -> Response:
+    """Every artifact (and partition) with its latest version, newest first, paged."""
+    q = request.query_params
+    name = q.get("name", "").strip()
+    domain = q.get("domain", "").strip()
+    fields = list(q.getlist("partition"))
+    fields += [""] * (3 - len(fields))  # at least three partition fields in the form
+    form: dict[str, Any] = {
+        "name": name,
+        "project": q.get("project", "").strip(),
+        "domain": domain,
+        "partition": fields,
+    }
+    partitions, problems = parse_partitions(fields)
+    errors: dict[str, str] = {f"partition{i}": m for i, m in problems.items()}
+    page_text = q.get("page", "1")
+    number = int(page_text) if page_text.isdigit() and int(page_text) >= 1 else 0
+    if number == 0:
+        errors["page"] = f"page {page_text!r} is not a positive whole number"
+    project: str | None = form["project"] or _token_project(request)
+    if project and not _may_see(request, project):
+        errors["project"] = f"your token may not read project {project!r}"
+    rows: list[Any] = []
+    more = False
+    if not errors:
+        # Latest version per (artifact, partitions): read newest-first versions, enough to
+        # fill the requested page after grouping (or the cap), then keep each group's first.
+        want = number * PAGE_SIZE + 1
+        fetch = min(_FETCH_CAP, want * 4)
+        try:
+            with _inst(request).use():
+                found = client.search_artifacts(
+                    name or None,
+                    partitions,
+                    None,
+                    None,
+                    fetch,
+                    project or None,
+                    domain or None,
+                )
+        except UserInputError as exc:
+            errors["name"] = str(exc)
+            found = []
+        latest: dict[tuple[Any, ...], Any] = {}
+        for v in found:
+            if not _may_see(request, v.project):
+                continue
+            key = (
+                v.project,
+                v.domain,
+                v.name,
+                tuple(sorted(v.partitions.items())),
+                v.time_partition,
+            )
+            latest.setdefault(key, v)
+        groups = list(latest.values())
+        start = (number - 1) * PAGE_SIZE
+        rows = groups[start : start + PAGE_SIZE]
+        more = len(groups) > start + PAGE_SIZE or len(found) >= fetch
+    status = 400 if errors else 200
+    return page(
+        "search.html",
+        status=status,
+        title="Artifacts",
+        form=form,
+        errors=errors,
+        rows=rows,
+        number=max(number, 1),
+        more=more,
+        prev_link=_page_link(request, number - 1) if number > 1 else None,
+        next_link=_page_link(request, number + 1) if more else None,
+        nav="artifacts",
+    )
+
+
+def _page_link(request: Request, number: int) -> str:
+    items = [(k, v) for k, v in request.query_params.multi_items() if k != "page" and v]
+    items.append(("page", str(number)))
+    return "/?" + urlencode(items)
+
+
+@router.get("/artifacts/{project}/{domain}/{ref}")
+def artifact(
+    request: Request, project: str, domain: str, ref: str, tab: str = "overview"
+) -> Response:
+    """One artifact version: Overview (URI, partitions, producer, consumers, snippets) and
+    Card (its Model/Data cards as Markdown) tabs."""
+    name, sep, version_text = ref.rpartition("@")
+    if not sep or not name or not version_text:
+        return error_page(
+            400,
+            "Bad artifact address",
+            f"{ref!r} is not NAME@VERSION; an artifact page is /artifacts/PROJECT/DOMAIN/NAME@VERSION",
+        )
+    if tab not in ("overview", "card"):
+        tab = "overview"
+    uri = f"hw://{project}/{domain}/{name}@{version_text}"
+    if not _may_see(request, project):
+        return _forbidden(request, uri, project)
+    try:
+        with _inst(request).use():
+            version = client.get_artifact(uri)
+            consumers = _consumers(version)
+            cards = list(version.cards)
+    except NotFoundError:
+        return _not_found(f"no artifact version {uri}")
+    except UserInputError as exc:
+        return error_page(400, "Bad artifact address", str(exc))
+    return page(
+        "artifact.html",
+        title=f"{version.name}@{version.version}",
+        v=version,
+        tab=tab,
+        cards=list(reversed(cards)),
+        consumers=consumers,
+        here=version_path(version.uri),
+        python_snippet=(
+            "import headwater\n\n"
+            f'version = headwater.get_artifact("{version.uri}")\n'
+            "value = version.value()"
+        ),
+        cli_snippet=f'headwater artifacts get "{version.uri}" -o {version.name}-{version.version}',
+        nav="artifacts",
+    )
+
+
+def _consumers(version: Any) -> list[str]:
+    """Ids of the executions that consumed ``version`` (one hop of its lineage)."""
+    graph = client.lineage(version, "downstream", 1)
+    return sorted(
+        {e.target for e in graph.edges if e.kind == "consumed" and e.source == version.uri}
+    )
+
+
+STATUSES = tuple(s.value for s in ExecutionStatus)
+
+
+@router.get("/executions")
+def executions(request: Request) -> Response:
+    """Executions newest first, filtered by status and workflow."""
+    q = request.query_params
+    form = {"status": q.get("status", "").strip(), "workflow": q.get("workflow", "").strip()}
+    errors: dict[str, str] = {}
+    found: list[Any] = []
+    project = _token_project(request) or client.ALL_PROJECTS
+    try:
+        with _inst(request).use():
+            found = client.list_executions(
+                form["workflow"] or None,
+                None,
+                form["status"] or None,
+                PAGE_SIZE,
+                project,
+                None,
+            )
+    except UserInputError as exc:
+        errors["status" if "status" in str(exc) else "workflow"] = str(exc)
+    return page(
+        "executions.html",
+        status=400 if errors else 200,
+        title="Executions",
+        form=form,
+        errors=errors,
+        rows=found,
+        statuses=STATUSES,
+        nav="executions",
+    )
+
+
+@router.get("/executions/{execution_id}")
+def execution(request: Request, execution_id: str) -> Response:
+    """One execution: status, timings, inputs, outputs (the versions produced), error and
+    what triggered it."""
+    try:
+        with _inst(request).use():
+            ex = client.get_execution(execution_id)
+            produced = list(ex.produced)
+            model = ex.to_model()
+    except NotFoundError:
+        return _not_found(f"no execution {execution_id!r}")
+    if not _may_see(request, ex.project):
+        return _forbidden(request, f"execution {execution_id!r}", ex.project)
+    trigger = model.trigger or {}
+    events = [e for e in trigger.get("events") or [] if isinstance(e, dict) and e.get("id")]
+    runs = [r.get("id") if isinstance(r, dict) else r for r in trigger.get("runs") or []]
+    return page(
+        "execution.html",
+        title=f"Execution {ex.id}",
+        ex=model,
+        produced=produced,
+        trigger_events=events,
+        trigger_runs=[r for r in runs if isinstance(r, str)],
+        nav="executions",
+    )
+
+
+def _in_words(spec: dict[str, Any]) -> str:
+    parts = []
+    for t in spec.get("triggers", []):
+        words = summary(t)
+        if isinstance(t.get("filter"), dict) and t["filter"]:
+            words += " where " + ", ".join(f"{k} = {v}" for k, v in t["filter"].items())
+        parts.append(words)
+    if spec.get("schedule"):
+        parts.append(summary(spec["schedule"]))
+    return ", ".join(parts) or "no trigger (runs when launched)"
+
+
+@router.get("/launch-plans")
+def launch_plans(request: Request) -> Response:
+    """Launch plans by name: workflow, trigger in words, the active version."""
+    with _inst(request).use():
+        found = [lp for lp in client.list_launch_plans() if _may_see(request, lp.project)]
+    plans: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for lp in found:
+        entry = plans.setdefault(
+            (lp.project, lp.domain, lp.name),
+            {"name": lp.name, "project": lp.project, "domain": lp.domain, "versions": 0},
+        )
+        entry["versions"] += 1
+        if lp.active or "shown" not in entry:
+            entry.update(
+                shown=lp,
+                workflow=lp.workflow,
+                trigger=_in_words(lp.spec),
+                active=lp.version if lp.active else None,
+            )
+    rows = sorted(plans.values(), key=lambda e: (e["project"], e["domain"], e["name"]))
+    return page("launch_plans.html", title="Launch plans", rows=rows, nav="launch-plans")
+
+
+@router.get("/events")
+def events(request: Request) -> Response:
+    """Stored events newest first (filter by name)."""
+    name = request.query_params.get("name", "").strip()
+    with _inst(request).use():
+        found = client.list_events(name or None, None, PAGE_SIZE)
+    rows = [e for e in found if _may_see(request, e.project)]
+    return page("events.html", title="Events", rows=rows, name=name, nav="events")
+
+
+@router.get("/events/{event_id}")
+def event(request: Request, event_id: str) -> Response:
+    """An event and the reactor's decision for every launch plan that listened."""
+    source = request.query_params.get("source") or None
+    try:
+        with _inst(request).use():
+            record = client.get_event(event_id, source)
+    except NotFoundError:
+        return _not_found(f"no event {event_id!r}")
+    except UserInputError as exc:
+        return error_page(400, "Ambiguous event", str(exc))
+    if not _may_see(request, record.project):
+        return _forbidden(request, f"event {event_id!r}", record.project)
+    return page("event.html", title=f"Event {record.id}", e=record.to_model(), nav="events")
