@@ -9,12 +9,13 @@ on ``request.state.principal``).
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 
 from headwater import client
 from headwater.engine.kinds import summary
@@ -187,7 +188,7 @@ def artifact(
             "Bad artifact address",
             f"{ref!r} is not NAME@VERSION; an artifact page is /artifacts/PROJECT/DOMAIN/NAME@VERSION",
         )
-    if tab not in ("overview", "card"):
+    if tab not in ("overview", "card", "lineage", "versions"):
         tab = "overview"
     uri = f"hw://{project}/{domain}/{name}@{version_text}"
     if not _may_see(request, project):
@@ -197,6 +198,7 @@ def artifact(
             version = client.get_artifact(uri)
             consumers = _consumers(version)
             cards = list(version.cards)
+            extra = _tab_context(request, version, tab)
     except NotFoundError:
         return _not_found(f"no artifact version {uri}")
     except UserInputError as exc:
@@ -216,6 +218,7 @@ def artifact(
         ),
         cli_snippet=f'headwater artifacts get "{version.uri}" -o {version.name}-{version.version}',
         nav="artifacts",
+        **extra,
     )
 
 
@@ -348,3 +351,184 @@ def event(request: Request, event_id: str) -> Response:
     if not _may_see(request, record.project):
         return _forbidden(request, f"event {event_id!r}", record.project)
     return page("event.html", title=f"Event {record.id}", e=record.to_model(), nav="events")
+
+
+# --- Lineage and Versions tabs ----------------------------------------------------------
+
+LINEAGE_DIRECTIONS = ("both", "upstream", "downstream")
+LINEAGE_MAX_DEPTH = 3  # generations one request of the graph may ask for
+LINEAGE_NODE_CAP = 300  # nodes one answer holds at most (the graph grows on demand)
+
+
+def _tab_context(request: Request, version: Any, tab: str) -> dict[str, Any]:
+    """What the Lineage and Versions tabs show besides the version itself."""
+    q = request.query_params
+    direction = q.get("direction", "both")
+    extra: dict[str, Any] = {
+        "direction": direction if direction in LINEAGE_DIRECTIONS else "both",
+        "directions": LINEAGE_DIRECTIONS,
+    }
+    if tab == "versions":
+        extra.update(_versions_context(version, q.get("page", "1"), q.get("compare", "")))
+    return extra
+
+
+def _same_series(version: Any, limit: int) -> list[Any]:
+    """Versions of the same artifact, partitions and time partition, newest first."""
+    found = client.search_artifacts(
+        version.name,
+        dict(version.partitions) or None,
+        None,
+        None,
+        limit,
+        version.project,
+        version.domain,
+    )
+    return [
+        v
+        for v in found
+        if v.name == version.name
+        and dict(v.partitions) == dict(version.partitions)
+        and v.time_partition == version.time_partition
+    ]
+
+
+def _versions_context(version: Any, page_text: str, compare: str) -> dict[str, Any]:
+    number = int(page_text) if page_text.isdigit() and int(page_text) >= 1 else 1
+    start = (number - 1) * PAGE_SIZE
+    series = _same_series(version, min(_FETCH_CAP, start + PAGE_SIZE + 1))
+    rows = series[start : start + PAGE_SIZE]
+    context: dict[str, Any] = {
+        "series": rows,
+        "series_page": number,
+        "series_prev": number - 1 if number > 1 else None,
+        "series_next": number + 1 if len(series) > start + PAGE_SIZE else None,
+        "compare": None,
+        "compare_error": None,
+    }
+    if compare:
+        uri = f"hw://{version.project}/{version.domain}/{version.name}@{compare}"
+        try:
+            other = client.get_artifact(uri)
+        except (NotFoundError, UserInputError):
+            context["compare_error"] = f"no version {uri} to compare with"
+        else:
+            context["compare"] = _comparison(version, other)
+    return context
+
+
+def _facts(v: Any) -> dict[str, str]:
+    partitions = ", ".join(f"{k}={val}" for k, val in sorted(v.partitions.items()))
+    return {
+        "Version": str(v.version),
+        "Partitions": partitions or "none",
+        "Time partition": v.time_partition.isoformat() if v.time_partition else "none",
+        "Type": str(v.literal.get("type") or v.literal.get("format") or "?"),
+        "Format": str(v.literal.get("format", "?")),
+        "Created": v.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "Produced by": v.execution_id or "published directly",
+    }
+
+
+def _card_text(v: Any) -> list[str]:
+    lines: list[str] = []
+    for c in reversed(list(v.cards)):
+        lines += [f"[{c.kind}]", *c.text.splitlines(), ""]
+    return lines
+
+
+def side_by_side(left: list[str], right: list[str]) -> list[tuple[str, str, str]]:
+    """Two texts line by line: (left line, right line, "same" | "changed" | "removed" |
+    "added"), aligned on their common lines."""
+    rows: list[tuple[str, str, str]] = []
+    matcher = difflib.SequenceMatcher(a=left, b=right, autojunk=False)
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        if op == "equal":
+            rows += [(x, x, "same") for x in left[a0:a1]]
+            continue
+        a, b = left[a0:a1], right[b0:b1]
+        for i in range(max(len(a), len(b))):
+            x = a[i] if i < len(a) else ""
+            y = b[i] if i < len(b) else ""
+            kind = "changed" if i < len(a) and i < len(b) else "removed" if i < len(a) else "added"
+            rows.append((x, y, kind))
+    return rows
+
+
+def _comparison(version: Any, other: Any) -> dict[str, Any]:
+    mine, theirs = _facts(version), _facts(other)
+    return {
+        "other": other,
+        "facts": [(k, mine[k], theirs[k], mine[k] != theirs[k]) for k in mine],
+        "cards": side_by_side(_card_text(version), _card_text(other)),
+    }
+
+
+def _json_error(status: int, message: str) -> Response:
+    return JSONResponse({"error": message}, status_code=status, headers=HEADERS)
+
+
+def _node_json(node: Any) -> dict[str, Any]:
+    body = node.to_dict()
+    if node.kind == "artifact":
+        body["short"] = f"{node.attrs.get('name')}@{node.attrs.get('version')}"
+        body["href"] = version_path(node.id) + "?tab=lineage"
+    else:
+        workflow = str(node.attrs.get("workflow", "")).rsplit(".", 1)[-1]
+        body["short"] = f"{workflow} {node.id[:8]}"
+        body["href"] = f"/executions/{node.id}"
+    return body
+
+
+@router.get("/ui/lineage.json")
+def lineage_json(
+    request: Request, uri: str = "", direction: str = "both", depth: str = "1"
+) -> Response:
+    """The lineage around a version (``uri=hw://…@v``) or an execution (``uri=<id>``),
+    ``depth`` generations (1 to 3) in ``direction``: what the Lineage tab draws and each
+    "expand" adds. At most ``LINEAGE_NODE_CAP`` nodes (``truncated`` says when more exist)."""
+    if direction not in LINEAGE_DIRECTIONS:
+        return _json_error(
+            400, f"direction must be 'upstream', 'downstream' or 'both', got {direction!r}"
+        )
+    if not depth.isdigit() or not 1 <= int(depth) <= LINEAGE_MAX_DEPTH:
+        return _json_error(
+            400, f"depth must be a whole number from 1 to {LINEAGE_MAX_DEPTH}, got {depth!r}"
+        )
+    if not uri.strip():
+        return _json_error(400, "uri is missing: pass an exact hw://…@version or an execution id")
+    nodes: dict[str, Any] = {}
+    edges: dict[Any, None] = {}
+    truncated = False
+    try:
+        with _inst(request).use():
+            ref: Any
+            if uri.startswith("hw://"):
+                ref = client.get_artifact(uri)
+                root = ref.uri
+            else:
+                ref = client.get_execution(uri)
+                root = ref.id
+            if not _may_see(request, ref.project):
+                return _json_error(403, f"{root} is in project {ref.project!r}")
+            for piece in client.lineage_pages(ref, direction, int(depth)):
+                if len(nodes) >= LINEAGE_NODE_CAP:
+                    truncated = True
+                    break
+                for n in piece.nodes:
+                    nodes.setdefault(n.id, n)
+                edges.update(dict.fromkeys(piece.edges))
+    except NotFoundError:
+        return _json_error(404, f"no artifact version or execution {uri}")
+    except UserInputError as exc:
+        return _json_error(400, str(exc))
+    known = set(nodes)
+    body = {
+        "root": root,
+        "direction": direction,
+        "depth": int(depth),
+        "nodes": [_node_json(n) for n in nodes.values()],
+        "edges": [e.to_dict() for e in edges if e.source in known and e.target in known],
+        "truncated": truncated,
+    }
+    return JSONResponse(body, headers=HEADERS)
