@@ -475,7 +475,8 @@ def _node_json(node: Any) -> dict[str, Any]:
         body["href"] = version_path(node.id) + "?tab=lineage"
     else:
         workflow = str(node.attrs.get("workflow", "")).rsplit(".", 1)[-1]
-        body["short"] = f"{workflow} {node.id[:8]}"
+        # the tail: execution ids start with their time, so runs close together share a head
+        body["short"] = f"{workflow} …{node.id[-6:]}"
         body["href"] = f"/executions/{node.id}"
     return body
 

@@ -5,7 +5,7 @@
 
 (() => {
   const NS = "http://www.w3.org/2000/svg";
-  const W = 190, H = 44, GAP_X = 70, GAP_Y = 16, PAD = 12;
+  const W = 170, H = 44, GAP_X = 48, GAP_Y = 16, PAD = 12;
 
   const section = document.getElementById("lineage");
   const svg = document.getElementById("lineage-graph");
@@ -131,14 +131,23 @@
       if (n.kind === "artifact" && direction !== "both") href += "&direction=" + direction;
       const link = el("a", { href: href, class: "node-link", "aria-label": n.label }, g);
       el("rect", { width: W, height: H, rx: n.kind === "execution" ? 4 : 14 }, link);
-      el("text", { x: 10, y: 18, class: "label" }, link).textContent = shorten(n.short, 24);
+      el("text", { x: 10, y: 18, class: "label" }, link).textContent = shorten(n.short, 21);
       const detail = n.kind === "execution" ? n.status || "" : partitionsText(n);
-      el("text", { x: 10, y: 35, class: "detail" }, link).textContent = shorten(detail, 28);
+      el("text", { x: 10, y: 35, class: "detail" }, link).textContent = shorten(detail, 25);
       el("title", {}, link).textContent = n.label;
       if (!expanded.has(n.id)) expandButton(g, n);
     }
+    if (expanded.size === 1) centre(place.get(root));  // the first drawing only
     const count = `${nodes.size} nodes, ${edges.size} edges`;
     status.textContent = truncated ? count + " (some hops were cut short: expand nodes for more)" : count;
+  }
+
+  // Keep the centre version in view when the graph is wider or taller than its box.
+  function centre(at) {
+    const box = svg.parentElement;
+    if (!at || !box) return;
+    box.scrollLeft = Math.max(0, at.x + W / 2 - box.clientWidth / 2);
+    box.scrollTop = Math.max(0, at.y + H / 2 - box.clientHeight / 2);
   }
 
   function partitionsText(n) {
