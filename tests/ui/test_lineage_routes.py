@@ -73,6 +73,12 @@ def test_lineage_json_stops_at_the_node_cap(
     with serve(chain) as api:
         body = api.get("/ui/lineage.json", params={"uri": P + "3"}).json()
     assert body["truncated"] is True and [n["id"] for n in body["nodes"]] == [P + "3"]
+    assert body["edges"] == []
+    monkeypatch.setattr(routes, "LINEAGE_NODE_CAP", 2)  # within one generation
+    with serve(chain) as api:
+        body = api.get("/ui/lineage.json", params={"uri": P + "3"}).json()
+    assert body["truncated"] is True and len(body["nodes"]) == 2
+    assert all(e["source"] in {n["id"] for n in body["nodes"]} for e in body["edges"])
 
 
 @pytest.mark.parametrize(

@@ -512,13 +512,17 @@ def lineage_json(
                 root = ref.id
             if not _may_see(request, ref.project):
                 return _json_error(403, f"{root} is in project {ref.project!r}")
+            # One generation may be huge (a version read by thousands of runs): keep the
+            # first nodes up to the cap, and only edges between kept nodes.
             for piece in client.lineage_pages(ref, direction, int(depth)):
-                if len(nodes) >= LINEAGE_NODE_CAP:
-                    truncated = True
-                    break
                 for n in piece.nodes:
+                    if n.id not in nodes and len(nodes) >= LINEAGE_NODE_CAP:
+                        truncated = True
+                        break
                     nodes.setdefault(n.id, n)
                 edges.update(dict.fromkeys(piece.edges))
+                if truncated:
+                    break
     except NotFoundError:
         return _json_error(404, f"no artifact version or execution {uri}")
     except UserInputError as exc:

@@ -5,7 +5,7 @@
 
 (() => {
   const NS = "http://www.w3.org/2000/svg";
-  const W = 170, H = 44, GAP_X = 48, GAP_Y = 16, PAD = 12;
+  const W = 184, H = 44, GAP_X = 44, GAP_Y = 16, PAD = 12;
 
   const section = document.getElementById("lineage");
   const svg = document.getElementById("lineage-graph");
@@ -131,7 +131,7 @@
       if (n.kind === "artifact" && direction !== "both") href += "&direction=" + direction;
       const link = el("a", { href: href, class: "node-link", "aria-label": n.label }, g);
       el("rect", { width: W, height: H, rx: n.kind === "execution" ? 4 : 14 }, link);
-      el("text", { x: 10, y: 18, class: "label" }, link).textContent = shorten(n.short, 21);
+      el("text", { x: 10, y: 18, class: "label" }, link).textContent = shorten(n.short, 19);
       const detail = n.kind === "execution" ? n.status || "" : partitionsText(n);
       el("text", { x: 10, y: 35, class: "detail" }, link).textContent = shorten(detail, 25);
       el("title", {}, link).textContent = n.label;
