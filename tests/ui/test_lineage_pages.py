@@ -93,8 +93,11 @@ def test_lineage_walks_back_the_chain_by_clicking(chain_site: Site, page: Page) 
     # prime@1: produced by start_primes, consumed by the run that produced prime@2
     expect(nodes).to_have_count(4)
     expect(page.locator("#lineage-graph g.node-execution")).to_have_count(2)
+    _node(page, 2).locator(".expand").focus()  # the keyboard expands too
+    page.keyboard.press("Enter")
+    expect(_node(page, 3)).to_be_visible()
 
-    page.click("#direction-upstream")
+    page.click("#direction-upstream")  # a fresh graph: one hop upstream only
     expect(page).to_have_url(re.compile(r"direction=upstream$"))
     expect(nodes).to_have_count(2)  # its producer only: start_primes consumed nothing
     chain_site.shot(page, "artifact-lineage-upstream")
