@@ -105,7 +105,8 @@ def test_login_sets_a_strict_http_only_cookie_without_the_token(site: Site) -> N
     site.api.client.cookies.clear()
     assert site.secrets["editor"] not in header
     assert tokens.hash_secret(site.secrets["editor"]) not in header
-    assert "Launch plan" in site.page(value)
+    html = site.page(value)
+    assert "Launch plan" in html and 'id="logout-link"' in html and "ui-editor" in html
 
 
 def test_the_cookie_is_secure_over_tls(site: Site) -> None:
@@ -209,7 +210,7 @@ def test_auth_off_needs_no_login_but_forms_still_carry_csrf(instance: Instance) 
     with serve(instance) as api:
         assert api.get("/login").status_code == 303  # nothing to log in to
         html = api.get(DETAIL).text
-        assert 'id="activate-form"' in html
+        assert 'id="activate-form"' in html and "logout-link" not in html
         forged = api.post(DETAIL + "/activate", data={"version": first})
         assert forged.status_code == 403
         r = api.post(DETAIL + "/activate", data={"version": first, "csrf": csrf_of(html)})

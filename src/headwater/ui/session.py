@@ -20,6 +20,7 @@ import hmac
 import secrets
 import threading
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -36,6 +37,8 @@ CSRF_FIELD = "csrf"
 LIFETIME = 8 * 3600.0  # seconds a session lasts
 MAX_SESSIONS = 10_000
 _FORM = "application/x-www-form-urlencoded"
+# The token name of this request's browser session (None: no session), for the page header.
+_SIGNED_IN: ContextVar[str | None] = ContextVar("headwater_ui_signed_in", default=None)
 LOCAL_READER = Principal("static", "viewer")
 
 
@@ -99,6 +102,11 @@ def sessions(request: Request) -> Sessions:
         if store is None:
             store = state.ui_sessions = Sessions()
     return store
+
+
+def signed_in() -> str | None:
+    """The token name of the browser session the page is rendered for, else None."""
+    return _SIGNED_IN.get()
 
 
 def gate(request: Request) -> Gate:
@@ -171,6 +179,7 @@ async def ui_access(request: Request) -> Principal:
         session = None
     else:
         request.state.ui_session = session
+        _SIGNED_IN.set(info.name)
         principal = Principal(info.name, info.role, info.project)
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         await check_csrf(request, csrf_token(request))
