@@ -41,7 +41,7 @@ async def login(request: Request) -> Response:
             else "enter an API token"
         )
         return page("login.html", status=401, title="Log in", next=target, error=error, nav="")
-    sid, _ = sessions_.sessions(request).create(sessions_.tokens.hash_secret(secret))
+    sid = sessions_.start(request, secret)
     response = _redirect(target)
     response.set_cookie(
         sessions_.COOKIE,

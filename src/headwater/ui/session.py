@@ -115,6 +115,13 @@ def gate(request: Request) -> Gate:
     return found
 
 
+def start(request: Request, secret: str) -> str:
+    """A new session for the (already checked) token ``secret``: its id, for the cookie.
+    Only the token's hash is kept."""
+    sid, _ = sessions(request).create(tokens.hash_secret(secret))
+    return sid
+
+
 def current(request: Request) -> Session | None:
     """This request's session, when its cookie names a live one."""
     return sessions(request).get(request.cookies.get(COOKIE))
