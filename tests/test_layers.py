@@ -46,6 +46,7 @@ ALLOWED_UP = {
     ("headwater.engine.register.register_process", "cli"): "`python -m` entry point: click",
     ("headwater.engine.execute.relaunch_process", "cli"): "`python -m` entry point: click",
     ("headwater.api.app", "ui"): "the API app serves the web UI (same app, port and auth)",
+    ("headwater.ui.session", "api"): "browser sessions apply the API's auth rules (one copy)",
 }
 
 

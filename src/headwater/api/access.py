@@ -93,13 +93,19 @@ class Gate:
 
     async def token(self, secret: str) -> tokens.TokenInfo | None:
         """The live token with this secret (its use noted for ``last_used_at``), else None."""
+        if not secret.startswith(tokens.PREFIX):
+            return None
+        return await self.token_by_hash(tokens.hash_secret(secret))  # no secret is kept
+
+    async def token_by_hash(self, key: str) -> tokens.TokenInfo | None:
+        """The live token whose secret hashes to ``key`` (a web UI session keeps only the
+        hash), its use noted, else None."""
         now, gen = time.monotonic(), exposure.generation()
-        key = tokens.hash_secret(secret)  # no secret is kept in memory
         cached = self._secrets.get(key)
         if cached is not None and cached[0] > now and cached[1] == gen:
             info = cached[2]
         else:
-            info = await run_in_threadpool(tokens.lookup, self.inst, secret)
+            info = await run_in_threadpool(tokens.lookup_hash, self.inst, key)
             if len(self._secrets) >= self.MAX_ENTRIES:
                 self._secrets.clear()
             self._secrets[key] = (now + self.TTL, gen, info)
@@ -151,6 +157,12 @@ async def access(request: Request) -> Principal:
                 "on the server"
             )
         principal = Principal(info.name, info.role, info.project)
+    return authorize(request, principal)
+
+
+def authorize(request: Request, principal: Principal) -> Principal:
+    """Check ``principal``'s role and the project the request names (403 when too low or
+    another project's), then leave it on ``request.state.principal`` for the route."""
     need = required_role(request)
     if tokens.rank(principal.role) < tokens.rank(need):
         raise Forbidden(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from headwater import ui
 from headwater.api import errors, exposure
@@ -68,5 +68,7 @@ def create_app(
     for module in (health, events, artifacts, executions, launch_plans, blobs):
         app.include_router(module.router)
     # The web UI: same app, port and auth as the API (pages read what the routes read).
-    app.include_router(ui.router, dependencies=GUARD)
+    # Browsers log in once (a session cookie); pages take a session or a bearer token.
+    app.include_router(ui.login_router)
+    app.include_router(ui.router, dependencies=[Depends(ui.ui_access), *GUARD[1:]])
     return app

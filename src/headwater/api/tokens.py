@@ -169,8 +169,13 @@ def lookup(inst: Instance, secret: str) -> TokenInfo | None:
     """The live token with this secret, else None. A read only: nothing is written."""
     if not secret.startswith(PREFIX):
         return None
+    return lookup_hash(inst, hash_secret(secret))
+
+
+def lookup_hash(inst: Instance, token_hash: str) -> TokenInfo | None:
+    """The live token whose secret has this hash (:func:`hash_secret`), else None."""
     with inst.db.read() as tx:
-        row = rows.by_hash(tx, token_hash=hash_secret(secret))
+        row = rows.by_hash(tx, token_hash=token_hash)
     if row is None or row.revoked_at is not None:
         return None
     return TokenInfo.from_row(row)

@@ -13,6 +13,8 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 
+from headwater.ui.session import signed_in
+
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
@@ -67,6 +69,7 @@ def environment() -> Environment:
     env.filters["markdown"] = markdown
     env.filters["pretty"] = pretty
     env.filters["version_path"] = version_path
+    env.globals["signed_in"] = signed_in
     return env
 
 
