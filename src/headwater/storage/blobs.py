@@ -14,7 +14,7 @@ import os
 import re
 import tempfile
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 
 from headwater.errors import MissingBlob, StorageError, UserInputError
 from headwater.storage.faults import FailureMemory, blob_fault
@@ -144,6 +144,30 @@ class BlobStore:
                 f"blob {key} is missing from {self.url}; the blob store was "
                 "changed or cleaned outside Headwater"
             ) from None
+
+    def open(self, key: str) -> BinaryIO:
+        """A binary file object reading the blob (for bounded or streamed reads); close it."""
+        loc = self.location(key)
+        try:
+            if self._local is not None:
+                return open(loc, "rb")  # the caller closes it
+            handle: BinaryIO = self._remote().open(loc, "rb")
+            return handle
+        except FileNotFoundError:
+            raise MissingBlob(
+                f"blob {key} is missing from {self.url}; the blob store was "
+                "changed or cleaned outside Headwater"
+            ) from None
+
+    def size(self, key: str) -> int:
+        """How many bytes the blob holds (without reading them)."""
+        loc = self.location(key)
+        try:
+            if self._local is not None:
+                return os.path.getsize(loc)
+            return int(self._remote().size(loc))
+        except FileNotFoundError:
+            raise MissingBlob(f"blob {key} is missing from {self.url}") from None
 
     def exists(self, key: str) -> bool:
         loc = self.location(key)

@@ -22,6 +22,7 @@ from headwater.engine.kinds import summary
 from headwater.errors import NotFoundError, UserInputError
 from headwater.handles import ExecutionStatus
 from headwater.instance import Instance
+from headwater.ui.objects import object_context, table_facts
 from headwater.ui.render import HEADERS, STATIC, error_page, page, version_path
 
 router = APIRouter(include_in_schema=False)
@@ -188,7 +189,7 @@ def artifact(
             "Bad artifact address",
             f"{ref!r} is not NAME@VERSION; an artifact page is /artifacts/PROJECT/DOMAIN/NAME@VERSION",
         )
-    if tab not in ("overview", "card", "lineage", "versions"):
+    if tab not in ("overview", "object", "card", "lineage", "versions"):
         tab = "overview"
     uri = f"hw://{project}/{domain}/{name}@{version_text}"
     if not _may_see(request, project):
@@ -370,6 +371,8 @@ def _tab_context(request: Request, version: Any, tab: str) -> dict[str, Any]:
     }
     if tab == "versions":
         extra.update(_versions_context(version, q.get("page", "1"), q.get("compare", "")))
+    elif tab == "object":
+        extra.update(object_context(_inst(request), version))
     return extra
 
 
@@ -427,6 +430,7 @@ def _facts(v: Any) -> dict[str, str]:
         "Format": str(v.literal.get("format", "?")),
         "Created": v.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
         "Produced by": v.execution_id or "published directly",
+        **table_facts(v),  # rows and schema of a table
     }
 
 
@@ -457,9 +461,11 @@ def side_by_side(left: list[str], right: list[str]) -> list[tuple[str, str, str]
 
 def _comparison(version: Any, other: Any) -> dict[str, Any]:
     mine, theirs = _facts(version), _facts(other)
+    labels = dict.fromkeys([*mine, *theirs])  # a table and a non-table: rows on one side
+    both = [(k, mine.get(k, "not a table"), theirs.get(k, "not a table")) for k in labels]
     return {
         "other": other,
-        "facts": [(k, mine[k], theirs[k], mine[k] != theirs[k]) for k in mine],
+        "facts": [(k, a, b, a != b) for k, a, b in both],
         "cards": side_by_side(_card_text(version), _card_text(other)),
     }
 

@@ -4,14 +4,15 @@ Under ``Any`` a value is stored by the first family whose ``owns_value`` says ye
 fallback, last, says yes to everything); an annotation belongs to the family whose ``name``
 is its :class:`~headwater.types.introspect.Kind`. To add a family, write a module with a
 :class:`~headwater.types.families.base.Family` subclass and add its instance to
-``FAMILIES``: storage, reading, type checks, previews, command-line text and downloads then
-follow from it.
+``FAMILIES``: storage, reading, type checks, previews, summaries (:func:`summarize`),
+command-line text and downloads then follow from it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from headwater.storage.blobs import BlobStore
 from headwater.types.families.arrow_tables import ARROW
 from headwater.types.families.base import Family
 from headwater.types.families.files import DIRECTORIES, FILES
@@ -21,8 +22,18 @@ from headwater.types.families.pandas_frames import PANDAS
 from headwater.types.families.pickled import PICKLED
 from headwater.types.families.polars_frames import POLARS
 from headwater.types.families.raw_bytes import BYTES
+from headwater.types.families.summaries import Summary, opaque
 
-__all__ = ["FAMILIES", "Family", "by_format", "by_kind", "for_class", "for_value"]
+__all__ = [
+    "FAMILIES",
+    "Family",
+    "Summary",
+    "by_format",
+    "by_kind",
+    "for_class",
+    "for_value",
+    "summarize",
+]
 
 FAMILIES: tuple[Family, ...] = (
     JSON,
@@ -66,3 +77,12 @@ def for_value(value: Any) -> Family:
         if family.owns_value(value):
             return family
     return PICKLED
+
+
+def summarize(literal: dict[str, Any], blobs: BlobStore) -> Summary:
+    """A bounded description of the value a literal stores (schema and first rows, pretty
+    JSON, shape and dtype, a file listing...), by the family that wrote it."""
+    family = by_format(literal.get("format"))
+    if family is None:
+        return opaque(literal, f"no preview: unknown format {literal.get('format')!r}")
+    return family.summarize(literal, blobs)

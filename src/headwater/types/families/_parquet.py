@@ -20,6 +20,14 @@ from headwater.types.families.base import (
     make_literal,
 )
 from headwater.types.families.pickled import write_pickle
+from headwater.types.families.summaries import (
+    PREVIEW_COLUMNS,
+    PREVIEW_ROWS,
+    Summary,
+    blob_key,
+    cell,
+    opaque,
+)
 from headwater.types.pickled import Unsupported
 from headwater.types.preview import columns_text
 
@@ -110,3 +118,37 @@ class ParquetFamily(Family):
 
     def text_is_path(self, text: str) -> bool:
         return True
+
+    def column_types(self, schema: Any) -> list[tuple[str, str]]:
+        """(name, dtype) of every column of a Parquet file's Arrow schema, in the words of
+        this family's library."""
+        return [(field.name, str(field.type)) for field in schema]
+
+    def summarize(self, literal: Literal, blobs: BlobStore) -> Summary:
+        """Row count and schema from the Parquet footer, and the first ``PREVIEW_ROWS`` rows
+        of the first ``PREVIEW_COLUMNS`` columns (only the start of the file is decoded)."""
+        import pyarrow.parquet as pq
+
+        key = blob_key(literal)
+        if key is None:
+            return opaque(literal, "the Parquet literal has no blob")
+        with blobs.open(key) as fh:
+            parquet = pq.ParquetFile(fh)
+            schema = parquet.schema_arrow
+            summary = Summary("table", row_count=parquet.metadata.num_rows)
+            summary.columns = self.column_types(schema)
+            summary.facts = {
+                "Rows": f"{summary.row_count:,}",
+                "Columns": f"{len(summary.columns):,}",
+            }
+            names = schema.names[:PREVIEW_COLUMNS]
+            batches = parquet.iter_batches(batch_size=PREVIEW_ROWS, columns=names)
+            batch = next(iter(batches), None)
+            if batch is not None:
+                columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+                summary.rows = [
+                    [cell(values[r]) for values in columns] for r in range(batch.num_rows)
+                ]
+        rows = parquet.metadata.num_rows
+        summary.truncated = rows > len(summary.rows) or len(schema.names) > len(names)
+        return summary

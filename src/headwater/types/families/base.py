@@ -2,9 +2,10 @@
 
 A family owns the values of some Python types: it says which annotations and runtime values
 are its own (detect), stores a value as a literal plus a blob (write), reads it back (read),
-type-checks values declared as its types (check), converts command-line text (from_text) and
-writes the literal's one-line preview. :mod:`headwater.types.families` holds the ordered
-registry; adding a family is adding a module and one line there.
+type-checks values declared as its types (check), converts command-line text (from_text),
+writes the literal's one-line preview and describes a stored value cheaply (summarize).
+:mod:`headwater.types.families` holds the ordered registry; adding a family is adding a
+module and one line there.
 
 A family that wraps a library (pandas, pyarrow, numpy, polars) never imports it to *detect*:
 a class or value can only be the library's when the library is already in ``sys.modules``.
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from headwater.errors import TypeMismatchError, UserInputError
 from headwater.storage.blobs import BlobStore
 from headwater.types.checking import Fail, matches
+from headwater.types.families.summaries import Summary, opaque
 from headwater.types.introspect import type_name
 
 if TYPE_CHECKING:
@@ -90,6 +92,11 @@ class Family:
     def text_is_path(self, text: str) -> bool:
         """Whether :meth:`from_text` would read ``text`` as a path on this machine."""
         return False
+
+    def summarize(self, literal: Literal, blobs: BlobStore) -> Summary:
+        """A bounded description of the stored value (schema, first rows, shape, a listing):
+        read from the literal and the head of its blob, never the whole of a large value."""
+        return opaque(literal, f"no preview of {literal.get('type') or self.name} values")
 
 
 def instance_checker(tp: Any, classes: Any) -> Checker:

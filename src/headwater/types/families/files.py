@@ -23,6 +23,15 @@ from headwater.types.families.base import (
     instance_checker,
     make_literal,
 )
+from headwater.types.families.summaries import (
+    ENTRY_LIMIT,
+    PARSE_LIMIT,
+    TEXT_LIMIT,
+    Summary,
+    blob_key,
+    decoded_text,
+    head,
+)
 from headwater.types.files import Directory, File
 from headwater.types.introspect import type_name
 from headwater.types.json_decode import Shape
@@ -80,6 +89,20 @@ class Files(_Stored):
             raise Refused("give the path of an existing local file")
         return File(path)
 
+    def summarize(self, literal: Literal, blobs: BlobStore) -> Summary:
+        """The file's name and size, and its first characters when it is text."""
+        key = blob_key(literal)
+        if key is None:
+            return Summary("opaque", note="the file literal has no blob")
+        size = int(literal.get("size") or blobs.size(key))
+        name = str(literal.get("name") or "file")
+        summary = Summary("file", facts={"Name": name, "Size": human_size(size)})
+        summary.entries = [(name, size)]
+        data = head(blobs, key, TEXT_LIMIT)
+        summary.text = decoded_text(data)
+        summary.truncated = summary.text is not None and size > len(data)
+        return summary
+
 
 class Directories(_Stored):
     name = "directory"
@@ -100,6 +123,24 @@ class Directories(_Stored):
         if not os.path.isdir(path):
             raise Refused("give the path of an existing local directory")
         return Directory(path)
+
+    def summarize(self, literal: Literal, blobs: BlobStore) -> Summary:
+        """The directory's files (relative path and size), the first ``ENTRY_LIMIT``."""
+        key = blob_key(literal)
+        if key is None:
+            return Summary("opaque", note="the directory literal has no manifest blob")
+        name = str(literal.get("name") or "directory")
+        summary = Summary("directory", facts={"Name": name})
+        if blobs.size(key) > PARSE_LIMIT * 8:
+            summary.note = "the directory lists too many files to show here; download it"
+            return summary
+        files = sorted(blobs.tree_manifest(key).items())
+        summary.facts["Files"] = f"{len(files):,}"
+        if literal.get("size") is not None:
+            summary.facts["Size"] = human_size(int(literal["size"]))
+        summary.entries = [(rel, blobs.size(k)) for rel, k in files[:ENTRY_LIMIT]]
+        summary.truncated = len(files) > ENTRY_LIMIT
+        return summary
 
 
 FILES = Files()

@@ -18,10 +18,19 @@ from headwater.storage.blobs import BlobStore
 from headwater.types import families, stored
 from headwater.types.families.base import Family, Literal, blob_of, expect, make_literal, mismatch
 from headwater.types.families.pickled import write_pickle
+from headwater.types.families.summaries import (
+    PARSE_LIMIT,
+    TEXT_LIMIT,
+    Summary,
+    blob_key,
+    clip_text,
+    decoded_text,
+    head,
+)
 from headwater.types.introspect import _cached, kind_of
 from headwater.types.json_codec import Shape, decoder, dumps, encoder
 from headwater.types.pickled import Unsupported
-from headwater.types.preview import short_repr
+from headwater.types.preview import human_size, short_repr
 
 INLINE_LIMIT = 4096  # JSON up to this many bytes is kept in the literal's "value", not a blob
 _SCALARS = frozenset({int, float, bool, str})
@@ -87,6 +96,37 @@ class JsonValues(Family):
                 return decoder(tp)(data)
         except Shape as exc:
             raise mismatch(literal, tp, str(exc)) from None
+
+    def summarize(self, literal: Literal, blobs: BlobStore) -> Summary:
+        """Pretty JSON (a ``str`` value: its text), cut to ``TEXT_LIMIT`` characters; JSON
+        over ``PARSE_LIMIT`` bytes is shown as its first raw characters, not parsed."""
+        if literal["format"] == "none":
+            return Summary("none", text="None")
+        if "value" in literal:
+            data = literal["value"]
+        else:
+            key = blob_key(literal)
+            if key is None:
+                return Summary("opaque", note="the JSON literal has neither a value nor a blob")
+            raw = head(blobs, key, PARSE_LIMIT + 1)
+            if len(raw) > PARSE_LIMIT:
+                summary = Summary("json", truncated=True)
+                summary.text = decoded_text(raw[:TEXT_LIMIT]) or ""
+                size = human_size(int(literal.get("size") or blobs.size(key)))
+                summary.note = f"{size} of JSON: the start is shown as stored, not parsed"
+                return summary
+            data = json.loads(raw)
+        if isinstance(data, str) and literal.get("type") == "str":
+            summary = Summary("text", facts={"Length": f"{len(data):,} characters"})
+            summary.text = clip_text(data, summary)
+            return summary
+        summary = Summary("json")
+        if isinstance(data, list):
+            summary.facts["Items"] = f"{len(data):,}"
+        elif isinstance(data, dict):
+            summary.facts["Keys"] = f"{len(data):,}"
+        summary.text = clip_text(json.dumps(data, indent=2, ensure_ascii=False), summary)
+        return summary
 
 
 JSON = JsonValues()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import sys
 from typing import Any
@@ -22,6 +23,14 @@ from headwater.types.families.base import (
     make_literal,
 )
 from headwater.types.families.pickled import write_pickle
+from headwater.types.families.summaries import (
+    ARRAY_VALUES,
+    PARSE_LIMIT,
+    Summary,
+    blob_key,
+    clip_text,
+    opaque,
+)
 from headwater.types.pickled import Unsupported
 from headwater.types.preview import clip
 
@@ -82,6 +91,51 @@ class NumpyArrays(Family):
 
     def text_is_path(self, text: str) -> bool:
         return not text.lstrip().startswith("[")  # a JSON list is not read from disk
+
+    def summarize(self, literal: Literal, blobs: BlobStore) -> Summary:
+        """Shape and dtype from the ``.npy`` header; the values of a small array, the first
+        ``ARRAY_VALUES`` (flat, in memory order) of a large one."""
+        import numpy as np
+
+        key = blob_key(literal)
+        if key is None:
+            return opaque(literal, "the npy literal has no blob")
+        with blobs.open(key) as fh:
+            try:
+                version = np.lib.format.read_magic(fh)
+                if version == (1, 0):
+                    shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+                else:
+                    shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+            except ValueError as exc:
+                return opaque(literal, f"the .npy header cannot be read: {exc}")
+            count = math.prod(shape)
+            summary = Summary("array")
+            summary.facts = {
+                "Shape": str(tuple(shape)),
+                "dtype": str(dtype),
+                "Elements": f"{count:,}",
+            }
+            if count * dtype.itemsize <= PARSE_LIMIT:
+                fh.seek(0)
+                array = np.load(fh, allow_pickle=False)
+                summary.text = clip_text(_values_text(array), summary)
+            elif not fortran and dtype.itemsize > 0:
+                n = min(count, ARRAY_VALUES)
+                first = np.frombuffer(fh.read(n * dtype.itemsize), dtype=dtype, count=n)
+                summary.text = _values_text(first)
+                summary.truncated = True
+                summary.note = f"the first {n} of {count:,} values, flattened"
+            else:
+                summary.note = "a large Fortran-ordered array: download it to see the values"
+        return summary
+
+
+def _values_text(array: Any) -> str:
+    """An array's values as numpy prints them (a large one by its edges)."""
+    import numpy as np
+
+    return np.array2string(array, max_line_width=100, threshold=200, edgeitems=3)
 
 
 NUMPY = NumpyArrays()

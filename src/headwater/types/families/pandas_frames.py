@@ -43,6 +43,16 @@ class PandasFrames(ParquetFamily):
     def preview(self, value: Any) -> str:
         return shape_text("DataFrame", value.shape[0], list(value.columns))
 
+    def column_types(self, schema: Any) -> list[tuple[str, str]]:
+        """The pandas dtypes the frame was written with (its Parquet pandas metadata)."""
+        meta = schema.pandas_metadata or {}
+        numpy_types = {
+            c.get("field_name"): c.get("numpy_type")
+            for c in meta.get("columns", [])
+            if isinstance(c, dict)
+        }
+        return [(field.name, str(numpy_types.get(field.name) or field.type)) for field in schema]
+
     def read_file(self, path: str, ext: str) -> Any:
         if ext in (".csv", ".tsv"):
             import pandas as pd

@@ -10,6 +10,7 @@ from typing import Any
 from headwater.storage.blobs import BlobStore
 from headwater.types import pickled
 from headwater.types.families.base import Family, Literal, blob_of, expect, make_literal
+from headwater.types.families.summaries import Summary, opaque
 from headwater.types.preview import short_repr
 
 
@@ -41,6 +42,11 @@ class Pickled(Family):
 
     def read(self, literal: Literal, tp: Any, blobs: BlobStore) -> Any:
         return expect(pickled.loads(blob_of(literal, blobs)), literal, tp)
+
+    def summarize(self, literal: Literal, blobs: BlobStore) -> Summary:
+        """Never unpickled (that would run code from the blob): the literal's own preview."""
+        note = "stored with cloudpickle; not opened for a preview, since unpickling runs code"
+        return opaque(literal, note)
 
 
 PICKLED = Pickled()

@@ -52,6 +52,16 @@ class PolarsFrames(ParquetFamily):
         schema = [f"{name}: {dtype}" for name, dtype in value.schema.items()]
         return shape_text("polars.DataFrame", value.height, schema)
 
+    def column_types(self, schema: Any) -> list[tuple[str, str]]:
+        """polars dtypes (``Int64``, ``String``) when polars is installed, else Arrow's."""
+        try:
+            import polars as pl
+        except ImportError:
+            return super().column_types(schema)
+        frame = pl.from_arrow(schema.empty_table())
+        assert isinstance(frame, pl.DataFrame)
+        return [(name, str(dtype)) for name, dtype in frame.schema.items()]
+
     def read_file(self, path: str, ext: str) -> Any:
         import polars as pl
 
