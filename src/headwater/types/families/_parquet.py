@@ -142,8 +142,10 @@ class ParquetFamily(Family):
                 "Columns": f"{len(summary.columns):,}",
             }
             names = schema.names[:PREVIEW_COLUMNS]
-            batches = parquet.iter_batches(batch_size=PREVIEW_ROWS, columns=names)
-            batch = next(iter(batches), None)
+            batch = None
+            if parquet.num_row_groups:  # only the first row group: a file may hold millions
+                batches = parquet.iter_batches(PREVIEW_ROWS, row_groups=[0], columns=names)
+                batch = next(iter(batches), None)
             if batch is not None:
                 columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
                 summary.rows = [
