@@ -16,6 +16,8 @@ import pytest
 
 import headwater
 from headwater.instance import Instance
+from headwater.storage.blobs import BlobStore
+from headwater.ui import objects
 from tests.api.conftest import Api, serve
 
 from ..engine.conftest import instance  # noqa: F401  (fixture)
@@ -170,3 +172,18 @@ def test_none_has_nothing_to_download(populated: Instance) -> None:
         assert 'id="download"' not in page
         r = api.get(DOWNLOAD.format("nothing@1"))
     assert r.status_code == 404 and "holds None" in r.text
+
+
+def test_a_remote_blob_is_located_by_its_url() -> None:
+    key = "sha256/ab/" + "c" * 62
+    assert objects.blob_location(BlobStore("memory://bucket/hw"), key) == (
+        f"memory://bucket/hw/{key}"
+    )
+
+
+def test_a_hostile_file_name_cannot_escape_the_header() -> None:
+    header = objects._disposition('../évil "name"\r\nSet-Cookie: x=1.csv')
+    assert "\r" not in header and "\n" not in header
+    plain = re.search(r'filename="([^"]*)"', header)
+    assert plain and plain.group(1) == "_vil_name_Set-Cookie_x_1.csv"
+    assert "filename*=UTF-8''..%2F%C3%A9vil%20%22name%22%0D%0ASet-Cookie" in header
