@@ -2,7 +2,8 @@
 
 ``headwater up`` serves it at ``/`` next to the API (``api/app.py`` includes ``router`` behind
 the API's auth). Pages: artifact search (``/``), an artifact version
-(``/artifacts/<project>/<domain>/<name>@<version>``), executions, launch plans and events.
+(``/artifacts/<project>/<domain>/<name>@<version>``, its stored bytes at ``…/download``),
+executions, launch plans and events.
 Templates live in ``templates/``, the project's own CSS and JavaScript in ``static/``; a
 Content-Security-Policy forbids inline scripts, and card Markdown is rendered without raw HTML.
 """
