@@ -1,0 +1,94 @@
+// Headwater web UI: live execution status without reloading (served from /static; the
+// Content-Security-Policy forbids inline scripts), and the version filter of the Relaunch form.
+// Polls the server's small JSON answers every POLL_MS while something is still running.
+"use strict";
+
+const POLL_MS = 1500;
+
+function setStatus(span, status, terminal) {
+  span.textContent = status;
+  span.className = "status status-" + status;
+  span.dataset.status = status;
+  span.dataset.terminal = terminal ? "true" : "false";
+}
+
+function fmtDuration(seconds, digits) {
+  return seconds === null || seconds === undefined ? "" : seconds.toFixed(digits) + " s";
+}
+
+// One execution's page: #status carries the id; poll until the status is terminal.
+function watchExecution(span) {
+  const id = span.dataset.executionId;
+  const tick = () => {
+    fetch("/ui/executions/" + encodeURIComponent(id) + ".json", { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+      .then((ex) => {
+        setStatus(span, ex.status, ex.terminal);
+        const put = (elId, text) => {
+          const el = document.getElementById(elId);
+          if (el && text !== null && text !== undefined) el.textContent = text;
+        };
+        put("started", ex.started_at);
+        put("finished", ex.finished_at);
+        put("duration", fmtDuration(ex.duration, 3));
+        if (ex.terminal) {
+          const note = document.getElementById("live-note");
+          if (note) note.hidden = false;
+        } else {
+          setTimeout(tick, POLL_MS);
+        }
+      })
+      .catch(() => setTimeout(tick, POLL_MS * 4));
+  };
+  setTimeout(tick, POLL_MS);
+}
+
+// The executions list: poll the rows still queued or running.
+function watchList(table) {
+  const tick = () => {
+    const live = Array.from(table.querySelectorAll("tr[data-execution-id]")).filter(
+      (tr) => tr.querySelector(".status").dataset.terminal !== "true"
+    );
+    if (live.length === 0) return;
+    const query = live.map((tr) => "id=" + encodeURIComponent(tr.dataset.executionId)).join("&");
+    fetch("/ui/executions.json?" + query, { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+      .then((body) => {
+        for (const ex of body.executions) {
+          const tr = table.querySelector('tr[data-execution-id="' + CSS.escape(ex.id) + '"]');
+          if (!tr) continue;
+          setStatus(tr.querySelector(".status"), ex.status, ex.terminal);
+          const cell = tr.querySelector(".duration");
+          if (cell) cell.textContent = fmtDuration(ex.duration, 2);
+        }
+        setTimeout(tick, POLL_MS);
+      })
+      .catch(() => setTimeout(tick, POLL_MS * 4));
+  };
+  setTimeout(tick, POLL_MS);
+}
+
+// Relaunch form: typing in a filter hides the versions of the list that do not match.
+function filterVersions(input) {
+  const select = document.getElementById(input.dataset.select);
+  if (!select) return;
+  input.addEventListener("input", () => {
+    const words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+    for (const option of select.options) {
+      const text = (option.textContent + " " + option.value).toLowerCase();
+      option.hidden = !words.every((w) => text.includes(w));
+    }
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const status = document.getElementById("status");
+  if (status && status.dataset.executionId && status.dataset.terminal !== "true") {
+    watchExecution(status);
+  }
+  const table = document.querySelector("table[data-live=executions]");
+  if (table) watchList(table);
+  for (const input of document.querySelectorAll("input.version-filter[data-select]")) {
+    filterVersions(input);
+  }
+});
