@@ -130,6 +130,13 @@ _VIA = {
     "explicit": "explicit (given as this version)",
 }
 
+_SOURCE = {
+    "trigger": "trigger binding (from the event's payload)",
+    "launch plan fixed": "the launch plan's fixed input",
+    "launch plan default": "the launch plan's default input",
+    "launch plan query": "the launch plan's query default",
+}
+
 
 @dataclass
 class InputRow:
@@ -171,7 +178,10 @@ def input_rows(model: Any) -> list[InputRow]:
             how = _VIA.get(str(r.get("via")), str(r.get("via") or "recorded"))
         else:
             row.value = _plain_value(literals.get(name))
-            if trigger.get("launch_plan"):
+            sources = trigger.get("input_sources")
+            if isinstance(sources, dict):  # recorded by the reactor when it fired
+                how = _SOURCE.get(str(sources.get(name)), "the workflow's default")
+            elif trigger.get("launch_plan"):
                 how = "from the launch plan (a trigger binding or its fixed/default inputs)"
             elif relaunch:
                 how = "value"

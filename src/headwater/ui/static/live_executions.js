@@ -16,6 +16,20 @@ function fmtDuration(seconds, digits) {
   return seconds === null || seconds === undefined ? "" : seconds.toFixed(digits) + " s";
 }
 
+// The page's sections below the facts (timeline, outputs, error) as the server renders
+// them now: fetched again when the status changes, so they follow the run.
+function refreshBody() {
+  const body = document.getElementById("live-body");
+  if (!body) return;
+  fetch(window.location.href, { credentials: "same-origin" })
+    .then((r) => (r.ok ? r.text() : Promise.reject(r.status)))
+    .then((html) => {
+      const fresh = new DOMParser().parseFromString(html, "text/html").getElementById("live-body");
+      if (fresh) body.replaceChildren(...Array.from(fresh.childNodes));
+    })
+    .catch(() => {});
+}
+
 // One execution's page: #status carries the id; poll until the status is terminal.
 function watchExecution(span) {
   const id = span.dataset.executionId;
@@ -23,7 +37,9 @@ function watchExecution(span) {
     fetch("/ui/executions/" + encodeURIComponent(id) + ".json", { credentials: "same-origin" })
       .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
       .then((ex) => {
+        const changed = span.dataset.status !== ex.status;
         setStatus(span, ex.status, ex.terminal);
+        if (changed) refreshBody();
         const put = (elId, text) => {
           const el = document.getElementById(elId);
           if (el && text !== null && text !== undefined) el.textContent = text;
