@@ -143,6 +143,22 @@ def test_the_live_status_json(populated: Instance) -> None:
         assert [e["id"] for e in many["executions"]] == [ex_id]
 
 
+def test_the_new_rows_json_keeps_the_filters(populated: Instance) -> None:
+    with populated.use():
+        trainings = headwater.list_executions(workflow="tests.ui.flows.training")
+    with serve(populated) as api:
+        params = {"workflow": "tests.ui.flows.training"}
+        every = api.get("/ui/executions-new.json", params=params).json()["executions"]
+        assert [e["id"] for e in every] == [e.id for e in trainings]
+        assert {e["workflow"] for e in every} == {"tests.ui.flows.training"}
+        # since the newest row shown: only that row (created at that time) and newer
+        top = trainings[0].created_at.isoformat()
+        newer = api.get("/ui/executions-new.json", params={**params, "top": top}).json()
+        assert [e["id"] for e in newer["executions"]] == [trainings[0].id]
+        bad = api.get("/ui/executions-new.json", params={"since": "soon"})
+        assert bad.status_code == 400 and "since" in bad.json()["error"]
+
+
 # --- relaunch ---------------------------------------------------------------------------
 def test_the_relaunch_form_is_prefilled_with_compatible_versions(populated: Instance) -> None:
     ex_id = _evaluate_id(populated)

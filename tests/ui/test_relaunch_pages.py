@@ -143,6 +143,11 @@ def test_a_running_execution_turns_succeeded_without_a_reload(
 ) -> None:
     site = exec_site
     go = site.root / "go.txt"
+    # The list is open before the execution exists: its row is added while it runs.
+    listing = page.context.new_page()
+    listing.goto(f"{site.base}/executions?workflow=tests.ui.exec_flows.wait_for_file")
+    expect(listing.locator("#executions")).to_contain_text("No execution matches.")
+    listing.evaluate("window.notReloaded = true")  # a mark that a reload would wipe
     r = site.api(
         "POST", "/events", json={"name": "exec.wait", "id": "wait-1", "payload": {"path": str(go)}}
     )
@@ -156,26 +161,30 @@ def test_a_running_execution_turns_succeeded_without_a_reload(
         return None
 
     ex_id = _procs.wait_for(running, "the waiting execution to run", logs=site.log)
+    row = listing.locator(f"tr[data-execution-id='{ex_id}']")
+    expect(row.locator(".status")).to_have_text("running", timeout=LIVE_TIMEOUT)
+    expect(listing.locator("#executions tbody tr")).to_have_count(1)  # the empty row is gone
+    site.shot(listing, "executions-running")
+
     page.goto(f"{site.base}/executions/{ex_id}")
     expect(page.locator("#status")).to_have_text("running")
     expect(page.locator("tr[data-input=path] .how")).to_contain_text("trigger binding")
     expect(page.locator("#live-note")).to_be_hidden()
-    listing = page.context.new_page()
-    listing.goto(f"{site.base}/executions?workflow=tests.ui.exec_flows.wait_for_file")
-    row = listing.locator(f"tr[data-execution-id='{ex_id}'] .status")
-    expect(row).to_have_text("running")
     site.shot(page, "execution-running")
-    site.shot(listing, "executions-running")
-    # A mark on each page that a reload would wipe.
     page.evaluate("window.notReloaded = true")
-    listing.evaluate("window.notReloaded = true")
 
     go.write_text("done")
     expect(page.locator("#status")).to_have_text("succeeded", timeout=LIVE_TIMEOUT)
     expect(page.locator("#live-note")).to_be_visible()
     expect(page.locator("#timeline .node-row .status")).to_have_text("succeeded")
-    expect(row).to_have_text("succeeded", timeout=LIVE_TIMEOUT)
+    expect(row.locator(".status")).to_have_text("succeeded", timeout=LIVE_TIMEOUT)
+    row.locator("a.execution-link").focus()  # the added row links to the execution
     assert page.evaluate("window.notReloaded") is True
     assert listing.evaluate("window.notReloaded") is True
     site.shot(page, "execution-finished-live")
     site.shot(listing, "executions-finished-live")
+    listing.set_viewport_size({"width": 420, "height": 800})
+    site.shot(listing, "executions-narrow")
+    page.set_viewport_size({"width": 420, "height": 800})
+    site.shot(page, "execution-narrow")
+    listing.close()

@@ -62,10 +62,38 @@ def _list_link(request: Request, number: int) -> str:
     return "/executions?" + urlencode(items)
 
 
-@router.get("/executions")
-def executions(request: Request) -> Response:
-    """Executions newest first, filtered by workflow, status, launch plan, project and
-    creation time (``since``/``until``), a page at a time."""
+@dataclass
+class ListQuery:
+    """The list's filters as the form holds them, their problems by field, and the
+    ``client.list_executions`` arguments they make."""
+
+    form: dict[str, str]
+    errors: dict[str, str]
+    number: int
+    project: str
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def read(self, request: Request, limit: int, offset: int, since: Any = None) -> list[Any]:
+        """The executions of these filters (``since`` narrows the range further)."""
+        start = self.since if since is None or (self.since and self.since > since) else since
+        with _inst(request).use():
+            return client.list_executions(
+                self.form["workflow"] or None,
+                self.form["launch_plan"] or None,
+                self.form["status"] or None,
+                limit,
+                self.project,
+                None,
+                since=start,
+                until=self.until,
+                offset=offset,
+            )
+
+
+def list_query(request: Request) -> ListQuery:
+    """The list's filters from the query string (``workflow``, ``status``, ``launch_plan``,
+    ``project``, ``since``, ``until``, ``page``), checked."""
     q = request.query_params
     form = {k: q.get(k, "").strip() for k in (*_TEXT_FIELDS, "status", "since", "until")}
     errors: dict[str, str] = {}
@@ -87,21 +115,19 @@ def executions(request: Request) -> Response:
     project = form["project"] or _token_project(request) or client.ALL_PROJECTS
     if project != client.ALL_PROJECTS and not _may_see(request, project):
         errors["project"] = f"your token may not read project {project!r}"
+    return ListQuery(form, errors, number, project, times["since"], times["until"])
+
+
+@router.get("/executions")
+def executions(request: Request) -> Response:
+    """Executions newest first, filtered by workflow, status, launch plan, project and
+    creation time (``since``/``until``), a page at a time."""
+    query = list_query(request)
+    errors, number = query.errors, query.number
     rows: list[Any] = []
     if not errors:
         try:
-            with _inst(request).use():
-                rows = client.list_executions(
-                    form["workflow"] or None,
-                    form["launch_plan"] or None,
-                    form["status"] or None,
-                    PAGE_SIZE + 1,
-                    project,
-                    None,
-                    since=times["since"],
-                    until=times["until"],
-                    offset=(number - 1) * PAGE_SIZE,
-                )
+            rows = query.read(request, PAGE_SIZE + 1, (number - 1) * PAGE_SIZE)
         except UserInputError as exc:
             text = str(exc)
             errors["launch_plan" if "launch plan" in text else "workflow"] = text
@@ -110,11 +136,12 @@ def executions(request: Request) -> Response:
         "executions.html",
         status=400 if errors else 200,
         title="Executions",
-        form=form,
+        form=query.form,
         errors=errors,
         rows=rows[:PAGE_SIZE],
         statuses=STATUSES,
         number=max(number, 1),
+        page_size=PAGE_SIZE,
         prev_link=_list_link(request, number - 1) if number > 1 else None,
         next_link=_list_link(request, number + 1) if more else None,
         nav="executions",
@@ -325,6 +352,39 @@ def executions_json(request: Request) -> Response:
             if _may_see(request, ex.project):
                 found.append(_status_json(ex))
     return JSONResponse({"executions": found}, headers=HEADERS)
+
+
+def _row_json(ex: Any) -> dict[str, Any]:
+    return {
+        **_status_json(ex),
+        "workflow": ex.workflow,
+        "launch_plan": ex.launch_plan,
+        "project": ex.project,
+        "domain": ex.domain,
+        "created": ex.created_at.strftime("%Y-%m-%d %H:%M:%S") if ex.created_at else "",
+        "created_at": ex.created_at.isoformat() if ex.created_at else None,
+    }
+
+
+@router.get("/ui/executions-new.json")
+def executions_new_json(request: Request, top: str = "") -> Response:
+    """The executions of the list's filters (the same query string) created since ``top``
+    (the newest row shown, ISO time), newest first, at most a page: the rows the first page
+    of the list adds while it is open."""
+    query = list_query(request)
+    if query.errors:
+        return JSONResponse({"error": query.errors}, 400, headers=HEADERS)
+    try:
+        # a millisecond early: the shown time is rounded to microseconds (the page drops
+        # the rows it already has)
+        since = parse_when(top, end=False) - timedelta(milliseconds=1) if top else None
+    except UserInputError as exc:
+        return JSONResponse({"error": {"top": str(exc)}}, 400, headers=HEADERS)
+    try:
+        found = query.read(request, PAGE_SIZE, 0, since=since)
+    except UserInputError as exc:
+        return JSONResponse({"error": {"workflow": str(exc)}}, 400, headers=HEADERS)
+    return JSONResponse({"executions": [_row_json(ex) for ex in found]}, headers=HEADERS)
 
 
 # --- relaunch ---------------------------------------------------------------------------

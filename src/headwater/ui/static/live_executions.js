@@ -59,29 +59,103 @@ function watchExecution(span) {
   setTimeout(tick, POLL_MS);
 }
 
-// The executions list: poll the rows still queued or running.
+function cell(tr, text, className) {
+  const td = document.createElement("td");
+  if (className) td.className = className;
+  if (text !== null) td.textContent = text;
+  tr.appendChild(td);
+  return td;
+}
+
+function link(parent, href, text, className) {
+  const a = document.createElement("a");
+  a.href = href;
+  a.textContent = text;
+  if (className) a.className = className;
+  parent.appendChild(a);
+}
+
+// A row of the list for an execution the server reported (built as text: never as HTML).
+function newRow(ex) {
+  const tr = document.createElement("tr");
+  tr.className = "execution-row";
+  tr.dataset.executionId = ex.id;
+  tr.dataset.created = ex.created_at || "";
+  link(cell(tr, null), "/executions/" + encodeURIComponent(ex.id), ex.id.slice(0, 12), "execution-link");
+  cell(tr, ex.workflow);
+  const span = document.createElement("span");
+  setStatus(span, ex.status, ex.terminal);
+  cell(tr, null).appendChild(span);
+  const lp = cell(tr, null);
+  if (ex.launch_plan) link(lp, "/launch-plans/" + encodeURIComponent(ex.launch_plan), ex.launch_plan);
+  cell(tr, ex.project + "/" + ex.domain);
+  const time = document.createElement("time");
+  time.textContent = ex.created;
+  cell(tr, null).appendChild(time);
+  cell(tr, fmtDuration(ex.duration, 2), "duration");
+  return tr;
+}
+
+// The first page of the list: executions created since the newest row shown (same filters)
+// are added at the top; the page keeps its size.
+function addNewRows(table) {
+  const body = table.tBodies[0];
+  const first = body.querySelector("tr[data-execution-id]");
+  const params = new URLSearchParams(window.location.search);
+  params.delete("page");
+  params.set("top", first ? first.dataset.created : "");
+  return fetch("/ui/executions-new.json?" + params.toString(), { credentials: "same-origin" })
+    .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+    .then((found) => {
+      const fresh = found.executions.filter(
+        (ex) => !body.querySelector('tr[data-execution-id="' + CSS.escape(ex.id) + '"]')
+      );
+      if (fresh.length === 0) return;
+      for (const empty of body.querySelectorAll("tr.no-rows")) empty.remove();
+      for (const ex of fresh.reverse()) body.insertBefore(newRow(ex), body.firstChild);
+      const size = Number(table.dataset.pageSize || "50");
+      const rows = body.querySelectorAll("tr[data-execution-id]");
+      for (let i = size; i < rows.length; i++) rows[i].remove();
+    });
+}
+
+// The executions list: poll the rows still queued or running (and new ones on page 1).
 function watchList(table) {
+  const firstPage = table.dataset.page === "1";
   const tick = () => {
-    const live = Array.from(table.querySelectorAll("tr[data-execution-id]")).filter(
-      (tr) => tr.querySelector(".status").dataset.terminal !== "true"
-    );
-    if (live.length === 0) return;
-    const query = live.map((tr) => "id=" + encodeURIComponent(tr.dataset.executionId)).join("&");
-    fetch("/ui/executions.json?" + query, { credentials: "same-origin" })
-      .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
-      .then((body) => {
-        for (const ex of body.executions) {
-          const tr = table.querySelector('tr[data-execution-id="' + CSS.escape(ex.id) + '"]');
-          if (!tr) continue;
-          setStatus(tr.querySelector(".status"), ex.status, ex.terminal);
-          const cell = tr.querySelector(".duration");
-          if (cell) cell.textContent = fmtDuration(ex.duration, 2);
-        }
-        setTimeout(tick, POLL_MS);
-      })
-      .catch(() => setTimeout(tick, POLL_MS * 4));
+    if (firstPage) {
+      addNewRows(table)
+        .catch(() => {})
+        .then(() => pollRows(table, tick));
+    } else {
+      pollRows(table, tick);
+    }
   };
   setTimeout(tick, POLL_MS);
+}
+
+function pollRows(table, again) {
+  const live = Array.from(table.querySelectorAll("tr[data-execution-id]")).filter(
+    (tr) => tr.querySelector(".status").dataset.terminal !== "true"
+  );
+  if (live.length === 0) {
+    if (table.dataset.page === "1") setTimeout(again, POLL_MS);
+    return;
+  }
+  const query = live.map((tr) => "id=" + encodeURIComponent(tr.dataset.executionId)).join("&");
+  fetch("/ui/executions.json?" + query, { credentials: "same-origin" })
+    .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+    .then((body) => {
+      for (const ex of body.executions) {
+        const tr = table.querySelector('tr[data-execution-id="' + CSS.escape(ex.id) + '"]');
+        if (!tr) continue;
+        setStatus(tr.querySelector(".status"), ex.status, ex.terminal);
+        const cellEl = tr.querySelector(".duration");
+        if (cellEl) cellEl.textContent = fmtDuration(ex.duration, 2);
+      }
+      setTimeout(again, POLL_MS);
+    })
+    .catch(() => setTimeout(again, POLL_MS * 4));
 }
 
 // Relaunch form: typing in a filter hides the versions of the list that do not match.
