@@ -260,3 +260,21 @@ def test_a_viewer_token_sees_no_relaunch_and_is_refused(populated: Instance) -> 
         assert api.post(path, headers=as_viewer, data={"uri-model": ""}).status_code == 403
     with populated.use():
         assert len(headwater.list_executions(project="*")) == before
+
+
+def test_the_rest_route_takes_the_same_time_range_and_offset(populated: Instance) -> None:
+    with populated.use():
+        every = [e.id for e in headwater.list_executions()]
+    today = datetime.now(UTC).date()
+    with serve(populated) as api:
+
+        def ids(**params: object) -> list[str]:
+            r = api.get("/api/v1/executions", params=params)
+            assert r.status_code == 200, r.text
+            return [e["id"] for e in r.json()]
+
+        assert ids(since=str(today)) == every
+        assert ids(until=str(today)) == []  # the API's until is the instant given
+        assert ids(limit=2, offset=2) == every[2:4]
+        assert api.get("/api/v1/executions", params={"since": "soon"}).status_code == 400
+        assert api.get("/api/v1/executions", params={"offset": -1}).status_code == 400
