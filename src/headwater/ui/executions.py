@@ -241,7 +241,7 @@ def timeline(ex: Any, nodes: list[Any]) -> dict[str, Any]:
     ends = [n.finished_at or now for n in shown] + [ex.finished_at or now]
     span = max((max(ends) - t0).total_seconds(), 1e-6)
     bars = []
-    for i, n in enumerate(shown):
+    for n in shown:
         start = ((n.started_at or t0) - t0).total_seconds()
         end = ((n.finished_at or now) - t0).total_seconds()
         x = 100.0 * start / span
@@ -249,7 +249,6 @@ def timeline(ex: Any, nodes: list[Any]) -> dict[str, Any]:
         bars.append(
             {
                 "node": n,
-                "y": i * 22,
                 "x": round(min(x, 99.6), 2),
                 "width": round(min(width, 100.0 - min(x, 99.6)), 2),
                 "seconds": end - start,
@@ -259,7 +258,6 @@ def timeline(ex: Any, nodes: list[Any]) -> dict[str, Any]:
         )
     return {
         "bars": bars,
-        "height": max(22 * len(bars), 22),
         "hidden": max(0, len(nodes) - TIMELINE_CAP),
         "span": span,
     }
