@@ -84,6 +84,7 @@ def test_relaunch_repeats_with_recorded_inputs(hw, sales):
     assert again["trigger"] == {
         "kind": "relaunch",
         "of": train["id"],
+        "overrides": [],
         "events": [],
         "artifacts": [],
         "runs": [],

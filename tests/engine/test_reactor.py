@@ -70,6 +70,8 @@ def test_artifact_trigger_fires_once_with_bound_inputs(registered):
     assert ex.resolved_inputs["ref"]["uri"] == "hw://default/development/ref@1"
     assert ex.inputs["day"] == datetime(2026, 11, 1, tzinfo=UTC)
     assert ex.trigger["events"][0]["id"] == event_id
+    sources = ex.trigger["input_sources"]  # where each input came from, for the UI
+    assert [sources[k] for k in ("data", "region", "day")] == ["trigger"] * 3
     lineage = headwater.lineage("hw://default/development/raw@1", direction="downstream")
     assert ex.id in {n.id for n in lineage.nodes}
 

@@ -106,6 +106,9 @@ def test_relaunch_is_linked_to_the_original(registered):
     assert any(
         e.kind == "triggered" and e.name == "relaunch" and e.source == first.id for e in graph.edges
     )
+    # which inputs were given anew (the others repeat the original's): the UI shows it
+    trigger = headwater.get_execution(again).trigger
+    assert (trigger["kind"], trigger["of"], trigger["overrides"]) == ("relaunch", first.id, ["n"])
 
 
 def _run_queued(inst, execution_id: str) -> headwater.Execution:

@@ -193,6 +193,23 @@ def test_list_executions_filters_orders_newest_first_and_limits(db: Database) ->
         assert all(isinstance(r, ExecutionRow) for r in ex.list_executions(tx))
 
 
+def test_list_executions_by_time_range_and_page(db: Database) -> None:
+    for i in range(5):
+        add(db, f"e{i}", float(10 * i))
+    with db.read() as tx:
+
+        def ids(**kw: Any) -> list[str]:
+            return [r.id for r in ex.list_executions(tx, **kw)]
+
+        assert ids(since=10.0) == ["e4", "e3", "e2", "e1"]  # since is inclusive
+        assert ids(until=20.0) == ["e1", "e0"]  # until is exclusive
+        assert ids(since=10.0, until=30.0) == ["e2", "e1"]
+        assert ids(limit=2, offset=0) == ["e4", "e3"]
+        assert ids(limit=2, offset=2) == ["e2", "e1"]
+        assert ids(limit=2, offset=4) == ["e0"]
+        assert ids(limit=2, offset=6) == []
+
+
 def test_summaries_and_state(db: Database) -> None:
     add(db, "e1", 1.5, workflow="w1")
     add(db, "e2", 2.5, workflow="w2", status="running", worker="wk")

@@ -281,11 +281,17 @@ def list_executions(
     limit: int = 100,
     project: str | None = None,
     domain: str | None = None,
+    *,
+    since: Any = None,
+    until: Any = None,
+    offset: int = 0,
 ) -> list[Execution]:
     """Executions newest first, filtered by workflow (object or name), launch plan, status.
 
     Only the configured project's (``HEADWATER_PROJECT``) unless ``project`` names another,
-    or is ``"*"`` for every project; ``domain`` narrows to one domain (default: any)."""
+    or is ``"*"`` for every project; ``domain`` narrows to one domain (default: any).
+    ``since``/``until`` (datetime, date, ISO text or epoch seconds) keep those created in
+    ``[since, until)``; ``offset`` skips the first ones (the next page)."""
     if isinstance(workflow, Entity):
         workflow = workflow.name
     _check_text(workflow, "workflow")
@@ -303,7 +309,23 @@ def list_executions(
             from headwater.settings import Settings
 
             project = Settings.from_env().project
-        return list(remote.list_executions(workflow, launch_plan, status, limit, project, domain))
+        return list(
+            remote.list_executions(
+                workflow,
+                launch_plan,
+                status,
+                limit,
+                project,
+                domain,
+                since=since,
+                until=until,
+                offset=offset,
+            )
+        )
+    if offset < 0:
+        raise UserInputError(f"offset must be 0 or more, got {offset!r}")
+    since_ts = None if since is None else _artifacts.epoch_seconds(since)
+    until_ts = None if until is None else _artifacts.epoch_seconds(until)
     inst = get_instance()
     scope = inst.project if project is None else None if project == ALL_PROJECTS else project
     with inst.db.read() as tx:
@@ -315,6 +337,9 @@ def list_executions(
             project=scope,
             domain=domain,
             limit=limit,
+            since=since_ts,
+            until=until_ts,
+            offset=offset,
         )
     return [Execution(inst, r) for r in found]
 

@@ -285,14 +285,22 @@ class RemoteClient:
         limit: int,
         project: str | None = None,
         domain: str | None = None,
+        *,
+        since: Any = None,
+        until: Any = None,
+        offset: int = 0,
     ) -> list[Execution]:
         params: dict[str, Any] = {"limit": limit}
+        if offset:
+            params["offset"] = offset
         for key, value in (
             ("workflow", workflow),
             ("launch_plan", launch_plan),
             ("status", status),
             ("project", project),
             ("domain", domain),
+            ("since", _iso(since)),
+            ("until", _iso(until)),
         ):
             if value is not None:
                 params[key] = value

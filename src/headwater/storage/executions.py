@@ -171,10 +171,21 @@ def list_executions(
     project: str | None = None,
     domain: str | None = None,
     limit: int = 100,
+    since: float | None = None,
+    until: float | None = None,
+    offset: int = 0,
 ) -> list[ExecutionRow]:
-    """Executions matching every filter given, newest first (ties: highest id first)."""
+    """Executions matching every filter given, newest first (ties: highest id first):
+    created at ``since`` or later and before ``until`` (epoch seconds), skipping the first
+    ``offset`` (a page of a long list)."""
     where: list[str] = []
-    params: dict[str, Any] = {"limit": limit}
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    if since is not None:
+        where.append("created_at >= :since")
+        params["since"] = since
+    if until is not None:
+        where.append("created_at < :until")
+        params["until"] = until
     for col, value in (
         ("workflow", workflow),
         ("launch_plan", launch_plan),
@@ -186,7 +197,7 @@ def list_executions(
             where.append(f"{col} = :{col}")
             params[col] = value
     sql = "SELECT * FROM executions" + (" WHERE " + " AND ".join(where) if where else "")
-    found = tx.all(f"{sql} ORDER BY created_at DESC, id DESC LIMIT :limit", params)
+    found = tx.all(f"{sql} ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset", params)
     return [ExecutionRow.from_db(r) for r in found]
 
 

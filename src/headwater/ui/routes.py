@@ -20,7 +20,6 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from headwater import client
 from headwater.engine.kinds import summary
 from headwater.errors import NotFoundError, UserInputError
-from headwater.handles import ExecutionStatus
 from headwater.instance import Instance
 from headwater.ui.objects import object_context, table_facts
 from headwater.ui.render import HEADERS, STATIC, error_page, page, version_path
@@ -228,68 +227,6 @@ def _consumers(version: Any) -> list[str]:
     graph = client.lineage(version, "downstream", 1)
     return sorted(
         {e.target for e in graph.edges if e.kind == "consumed" and e.source == version.uri}
-    )
-
-
-STATUSES = tuple(s.value for s in ExecutionStatus)
-
-
-@router.get("/executions")
-def executions(request: Request) -> Response:
-    """Executions newest first, filtered by status and workflow."""
-    q = request.query_params
-    form = {"status": q.get("status", "").strip(), "workflow": q.get("workflow", "").strip()}
-    errors: dict[str, str] = {}
-    found: list[Any] = []
-    project = _token_project(request) or client.ALL_PROJECTS
-    try:
-        with _inst(request).use():
-            found = client.list_executions(
-                form["workflow"] or None,
-                None,
-                form["status"] or None,
-                PAGE_SIZE,
-                project,
-                None,
-            )
-    except UserInputError as exc:
-        errors["status" if "status" in str(exc) else "workflow"] = str(exc)
-    return page(
-        "executions.html",
-        status=400 if errors else 200,
-        title="Executions",
-        form=form,
-        errors=errors,
-        rows=found,
-        statuses=STATUSES,
-        nav="executions",
-    )
-
-
-@router.get("/executions/{execution_id}")
-def execution(request: Request, execution_id: str) -> Response:
-    """One execution: status, timings, inputs, outputs (the versions produced), error and
-    what triggered it."""
-    try:
-        with _inst(request).use():
-            ex = client.get_execution(execution_id)
-            produced = list(ex.produced)
-            model = ex.to_model()
-    except NotFoundError:
-        return _not_found(f"no execution {execution_id!r}")
-    if not _may_see(request, ex.project):
-        return _forbidden(request, f"execution {execution_id!r}", ex.project)
-    trigger = model.trigger or {}
-    events = [e for e in trigger.get("events") or [] if isinstance(e, dict) and e.get("id")]
-    runs = [r.get("id") if isinstance(r, dict) else r for r in trigger.get("runs") or []]
-    return page(
-        "execution.html",
-        title=f"Execution {ex.id}",
-        ex=model,
-        produced=produced,
-        trigger_events=events,
-        trigger_runs=[r for r in runs if isinstance(r, str)],
-        nav="executions",
     )
 
 

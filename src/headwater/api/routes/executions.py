@@ -27,6 +27,9 @@ def list_executions(
         None, description="one project, or '*' (the default) for every project the token sees"
     ),
     domain: str | None = None,
+    since: str | None = Query(None, description="created at or after (ISO date or time)"),
+    until: str | None = Query(None, description="created before (ISO date or time)"),
+    offset: int = Query(0, ge=0, description="skip this many (the next page)"),
     inst: Instance = Depends(instance),
     who: Principal = Depends(access),
 ) -> list[schemas.Execution]:
@@ -38,7 +41,17 @@ def list_executions(
     else:
         project = client.ALL_PROJECTS
     with inst.use():
-        found = client.list_executions(workflow, launch_plan, status, limit, project, domain)
+        found = client.list_executions(
+            workflow,
+            launch_plan,
+            status,
+            limit,
+            project,
+            domain,
+            since=since,
+            until=until,
+            offset=offset,
+        )
         return [e.to_model() for e in found]
 
 

@@ -109,6 +109,8 @@ def relaunch(
             trigger={
                 "kind": "relaunch",
                 "of": execution_id,
+                # the inputs given anew (the rest repeat the original's): how each was resolved
+                "overrides": sorted(overrides),
                 "events": [],
                 "artifacts": [],
                 "runs": [],

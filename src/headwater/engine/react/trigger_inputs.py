@@ -38,6 +38,8 @@ class Fired:
     consumed: list[tuple[str, int]] = field(default_factory=list)
     artifacts: list[str] = field(default_factory=list)
     runs: list[str] = field(default_factory=list)
+    # where each input set here came from (the rest take the workflow's defaults)
+    sources: dict[str, str] = field(default_factory=dict)
 
     def trigger_info(self, listener: Listener) -> dict[str, Any]:
         return {
@@ -58,6 +60,7 @@ class Fired:
             ],
             "artifacts": self.artifacts,
             "runs": self.runs,
+            "input_sources": self.sources,
         }
 
 
@@ -103,7 +106,9 @@ class Binder:
                 fired.literals[name] = version.literal
                 fired.resolved[name] = {"uri": version.uri, "via": "launch plan query"}
                 fired.consumed.append((name, version.id))
+                fired.sources[name] = "launch plan query"
         for name, value in bound.items():
+            fired.sources[name] = "trigger"
             if isinstance(value, ArtifactVersion):
                 fired.literals[name] = value.literal
                 fired.resolved[name] = {"uri": value.uri, "via": "trigger"}
@@ -116,6 +121,8 @@ class Binder:
             for name, literal in source.items():
                 if source is spec.get("fixed_inputs") or name not in fired.literals:
                     fired.literals[name] = literal
+                    fixed = source is spec.get("fixed_inputs")
+                    fired.sources[name] = "launch plan fixed" if fixed else "launch plan default"
         missing = [
             n
             for n, s in inputs.items()
