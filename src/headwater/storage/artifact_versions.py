@@ -2,12 +2,13 @@
 
 Reads join ``artifacts`` for the name a version is known by and return
 :class:`ArtifactVersionRow`; the partition filters of :func:`find_latest` and
-:func:`search_versions` also read ``artifact_partitions``.
+:func:`search_versions` also read ``artifact_partitions``, and its card-text filter ``cards``.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -184,17 +185,76 @@ def search_versions(
     project: str | None,
     domain: str | None,
     limit: int,
+    time_from: str | None = None,
+    time_to: str | None = None,
+    card_words: Sequence[str] = (),
+    latest: bool = False,
+    offset: int = 0,
 ) -> list[ArtifactVersionRow]:
-    """Versions newest first, at most ``limit``: ``name`` exact or with ``*`` wildcards,
-    every given partition (``artifact_partitions``), created in ``[since, until)``."""
+    """Versions newest first, ``limit`` of them after skipping ``offset``: ``name`` exact or
+    with ``*`` wildcards, every given partition (``artifact_partitions``), created in
+    ``[since, until)``, time partition in ``[time_from, time_to]`` (stored text, compared as
+    text: it sorts as time; a version without one never matches a range), and cards holding
+    every word of ``card_words``.
+
+    ``latest``: one row per series (artifact, partitions, time partition), its newest version
+    among those matching: a version is kept when no newer version of its series matches too
+    (``NOT EXISTS`` walking ``ix_av_pkey_time``), so paging is LIMIT/OFFSET on the server. Its
+    cost is the versions read newest-first until the page is full: small while the series on
+    a page are recent, growing when old series sit under a long run of one series' versions.
+
+    Card words: a case-insensitive ``LIKE '%word%'`` over the ``cards`` of a version (one
+    scan of ``cards`` per word, no full-text index) — acceptable on SQLite and PostgreSQL
+    at this size; SQLite folds ASCII letters only, PostgreSQL every letter.
+    """
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    where = _series_filters(name, partitions, project, domain, time_from, time_to, params)
+    where += _version_filters("v", since, until, card_words, params)
+    if latest:
+        newer = " AND ".join(
+            ["n.id > v.id", *_version_filters("n", since, until, card_words, params)]
+        )
+        same = "n.artifact_id = v.artifact_id AND n.partition_key = v.partition_key"
+        # Two NOT EXISTS instead of ``IS NOT DISTINCT FROM`` (which PostgreSQL cannot match
+        # on an index): one for a series with a time partition, one for a series without.
+        where.append(
+            f"NOT EXISTS (SELECT 1 FROM artifact_versions n WHERE {same} "
+            f"AND n.time_partition = v.time_partition AND {newer})"
+        )
+        where.append(
+            "(v.time_partition IS NOT NULL OR NOT EXISTS (SELECT 1 FROM artifact_versions n "
+            f"WHERE {same} AND n.time_partition IS NULL AND {newer}))"
+        )
+    sql = (
+        f"SELECT {VERSION_COLUMNS} FROM artifact_versions v JOIN artifacts a ON "
+        "a.id = v.artifact_id"
+    )
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    found = tx.all(f"{sql} ORDER BY v.id DESC LIMIT :limit OFFSET :offset", params)
+    return [ArtifactVersionRow.from_db(r) for r in found]
+
+
+def _like(text: str) -> str:
+    """``text`` with LIKE's own characters escaped (``ESCAPE '!'``)."""
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+
+
+def _series_filters(
+    name: str | None,
+    partitions: dict[str, str],
+    project: str | None,
+    domain: str | None,
+    time_from: str | None,
+    time_to: str | None,
+    params: dict[str, Any],
+) -> list[str]:
+    """Conditions on what every version of a series shares (on ``v`` and ``a``)."""
     where: list[str] = []
-    params: dict[str, Any] = {"limit": limit}
     if name is not None:
         if "*" in name:
             where.append("a.name LIKE :name ESCAPE '!'")
-            params["name"] = (
-                name.replace("!", "!!").replace("%", "!%").replace("_", "!_").replace("*", "%")
-            )
+            params["name"] = _like(name).replace("*", "%")
         else:
             where.append("a.name = :name")
             params["name"] = name
@@ -203,26 +263,44 @@ def search_versions(
             key = col.split(".")[1]
             where.append(f"{col} = :{key}")
             params[key] = value
-    if since is not None:
-        where.append("v.created_at >= :since")
-        params["since"] = since
-    if until is not None:
-        where.append("v.created_at < :until")
-        params["until"] = until
+    if time_from is not None:
+        where.append("v.time_partition >= :time_from")
+        params["time_from"] = time_from
+    if time_to is not None:
+        where.append("v.time_partition <= :time_to")
+        params["time_to"] = time_to
     for i, (k, v) in enumerate(sorted(partitions.items())):
         where.append(
             f"EXISTS (SELECT 1 FROM artifact_partitions p{i} WHERE p{i}.version_id = "
             f"v.id AND p{i}.key = :k{i} AND p{i}.value = :v{i})"
         )
         params[f"k{i}"], params[f"v{i}"] = k, v
-    sql = (
-        f"SELECT {VERSION_COLUMNS} FROM artifact_versions v JOIN artifacts a ON "
-        "a.id = v.artifact_id"
-    )
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    found = tx.all(f"{sql} ORDER BY v.id DESC LIMIT :limit", params)
-    return [ArtifactVersionRow.from_db(r) for r in found]
+    return where
+
+
+def _version_filters(
+    alias: str,
+    since: float | None,
+    until: float | None,
+    card_words: Sequence[str],
+    params: dict[str, Any],
+) -> list[str]:
+    """Conditions on what differs between versions of a series (on ``alias``)."""
+    where: list[str] = []
+    if since is not None:
+        where.append(f"{alias}.created_at >= :since")
+        params["since"] = since
+    if until is not None:
+        where.append(f"{alias}.created_at < :until")
+        params["until"] = until
+    for i, word in enumerate(card_words):
+        # not correlated: each database reads the matching cards once, not once per version
+        where.append(
+            f"{alias}.id IN (SELECT c.version_id FROM cards c "
+            f"WHERE lower(c.text) LIKE :w{i} ESCAPE '!')"
+        )
+        params[f"w{i}"] = f"%{_like(word.lower())}%"
+    return where
 
 
 def versions_of_execution(tx: Tx, execution_id: str) -> list[ArtifactVersionRow]:
