@@ -2,7 +2,8 @@
 
 Reads join ``artifacts`` for the name a version is known by and return
 :class:`ArtifactVersionRow`; the partition filters of :func:`find_latest` and
-:func:`search_versions` also read ``artifact_partitions``, and its card-text filter ``cards``.
+:func:`search_versions` also read ``artifact_partitions``, its card-text filter ``cards``,
+and its ``latest`` search ``artifact_series``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
+from headwater.storage import artifact_series
 from headwater.storage.db import Tx, in_list
 
 
@@ -72,9 +74,10 @@ def insert_version(
     output_name: str | None,
     now: float,
 ) -> int:
-    """Insert a version (``version`` from storage.artifacts.next_version); its id. Its
-    partitions and cards are written by storage.artifact_partitions and storage.cards."""
-    return int(
+    """Insert a version (``version`` from storage.artifacts.next_version) and make it its
+    series' newest (storage.artifact_series); its id. Its partitions and cards are written by
+    storage.artifact_partitions and storage.cards."""
+    version_id = int(
         tx.scalar(
             "INSERT INTO artifact_versions (artifact_id, version, partition_key, partitions, "
             "time_partition, value, execution_id, node_id, output_name, created_at) VALUES "
@@ -93,6 +96,14 @@ def insert_version(
             },
         )
     )
+    artifact_series.record_version(
+        tx,
+        artifact_id=artifact_id,
+        partition_key=partition_key,
+        time_partition=time_partition,
+        version_id=version_id,
+    )
+    return version_id
 
 
 def get_version(tx: Tx, artifact_id: int, version: str) -> ArtifactVersionRow | None:
@@ -198,10 +209,11 @@ def search_versions(
     every word of ``card_words``.
 
     ``latest``: one row per series (artifact, partitions, time partition), its newest version
-    among those matching: a version is kept when no newer version of its series matches too
-    (``NOT EXISTS`` walking ``ix_av_pkey_time``), so paging is LIMIT/OFFSET on the server. Its
-    cost is the versions read newest-first until the page is full: small while the series on
-    a page are recent, growing when old series sit under a long run of one series' versions.
+    among those matching, paged with LIMIT/OFFSET on the server. Without a filter that differs
+    between the versions of a series (creation time, card words) that is the series' newest
+    version, read from ``artifact_series`` newest first (``ix_artifact_series_latest_id``): the
+    cost is the series read, whatever the number of versions. With one, the versions matching
+    it are grouped by series (``MAX(id)``): the cost is the versions that match.
 
     Card words: a case-insensitive ``LIKE '%word%'`` over the ``cards`` of a version (one
     scan of ``cards`` per word, no full-text index) — acceptable on SQLite and PostgreSQL
@@ -209,29 +221,29 @@ def search_versions(
     """
     params: dict[str, Any] = {"limit": limit, "offset": offset}
     where = _series_filters(name, partitions, project, domain, time_from, time_to, params)
-    where += _version_filters("v", since, until, card_words, params)
-    if latest:
-        newer = " AND ".join(
-            ["n.id > v.id", *_version_filters("n", since, until, card_words, params)]
+    varying = _version_filters("m" if latest else "v", since, until, card_words, params)
+    order = "v.id"
+    if latest and not varying:
+        # every version of a series matches alike: page the series by their newest version
+        tables = (
+            "artifact_series s JOIN artifacts a ON a.id = s.artifact_id "
+            "JOIN artifact_versions v ON v.id = s.latest_id"
         )
-        same = "n.artifact_id = v.artifact_id AND n.partition_key = v.partition_key"
-        # Two NOT EXISTS instead of ``IS NOT DISTINCT FROM`` (which PostgreSQL cannot match
-        # on an index): one for a series with a time partition, one for a series without.
+        order = "s.latest_id"
+    elif latest:
+        tables = "artifact_versions v JOIN artifacts a ON a.id = v.artifact_id"
         where.append(
-            f"NOT EXISTS (SELECT 1 FROM artifact_versions n WHERE {same} "
-            f"AND n.time_partition = v.time_partition AND {newer})"
+            "v.id IN (SELECT MAX(m.id) FROM artifact_versions m WHERE "
+            + " AND ".join(varying)
+            + " GROUP BY m.artifact_id, m.partition_key, m.time_partition)"
         )
-        where.append(
-            "(v.time_partition IS NOT NULL OR NOT EXISTS (SELECT 1 FROM artifact_versions n "
-            f"WHERE {same} AND n.time_partition IS NULL AND {newer}))"
-        )
-    sql = (
-        f"SELECT {VERSION_COLUMNS} FROM artifact_versions v JOIN artifacts a ON "
-        "a.id = v.artifact_id"
-    )
+    else:
+        tables = "artifact_versions v JOIN artifacts a ON a.id = v.artifact_id"
+        where += varying
+    sql = f"SELECT {VERSION_COLUMNS} FROM {tables}"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    found = tx.all(f"{sql} ORDER BY v.id DESC LIMIT :limit OFFSET :offset", params)
+    found = tx.all(f"{sql} ORDER BY {order} DESC LIMIT :limit OFFSET :offset", params)
     return [ArtifactVersionRow.from_db(r) for r in found]
 
 
