@@ -323,3 +323,20 @@ def test_latest_with_card_words_is_the_newest_matching_version(db):
     assert _series(db, card_words=["blessed"]) == [first]
     assert _series(db, card_words=["draft"]) == [second]
     assert _series(db) == [second]
+
+
+def test_latest_matches_partitions_exactly(db):
+    with db.transaction() as tx:
+        eu = add_version(tx, partitions={"region": "eu", "kind": "a&b=c"})
+        eu2 = add_version(tx, partitions={"region": "eu2", "kind": "a"})
+        upper = add_version(tx, partitions={"region": "EU", "kind": "a"})
+        spaced = add_version(tx, partitions={"region": "eu west", "kind": "é"})
+    assert _series(db, partitions={"region": "eu"}) == [eu]  # not eu2, nor EU
+    assert _series(db, partitions={"region": "EU"}) == [upper]
+    assert _series(db, partitions={"kind": "a&b=c"}) == [eu]
+    assert _series(db, partitions={"kind": "a"}) == [upper, eu2]
+    assert _series(db, partitions={"region": "eu west", "kind": "é"}) == [spaced]
+    assert _series(db, partitions={"kind": "b=c"}) == []
+    assert _series(db, partitions={"region": "eu", "kind": "a"}) == []
+    for given in ({"region": "eu"}, {"kind": "a"}, {"kind": "é"}):  # as every version matches
+        assert _series(db, partitions=given, latest=False) == _series(db, partitions=given)

@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
+from urllib.parse import urlencode
 
 from headwater.storage import artifact_series
 from headwater.storage.db import Tx, in_list
@@ -229,7 +230,10 @@ def search_versions(
             "artifact_series s JOIN artifacts a ON a.id = s.artifact_id "
             "JOIN artifact_versions v ON v.id = s.latest_id"
         )
-        order = "s.latest_id"
+        where = _on_series(tx, name, partitions, project, domain, time_from, time_to, params)
+        # An exact name is a few series: PostgreSQL, planning for LIMIT, would rather walk
+        # every series newest first looking for them; "+ 0" makes it read them and sort.
+        order = "s.latest_id + 0" if name is not None and "*" not in name else "s.latest_id"
     elif latest:
         tables = "artifact_versions v JOIN artifacts a ON a.id = v.artifact_id"
         where.append(
@@ -287,6 +291,38 @@ def _series_filters(
             f"v.id AND p{i}.key = :k{i} AND p{i}.value = :v{i})"
         )
         params[f"k{i}"], params[f"v{i}"] = k, v
+    return where
+
+
+def _on_series(
+    tx: Tx,
+    name: str | None,
+    partitions: dict[str, str],
+    project: str | None,
+    domain: str | None,
+    time_from: str | None,
+    time_to: str | None,
+    params: dict[str, Any],
+) -> list[str]:
+    """The filters of :func:`_series_filters` on an ``artifact_series`` row (``s``) itself, so
+    a database walking the series newest first tests each without reading its versions."""
+    where = _series_filters(name, {}, project, domain, None, None, params)
+    if time_from is not None or time_to is not None:
+        where.append("s.time_key <> ''")
+    if time_from is not None:
+        where.append("s.time_key >= :time_from")
+        params["time_from"] = time_from
+    if time_to is not None:
+        where.append("s.time_key <= :time_to")
+        params["time_to"] = time_to
+    # partition_key is every partition URL-encoded and sorted, joined by "&" (as
+    # definitions/names.partition_key_text writes it): "&k=v&" occurs in "&" + it + "&"
+    # exactly when the series has partition k = v. instr/strpos are case-sensitive (LIKE
+    # is not on SQLite).
+    find = "strpos" if tx.dialect == "postgresql" else "instr"
+    for i, (k, v) in enumerate(sorted(partitions.items())):
+        where.append(f"{find}('&' || s.partition_key || '&', :kv{i}) > 0")
+        params[f"kv{i}"] = "&" + urlencode([(k, v)]) + "&"
     return where
 
 
