@@ -221,7 +221,6 @@ def search_versions(
     at this size; SQLite folds ASCII letters only, PostgreSQL every letter.
     """
     params: dict[str, Any] = {"limit": limit, "offset": offset}
-    where = _series_filters(name, partitions, project, domain, time_from, time_to, params)
     varying = _version_filters("m" if latest else "v", since, until, card_words, params)
     order = "v.id"
     if latest and not varying:
@@ -236,6 +235,7 @@ def search_versions(
         order = "s.latest_id + 0" if name is not None and "*" not in name else "s.latest_id"
     elif latest:
         tables = "artifact_versions v JOIN artifacts a ON a.id = v.artifact_id"
+        where = _series_filters(name, partitions, project, domain, time_from, time_to, params)
         where.append(
             "v.id IN (SELECT MAX(m.id) FROM artifact_versions m WHERE "
             + " AND ".join(varying)
@@ -243,6 +243,7 @@ def search_versions(
         )
     else:
         tables = "artifact_versions v JOIN artifacts a ON a.id = v.artifact_id"
+        where = _series_filters(name, partitions, project, domain, time_from, time_to, params)
         where += varying
     sql = f"SELECT {VERSION_COLUMNS} FROM {tables}"
     if where:
