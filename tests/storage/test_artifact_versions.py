@@ -7,7 +7,7 @@ import json
 import pytest
 
 from headwater.storage import artifact_versions as versions
-from headwater.storage import artifacts
+from headwater.storage import artifacts, cards
 from headwater.storage.artifact_versions import ArtifactVersionRow
 
 from ._versions import INTEGRITY_ERRORS, add_execution, add_version, migrated
@@ -246,3 +246,97 @@ def test_latest_value_by_name_in_any_project(db):
     with db.read() as tx:
         latest = versions.latest_value_by_name(tx, name="model")
     assert latest is not None and json.loads(latest) == {"type": "str", "value": "x"}
+
+
+def _series(db, **given):
+    args = {"name": None, "partitions": {}, "since": None, "until": None, "limit": 100}
+    args = {"project": None, "domain": None, "latest": True, **args, **given}
+    with db.read() as tx:
+        return [r.id for r in versions.search_versions(tx, **args)]
+
+
+def test_latest_keeps_the_newest_version_of_each_series(db):
+    jan, feb = "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"
+    with db.transaction() as tx:
+        eu = [add_version(tx, partitions={"region": "eu"}) for _ in range(3)]
+        us = add_version(tx, partitions={"region": "us"})
+        eu_jan = [add_version(tx, partitions={"region": "eu"}, time_partition=jan) for _ in "ab"]
+        eu_feb = add_version(tx, partitions={"region": "eu"}, time_partition=feb)
+        eu_again = add_version(tx, partitions={"region": "eu"})
+        other = add_version(tx, "other", partitions={"region": "eu"})
+    # a series is (artifact, partitions, time partition); no time partition is a series too
+    assert _series(db) == [other, eu_again, eu_feb, eu_jan[1], us]
+    assert _series(db, name="model", partitions={"region": "eu"}) == [eu_again, eu_feb, eu_jan[1]]
+    assert eu[2] not in _series(db)
+    # paging: disjoint pages that together are the whole list, in the same order
+    pages = [_series(db, limit=2, offset=o) for o in (0, 2, 4, 6)]
+    assert pages == [[other, eu_again], [eu_feb, eu_jan[1]], [us], []]
+    # without latest every version is a row, and offset pages them the same way
+    assert _series(db, latest=False, limit=3, offset=1) == [eu_again, eu_feb, eu_jan[1]]
+
+
+def test_time_partition_range_is_inclusive_and_skips_versions_without_one(db):
+    with db.transaction() as tx:
+        made = {
+            day: add_version(tx, time_partition=f"2026-01-{day:02d}T00:00:00Z")
+            for day in (1, 2, 3, 4)
+        }
+        add_version(tx)  # no time partition: outside every range
+        late = add_version(tx, time_partition="2026-01-04T23:00:00Z")
+    within = _series(db, time_from="2026-01-02T00:00:00Z", time_to="2026-01-04T00:00:00Z")
+    assert within == [made[4], made[3], made[2]]
+    assert _series(db, time_from="2026-01-04T00:00:00Z") == [late, made[4]]
+    assert _series(db, time_to="2026-01-01T23:59:59Z") == [made[1]]
+    assert _series(db, time_from="2026-01-05T00:00:00Z") == []
+
+
+def test_card_words_match_any_case_every_word_and_literally(db):
+    with db.transaction() as tx:
+        resnet = add_version(tx, "vision")
+        cards.insert_cards(
+            tx,
+            version_id=resnet,
+            cards=[
+                {"kind": "model", "text": "# ResNet-50\nTop-1 ACCURACY 0.76"},
+                {"kind": "data", "text": "trained on 100% of ImageNet_1k"},
+            ],
+        )
+        plain = add_version(tx, "text_model")
+        cards.insert_cards(tx, version_id=plain, cards=[{"kind": "model", "text": "accuracy 0.5"}])
+        add_version(tx, "no_card")
+    assert _series(db, card_words=["accuracy"]) == [plain, resnet]
+    assert _series(db, card_words=["RESNET", "accuracy"]) == [resnet]  # every word, any case
+    assert _series(db, card_words=["imagenet", "resnet"]) == [resnet]  # words in two cards
+    assert _series(db, card_words=["100%"]) == [resnet]
+    assert _series(db, card_words=["imagenet_1k"]) == [resnet]
+    assert _series(db, card_words=["1%"]) == []  # % is literal: as a wildcard it would match
+    assert _series(db, card_words=["image_et"]) == []  # _ is literal too
+    assert _series(db, card_words=["missing"]) == []
+
+
+def test_latest_with_card_words_is_the_newest_matching_version(db):
+    with db.transaction() as tx:
+        first = add_version(tx)
+        cards.insert_cards(tx, version_id=first, cards=[{"kind": "model", "text": "blessed"}])
+        second = add_version(tx)
+        cards.insert_cards(tx, version_id=second, cards=[{"kind": "model", "text": "draft"}])
+    assert _series(db, card_words=["blessed"]) == [first]
+    assert _series(db, card_words=["draft"]) == [second]
+    assert _series(db) == [second]
+
+
+def test_latest_matches_partitions_exactly(db):
+    with db.transaction() as tx:
+        eu = add_version(tx, partitions={"region": "eu", "kind": "a&b=c"})
+        eu2 = add_version(tx, partitions={"region": "eu2", "kind": "a"})
+        upper = add_version(tx, partitions={"region": "EU", "kind": "a"})
+        spaced = add_version(tx, partitions={"region": "eu west", "kind": "é"})
+    assert _series(db, partitions={"region": "eu"}) == [eu]  # not eu2, nor EU
+    assert _series(db, partitions={"region": "EU"}) == [upper]
+    assert _series(db, partitions={"kind": "a&b=c"}) == [eu]
+    assert _series(db, partitions={"kind": "a"}) == [upper, eu2]
+    assert _series(db, partitions={"region": "eu west", "kind": "é"}) == [spaced]
+    assert _series(db, partitions={"kind": "b=c"}) == []
+    assert _series(db, partitions={"region": "eu", "kind": "a"}) == []
+    for given in ({"region": "eu"}, {"kind": "a"}, {"kind": "é"}):  # as every version matches
+        assert _series(db, partitions=given, latest=False) == _series(db, partitions=given)

@@ -17,6 +17,7 @@ TABLES = {
     "artifacts",
     "artifact_versions",
     "artifact_partitions",
+    "artifact_series",
     "cards",
     "lineage_edges",
     "launch_plans",

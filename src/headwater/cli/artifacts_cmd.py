@@ -76,6 +76,18 @@ def list_(name: str | None, limit: int, as_json: bool) -> None:
     help="Created at or after this time (e.g. 2026-11-01 or 2026-11-01T13:00Z).",
 )
 @click.option("--until", callback=iso_time, metavar="ISO", help="Created before this time.")
+@click.option(
+    "--time-from", metavar="ISO", help="Time partition at or after this (e.g. 2026-11-01)."
+)
+@click.option(
+    "--time-to", metavar="ISO", help="Time partition at or before this (a date: that whole day)."
+)
+@click.option("--text", metavar="WORDS", help="Words a card of the version holds (any case).")
+@click.option(
+    "--latest",
+    is_flag=True,
+    help="Only the newest match per artifact, partitions and time partition.",
+)
 @_limit_option
 @_json_option
 def search(
@@ -83,14 +95,26 @@ def search(
     partitions: dict[str, str],
     since: datetime | None,
     until: datetime | None,
+    time_from: str | None,
+    time_to: str | None,
+    text: str | None,
+    latest: bool,
     limit: int,
     as_json: bool,
 ) -> None:
-    """Search versions by name, partitions, time."""
+    """Search versions by name, partitions, creation time, time partition, card text."""
     from headwater.client import search_artifacts
 
     found = search_artifacts(
-        name=name, partitions=partitions, since=since, until=until, limit=limit
+        name=name,
+        partitions=partitions,
+        since=since,
+        until=until,
+        limit=limit,
+        time_from=time_from,
+        time_to=time_to,
+        text=text,
+        latest=latest,
     )
     _print_versions(found, as_json)
 

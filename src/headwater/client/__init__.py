@@ -215,12 +215,35 @@ def search_artifacts(
     limit: int = 100,
     project: str | None = None,
     domain: str | None = None,
+    *,
+    time_from: Any = None,
+    time_to: Any = None,
+    text: str | None = None,
+    latest: bool = False,
+    offset: int = 0,
 ) -> list[ArtifactVersion]:
-    """Versions newest first; ``name`` may use ``*`` wildcards."""
+    """Versions newest first; ``name`` may use ``*`` wildcards.
+
+    ``since``/``until`` bound the creation time (``[since, until)``); ``time_from``/
+    ``time_to`` the time partition (both inclusive; a date as ``time_to`` takes in that
+    whole day); ``text``: every word appears in a card of the version (any case).
+    ``latest=True`` keeps one version per (artifact, partitions, time partition): the newest
+    that matches. ``offset`` skips that many results, for paging with ``limit``."""
     remote = active_remote()
+    extra = {
+        "time_from": time_from,
+        "time_to": time_to,
+        "text": text,
+        "latest": latest,
+        "offset": offset,
+    }
     if remote is not None:
-        return list(remote.search_artifacts(name, partitions, since, until, limit, project, domain))
-    return _artifacts.search(get_instance(), name, partitions, since, until, limit, project, domain)
+        return list(
+            remote.search_artifacts(name, partitions, since, until, limit, project, domain, **extra)
+        )
+    return _artifacts.search(
+        get_instance(), name, partitions, since, until, limit, project, domain, **extra
+    )
 
 
 def create_artifact(

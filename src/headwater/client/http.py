@@ -229,6 +229,12 @@ class RemoteClient:
         limit: int,
         project: str | None,
         domain: str | None,
+        *,
+        time_from: Any = None,
+        time_to: Any = None,
+        text: str | None = None,
+        latest: bool = False,
+        offset: int = 0,
     ) -> list[ArtifactVersion]:
         params: dict[str, Any] = {"limit": limit}
         for key, value in (
@@ -237,9 +243,16 @@ class RemoteClient:
             ("until", _iso(until)),
             ("project", project),
             ("domain", domain),
+            ("time_from", _iso(time_from)),
+            ("time_to", _iso(time_to)),
+            ("text", text),
         ):
             if value is not None:
                 params[key] = value
+        if latest:
+            params["latest"] = "true"
+        if offset:
+            params["offset"] = offset
         if partitions:
             params["partition"] = [f"{k}={_iso(v)}" for k, v in partitions.items()]
         found = self.request("GET", "/artifacts", params=params)

@@ -2,15 +2,19 @@
 
 Reads join ``artifacts`` for the name a version is known by and return
 :class:`ArtifactVersionRow`; the partition filters of :func:`find_latest` and
-:func:`search_versions` also read ``artifact_partitions``.
+:func:`search_versions` also read ``artifact_partitions``, its card-text filter ``cards``,
+and its ``latest`` search ``artifact_series``.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
+from urllib.parse import urlencode
 
+from headwater.storage import artifact_series
 from headwater.storage.db import Tx, in_list
 
 
@@ -71,9 +75,10 @@ def insert_version(
     output_name: str | None,
     now: float,
 ) -> int:
-    """Insert a version (``version`` from storage.artifacts.next_version); its id. Its
-    partitions and cards are written by storage.artifact_partitions and storage.cards."""
-    return int(
+    """Insert a version (``version`` from storage.artifacts.next_version) and make it its
+    series' newest (storage.artifact_series); its id. Its partitions and cards are written by
+    storage.artifact_partitions and storage.cards."""
+    version_id = int(
         tx.scalar(
             "INSERT INTO artifact_versions (artifact_id, version, partition_key, partitions, "
             "time_partition, value, execution_id, node_id, output_name, created_at) VALUES "
@@ -92,6 +97,14 @@ def insert_version(
             },
         )
     )
+    artifact_series.record_version(
+        tx,
+        artifact_id=artifact_id,
+        partition_key=partition_key,
+        time_partition=time_partition,
+        version_id=version_id,
+    )
+    return version_id
 
 
 def get_version(tx: Tx, artifact_id: int, version: str) -> ArtifactVersionRow | None:
@@ -184,17 +197,81 @@ def search_versions(
     project: str | None,
     domain: str | None,
     limit: int,
+    time_from: str | None = None,
+    time_to: str | None = None,
+    card_words: Sequence[str] = (),
+    latest: bool = False,
+    offset: int = 0,
 ) -> list[ArtifactVersionRow]:
-    """Versions newest first, at most ``limit``: ``name`` exact or with ``*`` wildcards,
-    every given partition (``artifact_partitions``), created in ``[since, until)``."""
+    """Versions newest first, ``limit`` of them after skipping ``offset``: ``name`` exact or
+    with ``*`` wildcards, every given partition (``artifact_partitions``), created in
+    ``[since, until)``, time partition in ``[time_from, time_to]`` (stored text, compared as
+    text: it sorts as time; a version without one never matches a range), and cards holding
+    every word of ``card_words``.
+
+    ``latest``: one row per series (artifact, partitions, time partition), its newest version
+    among those matching, paged with LIMIT/OFFSET on the server. Without a filter that differs
+    between the versions of a series (creation time, card words) that is the series' newest
+    version, read from ``artifact_series`` newest first (``ix_artifact_series_latest_id``): the
+    cost is the series read, whatever the number of versions. With one, the versions matching
+    it are grouped by series (``MAX(id)``): the cost is the versions that match.
+
+    Card words: a case-insensitive ``LIKE '%word%'`` over the ``cards`` of a version (one
+    scan of ``cards`` per word, no full-text index) — acceptable on SQLite and PostgreSQL
+    at this size; SQLite folds ASCII letters only, PostgreSQL every letter.
+    """
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    varying = _version_filters("m" if latest else "v", since, until, card_words, params)
+    order = "v.id"
+    if latest and not varying:
+        # every version of a series matches alike: page the series by their newest version
+        tables = (
+            "artifact_series s JOIN artifacts a ON a.id = s.artifact_id "
+            "JOIN artifact_versions v ON v.id = s.latest_id"
+        )
+        where = _on_series(tx, name, partitions, project, domain, time_from, time_to, params)
+        # An exact name is a few series: PostgreSQL, planning for LIMIT, would rather walk
+        # every series newest first looking for them; "+ 0" makes it read them and sort.
+        order = "s.latest_id + 0" if name is not None and "*" not in name else "s.latest_id"
+    elif latest:
+        tables = "artifact_versions v JOIN artifacts a ON a.id = v.artifact_id"
+        where = _series_filters(name, partitions, project, domain, time_from, time_to, params)
+        where.append(
+            "v.id IN (SELECT MAX(m.id) FROM artifact_versions m WHERE "
+            + " AND ".join(varying)
+            + " GROUP BY m.artifact_id, m.partition_key, m.time_partition)"
+        )
+    else:
+        tables = "artifact_versions v JOIN artifacts a ON a.id = v.artifact_id"
+        where = _series_filters(name, partitions, project, domain, time_from, time_to, params)
+        where += varying
+    sql = f"SELECT {VERSION_COLUMNS} FROM {tables}"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    found = tx.all(f"{sql} ORDER BY {order} DESC LIMIT :limit OFFSET :offset", params)
+    return [ArtifactVersionRow.from_db(r) for r in found]
+
+
+def _like(text: str) -> str:
+    """``text`` with LIKE's own characters escaped (``ESCAPE '!'``)."""
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+
+
+def _series_filters(
+    name: str | None,
+    partitions: dict[str, str],
+    project: str | None,
+    domain: str | None,
+    time_from: str | None,
+    time_to: str | None,
+    params: dict[str, Any],
+) -> list[str]:
+    """Conditions on what every version of a series shares (on ``v`` and ``a``)."""
     where: list[str] = []
-    params: dict[str, Any] = {"limit": limit}
     if name is not None:
         if "*" in name:
             where.append("a.name LIKE :name ESCAPE '!'")
-            params["name"] = (
-                name.replace("!", "!!").replace("%", "!%").replace("_", "!_").replace("*", "%")
-            )
+            params["name"] = _like(name).replace("*", "%")
         else:
             where.append("a.name = :name")
             params["name"] = name
@@ -203,26 +280,76 @@ def search_versions(
             key = col.split(".")[1]
             where.append(f"{col} = :{key}")
             params[key] = value
-    if since is not None:
-        where.append("v.created_at >= :since")
-        params["since"] = since
-    if until is not None:
-        where.append("v.created_at < :until")
-        params["until"] = until
+    if time_from is not None:
+        where.append("v.time_partition >= :time_from")
+        params["time_from"] = time_from
+    if time_to is not None:
+        where.append("v.time_partition <= :time_to")
+        params["time_to"] = time_to
     for i, (k, v) in enumerate(sorted(partitions.items())):
         where.append(
             f"EXISTS (SELECT 1 FROM artifact_partitions p{i} WHERE p{i}.version_id = "
             f"v.id AND p{i}.key = :k{i} AND p{i}.value = :v{i})"
         )
         params[f"k{i}"], params[f"v{i}"] = k, v
-    sql = (
-        f"SELECT {VERSION_COLUMNS} FROM artifact_versions v JOIN artifacts a ON "
-        "a.id = v.artifact_id"
-    )
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    found = tx.all(f"{sql} ORDER BY v.id DESC LIMIT :limit", params)
-    return [ArtifactVersionRow.from_db(r) for r in found]
+    return where
+
+
+def _on_series(
+    tx: Tx,
+    name: str | None,
+    partitions: dict[str, str],
+    project: str | None,
+    domain: str | None,
+    time_from: str | None,
+    time_to: str | None,
+    params: dict[str, Any],
+) -> list[str]:
+    """The filters of :func:`_series_filters` on an ``artifact_series`` row (``s``) itself, so
+    a database walking the series newest first tests each without reading its versions."""
+    where = _series_filters(name, {}, project, domain, None, None, params)
+    if time_from is not None or time_to is not None:
+        where.append("s.time_key <> ''")
+    if time_from is not None:
+        where.append("s.time_key >= :time_from")
+        params["time_from"] = time_from
+    if time_to is not None:
+        where.append("s.time_key <= :time_to")
+        params["time_to"] = time_to
+    # partition_key is every partition URL-encoded and sorted, joined by "&" (as
+    # definitions/names.partition_key_text writes it): "&k=v&" occurs in "&" + it + "&"
+    # exactly when the series has partition k = v. instr/strpos are case-sensitive (LIKE
+    # is not on SQLite).
+    find = "strpos" if tx.dialect == "postgresql" else "instr"
+    for i, (k, v) in enumerate(sorted(partitions.items())):
+        where.append(f"{find}('&' || s.partition_key || '&', :kv{i}) > 0")
+        params[f"kv{i}"] = "&" + urlencode([(k, v)]) + "&"
+    return where
+
+
+def _version_filters(
+    alias: str,
+    since: float | None,
+    until: float | None,
+    card_words: Sequence[str],
+    params: dict[str, Any],
+) -> list[str]:
+    """Conditions on what differs between versions of a series (on ``alias``)."""
+    where: list[str] = []
+    if since is not None:
+        where.append(f"{alias}.created_at >= :since")
+        params["since"] = since
+    if until is not None:
+        where.append(f"{alias}.created_at < :until")
+        params["until"] = until
+    for i, word in enumerate(card_words):
+        # not correlated: each database reads the matching cards once, not once per version
+        where.append(
+            f"{alias}.id IN (SELECT c.version_id FROM cards c "
+            f"WHERE lower(c.text) LIKE :w{i} ESCAPE '!')"
+        )
+        params[f"w{i}"] = f"%{_like(word.lower())}%"
+    return where
 
 
 def versions_of_execution(tx: Tx, execution_id: str) -> list[ArtifactVersionRow]:

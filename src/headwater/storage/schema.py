@@ -177,6 +177,19 @@ artifact_partitions = sa.Table(
     sa.Index("ix_ap_lookup", "artifact_id", "key", "value", "version_id"),
 )
 
+# The newest version of each series (artifact, partitions, time partition; "" for none),
+# kept by storage/artifact_versions.insert_version: the search page pages series by it (0007).
+artifact_series = sa.Table(
+    "artifact_series",
+    metadata,
+    sa.Column("artifact_id", BigId, sa.ForeignKey("artifacts.id"), nullable=False),
+    sa.Column("partition_key", Text, nullable=False),
+    sa.Column("time_key", Text, nullable=False),
+    sa.Column("latest_id", BigId, sa.ForeignKey("artifact_versions.id"), nullable=False),
+    sa.PrimaryKeyConstraint("artifact_id", "partition_key", "time_key"),
+    sa.Index("ix_artifact_series_latest_id", "latest_id"),
+)
+
 cards = sa.Table(
     "cards",
     metadata,

@@ -19,6 +19,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 
 from headwater import client
 from headwater.engine.kinds import summary
+from headwater.engine.publish.artifacts import time_bound
 from headwater.errors import NotFoundError, UserInputError
 from headwater.instance import Instance
 from headwater.ui.objects import object_context, table_facts
@@ -95,7 +96,8 @@ def static(name: str) -> Response:
 
 @router.get("/")
 def search(request: Request) -> Response:
-    """Every artifact (and partition) with its latest version, newest first, paged."""
+    """Every artifact (and partition, and time partition) with its latest version, newest
+    first, paged on the server: one row per series, read by ``latest=True`` searches."""
     q = request.query_params
     name = q.get("name", "").strip()
     domain = q.get("domain", "").strip()
@@ -106,9 +108,23 @@ def search(request: Request) -> Response:
         "project": q.get("project", "").strip(),
         "domain": domain,
         "partition": fields,
+        "time_from": q.get("time_from", "").strip(),
+        "time_to": q.get("time_to", "").strip(),
+        "text": q.get("text", "").strip(),
     }
     partitions, problems = parse_partitions(fields)
     errors: dict[str, str] = {f"partition{i}": m for i, m in problems.items()}
+    bounds: dict[str, str | None] = {}
+    for key in ("time_from", "time_to"):
+        try:
+            bounds[key] = time_bound(form[key], key, end=key == "time_to") if form[key] else None
+        except UserInputError as exc:
+            errors[key] = str(exc)
+    low, high = bounds.get("time_from"), bounds.get("time_to")
+    if low and high and high < low:
+        errors["time_to"] = (
+            f"time partition to ({form['time_to']}) is before from ({form['time_from']})"
+        )
     page_text = q.get("page", "1")
     number = int(page_text) if page_text.isdigit() and int(page_text) >= 1 else 0
     if number == 0:
@@ -117,12 +133,9 @@ def search(request: Request) -> Response:
     if project and not _may_see(request, project):
         errors["project"] = f"your token may not read project {project!r}"
     rows: list[Any] = []
+    workflows: dict[str, str] = {}
     more = False
     if not errors:
-        # Latest version per (artifact, partitions): read newest-first versions, enough to
-        # fill the requested page after grouping (or the cap), then keep each group's first.
-        want = number * PAGE_SIZE + 1
-        fetch = min(_FETCH_CAP, want * 4)
         try:
             with _inst(request).use():
                 found = client.search_artifacts(
@@ -130,29 +143,20 @@ def search(request: Request) -> Response:
                     partitions,
                     None,
                     None,
-                    fetch,
+                    PAGE_SIZE + 1,
                     project or None,
                     domain or None,
+                    time_from=form["time_from"] or None,
+                    time_to=form["time_to"] or None,
+                    text=form["text"] or None,
+                    latest=True,
+                    offset=(number - 1) * PAGE_SIZE,
                 )
+                more = len(found) > PAGE_SIZE
+                rows = [v for v in found[:PAGE_SIZE] if _may_see(request, v.project)]
+                workflows = _search_producers(rows)
         except UserInputError as exc:
-            errors["name"] = str(exc)
-            found = []
-        latest: dict[tuple[Any, ...], Any] = {}
-        for v in found:
-            if not _may_see(request, v.project):
-                continue
-            key = (
-                v.project,
-                v.domain,
-                v.name,
-                tuple(sorted(v.partitions.items())),
-                v.time_partition,
-            )
-            latest.setdefault(key, v)
-        groups = list(latest.values())
-        start = (number - 1) * PAGE_SIZE
-        rows = groups[start : start + PAGE_SIZE]
-        more = len(groups) > start + PAGE_SIZE or len(found) >= fetch
+            errors["text" if str(exc).startswith("text") else "name"] = str(exc)
     status = 400 if errors else 200
     return page(
         "search.html",
@@ -161,12 +165,24 @@ def search(request: Request) -> Response:
         form=form,
         errors=errors,
         rows=rows,
+        workflows=workflows,
         number=max(number, 1),
         more=more,
         prev_link=_page_link(request, number - 1) if number > 1 else None,
         next_link=_page_link(request, number + 1) if more else None,
         nav="artifacts",
     )
+
+
+def _search_producers(rows: list[Any]) -> dict[str, str]:
+    """The workflow of each execution that produced one of ``rows`` (by execution id)."""
+    found: dict[str, str] = {}
+    for v in rows:
+        if v.execution_id and v.execution_id not in found:
+            producer = v.producer
+            if producer is not None:
+                found[v.execution_id] = producer.workflow
+    return found
 
 
 def _page_link(request: Request, number: int) -> str:

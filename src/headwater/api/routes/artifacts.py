@@ -45,6 +45,17 @@ def search(
     limit: int = Query(100, ge=1, le=10_000),
     project: str | None = None,
     domain: str | None = None,
+    time_from: str | None = Query(
+        None, description="time partition from (inclusive): ISO date or datetime"
+    ),
+    time_to: str | None = Query(
+        None, description="time partition to (inclusive; a date takes in the whole day)"
+    ),
+    text: str | None = Query(None, description="words every match has in a card (any case)"),
+    latest: bool = Query(
+        False, description="only the newest match per (artifact, partitions, time partition)"
+    ),
+    offset: int = Query(0, ge=0, description="results to skip (paging)"),
     inst: Instance = Depends(instance),
     who: Principal = Depends(access),
 ) -> list[schemas.ArtifactVersion]:
@@ -53,7 +64,18 @@ def search(
         project = who.project
     with inst.use():
         found = client.search_artifacts(
-            name, _partitions(partition), since, until, limit, project, domain
+            name,
+            _partitions(partition),
+            since,
+            until,
+            limit,
+            project,
+            domain,
+            time_from=time_from,
+            time_to=time_to,
+            text=text,
+            latest=latest,
+            offset=offset,
         )
         return [v.to_model() for v in found]
 

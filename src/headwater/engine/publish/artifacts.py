@@ -23,7 +23,12 @@ from headwater.definitions.names import (
     partition_key_text,
     time_text,
 )
-from headwater.definitions.storable import check_strings, check_text, check_time
+from headwater.definitions.storable import (
+    check_datetime,
+    check_strings,
+    check_text,
+    check_time,
+)
 from headwater.engine import event_names
 from headwater.errors import NoMatchError, NotFoundError, PartitionError, UserInputError
 from headwater.handles import ArtifactVersion
@@ -296,14 +301,32 @@ def search(
     limit: int = 100,
     project: str | None = None,
     domain: str | None = None,
+    *,
+    time_from: Any = None,
+    time_to: Any = None,
+    text: str | None = None,
+    latest: bool = False,
+    offset: int = 0,
 ) -> list[ArtifactVersion]:
-    """Versions newest first, filtered by name (``*`` wildcards), partitions and creation time."""
-    for field, text in (("name", name), ("project", project), ("domain", domain)):
-        check_text(text, field)
+    """Versions newest first, filtered by name (``*`` wildcards), partitions, creation time
+    (``[since, until)``), time partition (``[time_from, time_to]``; a date as ``time_to``
+    covers that whole day) and card text (every word of ``text``, any case). ``latest``: only
+    the newest matching version of each (artifact, partitions, time partition); ``offset``
+    skips that many results (paging)."""
+    for field, value in (("name", name), ("project", project), ("domain", domain)):
+        check_text(value, field)
+    check_text(text, "text")
     if name is not None and "*" not in name:
         check_name(name)
     if not isinstance(limit, int) or not 0 < limit <= 10_000:
         raise UserInputError(f"limit must be a whole number from 1 to 10000, got {limit!r}")
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise UserInputError(f"offset must be a whole number from 0, got {offset!r}")
+    words = text.split() if text else []
+    if len(words) > MAX_CARD_WORDS:
+        raise UserInputError(
+            f"text has {len(words)} words; search card text with at most {MAX_CARD_WORDS}"
+        )
     parts = {k: check_partition_value(k, v) for k, v in (partitions or {}).items()}
     bounds = [None if t is None else epoch_seconds(t) for t in (since, until)]
     with inst.db.read() as tx:
@@ -316,8 +339,42 @@ def search(
             project=project,
             domain=domain,
             limit=limit,
+            time_from=None if time_from is None else time_bound(time_from, "time_from"),
+            time_to=None if time_to is None else time_bound(time_to, "time_to", end=True),
+            card_words=words,
+            latest=bool(latest),
+            offset=offset,
         )
     return [ArtifactVersion(inst, r) for r in found]
+
+
+MAX_CARD_WORDS = 10  # words of one card-text search (each is one scan of the cards)
+
+
+def time_bound(value: Any, field: str, end: bool = False) -> str:
+    """A bound of a time-partition range as stored text (``2026-11-01T00:00:00Z``) from a
+    datetime, a date or ISO text (naive means UTC). With ``end``, a date (no time of day)
+    is its last second, so the range takes in that whole day."""
+    from datetime import UTC, date, datetime, time
+
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = date.fromisoformat(text) if len(text) == 10 else None
+            if value is None:
+                value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise UserInputError(
+                f"{field} {text!r} is not an ISO date or datetime, e.g. '2026-11-01' or "
+                "'2026-11-01T13:00:00Z'"
+            ) from None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime.combine(value, time.max if end else time.min, tzinfo=UTC)
+    if not isinstance(value, datetime):
+        raise UserInputError(
+            f"{field} must be a datetime, date or ISO string, got {type(value).__name__}"
+        )
+    return time_text(check_datetime(value, field))
 
 
 def epoch_seconds(value: Any) -> float:
