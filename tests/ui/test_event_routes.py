@@ -247,3 +247,33 @@ def _reason(inst: Instance, event_id: str, plan: str) -> str:
     with inst.use():
         found = [d for d in headwater.get_event(event_id).decisions if d.launch_plan == plan]
     return found[-1].reason
+
+
+def test_replay_to_a_launch_plan_not_listening_says_so(world: Instance) -> None:
+    headwater.emit_event("ev.busy", {}, id="busy-1")
+    _decide(world)
+    with serve(world) as api:
+        page = api.get("/events/busy-1").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert csrf is not None
+        r = api.post("/events/busy-1/replay", data={"csrf": csrf.group(1), "launch_plan": "ev_any"})
+        assert r.status_code == 400
+        assert "does not listen to &#39;ev.busy&#39; events: nothing replayed" in r.text
+        assert len(headwater.get_event("busy-1").decisions) == 1
+
+
+def test_the_list_api_filters_as_the_page_does(world: Instance) -> None:
+    for i, source in enumerate(["test://a", "test://b", "test://a"]):
+        headwater.emit_event("ev.api", {"i": i}, id=f"a{i}", source=source)
+    with serve(world) as api:
+        got = api.get("/api/v1/events", params={"name": "ev.api", "source": "test://a"}).json()
+        assert [e["id"] for e in got] == ["a2", "a0"]
+        older = api.get(
+            "/api/v1/events", params={"name": "ev.api", "before": got[0]["seq"], "limit": 1}
+        ).json()
+        assert [e["id"] for e in older] == ["a1"]
+        assert api.get("/api/v1/events", params={"until": "2000-01-01"}).json() == []
+        assert api.get("/api/v1/events", params={"before": "0"}).status_code == 400
+    with world.use():
+        found = headwater.list_events("ev.api", None, 10, source="test://b", project="default")
+        assert [e.id for e in found] == ["a1"]

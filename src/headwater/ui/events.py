@@ -183,15 +183,20 @@ def _plans(record: EventRecord) -> tuple[dict[tuple[str, str], Any], list[str]]:
     return specs, sorted({lp.name for lp in found if lp.active})
 
 
-def _decisions_html(rows: list[dict[str, Any]]) -> str:
-    return environment().get_template("event_decisions.html").render(decisions=rows)
+def _decisions_html(rows: list[dict[str, Any]], decided: bool) -> str:
+    template = environment().get_template("event_decisions.html")
+    return template.render(decisions=rows, decided=decided)
 
 
 def _detail(request: Request, record: EventRecord, status: int = 200, **extra: Any) -> Response:
     with _inst(request).use():
         specs, active = _plans(record)
     listened = {d.launch_plan for d in record.decisions}
-    chosen = extra.pop("chosen", None) or next((n for n in active if n in listened), None)
+    chosen = (
+        extra.pop("chosen", None)
+        or request.query_params.get("replayed")
+        or next((n for n in active if n in listened), None)
+    )
     return page(
         "event.html",
         status=status,
@@ -237,7 +242,7 @@ def decisions_json(request: Request, event_id: str) -> Response:
     body = {
         "decided": bool(found.decided),
         "decisions": [d.model_dump() for d in found.to_model().decisions],
-        "html": _decisions_html(rows),
+        "html": _decisions_html(rows, bool(found.decided)),
     }
     return JSONResponse(body, headers=HEADERS)
 
@@ -260,9 +265,12 @@ async def replay(request: Request, event_id: str) -> Response:
             request, found, 400, replay_error="pick the launch plan to replay the event to"
         )
     try:
-        _replay(request, found, name)
+        made = _replay(request, found, name)
     except NotFoundError as exc:
         return _detail(request, found, 400, replay_error=str(exc), chosen=name)
+    if not made:
+        why = f"launch plan {name!r} does not listen to {found.name!r} events: nothing replayed"
+        return _detail(request, found, 400, replay_error=why, chosen=name)
     query = urlencode({"source": found.source, "replayed": name})
     return RedirectResponse(
         f"/events/{quote(found.id, safe='')}?{query}#decisions",
@@ -271,11 +279,13 @@ async def replay(request: Request, event_id: str) -> Response:
     )
 
 
-def _replay(request: Request, record: EventRecord, launch_plan: str) -> None:
-    """The reactor's replay (as ``POST /api/v1/events/replay``), narrowed to this event."""
+def _replay(request: Request, record: EventRecord, launch_plan: str) -> int:
+    """The reactor's replay (as ``POST /api/v1/events/replay``), narrowed to this event;
+    how many decisions it made (none: the launch plan does not listen to this event)."""
     # The seq picks the event; the time window only has to hold it (a second of slack for
     # the datetime's rounding, none for a time no datetime holds).
     since = record.timestamp.timestamp() - 1.0 if record.timestamp else -1e300
-    Reactor(_inst(request)).replay(
+    made = Reactor(_inst(request)).replay(
         launch_plan, since, None, record.project, record.domain, event_seq=record.seq
     )
+    return len(made)

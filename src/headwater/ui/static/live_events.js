@@ -1,7 +1,7 @@
 // Headwater web UI, the event page: its decisions update without reloading while `up` runs.
 // Polls the page's JSON (data-live on the decisions table): often until the reactor has
 // decided, then slower (a replay may add decisions). Decisions are only ever added, so a
-// different count is a change. The rows come rendered (and escaped) by the server, so an
+// different count (or the reactor having decided) is a change. The rows come rendered (and escaped) by the server, so an
 // update looks exactly like a reload.
 "use strict";
 
@@ -21,10 +21,11 @@
   }
 
   function update(body) {
-    decided = Boolean(body.decided);
+    const now = Boolean(body.decided);
+    if (now === decided && body.decisions.length === count) return;
+    decided = now;
     table.dataset.decided = decided ? "true" : "false";
     if (waiting) waiting.hidden = decided;
-    if (body.decisions.length === count) return;
     count = body.decisions.length;
     table.dataset.count = String(count);
     rows.innerHTML = body.html;
