@@ -155,6 +155,12 @@ def test_the_list_filters_and_links_to_the_event(event_site: EventSite, page: Pa
     expect(page.locator("#since")).to_have_value("not a date")
     site.shot(page, "events-bad-date")
     page.goto(site.base + "/events?name=model.review")
+    page.evaluate("window.notReloaded = true")
+    site.emit("model.review", "listed-2", {"env": "prod", "seed": 2})  # shows up by itself
+    expect(page.locator("#events tbody tr").first).to_contain_text("listed-2", timeout=WAIT)
+    expect(page.locator("#live-status")).to_have_text("New events arrived.")
+    assert page.evaluate("window.notReloaded") is True
+    site.shot(page, "events-live")
     page.click("a.event-link:has-text('listed-1')")
     expect(page.locator("#event-name")).to_have_text("model.review")
     expect(page.locator("tr.decision a.fired-link")).to_have_count(2, timeout=WAIT)

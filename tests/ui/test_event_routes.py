@@ -277,3 +277,30 @@ def test_the_list_api_filters_as_the_page_does(world: Instance) -> None:
     with world.use():
         found = headwater.list_events("ev.api", None, 10, source="test://b", project="default")
         assert [e.id for e in found] == ["a1"]
+
+
+def test_the_first_page_of_the_list_polls_for_new_events(
+    world: Instance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_pages, "PAGE_SIZE", 2)
+    headwater.emit_event("ev.live", {}, id="l0")
+    with serve(world) as api:
+        first = api.get("/events", params={"name": "ev.live"}).text
+        live = re.search(r'data-live="([^"]+)" data-newest="(\d+)"', first)
+        assert live is not None
+        url = live.group(1).replace("&amp;", "&")
+        assert url == "/ui/events.json?name=ev.live"
+        assert api.get(url).json()["newest"] == int(live.group(2))
+        for i in (1, 2):
+            headwater.emit_event("ev.live", {}, id=f"l{i}")
+        now = api.get(url).json()
+        assert now["newest"] > int(live.group(2))
+        assert re.findall(r'class="event-link" href="[^"]*">([^<]+)</a>', now["html"]) == [
+            "l2",
+            "l1",
+        ]
+        assert now["next_link"].startswith("/events?name=ev.live&before=")
+        older = api.get("/events", params={"name": "ev.live", "before": str(now["newest"])}).text
+        assert "data-live" not in older  # only the newest page updates itself
+        bad = api.get("/ui/events.json", params={"since": "soon"})
+        assert bad.status_code == 400 and "since" in bad.json()["errors"]

@@ -7,6 +7,7 @@ control and are refused (403), as is a form without the CSRF token (``ui/session
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -56,10 +57,21 @@ def parse_time(text: str) -> tuple[datetime | None, str | None]:
 # -- the list ------------------------------------------------------------------------------
 
 
-@router.get("/events")
-def events(request: Request) -> Response:
-    """Stored events newest first, filtered by name, source and time, a page at a time
-    (``before``: the seq of the last event of the previous page)."""
+@dataclass
+class Listing:
+    """One page of the events list: the form as typed, its errors, the rows, and the seq to
+    page back from (None: no older events)."""
+
+    form: dict[str, str]
+    errors: dict[str, str]
+    rows: list[EventRecord]
+    before: int | None
+    older: int | None
+
+
+def listing(request: Request) -> Listing:
+    """The events the list's filters select, a page of them (``before``: the seq of the last
+    event of the previous page), or the errors of the filters."""
     q = request.query_params
     form = {k: q.get(k, "").strip() for k in ("name", "source", "since", "until")}
     errors: dict[str, str] = {}
@@ -75,11 +87,11 @@ def events(request: Request) -> Response:
     before = int(before_text) if before_text.isdigit() and int(before_text) > 0 else None
     if before_text and before is None:
         errors["page"] = f"before={before_text!r} is not an event seq; start from the newest"
-    rows: list[EventRecord] = []
+    found: list[EventRecord] = []
     if not errors:
         try:
             with _inst(request).use():
-                rows = client.list_events(
+                found = client.list_events(
                     form["name"] or None,
                     since,
                     PAGE_SIZE + 1,
@@ -90,26 +102,56 @@ def events(request: Request) -> Response:
                 )
         except UserInputError as exc:
             errors["source" if "source" in str(exc) else "name"] = str(exc)
-    more = len(rows) > PAGE_SIZE
-    rows = [e for e in rows[:PAGE_SIZE] if _may_see(request, e.project)]
+    shown = found[:PAGE_SIZE]
+    older = shown[-1].seq if len(found) > PAGE_SIZE else None
+    rows = [e for e in shown if _may_see(request, e.project)]
+    return Listing(form, errors, rows, before, older)
+
+
+@router.get("/events")
+def events(request: Request) -> Response:
+    """Stored events newest first, filtered by name, source and time, a page at a time. The
+    first page polls ``/ui/events.json`` for new events."""
+    found = listing(request)
+    live = None
+    if found.before is None and not found.errors:
+        live = _list_link(request, None, "/ui/events.json")
     return page(
         "events.html",
-        status=400 if errors else 200,
+        status=400 if found.errors else 200,
         title="Events",
-        form=form,
-        errors=errors,
-        rows=rows,
-        first_link=_list_link(request, None) if before is not None else None,
-        next_link=_list_link(request, rows[-1].seq) if more and rows else None,
+        form=found.form,
+        errors=found.errors,
+        rows=found.rows,
+        live=live,
+        newest=found.rows[0].seq if found.rows else 0,
+        first_link=_list_link(request, None) if found.before is not None else None,
+        next_link=_list_link(request, found.older) if found.older is not None else None,
         nav="events",
     )
 
 
-def _list_link(request: Request, before: int | None) -> str:
+@router.get("/ui/events.json")
+def events_json(request: Request) -> Response:
+    """The first page of the events list now (what the list polls): the newest seq and the
+    table rows as the page renders them; 400 with the errors for bad filters."""
+    found = listing(request)
+    if found.errors:
+        return JSONResponse({"errors": found.errors}, status_code=400, headers=HEADERS)
+    html = environment().get_template("event_rows.html").render(rows=found.rows)
+    body = {
+        "newest": found.rows[0].seq if found.rows else 0,
+        "html": html,
+        "next_link": _list_link(request, found.older, "/events") if found.older else None,
+    }
+    return JSONResponse(body, headers=HEADERS)
+
+
+def _list_link(request: Request, before: int | None, path: str = "/events") -> str:
     items = [(k, v) for k, v in request.query_params.multi_items() if k != "before" and v]
     if before is not None:
         items.append(("before", str(before)))
-    return "/events" + ("?" + urlencode(items) if items else "")
+    return path + ("?" + urlencode(items) if items else "")
 
 
 # -- one event -------------------------------------------------------------------------------
