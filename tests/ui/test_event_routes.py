@@ -102,6 +102,9 @@ def test_the_decisions_json_is_what_the_page_polls(world: Instance) -> None:
             "ev_prod",
         ]
         assert set(_rows(body["html"])) == {"ev_any", "ev_join", "ev_prod"}
+        # A poller already showing the three rows gets no rows again; one showing fewer does.
+        assert "html" not in api.get(url + "&known=3").json()
+        assert set(_rows(api.get(url + "&known=2").json()["html"])) == set(_rows(body["html"]))
         missing = api.get("/ui/events/nope/decisions.json")
         assert missing.status_code == 404 and missing.json() == {"error": "no such event"}
 

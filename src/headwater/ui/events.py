@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from headwater import client
@@ -273,19 +274,22 @@ def event(request: Request, event_id: str) -> Response:
 @router.get("/ui/events/{event_id}/decisions.json")
 def decisions_json(request: Request, event_id: str) -> Response:
     """The event's decisions now (what the event page polls): whether the reactor has
-    decided, the decisions, and their table rows as the page renders them."""
+    decided, the decisions, and their table rows as the page renders them (``html``; left
+    out when ``known``, the number of decisions the caller shows, is still the number)."""
     found = _event(request, event_id, request.query_params.get("source") or None)
     if isinstance(found, Response):
         message = "no such event" if found.status_code == 404 else "not allowed"
         return JSONResponse({"error": message}, status_code=found.status_code, headers=HEADERS)
-    with _inst(request).use():
-        specs, _ = _plans(found)
-    rows = decision_rows(found, specs)
-    body = {
+    body: dict[str, Any] = {
         "decided": bool(found.decided),
         "decisions": [d.model_dump() for d in found.to_model().decisions],
-        "html": _decisions_html(rows, bool(found.decided)),
     }
+    # Decisions are only added: the rows the poller shows (``known``) are still right when
+    # there are as many, and rendering them (launch plan specs and all) can be skipped.
+    if not found.decisions or request.query_params.get("known") != str(len(found.decisions)):
+        with _inst(request).use():
+            specs = _plans(found)[0] if found.decisions else {}
+        body["html"] = _decisions_html(decision_rows(found, specs), bool(found.decided))
     return JSONResponse(body, headers=HEADERS)
 
 
@@ -307,7 +311,7 @@ async def replay(request: Request, event_id: str) -> Response:
             request, found, 400, replay_error="pick the launch plan to replay the event to"
         )
     try:
-        made = _replay(request, found, name)
+        made = await run_in_threadpool(_replay, request, found, name)
     except NotFoundError as exc:
         return _detail(request, found, 400, replay_error=str(exc), chosen=name)
     if not made:

@@ -13,11 +13,12 @@
     if (status) status.textContent = text;
   }
 
-  // Poll `url` and give each answer to `apply`, which says how long to wait for the next.
-  async function poll(url, apply, wait) {
+  // Poll the URL `where()` gives and give each answer to `apply`, which says how long to
+  // wait for the next.
+  async function poll(where, apply) {
     let next = SLOW;
     try {
-      const answer = await fetch(url, {
+      const answer = await fetch(where(), {
         headers: { Accept: "application/json" },
         credentials: "same-origin",
       });
@@ -29,7 +30,7 @@
     } catch (err) {
       next = SLOW; // the server is restarting or gone: keep trying, slower
     }
-    setTimeout(() => poll(url, apply, next), next);
+    setTimeout(() => poll(where, apply), next);
   }
 
   // The event page: decisions are only ever added, so a different count (or the reactor
@@ -43,16 +44,19 @@
       const now = Boolean(body.decided);
       if (now !== decided || body.decisions.length !== count) {
         decided = now;
-        count = body.decisions.length;
         table.dataset.decided = decided ? "true" : "false";
-        table.dataset.count = String(count);
         if (waiting) waiting.hidden = decided;
-        rows.innerHTML = body.html;
-        say(`Updated: ${count} decision${count === 1 ? "" : "s"}.`);
+        if (typeof body.html === "string") {
+          count = body.decisions.length;
+          table.dataset.count = String(count);
+          rows.innerHTML = body.html;
+          say(`Updated: ${count} decision${count === 1 ? "" : "s"}.`);
+        }
       }
       return decided ? SLOW : FAST;
     };
-    setTimeout(() => poll(table.dataset.live, apply, FAST), decided ? SLOW : FAST);
+    const where = () => `${table.dataset.live}&known=${count}`;
+    setTimeout(() => poll(where, apply), decided ? SLOW : FAST);
   }
 
   // The first page of the events list: new events have a higher seq than the newest shown.
@@ -69,7 +73,7 @@
       }
       return SLOW;
     };
-    setTimeout(() => poll(table.dataset.live, apply, SLOW), SLOW);
+    setTimeout(() => poll(() => table.dataset.live, apply), SLOW);
   }
 
   function updateOlderLink(href) {
