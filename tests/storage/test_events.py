@@ -106,6 +106,34 @@ def test_list_filters_by_name_time_and_seq(db):
         assert all(isinstance(r, EventRow) for r in event_rows.list_events(tx))
 
 
+def test_list_filters_by_source_and_project_and_pages_back_by_seq(db):
+    with db.transaction() as tx:
+        a = add_event(tx, "a", source="test://shop", time=10.0)
+        b = add_event(tx, "b", source="test://bank", time=20.0)
+        c = add_event(tx, "c", source="test://shop", time=30.0)
+        event_rows.insert_event(
+            tx,
+            id="d",
+            name="evt",
+            source="test://shop",
+            project="other",
+            domain="d",
+            time=40.0,
+            payload={},
+        )
+    with db.read() as tx:
+        mine = {"project": "p"}
+        assert [r.seq for r in event_rows.list_events(tx, source="test://shop", **mine)] == [c, a]
+        assert [r.seq for r in event_rows.list_events(tx, project="nobody")] == []
+        first = event_rows.list_events(tx, limit=2, **mine)
+        assert [r.seq for r in first] == [c, b]
+        rest = event_rows.list_events(tx, limit=2, before_seq=first[-1].seq, **mine)
+        assert [r.seq for r in rest] == [a]
+        assert event_rows.list_events(tx, before_seq=a) == []
+        window = event_rows.list_events(tx, since=10.0, until=30.0, before_seq=b)
+        assert [r.seq for r in window] == [a]
+
+
 def test_events_by_seq_and_between(db):
     with db.transaction() as tx:
         a = add_event(tx, "a", time=10.0)
@@ -120,6 +148,8 @@ def test_events_by_seq_and_between(db):
         assert [r.seq for r in between] == [a, b]
         unbounded = event_rows.events_between(tx, 15.0, None, except_name="none")
         assert [r.seq for r in unbounded] == [tick, b, c]
+        one = event_rows.events_between(tx, 0.0, None, except_name="none", seq=b)
+        assert [r.seq for r in one] == [b]
 
 
 def test_name_seen(db):

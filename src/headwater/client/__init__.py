@@ -390,18 +390,44 @@ def lineage_pages(
     return _lineage.pages(get_instance(), uri_or_version, direction, depth)
 
 
-def list_events(name: str | None = None, since: Any = None, limit: int = 100) -> list[EventRecord]:
-    """Stored events newest first."""
+def list_events(
+    name: str | None = None,
+    since: Any = None,
+    limit: int = 100,
+    *,
+    until: Any = None,
+    source: str | None = None,
+    project: str | None = None,
+    before: int | None = None,
+) -> list[EventRecord]:
+    """Stored events newest first: named ``name``, sent by ``source``, in ``project``, with
+    ``since`` <= time < ``until`` (datetimes, dates or ISO text). ``before`` pages back: the
+    events older than the one with that ``seq`` (the last of the previous page)."""
     _check_text(name, "name")
+    _check_text(source, "source")
+    _check_text(project, "project")
     remote = active_remote()
     if remote is not None:
-        return list(remote.list_events(name, since, limit))
+        return list(
+            remote.list_events(
+                name, since, limit, until=until, source=source, project=project, before=before
+            )
+        )
     since_ts = None if since is None else _artifacts.epoch_seconds(since)
+    until_ts = None if until is None else _artifacts.epoch_seconds(until)
     inst = get_instance()
     with inst.db.read() as tx:
-        return [
-            EventRecord(r) for r in _events.list_events(tx, name=name, since=since_ts, limit=limit)
-        ]
+        found = _events.list_events(
+            tx,
+            name=name,
+            since=since_ts,
+            until=until_ts,
+            limit=limit,
+            source=source,
+            project=project,
+            before_seq=before,
+        )
+    return [EventRecord(r) for r in found]
 
 
 def get_event(event_id: str, source: str | None = None) -> EventRecord:

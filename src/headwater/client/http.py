@@ -385,12 +385,28 @@ class RemoteClient:
                 return
             params["cursor"] = page.next_cursor
 
-    def list_events(self, name: str | None, since: Any, limit: int) -> list[EventRecord]:
+    def list_events(
+        self,
+        name: str | None,
+        since: Any,
+        limit: int,
+        *,
+        until: Any = None,
+        source: str | None = None,
+        project: str | None = None,
+        before: int | None = None,
+    ) -> list[EventRecord]:
         params: dict[str, Any] = {"limit": limit}
-        if name is not None:
-            params["name"] = name
-        if since is not None:
-            params["since"] = _iso(since)
+        for key, value in (
+            ("name", name),
+            ("since", _iso(since)),
+            ("until", _iso(until)),
+            ("source", source),
+            ("project", project),
+            ("before", before),
+        ):
+            if value is not None:
+                params[key] = value
         return [_event(b) for b in self.request("GET", "/events", params=params)]
 
     def get_event(self, event_id: str, source: str | None = None) -> EventRecord:

@@ -120,15 +120,17 @@ def pending_events(tx: Tx, limit: int) -> list[EventRow]:
 
 
 def events_between(
-    tx: Tx, since: float, until: float | None, *, except_name: str
+    tx: Tx, since: float, until: float | None, *, except_name: str, seq: int | None = None
 ) -> list[EventRow]:
     """Events with ``since`` <= time < ``until`` (no upper bound when None) except those
-    named ``except_name``, oldest first."""
+    named ``except_name``, oldest first; only the event ``seq`` when given."""
     where = "time >= :since" + (" AND time < :until" if until is not None else "")
+    if seq is not None:
+        where += " AND seq = :seq"
     return _rows(
         tx.all(
             f"SELECT * FROM events WHERE {where} AND name <> :tick ORDER BY seq",
-            {"since": since, "until": until, "tick": except_name},
+            {"since": since, "until": until, "tick": except_name, "seq": seq},
         )
     )
 
@@ -146,15 +148,22 @@ def list_events(
     until: float | None = None,
     after_seq: int | None = None,
     limit: int = 100,
+    source: str | None = None,
+    project: str | None = None,
+    before_seq: int | None = None,
 ) -> list[EventRow]:
-    """Newest first (or oldest first after ``after_seq``, for consumers of the log)."""
+    """Newest first (or oldest first after ``after_seq``, for consumers of the log).
+    ``before_seq`` pages back: the events older than the last one of the previous page."""
     where: list[str] = []
     params: dict[str, Any] = {"limit": limit}
     for clause, key, value in (
         ("name = :name", "name", name),
+        ("source = :source", "source", source),
+        ("project = :project", "project", project),
         ("time >= :since", "since", since),
         ("time < :until", "until", until),
         ("seq > :after", "after", after_seq),
+        ("seq < :before", "before", before_seq),
     ):
         if value is not None:
             where.append(clause)

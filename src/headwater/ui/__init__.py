@@ -10,13 +10,14 @@ Content-Security-Policy forbids inline scripts, and card Markdown is rendered wi
 
 from __future__ import annotations
 
-from headwater.ui import executions, login, objects, plans
+from headwater.ui import events, executions, login, objects, plans
 from headwater.ui.routes import router
 from headwater.ui.session import ui_access
 
 router.include_router(plans.router)
 router.include_router(objects.router)
 router.include_router(executions.router)
+router.include_router(events.router)
 login_router = login.router
 
 __all__ = ["login_router", "router", "ui_access"]

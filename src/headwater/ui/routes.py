@@ -281,32 +281,6 @@ def launch_plans(request: Request) -> Response:
     return page("launch_plans.html", title="Launch plans", rows=rows, nav="launch-plans")
 
 
-@router.get("/events")
-def events(request: Request) -> Response:
-    """Stored events newest first (filter by name)."""
-    name = request.query_params.get("name", "").strip()
-    with _inst(request).use():
-        found = client.list_events(name or None, None, PAGE_SIZE)
-    rows = [e for e in found if _may_see(request, e.project)]
-    return page("events.html", title="Events", rows=rows, name=name, nav="events")
-
-
-@router.get("/events/{event_id}")
-def event(request: Request, event_id: str) -> Response:
-    """An event and the reactor's decision for every launch plan that listened."""
-    source = request.query_params.get("source") or None
-    try:
-        with _inst(request).use():
-            record = client.get_event(event_id, source)
-    except NotFoundError:
-        return _not_found(f"no event {event_id!r}")
-    except UserInputError as exc:
-        return error_page(400, "Ambiguous event", str(exc))
-    if not _may_see(request, record.project):
-        return _forbidden(request, f"event {event_id!r}", record.project)
-    return page("event.html", title=f"Event {record.id}", e=record.to_model(), nav="events")
-
-
 # --- Lineage and Versions tabs ----------------------------------------------------------
 
 LINEAGE_DIRECTIONS = ("both", "upstream", "downstream")

@@ -118,13 +118,24 @@ def list_events(
     name: str | None = None,
     since: datetime | None = None,
     limit: int = Query(100, ge=1, le=10_000),
+    until: datetime | None = Query(None, description="only events before this time"),
+    source: str | None = Query(None, description="only events this source sent"),
+    project: str | None = None,
+    before: int | None = Query(
+        None, ge=1, description="page back: events older than this seq (the last one seen)"
+    ),
     inst: Instance = Depends(instance),
     who: Principal = Depends(access),
 ) -> list[schemas.Event]:
-    """Stored events newest first (without decisions; get one event for those). A token
-    for one project sees only that project's events."""
+    """Stored events newest first (without decisions; get one event for those), filtered by
+    name, source, project and time (``since`` <= time < ``until``). A token for one project
+    sees only that project's events."""
+    if project is None and not who.all_projects:
+        project = who.project
     with inst.use():
-        found = client.list_events(name, since, limit)
+        found = client.list_events(
+            name, since, limit, until=until, source=source, project=project, before=before
+        )
         return [e.to_model() for e in found if who.may_see(e.project)]
 
 

@@ -215,8 +215,11 @@ class Reactor:
         until: float | None = None,
         project: str | None = None,
         domain: str | None = None,
+        *,
+        event_seq: int | None = None,
     ) -> list[Decision]:
-        """Deliver past events (``since`` <= time < ``until``) again to one active launch plan.
+        """Deliver past events (``since`` <= time < ``until``) again to one active launch plan
+        (only the event ``event_seq`` of them when given: the web UI's replay of one event).
 
         A backfill for event-driven consumers: what it already fired for stays fired once
         (recorded as "already fired"); everything is decided and recorded as usual.
@@ -232,7 +235,9 @@ class Reactor:
                     f"no active launch plan {launch_plan!r} with triggers in "
                     f"{project}/{domain}; activate it first"
                 )
-            events = events_between(tx, since, until, except_name="headwater.schedule.tick")
+            events = events_between(
+                tx, since, until, except_name="headwater.schedule.tick", seq=event_seq
+            )
             binder = Binder(self.inst)
             batch = _Batch(replay=True)
             for row in events:
