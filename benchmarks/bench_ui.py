@@ -525,51 +525,51 @@ def instance(plan: Plan, rebuild: bool) -> tuple[Path, dict[str, Any]]:
 
 
 # -- measuring -----------------------------------------------------------------------------
-def pages(info: dict[str, Any]) -> list[tuple[str, str, float]]:
-    """(label, path, target) of every page measured."""
-    model = f"/artifacts/default/development/blessed_model@{info['model_version']}"
-    hist = f"/artifacts/default/development/history@{info['history_mid']}"
-    uri = f"hw://default/development/history@{info['history_mid']}"
+def pages(info: dict[str, Any]) -> list[tuple[str, str, float, str]]:
+    """(label, path, target, a text the page must hold) of every page measured."""
+    mv, mid = int(info["model_version"]), int(info["history_mid"])
+    model = f"/artifacts/default/development/blessed_model@{mv}"
+    hist = f"/artifacts/default/development/history@{mid}"
+    uri = f"hw://default/development/history@{mid}"
     lineage = "/ui/lineage.json?" + urlencode({"uri": uri, "direction": "both", "depth": "1"})
     search = "/?" + urlencode([("partition", "blessed=true")])
     search2 = "/?" + urlencode(
         [("name", "blessed_model"), ("partition", "blessed=true"), ("partition", "region=r07")]
     )
     search3 = "/?" + urlencode([("partition", "region=legacy")])
+    workflow = "hwbench_ui_flows.extend"
+    page, fltr = PAGE_TARGET_S, FILTER_TARGET_S
     return [
-        ("search /", "/", PAGE_TARGET_S),
-        ("search ?name=blessed_model", "/?name=blessed_model", PAGE_TARGET_S),
-        ("search ?name=hist*", "/?name=hist%2A", PAGE_TARGET_S),
-        ("search ?partition=blessed=true", search, FILTER_TARGET_S),
-        ("search name + blessed=true + region=r07", search2, FILTER_TARGET_S),
-        ("search ?partition=region=legacy (old only)", search3, FILTER_TARGET_S),
-        ("version: overview (blessed_model)", model, PAGE_TARGET_S),
-        ("version: card", model + "?tab=card", PAGE_TARGET_S),
-        ("version: lineage (blessed_model)", model + "?tab=lineage", PAGE_TARGET_S),
-        ("version: versions (blessed_model)", model + "?tab=versions", PAGE_TARGET_S),
-        ("version: overview (history)", hist, PAGE_TARGET_S),
-        ("version: lineage (history)", hist + "?tab=lineage", PAGE_TARGET_S),
-        ("version: versions (history)", hist + "?tab=versions", PAGE_TARGET_S),
+        ("search /", "/", page, "history@"),
+        ("search ?name=blessed_model", "/?name=blessed_model", page, "blessed_model@"),
+        ("search ?name=hist*", "/?name=hist%2A", page, f"history@{2 * mid}"),
+        ("search ?partition=blessed=true", search, fltr, "blessed=true"),
+        ("search name + blessed=true + region=r07", search2, fltr, "region=r07"),
+        ("search ?partition=region=legacy (old only)", search3, fltr, "region=legacy"),
+        ("version: overview (blessed_model)", model, page, f"blessed_model@{mv}"),
+        ("version: card", model + "?tab=card", page, "accuracy"),
+        ("version: lineage (blessed_model)", model + "?tab=lineage", page, f"blessed_model@{mv}"),
+        ("version: versions (blessed_model)", model + "?tab=versions", page, "blessed_model@"),
+        ("version: overview (history)", hist, page, info["history_exec"]),
+        ("version: lineage (history)", hist + "?tab=lineage", page, f"history@{mid}"),
+        ("version: versions (history)", hist + "?tab=versions", page, "history@"),
         (
             "version: versions + compare",
-            model + f"?tab=versions&compare={int(info['model_version']) - CARD_EVERY}",
-            PAGE_TARGET_S,
+            model + f"?tab=versions&compare={mv - CARD_EVERY}",
+            page,
+            f"blessed_model@{mv - CARD_EVERY}",
         ),
-        ("/executions", "/executions", PAGE_TARGET_S),
-        ("/executions?status=succeeded", "/executions?status=succeeded", PAGE_TARGET_S),
-        (
-            "/executions?workflow=…extend",
-            "/executions?workflow=" + quote("hwbench_ui_flows.extend"),
-            PAGE_TARGET_S,
-        ),
-        ("execution page", f"/executions/{info['history_exec']}", PAGE_TARGET_S),
-        ("/launch-plans", "/launch-plans", PAGE_TARGET_S),
-        ("launch plan page (busy)", "/launch-plans/history_grow", PAGE_TARGET_S),
-        ("launch plan page (rare)", "/launch-plans/history_prod", PAGE_TARGET_S),
-        ("/events", "/events", PAGE_TARGET_S),
-        ("/events?name=history.grow", "/events?name=history.grow", PAGE_TARGET_S),
-        ("event page", "/events/grow-1", PAGE_TARGET_S),
-        ("/ui/lineage.json (history, both, 1 hop)", lineage, PAGE_TARGET_S),
+        ("/executions", "/executions", page, workflow),
+        ("/executions?status=succeeded", "/executions?status=succeeded", page, workflow),
+        ("/executions?workflow=…extend", "/executions?workflow=" + quote(workflow), page, workflow),
+        ("execution page", f"/executions/{info['history_exec']}", page, f"history@{mid - 1}"),
+        ("/launch-plans", "/launch-plans", page, "history_prod"),
+        ("launch plan page (busy)", "/launch-plans/history_grow", page, "history_grow"),
+        ("launch plan page (rare)", "/launch-plans/history_prod", page, "history_prod"),
+        ("/events", "/events", page, "arrived-b"),
+        ("/events?name=history.grow", "/events?name=history.grow", page, "grow-1"),
+        ("event page", "/events/grow-1", page, "history_prod"),
+        ("/ui/lineage.json (history, both, 1 hop)", lineage, page, f"history@{mid + 1}"),
     ]
 
 
@@ -607,17 +607,19 @@ def measure_pages(port: int, info: dict[str, Any], n: int) -> list[tuple[str, fl
     conn = HTTPConnection("127.0.0.1", port, timeout=120)
     results = []
 
-    def get(path: str) -> float:
+    def get(path: str, expect: str = "") -> float:
         t0 = time.perf_counter()
         conn.request("GET", path)
         resp = conn.getresponse()
         body = resp.read()
         took = time.perf_counter() - t0
         c.check(resp.status == 200, f"GET {path}: {resp.status} {body[:300]!r}")
+        c.check(expect.encode() in body, f"GET {path}: no {expect!r} in {body[:2000]!r}")
         return took
 
-    for label, path, limit in pages(info):
-        for _ in range(3):
+    for label, path, limit, expect in pages(info):
+        get(path, expect)
+        for _ in range(2):
             get(path)
         times = [get(path) for _ in range(n)]
         med, p95 = c.median(times), c.percentile(times, 95)
@@ -625,6 +627,55 @@ def measure_pages(port: int, info: dict[str, Any], n: int) -> list[tuple[str, fl
         results.append((label, med, p95, ok))
     conn.close()
     return results
+
+
+# The search page's partition filter as storage/artifact_versions.search_versions writes it
+# today (walk every version newest first, test each one's partitions) and driven from
+# artifact_partitions instead (ix_artifact_partitions_key_value_version_id, migration 0007):
+# the figures behind the recommendation in benchmarks/README.md.
+_WALK_VERSIONS = (
+    "SELECT v.id FROM artifact_versions v JOIN artifacts a ON a.id = v.artifact_id "
+    "WHERE {name}EXISTS (SELECT 1 FROM artifact_partitions p0 WHERE p0.version_id = v.id "
+    "AND p0.key = ? AND p0.value = ?) ORDER BY v.id DESC LIMIT 204"
+)
+_FROM_PARTITIONS = (
+    "SELECT v.id FROM artifact_partitions p0 JOIN artifact_versions v ON v.id = p0.version_id "
+    "JOIN artifacts a ON a.id = v.artifact_id WHERE {name}p0.key = ? AND p0.value = ? "
+    "ORDER BY p0.version_id DESC LIMIT 204"
+)
+
+
+def query_shapes(home: Path, n: int) -> None:
+    db = sqlite3.connect(f"file:{home / 'headwater.db'}?mode=ro", uri=True)
+    try:
+        has_index = db.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'ix_artifact_partitions_key_value_version_id'"
+        ).fetchone()
+        cases = [
+            ("blessed=true", "", ("blessed", "true")),
+            ("region=legacy", "", ("region", "legacy")),
+            ("name=tokenizer, region=r07", "a.name = 'tokenizer' AND ", ("region", "r07")),
+        ]
+        shapes = [("walk versions (today)", _WALK_VERSIONS)]
+        if has_index:
+            shapes.append(("from artifact_partitions", _FROM_PARTITIONS))
+        for label, name, params in cases:
+            answers = []
+            for shape, sql in shapes:
+                q = sql.format(name=name)
+                times = []
+                for _ in range(max(3, n // 4)):
+                    t0 = time.perf_counter()
+                    found = [r[0] for r in db.execute(q, params)]
+                    times.append(time.perf_counter() - t0)
+                answers.append(found)
+                c.figure(
+                    f"  SQL, partition filter {label}, {shape}",
+                    f"median {c.fmt_time(c.median(times))}, {len(found)} rows",
+                )
+            c.check(all(a == answers[0] for a in answers), f"the shapes disagree on {label}")
+    finally:
+        db.close()
 
 
 def first_paint(port: int, info: dict[str, Any], rounds: int) -> list[float]:
@@ -682,6 +733,8 @@ def main() -> int:
         proc, port = start_up(home, tmp / "up.log", code_src())
         try:
             measure_pages(port, info, args.requests)
+            print("search query shapes (the SQL alone, on the same database):", flush=True)
+            query_shapes(home, args.requests)
             if not args.no_browser:
                 paints = first_paint(port, info, args.paints)
                 c.figure("lineage tab first paint", c.spread(paints))
