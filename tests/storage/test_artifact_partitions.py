@@ -77,3 +77,27 @@ def test_a_key_is_stored_once_per_version(db):
             tx, version_id=vid, artifact_id=art, partitions={"region": "us"}
         )
     assert _search(db, {"region": "us"}) == []
+
+
+def test_versions_with_a_partition_value_are_walked_newest_first_by_an_index(db):
+    # The search page's partition filter across every artifact (benchmarks/bench_ui.py): a
+    # value only old versions carry must not cost a walk of every newer version.
+    with db.transaction() as tx:
+        old = [add_version(tx, name, partitions={"region": "legacy"}) for name in ("a", "b")]
+        for i in range(30):
+            add_version(tx, ("a", "b", "c")[i % 3], partitions={"region": "eu"})
+    sql = (
+        "SELECT p.version_id FROM artifact_partitions p WHERE p.key = :k AND p.value = :v "
+        "ORDER BY p.version_id DESC LIMIT 5"
+    )
+    with db.read() as tx:
+        found = [r["version_id"] for r in tx.all(sql, {"k": "region", "v": "legacy"})]
+        plan = ""
+        if db.dialect == "sqlite":
+            plan = " ".join(
+                str(r[3]) for r in tx.all(f"EXPLAIN QUERY PLAN {sql}", {"k": 1, "v": 1})
+            )
+    assert found == sorted(old, reverse=True)
+    if db.dialect == "sqlite":
+        assert "ix_artifact_partitions_key_value_version_id" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan

@@ -175,6 +175,8 @@ artifact_partitions = sa.Table(
     sa.Column("value", Text, nullable=False),
     sa.PrimaryKeyConstraint("version_id", "key"),
     sa.Index("ix_ap_lookup", "artifact_id", "key", "value", "version_id"),
+    # versions with a partition value in any artifact, newest first (0007)
+    sa.Index("ix_artifact_partitions_key_value_version_id", "key", "value", "version_id"),
 )
 
 # The newest version of each series (artifact, partitions, time partition; "" for none),
