@@ -303,7 +303,7 @@ def test_a_batch_mixing_fired_and_new_events_fires_each_event_once(registered):
 
 def test_firings_from_before_schema_0006_stay_fired_after_the_upgrade(registered):
     from headwater.errors import StorageError
-    from headwater.storage.migrate import current_revision, downgrade, upgrade
+    from headwater.storage.migrate import HEAD, current_revision, downgrade, upgrade
 
     ids = ["old-1", "l-9", "r-9"]
     headwater.emit_event("table.done", {"table": "x"}, id="old-1")
