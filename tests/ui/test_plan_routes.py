@@ -46,9 +46,9 @@ def test_the_list_shows_versions_the_active_one_and_recent_executions(
     text = r.text
     row = text[text.index(f'data-launch-plan="{plans.NAME}"') :]
     row = row[: row.index("</tr>")]
-    assert '<td class="versions">2</td>' in row
+    assert '<td class="versions" data-label="Versions">2</td>' in row
     assert "event lp.demo where env = prod" in row  # the active version's trigger
-    assert f"/executions/{ex.id}" in row and "last <time>" in row
+    assert f"/executions/{ex.id}" in row and "last ran <time>" in row
     never = text[text.index('data-launch-plan="review_prod"') :]
     assert "never ran" in never[: never.index("</tr>")]
 
