@@ -142,51 +142,33 @@ def fired_latency(
 
 @dataclass(frozen=True, slots=True)
 class PlanEventDecisionRow:
-    """A decision about one launch plan name, with its version and the event it is about
-    (``decisions_for_launch_plan``)."""
+    """A decision with the event it is about (``decisions_for_launch_plans``)."""
 
     decision: TriggerDecisionRow
-    lp_version: str
     event_name: str
     event_source: str
 
 
-def decisions_for_launch_plan(
-    tx: Tx,
-    *,
-    project: str,
-    domain: str,
-    name: str,
-    before_id: int,
-    window: int,
-    limit: int,
+def decisions_for_launch_plans(
+    tx: Tx, *, launch_plan_ids: Sequence[int], before_id: int, window: int, limit: int
 ) -> list[PlanEventDecisionRow]:
-    """The decisions about any version of launch plan ``name``, newest first, among the
-    ``window`` decisions (of every plan) with ids just below ``before_id`` (``max_id() + 1``
-    for the newest); at most ``limit``. Joins ``launch_plans`` (name, version) and ``events`` (name,
-    source).
+    """The decisions about the launch plan versions ``launch_plan_ids``, newest first, among
+    the ``window`` decisions (of every plan) with ids just below ``before_id`` (``max_id() +
+    1`` for the newest); at most ``limit``. Joins ``events`` for the event's name and source.
 
     There is deliberately no index on ``launch_plan_id`` (0004: it slowed the reactor's
     writes), so the read walks the primary key over a bounded id range; callers continue
     below ``before_id - window`` for older ones."""
+    if not launch_plan_ids:
+        return []
+    marks, params = in_list("lp", launch_plan_ids)
     found = tx.all(
-        "SELECT d.*, lp.version AS lp_version, e.name AS event_name, e.source AS "
-        "event_source FROM trigger_decisions d JOIN launch_plans lp ON lp.id = "
-        "d.launch_plan_id JOIN events e ON e.seq = d.event_seq WHERE d.id < :top AND "
-        "d.id >= :floor AND lp.project = :p AND lp.domain = :d AND lp.name = :n "
-        "ORDER BY d.id DESC LIMIT :limit",
-        {
-            "top": before_id,
-            "floor": before_id - window,
-            "p": project,
-            "d": domain,
-            "n": name,
-            "limit": limit,
-        },
+        "SELECT d.*, e.name AS event_name, e.source AS event_source FROM trigger_decisions d "
+        "JOIN events e ON e.seq = d.event_seq WHERE d.id < :top AND d.id >= :floor AND "
+        f"d.launch_plan_id IN {marks} ORDER BY d.id DESC LIMIT :limit",
+        {**params, "top": before_id, "floor": before_id - window, "limit": limit},
     )
     return [
-        PlanEventDecisionRow(
-            TriggerDecisionRow.from_db(r), r["lp_version"], r["event_name"], r["event_source"]
-        )
+        PlanEventDecisionRow(TriggerDecisionRow.from_db(r), r["event_name"], r["event_source"])
         for r in found
     ]

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from headwater.errors import UserInputError
+from headwater.storage import launch_plans as plan_rows
 from headwater.storage import trigger_decisions as decision_rows
 
 if TYPE_CHECKING:
@@ -108,15 +109,16 @@ def recent(
     check_page(limit, before)
     found: list[decision_rows.PlanEventDecisionRow] = []
     with inst.db.read() as tx:
+        versions = {
+            r.plan.id: r.plan.version for r in plan_rows.versions_of(tx, project, domain, name)
+        }
         top = decision_rows.max_id(tx) + 1 if before is None else before
         for _ in range(WINDOWS):
-            if top <= 1 or len(found) >= limit:
+            if top <= 1 or len(found) >= limit or not versions:
                 break
-            found += decision_rows.decisions_for_launch_plan(
+            found += decision_rows.decisions_for_launch_plans(
                 tx,
-                project=project,
-                domain=domain,
-                name=name,
+                launch_plan_ids=list(versions),
                 before_id=top,
                 window=WINDOW,
                 limit=limit - len(found),
@@ -125,7 +127,7 @@ def recent(
     decisions = [
         PlanDecision(
             name,
-            r.lp_version,
+            versions[r.decision.launch_plan_id],
             r.decision.trigger_path,
             r.decision.outcome,
             r.decision.reason,
@@ -137,4 +139,4 @@ def recent(
         )
         for r in found
     ]
-    return DecisionPage(decisions, top if top > 1 else None)
+    return DecisionPage(decisions, top if top > 1 and versions else None)
