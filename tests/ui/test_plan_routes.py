@@ -151,3 +151,9 @@ def test_an_unknown_plan_is_a_404_page(registered: Instance) -> None:
         bad = api.get(f"/launch-plans/{plans.NAME}", params={"before": "x"})
     assert r.status_code == 404 and str(escape("no launch plan 'no_such_plan'")) in r.text
     assert bad.status_code == 400
+
+
+def test_a_project_that_cannot_be_stored_is_a_400_page(registered: Instance) -> None:
+    with serve(registered) as api:
+        r = api.get(f"/launch-plans/{plans.NAME}", params={"project": "a\x00b"})
+    assert r.status_code == 400 and "project" in r.text

@@ -140,7 +140,8 @@ def launch_plan_versions(
 ) -> list[Any]:
     """Every version of one launch plan, newest first, with whether it is active (empty when
     there is no such plan); ``project``/``domain`` default to the configured ones."""
-    _check_text(name, "launch plan")
+    for text, label in ((name, "launch plan"), (project, "project"), (domain, "domain")):
+        _check_text(text, label)
     remote = active_remote()
     if remote is not None:
         project, domain = _scope(project, domain)
@@ -186,7 +187,8 @@ def launch_plan_decisions(
         page = headwater.client.launch_plan_decisions("nightly")
         [(d.event_id, d.outcome, d.reason) for d in page.decisions]
     """
-    _check_text(name, "launch plan")
+    for text, label in ((name, "launch plan"), (project, "project"), (domain, "domain")):
+        _check_text(text, label)
     _plan_decisions.check_page(limit, before)
     remote = active_remote()
     if remote is not None:
