@@ -157,3 +157,9 @@ def test_a_project_that_cannot_be_stored_is_a_400_page(registered: Instance) -> 
     with serve(registered) as api:
         r = api.get(f"/launch-plans/{plans.NAME}", params={"project": "a\x00b"})
     assert r.status_code == 400 and "project" in r.text
+
+
+def test_decisions_of_an_unknown_plan_are_a_404(registered: Instance) -> None:
+    with serve(registered) as api:
+        r = api.get("/api/v1/launch-plans/no_such_plan/decisions")
+    assert r.status_code == 404 and "no launch plan 'no_such_plan'" in r.text

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from headwater.errors import UserInputError
+from headwater.errors import NotFoundError, UserInputError
 from headwater.storage import launch_plans as plan_rows
 from headwater.storage import trigger_decisions as decision_rows
 
@@ -105,16 +105,21 @@ def recent(
     before: int | None = None,
 ) -> DecisionPage:
     """The decisions about launch plan ``name`` (any version), newest first, with ids below
-    ``before`` (None: from the newest)."""
+    ``before`` (None: from the newest). NotFoundError when there is no such plan."""
     check_page(limit, before)
     found: list[decision_rows.PlanEventDecisionRow] = []
     with inst.db.read() as tx:
         versions = {
             r.plan.id: r.plan.version for r in plan_rows.versions_of(tx, project, domain, name)
         }
+        if not versions:
+            raise NotFoundError(
+                f"no launch plan {name!r} in {project}/{domain}; list them with "
+                "`headwater launchplans list`"
+            )
         top = decision_rows.max_id(tx) + 1 if before is None else before
         for _ in range(WINDOWS):
-            if top <= 1 or len(found) >= limit or not versions:
+            if top <= 1 or len(found) >= limit:
                 break
             found += decision_rows.decisions_for_launch_plans(
                 tx,
@@ -139,4 +144,4 @@ def recent(
         )
         for r in found
     ]
-    return DecisionPage(decisions, top if top > 1 and versions else None)
+    return DecisionPage(decisions, top if top > 1 else None)
