@@ -50,7 +50,7 @@ def test_the_list_shows_versions_the_active_one_and_recent_executions(
     assert "event lp.demo where env = prod" in row  # the active version's trigger
     assert f"/executions/{ex.id}" in row and "last ran <time>" in row
     never = text[text.index('data-launch-plan="review_prod"') :]
-    assert "never ran" in never[: never.index("</tr>")]
+    assert "no recent run" in never[: never.index("</tr>")]
 
 
 def test_the_list_pages_on_the_server(

@@ -173,6 +173,25 @@ def launch_plan_summaries(
     return _plan_reads.summaries(get_instance(), projects, limit, offset)
 
 
+def launch_plan_runs(
+    plans: list[tuple[str, str, str]], per_plan: int = 3
+) -> dict[tuple[str, str, str], list[_plan_reads.PlanRun]]:
+    """The newest ``per_plan`` executions of each (project, domain, name) launch plan, among
+    the instance's latest executions (``plan_reads.RECENT_SCAN``); a plan without any there is
+    left out."""
+    remote = active_remote()
+    if remote is not None:
+        out = {}
+        for project, domain, name in plans:
+            found = remote.list_executions(None, name, None, per_plan, project, domain)
+            if found:
+                out[(project, domain, name)] = [
+                    _plan_reads.PlanRun(e.id, str(e.status), e.created_at) for e in found
+                ]
+        return out
+    return _plan_reads.recent_runs(get_instance(), plans, per_plan)
+
+
 def launch_plan_decisions(
     name: str,
     project: str | None = None,

@@ -105,7 +105,6 @@ executions = sa.Table(
     sa.Index("ix_executions_workflow", "workflow", "created_at"),
     sa.Index("ix_executions_status", "status", "created_at"),
     sa.Index("ix_executions_lp_status", "launch_plan_id", "status"),
-    sa.Index("ix_executions_lp_created", "launch_plan", "created_at"),  # 0007
     sa.Index("ix_executions_lease", "status", "lease_expires_at"),
 )
 

@@ -1,5 +1,6 @@
 """The launch plan pages. ``/launch-plans``: every launch plan name (paged) with its
-workflow, trigger in words, number of versions, active version and last executions.
+workflow, trigger in words, number of versions, active version and last executions (among
+the instance's latest executions).
 ``/launch-plans/<name>?project=&domain=`` (default: the server's project and domain): every
 version with what changed from the one before, the plan's recent decisions (fired or not and
 why) and executions, and the activate/deactivate controls.
@@ -60,14 +61,16 @@ def launch_plans(request: Request) -> Response:
     projects = None if who is None or who.all_projects else [str(who.project)]
     with inst.use():
         found = client.launch_plan_summaries(projects, PAGE_SIZE + 1, (number - 1) * PAGE_SIZE)
+        shown = found[:PAGE_SIZE]
+        runs = client.launch_plan_runs([(s.project, s.domain, s.name) for s in shown], LAST_RUNS)
         rows = [
             {
                 "summary": s,
                 "href": plan_path(inst, s.name, s.project, s.domain),
                 "trigger": in_words(s.shown.spec),
-                "runs": client.list_executions(None, s.name, None, LAST_RUNS, s.project, s.domain),
+                "runs": runs.get((s.project, s.domain, s.name), []),
             }
-            for s in found[:PAGE_SIZE]
+            for s in shown
         ]
     return page(
         "launch_plans.html",

@@ -1,14 +1,16 @@
 """Reads of launch plans by name for pages and lists: one page of names with their version
-counts and active version, and every version of one name. Both read only what they show
-(never every version of every plan)."""
+counts and active version, every version of one name, and the plans' recent executions.
+Each reads only what it shows (never every version of every plan, nor every execution)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from headwater.engine.register.launch_plans import LaunchPlanInfo
+from headwater.storage import executions as execution_rows
 from headwater.storage import launch_plans as rows
 
 if TYPE_CHECKING:
@@ -74,3 +76,37 @@ def versions(inst: Instance, name: str, project: str, domain: str) -> list[Launc
     with inst.db.read() as tx:
         found = rows.versions_of(tx, project, domain, name)
     return [_info(r.plan, r.active) for r in found]
+
+
+RECENT_SCAN = 5_000  # newest executions ``recent_runs`` looks through
+
+
+@dataclass(frozen=True)
+class PlanRun:
+    """An execution of a launch plan: its id, status and creation time."""
+
+    id: str
+    status: str
+    created_at: datetime
+
+
+PlanKey = tuple[str, str, str]  # (project, domain, name)
+
+
+def recent_runs(
+    inst: Instance, plans: list[PlanKey], per_plan: int, scan: int = RECENT_SCAN
+) -> dict[PlanKey, list[PlanRun]]:
+    """The newest ``per_plan`` executions of each plan among the ``scan`` newest executions
+    of the instance (a plan missing from the answer did not run among them)."""
+    wanted = set(plans)
+    with inst.db.read() as tx:
+        found = execution_rows.recent_by_launch_plan(
+            tx, names=sorted({name for _, _, name in plans}), scan=scan
+        )
+    out: dict[PlanKey, list[PlanRun]] = {}
+    for r in found:
+        key = (r.project, r.domain, r.launch_plan)
+        runs = out.setdefault(key, []) if key in wanted else None
+        if runs is not None and len(runs) < per_plan:
+            runs.append(PlanRun(r.id, r.status, datetime.fromtimestamp(r.created_at, UTC)))
+    return out
