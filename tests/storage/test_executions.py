@@ -521,3 +521,23 @@ def test_postgres_row_and_launch_plan_locks_hold_until_the_transaction_ends(
     finally:
         first.close()
         second.close()
+
+
+def test_recent_executions_by_launch_plan_name_within_the_newest(db: Database) -> None:
+    add(db, "old", 1.0, launch_plan="nightly")
+    add(db, "n1", 2.0, launch_plan="nightly", status="succeeded")
+    add(db, "h1", 3.0, launch_plan="hourly")
+    add(db, "n2", 4.0, launch_plan="nightly", project="q")
+    add(db, "direct", 5.0)
+    with db.read() as tx:
+        found = ex.recent_by_launch_plan(tx, names=["nightly", "hourly"], scan=4)
+        none = ex.recent_by_launch_plan(tx, names=[], scan=4)
+        other = ex.recent_by_launch_plan(tx, names=["weekly"], scan=100)
+    # the 4 newest are direct, n2, h1, n1: "old" is beyond the scan
+    assert [(r.id, r.launch_plan, r.project) for r in found] == [
+        ("n2", "nightly", "q"),
+        ("h1", "hourly", "p"),
+        ("n1", "nightly", "p"),
+    ]
+    assert found[2] == ex.PlanRunRow("n1", "nightly", "p", "d", "succeeded", 2.0)
+    assert none == [] and other == []

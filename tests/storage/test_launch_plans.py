@@ -95,3 +95,46 @@ def test_list_marks_the_active_version_and_filters(db):
     assert [(r.plan.id, r.active) for r in listed] == [(a2, False), (a1, True), (b1, False)]
     assert [r.plan.id for r in only_d] == [a2, a1]
     assert none == []
+
+
+def test_plan_names_page_with_counts_and_the_active_version(db):
+    with db.transaction() as tx:
+        a1 = add_plan(tx, "alpha", "v1")
+        a2 = add_plan(tx, "alpha", "v2")
+        b1 = add_plan(tx, "beta", "v1")
+        q1 = add_plan(tx, "alpha", "v1", project="q")
+        set_active(tx, "p", "d", "alpha", a1, 1.0)
+        set_active(tx, "p", "d", "beta", None, 1.0)
+    with db.read() as tx:
+        every = lp_rows.plan_names(tx, projects=None, limit=10, offset=0)
+        mine = lp_rows.plan_names(tx, projects=["p"], limit=10, offset=0)
+        second = lp_rows.plan_names(tx, projects=["p"], limit=1, offset=1)
+        nothing = lp_rows.plan_names(tx, projects=[], limit=10, offset=0)
+        shown = lp_rows.get_launch_plans(tx, [b1, a2, 999_999])
+        empty = lp_rows.get_launch_plans(tx, [])
+    assert [(r.project, r.name, r.versions, r.newest_id, r.active_id) for r in every] == [
+        ("p", "alpha", 2, a2, a1),
+        ("p", "beta", 1, b1, None),
+        ("q", "alpha", 1, q1, None),
+    ]
+    assert [r.name for r in mine] == ["alpha", "beta"]
+    assert [r.name for r in second] == ["beta"]
+    assert nothing == []
+    assert [r.id for r in shown] == [a2, b1]
+    assert empty == []
+
+
+def test_versions_of_one_name_newest_first_with_the_active_one(db):
+    with db.transaction() as tx:
+        v1 = add_plan(tx, "alpha", "v1")
+        v2 = add_plan(tx, "alpha", "v2")
+        add_plan(tx, "alpha", "v3", project="q")
+        set_active(tx, "p", "d", "alpha", v1, 1.0)
+    with db.read() as tx:
+        found = lp_rows.versions_of(tx, "p", "d", "alpha")
+        none = lp_rows.versions_of(tx, "p", "d", "missing")
+    assert [(r.plan.id, r.plan.version, r.active) for r in found] == [
+        (v2, "v2", False),
+        (v1, "v1", True),
+    ]
+    assert none == []

@@ -109,3 +109,50 @@ def test_fired_latency_by_plan_name_leaves_out_replays_and_other_outcomes(db):
     assert isinstance(row, LatencyRow)
     assert (row.name, row.n, row.buckets) == ("a", 2, (1, 2))
     assert row.total == pytest.approx(0.52)
+
+
+def test_decisions_for_launch_plan_versions_newest_first_within_a_window(db):
+    with db.transaction() as tx:
+        v1 = add_plan(tx, "nightly", "v1")
+        v2 = add_plan(tx, "nightly", "v2")
+        other = add_plan(tx, "other", "v1")
+        seqs = [add_event(tx, f"ev{i}", name="data.ready", source="s://x") for i in range(4)]
+        decisions.insert_decisions(
+            tx,
+            [
+                _decision(seqs[0], v1, "fired", 1.0, e="x1"),
+                _decision(seqs[0], other, "fired", 1.0, e="x2"),
+                _decision(seqs[1], other, "fired", 2.0, e="x3"),
+                _decision(seqs[2], v2, "not_fired", 3.0, reason="filter env = prod"),
+                _decision(seqs[3], v2, "fired", 4.0, e="x4"),
+            ],
+        )
+        top = decisions.max_id(tx) + 1
+
+    def read(before: int, window: int, limit: int, ids: list[int] | None = None) -> list:
+        with db.read() as tx:
+            return decisions.decisions_for_launch_plans(
+                tx,
+                launch_plan_ids=[v1, v2] if ids is None else ids,
+                before_id=before,
+                window=window,
+                limit=limit,
+            )
+
+    found = read(top, 100, 10)
+    assert [
+        (r.decision.outcome, r.decision.launch_plan_id, r.decision.execution_id) for r in found
+    ] == [
+        ("fired", v2, "x4"),
+        ("not_fired", v2, None),
+        ("fired", v1, "x1"),
+    ]
+    assert found[1].decision.reason == "filter env = prod"
+    assert (found[0].event_name, found[0].event_source) == ("data.ready", "s://x")
+    assert found[0].decision.event_id == f"e{seqs[3]}"
+    assert [r.decision.execution_id for r in read(top, 100, 1)] == ["x4"]
+    # only ids in [before - window, before): the newest two decisions of every plan
+    assert [r.decision.execution_id for r in read(top, 2, 10)] == ["x4", None]
+    assert [r.decision.execution_id for r in read(top - 2, 100, 10)] == ["x1"]
+    assert read(1, 100, 10) == []
+    assert read(top, 100, 10, ids=[]) == []

@@ -24,6 +24,7 @@ from headwater.schemas import (
     LineageEdge,
     LineageNode,
     NodeExecution,
+    PlanDecisions,
     ReplayedDecision,
     Wire,
 )
@@ -39,6 +40,7 @@ __all__ = [  # the records, re-exported for the routes
     "LineageEdge",
     "LineageNode",
     "NodeExecution",
+    "PlanDecisions",
     "ReplayedDecision",
     "Wire",
 ]

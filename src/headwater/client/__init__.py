@@ -25,7 +25,9 @@ from headwater.engine.publish import artifacts as _artifacts
 from headwater.engine.publish import lineage as _lineage
 from headwater.engine.publish.lineage import LineageGraph
 from headwater.engine.react import events as _events_api
+from headwater.engine.react import plan_decisions as _plan_decisions
 from headwater.engine.register import launch_plans as _launch_plans
+from headwater.engine.register import plan_reads as _plan_reads
 from headwater.engine.register import registry as _registry
 from headwater.errors import NotFoundError, UserInputError
 from headwater.handles import ArtifactVersion, EventRecord, Execution, ExecutionStatus
@@ -131,6 +133,98 @@ def list_launch_plans(active_only: bool = False) -> list[Any]:
     if remote is not None:
         return list(remote.list_launch_plans(active_only))
     return _launch_plans.list_launch_plans(get_instance(), active_only=active_only)
+
+
+def launch_plan_versions(
+    name: str, project: str | None = None, domain: str | None = None
+) -> list[Any]:
+    """Every version of one launch plan, newest first, with whether it is active (empty when
+    there is no such plan); ``project``/``domain`` default to the configured ones."""
+    for text, label in ((name, "launch plan"), (project, "project"), (domain, "domain")):
+        _check_text(text, label)
+    remote = active_remote()
+    if remote is not None:
+        project, domain = _scope(project, domain)
+        found = remote.list_launch_plans(False)
+        mine = [lp for lp in found if (lp.name, lp.project, lp.domain) == (name, project, domain)]
+        return sorted(mine, key=lambda lp: lp.id, reverse=True)
+    inst = get_instance()
+    return _plan_reads.versions(inst, name, project or inst.project, domain or inst.domain)
+
+
+def launch_plan_summaries(
+    projects: list[str] | None = None, limit: int = 50, offset: int = 0
+) -> list[_plan_reads.PlanSummary]:
+    """Launch plan names (by project, domain, name), ``limit`` from ``offset``: each with its
+    number of versions and its active version (else its newest). ``projects``: only those
+    (None: every project)."""
+    remote = active_remote()
+    if remote is not None:
+        by_name: dict[tuple[str, str, str], list[Any]] = {}
+        for lp in remote.list_launch_plans(False):
+            if projects is None or lp.project in projects:
+                by_name.setdefault((lp.project, lp.domain, lp.name), []).append(lp)
+        out = []
+        for key in sorted(by_name)[offset : offset + limit]:
+            versions = by_name[key]
+            shown = next((v for v in versions if v.active), max(versions, key=lambda v: v.id))
+            out.append(_plan_reads.PlanSummary(*key, len(versions), shown))
+        return out
+    return _plan_reads.summaries(get_instance(), projects, limit, offset)
+
+
+def launch_plan_runs(
+    plans: list[tuple[str, str, str]], per_plan: int = 3
+) -> dict[tuple[str, str, str], list[_plan_reads.PlanRun]]:
+    """The newest ``per_plan`` executions of each (project, domain, name) launch plan, among
+    the instance's latest executions (``plan_reads.RECENT_SCAN``); a plan without any there is
+    left out."""
+    remote = active_remote()
+    if remote is not None:
+        out = {}
+        for project, domain, name in plans:
+            found = remote.list_executions(None, name, None, per_plan, project, domain)
+            if found:
+                out[(project, domain, name)] = [
+                    _plan_reads.PlanRun(e.id, str(e.status), e.created_at) for e in found
+                ]
+        return out
+    return _plan_reads.recent_runs(get_instance(), plans, per_plan)
+
+
+def launch_plan_decisions(
+    name: str,
+    project: str | None = None,
+    domain: str | None = None,
+    limit: int = 20,
+    before: int | None = None,
+) -> _plan_decisions.DecisionPage:
+    """The reactor's recent decisions about launch plan ``name`` (any version), newest first:
+    for each event it listened to, fired (and the execution) or why not. ``.next_before``
+    continues with older ones::
+
+        page = headwater.client.launch_plan_decisions("nightly")
+        [(d.event_id, d.outcome, d.reason) for d in page.decisions]
+    """
+    for text, label in ((name, "launch plan"), (project, "project"), (domain, "domain")):
+        _check_text(text, label)
+    _plan_decisions.check_page(limit, before)
+    remote = active_remote()
+    if remote is not None:
+        project, domain = _scope(project, domain)
+        return remote.launch_plan_decisions(name, project, domain, limit, before)
+    inst = get_instance()
+    return _plan_decisions.recent(
+        inst, name, project or inst.project, domain or inst.domain, limit, before
+    )
+
+
+def _scope(project: str | None, domain: str | None) -> tuple[str, str]:
+    """``project``/``domain``, or the configured ones (client mode)."""
+    from headwater.settings import Settings
+
+    settings = Settings.from_env()
+    return project or settings.project, domain or settings.domain
 
 
 def emit_event(

@@ -36,6 +36,7 @@ from headwater.definitions.artifact import ArtifactQuery
 from headwater.definitions.cards import Card
 from headwater.engine.publish.lineage import LineageGraph
 from headwater.engine.publish.lineage import merge as merge_lineage
+from headwater.engine.react.plan_decisions import DecisionPage
 from headwater.engine.register.launch_plans import LaunchPlanInfo
 from headwater.errors import (
     AuthError,
@@ -412,6 +413,16 @@ class RemoteClient:
     def get_event(self, event_id: str, source: str | None = None) -> EventRecord:
         params = None if source is None else {"source": source}
         return _event(self.request("GET", f"/events/{quote(event_id, safe='')}", params=params))
+
+    def launch_plan_decisions(
+        self, name: str, project: str, domain: str, limit: int, before: int | None
+    ) -> DecisionPage:
+        params: dict[str, Any] = {"project": project, "domain": domain, "limit": limit}
+        if before is not None:
+            params["before"] = before
+        path = f"/launch-plans/{quote(name, safe='')}/decisions"
+        body = self.request("GET", path, params=params)
+        return DecisionPage.from_model(schemas.PlanDecisions.model_validate(body))
 
 
 _clients: dict[tuple[str, str | None], RemoteClient] = {}

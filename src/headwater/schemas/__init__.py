@@ -13,7 +13,7 @@ from headwater.schemas._base import Wire
 from headwater.schemas.artifacts import ArtifactVersion, Card
 from headwater.schemas.events import Decision, Event, ReplayedDecision
 from headwater.schemas.executions import Execution, NodeExecution
-from headwater.schemas.launch_plans import LaunchPlan
+from headwater.schemas.launch_plans import LaunchPlan, PlanDecision, PlanDecisions
 from headwater.schemas.lineage import Lineage, LineageEdge, LineageNode
 
 __all__ = [
@@ -27,6 +27,8 @@ __all__ = [
     "LineageEdge",
     "LineageNode",
     "NodeExecution",
+    "PlanDecision",
+    "PlanDecisions",
     "ReplayedDecision",
     "Wire",
 ]

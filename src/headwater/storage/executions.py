@@ -201,6 +201,40 @@ def list_executions(
     return [ExecutionRow.from_db(r) for r in found]
 
 
+@dataclass(frozen=True, slots=True)
+class PlanRunRow:
+    """An execution of a launch plan, as the launch plan list shows it."""
+
+    id: str
+    launch_plan: str
+    project: str
+    domain: str
+    status: str
+    created_at: float
+
+
+def recent_by_launch_plan(tx: Tx, *, names: Sequence[str], scan: int) -> list[PlanRunRow]:
+    """Among the ``scan`` newest executions, those of the launch plans named ``names`` (any
+    project), newest first. Bounded: executions are not indexed by launch plan name, so
+    this reads the newest ``scan`` by creation time and no more."""
+    if not names:
+        return []
+    marks, params = in_list("n", names)
+    found = tx.all(
+        "SELECT id, launch_plan, project, domain, status, created_at FROM (SELECT id, "
+        "launch_plan, project, domain, status, created_at FROM executions ORDER BY "
+        f"created_at DESC LIMIT :scan) recent WHERE launch_plan IN {marks} "
+        "ORDER BY created_at DESC, id DESC",
+        {**params, "scan": scan},
+    )
+    return [
+        PlanRunRow(
+            r["id"], r["launch_plan"], r["project"], r["domain"], r["status"], r["created_at"]
+        )
+        for r in found
+    ]
+
+
 def summaries(tx: Tx, execution_ids: list[str]) -> list[ExecutionSummary]:
     """The executions among ``execution_ids`` that exist, in no particular order."""
     if not execution_ids:

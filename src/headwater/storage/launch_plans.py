@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from headwater.storage.db import Tx
+from headwater.storage.db import Tx, in_list
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,3 +173,70 @@ def list_launch_plans(
         params,
     )
     return [ListedLaunchPlanRow(LaunchPlanRow.from_db(r), bool(r["active"])) for r in found]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanNameRow:
+    """One launch plan name (``plan_names``): how many versions it has, its newest version's
+    row id and its active version's (None: none active)."""
+
+    project: str
+    domain: str
+    name: str
+    versions: int
+    newest_id: int
+    active_id: int | None
+
+
+def plan_names(tx: Tx, *, projects: list[str] | None, limit: int, offset: int) -> list[PlanNameRow]:
+    """Launch plan names by project, domain and name, ``limit`` from ``offset``, in
+    ``projects`` (None: every project). Joins ``launch_plan_state`` for the active version."""
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    cond = ""
+    if projects is not None:
+        if not projects:
+            return []
+        marks, names = in_list("p", projects)
+        cond = f" WHERE lp.project IN {marks}"
+        params.update(names)
+    found = tx.all(
+        "SELECT lp.project, lp.domain, lp.name, COUNT(*) AS versions, MAX(lp.id) AS newest_id, "
+        "MAX(s.active_id) AS active_id FROM launch_plans lp LEFT JOIN launch_plan_state s ON "
+        "s.project = lp.project AND s.domain = lp.domain AND s.name = lp.name"
+        f"{cond} GROUP BY lp.project, lp.domain, lp.name ORDER BY lp.project, lp.domain, "
+        "lp.name LIMIT :limit OFFSET :offset",
+        params,
+    )
+    return [
+        PlanNameRow(
+            r["project"],
+            r["domain"],
+            r["name"],
+            int(r["versions"]),
+            int(r["newest_id"]),
+            None if r["active_id"] is None else int(r["active_id"]),
+        )
+        for r in found
+    ]
+
+
+def versions_of(tx: Tx, project: str, domain: str, name: str) -> list[ListedLaunchPlanRow]:
+    """Every version of one launch plan name, newest first, with whether it is active (joins
+    ``launch_plan_state``)."""
+    found = tx.all(
+        "SELECT lp.*, CASE WHEN s.active_id = lp.id THEN 1 ELSE 0 END AS active FROM "
+        "launch_plans lp LEFT JOIN launch_plan_state s ON s.project = lp.project AND "
+        "s.domain = lp.domain AND s.name = lp.name WHERE lp.project = :p AND lp.domain = :d "
+        "AND lp.name = :n ORDER BY lp.id DESC",
+        {"p": project, "d": domain, "n": name},
+    )
+    return [ListedLaunchPlanRow(LaunchPlanRow.from_db(r), bool(r["active"])) for r in found]
+
+
+def get_launch_plans(tx: Tx, ids: list[int]) -> list[LaunchPlanRow]:
+    """The versions with these row ids that exist, by id."""
+    if not ids:
+        return []
+    marks, params = in_list("i", ids)
+    found = tx.all(f"SELECT * FROM launch_plans WHERE id IN {marks} ORDER BY id", params)
+    return _rows(found)

@@ -138,3 +138,37 @@ def fired_latency(
         )
         for r in found
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanEventDecisionRow:
+    """A decision with the event it is about (``decisions_for_launch_plans``)."""
+
+    decision: TriggerDecisionRow
+    event_name: str
+    event_source: str
+
+
+def decisions_for_launch_plans(
+    tx: Tx, *, launch_plan_ids: Sequence[int], before_id: int, window: int, limit: int
+) -> list[PlanEventDecisionRow]:
+    """The decisions about the launch plan versions ``launch_plan_ids``, newest first, among
+    the ``window`` decisions (of every plan) with ids just below ``before_id`` (``max_id() +
+    1`` for the newest); at most ``limit``. Joins ``events`` for the event's name and source.
+
+    There is deliberately no index on ``launch_plan_id`` (0004: it slowed the reactor's
+    writes), so the read walks the primary key over a bounded id range; callers continue
+    below ``before_id - window`` for older ones."""
+    if not launch_plan_ids:
+        return []
+    marks, params = in_list("lp", launch_plan_ids)
+    found = tx.all(
+        "SELECT d.*, e.name AS event_name, e.source AS event_source FROM trigger_decisions d "
+        "JOIN events e ON e.seq = d.event_seq WHERE d.id < :top AND d.id >= :floor AND "
+        f"d.launch_plan_id IN {marks} ORDER BY d.id DESC LIMIT :limit",
+        {**params, "top": before_id, "floor": before_id - window, "limit": limit},
+    )
+    return [
+        PlanEventDecisionRow(TriggerDecisionRow.from_db(r), r["event_name"], r["event_source"])
+        for r in found
+    ]

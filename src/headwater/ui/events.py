@@ -23,7 +23,8 @@ from headwater.handles import EventRecord
 from headwater.instance import Instance
 from headwater.ui import session
 from headwater.ui.render import HEADERS, environment, error_page, page
-from headwater.ui.routes import PAGE_SIZE, _forbidden, _in_words, _may_see, _token_project
+from headwater.ui.routes import PAGE_SIZE, _forbidden, _may_see, _token_project
+from headwater.ui.words import in_words as _in_words
 
 router = APIRouter(include_in_schema=False)
 

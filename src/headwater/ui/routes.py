@@ -18,7 +18,6 @@ from fastapi import APIRouter, Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from headwater import client
-from headwater.engine.kinds import summary
 from headwater.engine.publish.artifacts import time_bound
 from headwater.errors import NotFoundError, UserInputError
 from headwater.instance import Instance
@@ -244,41 +243,6 @@ def _consumers(version: Any) -> list[str]:
     return sorted(
         {e.target for e in graph.edges if e.kind == "consumed" and e.source == version.uri}
     )
-
-
-def _in_words(spec: dict[str, Any]) -> str:
-    parts = []
-    for t in spec.get("triggers", []):
-        words = summary(t)
-        if isinstance(t.get("filter"), dict) and t["filter"]:
-            words += " where " + ", ".join(f"{k} = {v}" for k, v in t["filter"].items())
-        parts.append(words)
-    if spec.get("schedule"):
-        parts.append(summary(spec["schedule"]))
-    return ", ".join(parts) or "no trigger (runs when launched)"
-
-
-@router.get("/launch-plans")
-def launch_plans(request: Request) -> Response:
-    """Launch plans by name: workflow, trigger in words, the active version."""
-    with _inst(request).use():
-        found = [lp for lp in client.list_launch_plans() if _may_see(request, lp.project)]
-    plans: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for lp in found:
-        entry = plans.setdefault(
-            (lp.project, lp.domain, lp.name),
-            {"name": lp.name, "project": lp.project, "domain": lp.domain, "versions": 0},
-        )
-        entry["versions"] += 1
-        if lp.active or "shown" not in entry:
-            entry.update(
-                shown=lp,
-                workflow=lp.workflow,
-                trigger=_in_words(lp.spec),
-                active=lp.version if lp.active else None,
-            )
-    rows = sorted(plans.values(), key=lambda e: (e["project"], e["domain"], e["name"]))
-    return page("launch_plans.html", title="Launch plans", rows=rows, nav="launch-plans")
 
 
 # --- Lineage and Versions tabs ----------------------------------------------------------

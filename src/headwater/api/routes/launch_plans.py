@@ -36,6 +36,26 @@ def list_launch_plans(
         return [lp.to_model() for lp in found if who.may_see(lp.project)]
 
 
+@router.get("/launch-plans/{name}/decisions", response_model=schemas.PlanDecisions)
+def decisions(
+    name: str,
+    project: str | None = None,
+    domain: str | None = None,
+    limit: int = 20,
+    before: int | None = None,
+    inst: Instance = Depends(instance),
+    who: Principal = Depends(access),
+) -> schemas.PlanDecisions:
+    """The reactor's recent decisions about launch plan ``name`` (any version) in
+    ``project``/``domain`` (default: the server's), newest first: fired with the execution,
+    or not and why. ``next_before``, passed as ``before``, pages to older ones."""
+    project = project or inst.project
+    who.check_project(project)
+    with inst.use():
+        page = client.launch_plan_decisions(name, project, domain or inst.domain, limit, before)
+        return page.to_model()
+
+
 @router.post("/launch-plans/{name}/activate", response_model=schemas.LaunchPlan)
 def activate(
     name: str,
