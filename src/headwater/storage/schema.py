@@ -101,11 +101,14 @@ executions = sa.Table(
     sa.Column("max_attempts", sa.Integer, nullable=False, server_default="1"),
     sa.Column("event_seq", sa.BigInteger),
     sa.Column("concurrency_limit", sa.Integer),
+    # the queue a worker must serve to claim it (0007)
+    sa.Column("queue", Text, nullable=False, server_default="default"),
     sa.Index("ix_executions_created", "created_at"),
     sa.Index("ix_executions_workflow", "workflow", "created_at"),
     sa.Index("ix_executions_status", "status", "created_at"),
     sa.Index("ix_executions_lp_status", "launch_plan_id", "status"),
     sa.Index("ix_executions_lease", "status", "lease_expires_at"),
+    sa.Index("ix_executions_queue", "queue", "status", "created_at"),
 )
 
 node_executions = sa.Table(

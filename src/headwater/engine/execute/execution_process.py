@@ -25,6 +25,7 @@ import select
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -78,9 +79,15 @@ class Executor:
         lease: float,
         per_child: int = 0,
         max_memory_mb: int = 0,
+        queues: list[str] | None = None,
+        hand_back_at: Callable[[], float | None] | None = None,
     ) -> None:
         self.inst, self.worker, self.lease = inst, worker, lease
         self.per_child, self.max_memory_mb = per_child, max_memory_mb
+        self.queues = queues  # the queues children claim from (None: every queue)
+        # When the worker is stopping: the monotonic time at which a running execution is
+        # killed and handed back to the queue (None: it may finish).
+        self.hand_back_at = hand_back_at
         self.child: _Child | None = None
         self.standby: _Child | None = None
         self.pending: int | None = None  # read end: the next child's start (None: at once)
@@ -113,7 +120,14 @@ class Executor:
         child = self.child
         assert child is not None
         watch = Watch(
-            self.inst, self.worker, self.lease, row.id, child.pid, child.reports, child.pidfd
+            self.inst,
+            self.worker,
+            self.lease,
+            row.id,
+            child.pid,
+            child.reports,
+            child.pidfd,
+            self.hand_back_at,
         )
         try:
             outcome = watch.run()
@@ -169,6 +183,7 @@ class Executor:
                     child.pid,
                     child.reports,
                     child.pidfd,
+                    self.hand_back_at,
                 ).run()
                 continue
             if _exited(child.pid):
@@ -249,6 +264,7 @@ class Executor:
             self.per_child,
             self.max_memory_mb,
             others,
+            self.queues,
         )
         if start is not None:
             os.close(start)
@@ -315,6 +331,7 @@ def _fork(
     per_child: int = 0,
     max_memory_mb: int = 0,
     others: tuple[int, ...] = (),
+    queues: list[str] | None = None,
 ) -> tuple[_Child, int]:
     """A child that runs ``row``, or claims executions itself once ``start`` (a pipe's read
     end) reaches its end (at once when None). Returns it and the read end its successor starts
@@ -337,7 +354,7 @@ def _fork(
         try:
             for fd in (commands_w, reports_r, next_r, *others):
                 os.close(fd)  # the other children's pipes stay between them and the worker
-            job = Job(settings, worker, lease, commands_r, reports_w, parent)
+            job = Job(settings, worker, lease, commands_r, reports_w, parent, queues)
             code = job.main(row, start, next_w, per_child, max_memory_mb)
         except BaseException:
             traceback.print_exc()
