@@ -211,11 +211,13 @@ class Worker:
     def hand_back_at(self) -> float | None:
         """Once the worker is stopping: the monotonic time at which a running execution is
         killed and handed back to the queue (the stop plus the grace period); else None."""
-        if self._stop is None or self.grace is None or not self._stop.is_set():
+        if self._stop is None or not self._stop.is_set():
             return None
         if self._stopping_since is None:
             self._stopping_since = time.monotonic()
-        return self._stopping_since + self.grace
+            if self.executor is not None:  # what it hands back goes to another worker
+                self.executor.stop_claiming()
+        return None if self.grace is None else self._stopping_since + self.grace
 
     def record(self, force: bool = False) -> None:
         """Say in the database that this worker is alive and serves its queues (every

@@ -93,6 +93,16 @@ class Executor:
         self.pending: int | None = None  # read end: the next child's start (None: at once)
         self.hold = False  # no standby until the running child is done (the chain broke)
         self.retry_at = 0.0
+        self.stopping = False  # set by stop_claiming(): no child claims or starts any more
+
+    def stop_claiming(self) -> None:
+        """The worker is stopping: the waiting child exits without claiming, and no new one
+        is forked (the running one finishes, or is handed back, as the watch decides)."""
+        self.stopping = True
+        self._close_pending()
+        if self.standby is not None and self.standby.commands >= 0:
+            os.close(self.standby.commands)
+            self.standby.commands = -1
 
     def next_claim(self, timeout: float) -> ExecutionRow | None:
         """The next row the polling child has claimed, or None after ``timeout`` seconds
@@ -160,7 +170,7 @@ class Executor:
         self._close_pending()
         last = None
         for child in (self.child, self.standby):
-            if child is not None:
+            if child is not None and child.commands >= 0:
                 os.close(child.commands)
                 child.commands = -1
         for child in (self.child, self.standby):
@@ -224,6 +234,8 @@ class Executor:
 
     def _ensure(self) -> _Child | None:
         """The polling (or running) child, and a standby behind it."""
+        if self.stopping:
+            return self.child
         if self.standby is not None and _exited(self.standby.pid):
             log.warning("worker %s: a waiting execution process exited", self.worker)
             self.standby = self._discard(self.standby)
