@@ -1,6 +1,7 @@
 """A worker process: claim an execution, run its registered code, heartbeat, repeat.
 
-    python -m headwater.daemon.worker [--lease 30] [--name NAME] [--parent-pid PID]
+    python -m headwater.daemon.worker [--queue NAME ...] [--concurrency N] [--once]
+        [--grace 25] [--lease 30] [--name NAME] [--parent-pid PID]
         [--max-executions N] [--max-memory-mb M] [--ready-fd FD] [--json-logs]
 
 (or ``headwater worker`` with the same flags; both are the click command in
@@ -21,8 +22,15 @@ over at once (this process only imports code; it holds no execution's state). Wi
 ``os.fork`` this process runs the executions and exits with :data:`EXIT_RECYCLE` instead, and
 ``headwater up`` starts a fresh one at once.
 
-Exit codes: 0 after SIGTERM/SIGINT (the current execution is finished first) or when the
-parent process is gone; :data:`EXIT_SNAPSHOT_CONFLICT` when an execution needs code that
+Queues: a worker claims only executions of its queues (``--queue``, default ``default``) and
+records itself (``storage/worker_registry.py``) so that a queue nothing serves can be told.
+``--concurrency N`` (N > 1) makes this process a supervisor of N worker processes
+(``daemon/up.py``, ``run_pool``); ``--once`` claims at most one execution, runs it and exits.
+Before anything else, a worker with a SQLite database or a local blob folder checks that it
+runs on the host ``headwater up`` recorded (:func:`shared_storage_problem`; docs/deploy.md).
+
+Exit codes: 0 after SIGTERM/SIGINT (the current execution is finished first, or after
+``--grace`` seconds killed and handed back to the queue) or when the parent process is gone; :data:`EXIT_SNAPSHOT_CONFLICT` when an execution needs code that
 conflicts with modules this process already imported (the execution is put back in the queue
 and a supervisor starts a fresh worker for it); :data:`EXIT_RECYCLE`; 2 for bad arguments or
 settings.
