@@ -11,6 +11,12 @@ that deciding events does not share an interpreter lock with the HTTP server. A 
 whose module cannot be imported is reported and left out; the rest runs. SIGINT/SIGTERM: stop
 the loops, SIGTERM the children (a worker finishes its execution, the reactor its batch),
 SIGKILL what is left after a grace period, and return 0.
+
+With ``--workers 0`` it is the control plane alone: workers run elsewhere (``headwater
+worker``, docs/deploy.md). At its start it records its host in the database, which a worker
+with a SQLite database or a local blob folder checks its own against. ``headwater worker
+--concurrency N`` uses the same :class:`Supervisor` for its N worker processes
+(:func:`run_pool`), without the control plane.
 """
 
 from __future__ import annotations
