@@ -56,6 +56,7 @@ log = logging.getLogger("headwater.up")
 
 SHUTDOWN_GRACE = 10.0  # seconds workers get to finish their execution after SIGTERM
 REAP_EVERY = 1.0
+PRUNE_EVERY = 600.0  # seconds between deletions of the rows of workers long gone
 MAX_BACKOFF = 10.0
 STABLE_AFTER = 10.0  # a worker that ran this long before dying restarts without delay growth
 
@@ -162,8 +163,15 @@ class Supervisor:
 
     def _reaper(self, stop: threading.Event) -> None:
         outage = Outage("reaper")
+        prune_at = 0.0
         while not stop.wait(REAP_EVERY):
             try:
+                if time.monotonic() >= prune_at:  # rows of workers long dead
+                    prune_at = time.monotonic() + PRUNE_EVERY
+                    with self.inst.db.transaction() as tx:
+                        worker_registry.prune_workers(
+                            tx, before=time.time() - worker_registry.FORGET_AFTER
+                        )
                 handled = queue.reap(self.inst)
             except PASSING as exc:  # e.g. PostgreSQL restarting: next second
                 outage.failed(exc)

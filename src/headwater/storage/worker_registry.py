@@ -4,7 +4,7 @@
   :data:`REFRESH` seconds while it waits for work, deleted when it stops in order. A queue
   counts as *served* while a worker's row is younger than :data:`SERVED_WITHIN` seconds, or
   while an execution of that queue runs under an unexpired lease (a busy worker does not
-  refresh its row).
+  refresh its row). The reaper of ``headwater up`` deletes rows older than :data:`FORGET_AFTER`.
 - ``server_host``: the host ``headwater up`` runs on (written at its start and refreshed by
   its reaper), against which a worker with a SQLite database or a local blob folder checks its
   own host.
@@ -23,6 +23,7 @@ WORKER_PREFIX = "worker:"
 SERVER_HOST = "server_host"
 REFRESH = 10.0  # seconds between a waiting worker's updates of its row
 SERVED_WITHIN = 60.0  # a worker row older than this no longer counts
+FORGET_AFTER = 86400.0  # ... and one older than this is deleted
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,16 @@ def record_worker(tx: Tx, *, name: str, queues: list[str], host: str, now: float
 def forget_worker(tx: Tx, *, name: str) -> None:
     """The worker ``name`` has stopped."""
     server_state.delete(tx, key=WORKER_PREFIX + name)
+
+
+def prune_workers(tx: Tx, *, before: float) -> int:
+    """Delete the rows of workers last seen before ``before`` (they died without stopping in
+    order); how many there were."""
+    cursor = tx.execute(
+        "DELETE FROM server_state WHERE key LIKE :p AND updated_at < :t",
+        {"p": WORKER_PREFIX + "%", "t": before},
+    )
+    return int(cursor.rowcount or 0)
 
 
 def workers(tx: Tx, *, since: float) -> list[WorkerEntry]:
