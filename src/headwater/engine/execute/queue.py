@@ -19,6 +19,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from headwater.definitions.launch_plan import DEFAULT_QUEUE as DEFAULT_QUEUE  # the workers' default
 from headwater.engine import event_names
 from headwater.engine.execute import execution_events
 from headwater.storage import executions as rows
@@ -62,10 +63,6 @@ def _get(tx: Tx, execution_id: str) -> ExecutionRow:
     row = rows.get_execution(tx, execution_id)
     assert row is not None
     return row
-
-
-#: The queue of executions whose launch plan names none, and the one a worker serves by default.
-DEFAULT_QUEUE = "default"
 
 
 def has_queued(inst: Instance, queues: Sequence[str] | None = None) -> bool:
