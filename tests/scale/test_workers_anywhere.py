@@ -56,8 +56,8 @@ def burst(x: int = 0) -> int:
     return work(x=x)
 
 
-on_tick = LaunchPlan.create(
-    "on_tick", burst, trigger=OnEvent("burst.tick", parameters=["x"]), auto_activate=True
+on_burst_tick = LaunchPlan.create(
+    "on_burst_tick", burst, trigger=OnEvent("burst.tick", parameters=["x"]), auto_activate=True
 )
 """
 
@@ -168,7 +168,7 @@ def test_two_worker_machines_share_a_burst_and_survive_one_dying(
 
         def executions() -> list[Any]:
             with inst.db.read() as tx:
-                return rows.list_executions(tx, launch_plan="on_tick", limit=1000)
+                return rows.list_executions(tx, launch_plan="on_burst_tick", limit=1000)
 
         def running_on_a() -> list[str]:
             found = executions()

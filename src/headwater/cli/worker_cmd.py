@@ -111,9 +111,9 @@ def worker(
     json_logs: bool,
     ready_fd: int | None,
 ) -> None:
-    """Run workers and nothing else of `up`, on this machine or any other.
+    """Run workers and nothing else of `up`.
 
-    The worker claims executions of its queues from the database of the HEADWATER_* settings
+    On this machine or any other, the worker claims executions of its queues from the database of the HEADWATER_* settings
     (HEADWATER_DATABASE_URL, HEADWATER_STORAGE_URL) and runs them with the code registered in
     the blob store; no reactor, scheduler or HTTP API. On another machine than `headwater up`
     both must be shared: PostgreSQL and an object store (s3://...); a SQLite database or a
