@@ -25,6 +25,7 @@ from headwater.storage import artifact_versions as version_rows
 from headwater.storage import cards as card_rows
 from headwater.storage import executions as execution_rows
 from headwater.storage import node_executions as node_rows
+from headwater.storage import worker_registry
 from headwater.types import decode, download_suffix
 
 if TYPE_CHECKING:
@@ -121,6 +122,7 @@ def _execution_fields(row: Any) -> dict[str, Any]:
         "created_at": _ts(row.created_at),
         "started_at": _ts(row.started_at),
         "finished_at": _ts(row.finished_at),
+        "queue": getattr(row, "queue", "default"),
     }
 
 
@@ -276,8 +278,12 @@ class Execution:
         created_at: datetime | None,
         started_at: datetime | None,
         finished_at: datetime | None,
+        queue: str = "default",
     ) -> None:
         self.id = id
+        self.queue = queue
+        self._waiting: str | None = None
+        self._waiting_known = False
         self.project = project
         self.domain = domain
         self.workflow = workflow
@@ -312,7 +318,21 @@ class Execution:
             created_at=_from_iso(model.created_at),
             started_at=_from_iso(model.started_at),
             finished_at=_from_iso(model.finished_at),
+            queue=model.queue,
         )
+        self._waiting, self._waiting_known = model.waiting, True
+
+    @property
+    def waiting(self) -> str | None:
+        """While queued on a queue that no worker has served lately, why it waits
+        (``"queued on 'gpu': no worker serves it ..."``); else None."""
+        if not self._waiting_known:
+            self._waiting_known = True
+            if self.status is ExecutionStatus.QUEUED:
+                with self._inst.db.read() as tx:
+                    if not worker_registry.is_served(tx, self.queue, now=time.time()):
+                        self._waiting = worker_registry.waiting_reason(self.queue)
+        return self._waiting
 
     @cached_property
     def inputs(self) -> dict[str, Any]:
@@ -407,6 +427,8 @@ class Execution:
             finished_at=_iso(self.finished_at),
             duration=self.duration,
             nodes=[n.to_model() for n in self.nodes] if nodes else None,
+            queue=self.queue,
+            waiting=self.waiting,
         )
 
     def to_dict(self, nodes: bool = False) -> dict[str, Any]:

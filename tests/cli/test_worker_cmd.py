@@ -17,6 +17,7 @@ import pytest
 import headwater
 from headwater.cli import app, worker_cmd
 from headwater.daemon import worker as engine_worker
+from headwater.definitions import launch_plan
 from headwater.instance import Instance
 from headwater.settings import Settings
 from headwater.storage import executions as rows
@@ -62,6 +63,10 @@ def test_worker_help_lists_every_flag(tmp_path: Path) -> None:
             "--parent-pid",
             "--json-logs",
             "--ready-fd",
+            "--queue",
+            "--concurrency",
+            "--once",
+            "--grace",
         ):
             assert flag in done.stdout
     assert "Usage: python -m headwater.daemon.worker" in done.stdout
@@ -131,6 +136,9 @@ def test_cli_defaults_agree_with_the_engine() -> None:
     assert worker_cmd.DEFAULT_LEASE == engine_worker.DEFAULT_LEASE
     assert worker_cmd.MAX_EXECUTIONS_ENV == engine_worker.MAX_EXECUTIONS_ENV
     assert worker_cmd.MAX_MEMORY_ENV == engine_worker.MAX_MEMORY_ENV
+    assert worker_cmd.DEFAULT_GRACE == engine_worker.DEFAULT_GRACE
+    assert worker_cmd.DEFAULT_QUEUE == engine_worker.queue.DEFAULT_QUEUE
+    assert worker_cmd._QUEUE_NAME.pattern == launch_plan._QUEUE_NAME.pattern
     help_text = " ".join((worker_cmd.worker.help or "").split())
     assert f"{engine_worker.EXIT_SNAPSHOT_CONFLICT} when" in help_text
     assert f"{engine_worker.EXIT_RECYCLE} when" in help_text

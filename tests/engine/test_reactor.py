@@ -337,6 +337,7 @@ def test_firings_from_before_schema_0006_stay_fired_after_the_upgrade(registered
     assert current_revision(registered.db) == "0006"
     upgrade(registered.db)
     assert current_revision(registered.db) == HEAD
+    assert keys() == by_seq
 
 
 def test_versions_follow_content_and_one_version_is_active(instance):

@@ -127,6 +127,8 @@ def print_execution_detail(ex: Execution, versions: list[ArtifactVersion]) -> No
             ("project", f"{ex.project}/{ex.domain}"),
             ("launch plan", ex.launch_plan),
             ("status", ex.status.value),
+            *([("waiting", ex.waiting)] if ex.waiting else []),
+            ("queue", ex.queue),
             ("created", fmt_time(ex.created_at)),
             ("started", fmt_time(ex.started_at)),
             ("finished", fmt_time(ex.finished_at)),

@@ -26,7 +26,8 @@ from headwater.cli.app import CliError
     default=2,
     show_default=True,
     type=click.IntRange(0, 256),
-    help="How many worker processes run executions.",
+    help="How many worker processes run executions (0: the control plane alone, with workers "
+    "started elsewhere by `headwater worker`; see docs/deploy.md).",
 )
 @click.option(
     "--worker-max-executions",

@@ -9,6 +9,8 @@ command runs.
 
 from __future__ import annotations
 
+import re
+
 import click
 
 # Mirrors app.CONTEXT_SETTINGS, engine.worker.DEFAULT_LEASE and the *_ENV names, kept literal
@@ -18,6 +20,10 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 DEFAULT_LEASE = 30.0
 MAX_EXECUTIONS_ENV = "HEADWATER_WORKER_MAX_EXECUTIONS"
 MAX_MEMORY_ENV = "HEADWATER_WORKER_MAX_MEMORY_MB"
+DEFAULT_GRACE = 25.0
+DEFAULT_QUEUE = "default"
+
+_QUEUE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")  # as definitions.launch_plan
 
 _parent_pid = click.option(
     "--parent-pid",
@@ -45,6 +51,33 @@ _ready_fd = click.option(
 )
 @click.option("--name", default=None, help="Worker name (default host:pid).")
 @click.option(
+    "--queue",
+    "queues",
+    multiple=True,
+    metavar="NAME",
+    help=f"Take executions of this queue only; repeat for several (default: {DEFAULT_QUEUE}).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1, max=256),
+    default=1,
+    metavar="N",
+    help="Run up to N executions at a time, in N worker processes (default 1).",
+)
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Run one queued execution, if there is one, then exit 0.",
+)
+@click.option(
+    "--grace",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_GRACE,
+    metavar="SECONDS",
+    help="After SIGTERM, let the running execution finish for this long, then stop it and "
+    f"hand it back to the queue for another worker (default {DEFAULT_GRACE:g}).",
+)
+@click.option(
     "--max-executions",
     type=click.IntRange(min=0),
     default=None,
@@ -68,25 +101,44 @@ def worker(
     ctx: click.Context,
     lease: float,
     name: str | None,
+    queues: tuple[str, ...],
+    concurrency: int,
+    once: bool,
+    grace: float,
     max_executions: int | None,
     max_memory_mb: int | None,
     parent_pid: int | None,
     json_logs: bool,
     ready_fd: int | None,
 ) -> None:
-    """Run one worker and nothing else of `up`.
+    """Run workers and nothing else of `up`.
 
-    The worker claims executions from the database of the HEADWATER_* settings and runs them,
-    with its blob store; no reactor, scheduler or HTTP API. Stops after SIGTERM/SIGINT once the current
-    execution is finished. Exit codes: 0 when stopped, 2 for bad arguments or settings, 75
-    when an execution needs a fresh process (snapshot conflict), 76 when recycled.
+    On this machine or any other, the worker claims executions of its queues from the database of the HEADWATER_* settings
+    (HEADWATER_DATABASE_URL, HEADWATER_STORAGE_URL) and runs them with the code registered in
+    the blob store; no reactor, scheduler or HTTP API. On another machine than `headwater up`
+    both must be shared: PostgreSQL and an object store (s3://...); a SQLite database or a
+    local blob folder is refused there. Stops after SIGTERM/SIGINT once the current execution
+    is finished, or after --grace seconds, handing it back to the queue. Exit codes: 0 when
+    stopped, 2 for bad arguments or settings, 75 when an execution needs a fresh process
+    (snapshot conflict), 76 when recycled. See docs/deploy.md.
     """
+    for queue in queues:
+        if not _QUEUE_NAME.match(queue):
+            raise click.BadParameter(
+                f"{queue!r} is not a queue name: use 1-63 letters, digits, '-', '_' or '.', "
+                "starting with a letter or digit",
+                param_hint="'--queue'",
+            )
     from headwater.daemon.worker import run_worker
 
     ctx.exit(
         run_worker(
             lease=lease,
             name=name,
+            queues=list(queues) or None,
+            concurrency=concurrency,
+            once=once,
+            grace=grace,
             parent_pid=parent_pid,
             max_executions=max_executions,
             max_memory_mb=max_memory_mb,

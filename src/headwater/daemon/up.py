@@ -11,6 +11,12 @@ that deciding events does not share an interpreter lock with the HTTP server. A 
 whose module cannot be imported is reported and left out; the rest runs. SIGINT/SIGTERM: stop
 the loops, SIGTERM the children (a worker finishes its execution, the reactor its batch),
 SIGKILL what is left after a grace period, and return 0.
+
+With ``--workers 0`` it is the control plane alone: workers run elsewhere (``headwater
+worker``, docs/deploy.md). At its start it records its host in the database, which a worker
+with a SQLite database or a local blob folder checks its own against. ``headwater worker
+--concurrency N`` uses the same :class:`Supervisor` for its N worker processes
+(:func:`run_pool`), without the control plane.
 """
 
 from __future__ import annotations
@@ -31,13 +37,16 @@ from typing import IO, TYPE_CHECKING, Any
 
 from headwater.api.exposure import check_host
 from headwater.daemon.worker import (
+    DEFAULT_GRACE,
     DEFAULT_LEASE,
     EXIT_RECYCLE,
     EXIT_SNAPSHOT_CONFLICT,
     default_name,
+    host_id,
 )
 from headwater.engine.execute import queue
 from headwater.engine.outage import Outage
+from headwater.storage import worker_registry
 from headwater.storage.faults import PASSING
 
 if TYPE_CHECKING:
@@ -47,6 +56,7 @@ log = logging.getLogger("headwater.up")
 
 SHUTDOWN_GRACE = 10.0  # seconds workers get to finish their execution after SIGTERM
 REAP_EVERY = 1.0
+PRUNE_EVERY = 600.0  # seconds between deletions of the rows of workers long gone
 MAX_BACKOFF = 10.0
 STABLE_AFTER = 10.0  # a worker that ran this long before dying restarts without delay growth
 
@@ -91,9 +101,17 @@ class Supervisor:
         out: IO[str] | None = None,
         max_executions: int = 0,
         max_memory_mb: int = 0,
+        control_plane: bool = True,
+        worker_args: list[str] | None = None,
+        worker_name: str | None = None,
     ) -> None:
         self.inst = inst
         self.max_executions, self.max_memory_mb = max_executions, max_memory_mb
+        # False: a pool of workers only (`headwater worker --concurrency N`): no reactor,
+        # scheduler or HTTP API; the reaper still runs (it is safe anywhere).
+        self.control_plane = control_plane
+        self.worker_args = list(worker_args or [])  # e.g. --queue gpu --grace 25
+        self.worker_name = worker_name  # slot i is named f"{worker_name}-{i}" (None: host:pid)
         self.slots = [_Slot(i) for i in range(workers)]
         self.reactor: _Slot | None = None  # set by load_components
         self.host, self.port = host, port
@@ -106,6 +124,22 @@ class Supervisor:
         self.components: list[_Component] = []
         self.missing: dict[str, str] = {}
         self.api: Any = None
+
+    def record_host(self) -> None:
+        """Record in the database the host this server runs on, which a worker with a SQLite
+        database or a local blob folder checks its own against (``daemon/worker.py``)."""
+        s = self.inst.settings
+        try:
+            with self.inst.db.transaction() as tx:
+                worker_registry.record_server_host(
+                    tx,
+                    host=host_id(),
+                    database=redact(s.database_url),
+                    storage=redact(s.storage_url),
+                    now=time.time(),
+                )
+        except Exception as exc:  # only the check of remote workers depends on it
+            log.warning("could not record this server's host in the database: %s", exc)
 
     # -- components ----------------------------------------------------------------------
     def load_components(self) -> None:
@@ -129,8 +163,15 @@ class Supervisor:
 
     def _reaper(self, stop: threading.Event) -> None:
         outage = Outage("reaper")
+        prune_at = 0.0
         while not stop.wait(REAP_EVERY):
             try:
+                if time.monotonic() >= prune_at:  # rows of workers long dead
+                    prune_at = time.monotonic() + PRUNE_EVERY
+                    with self.inst.db.transaction() as tx:
+                        worker_registry.prune_workers(
+                            tx, before=time.time() - worker_registry.FORGET_AFTER
+                        )
                 handled = queue.reap(self.inst)
             except PASSING as exc:  # e.g. PostgreSQL restarting: next second
                 outage.failed(exc)
@@ -188,6 +229,9 @@ class Supervisor:
             argv = [sys.executable, "-m", "headwater.daemon.worker", "--lease", repr(self.lease)]
             argv += ["--max-executions", str(self.max_executions)]
             argv += ["--max-memory-mb", str(self.max_memory_mb)]
+            argv += self.worker_args
+            if self.worker_name:
+                argv += ["--name", f"{self.worker_name}-{slot.index}"]
         argv += ["--parent-pid", str(os.getpid())]
         if self.json_logs:
             argv.append("--json-logs")
@@ -210,7 +254,12 @@ class Supervisor:
         finally:
             os.close(ready_w)
         slot.ready_fd = ready_r
-        slot.name = default_name(slot.proc.pid) if slot.kind == "worker" else f"pid {slot.proc.pid}"
+        if slot.kind != "worker":
+            slot.name = f"pid {slot.proc.pid}"
+        elif self.worker_name:
+            slot.name = f"{self.worker_name}-{slot.index}"
+        else:
+            slot.name = default_name(slot.proc.pid)
         slot.started = time.monotonic()
 
     @staticmethod
@@ -317,6 +366,11 @@ class Supervisor:
     # -- the whole ---------------------------------------------------------------------------
     def start_line(self) -> str:
         s = self.inst.settings
+        if not self.control_plane:
+            return (
+                f"headwater worker: database {redact(s.database_url)}; blobs {s.storage_url}; "
+                f"{len(self.slots)} worker processes; {' '.join(self.worker_args)}"
+            ).rstrip("; ")
         parts = [
             f"database {redact(s.database_url)}",
             f"blobs {s.storage_url}",
@@ -332,8 +386,12 @@ class Supervisor:
 
     def run(self) -> int:
         """Run until ``self.stop`` is set (by a signal or a caller); returns 0."""
-        self.load_components()
-        self.start_api()
+        if self.control_plane:
+            self.load_components()
+            self.record_host()
+            self.start_api()
+        else:
+            self.components.append(_Component("reaper", self._reaper))
         print(self.start_line(), file=self.out, flush=True)
         for name, why in sorted(self.missing.items()):
             log.warning("%s is not available, running without it: %s", name, why)
@@ -396,6 +454,13 @@ def run_up(
         max_memory_mb=max_memory_mb,
     )
 
+    return _run_supervised(sup)
+
+
+def _run_supervised(sup: Supervisor, ready_fd: int | None = None) -> int:
+    """Run ``sup`` in this (main) thread until SIGINT or SIGTERM (a second one: stop without
+    waiting for running executions)."""
+
     def on_signal(signum: int, frame: FrameType | None) -> None:
         if sup.stop.is_set():
             sup.force.set()  # a second Ctrl-C: do not wait for running executions
@@ -407,7 +472,95 @@ def run_up(
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
+        if ready_fd is not None:
+            from headwater.daemon.worker import signal_ready
+
+            signal_ready(ready_fd)
         return sup.run()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def run_pool(
+    *,
+    concurrency: int,
+    lease: float = DEFAULT_LEASE,
+    name: str | None = None,
+    parent_pid: int | None = None,
+    max_executions: int | None = None,
+    max_memory_mb: int | None = None,
+    ready_fd: int | None = None,
+    json_logs: bool = False,
+    queues: list[str] | None = None,
+    grace: float | None = DEFAULT_GRACE,
+) -> int:
+    """``headwater worker --concurrency N``: N worker processes (each running one execution
+    at a time) supervised as ``up`` supervises its own, and a reaper; nothing else of ``up``.
+    SIGTERM reaches each worker, which finishes or hands back its execution within ``grace``
+    seconds. Returns the exit code (2 for bad settings)."""
+    from headwater.daemon.worker import (
+        MAX_EXECUTIONS_ENV,
+        MAX_MEMORY_ENV,
+        limit_from_env,
+        shared_storage_problem,
+    )
+    from headwater.errors import HeadwaterError
+    from headwater.instance import Instance
+    from headwater.settings import Settings
+
+    try:
+        inst = Instance(Settings.from_env())
+    except HeadwaterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if max_executions is None:
+            max_executions = limit_from_env(MAX_EXECUTIONS_ENV)
+        if max_memory_mb is None:
+            max_memory_mb = limit_from_env(MAX_MEMORY_ENV)
+        problem = shared_storage_problem(inst, host_id())
+        if problem is not None:
+            raise ValueError(problem)
+        args: list[str] = []
+        for q in queues or []:
+            args += ["--queue", q]
+        if grace is not None:
+            args += ["--grace", repr(grace)]
+        sup = Supervisor(
+            inst,
+            workers=concurrency,
+            lease=lease,
+            json_logs=json_logs,
+            # after SIGTERM a worker has `grace` seconds, then hands its execution back
+            grace=(grace if grace is not None else SHUTDOWN_GRACE * 6) + SHUTDOWN_GRACE,
+            out=sys.stderr,
+            max_executions=max_executions,
+            max_memory_mb=max_memory_mb,
+            control_plane=False,
+            worker_args=args,
+            worker_name=name,
+        )
+        if parent_pid is not None:
+            sup.components.append(_Component("parent", _watch_parent(parent_pid)))
+    except Exception as exc:
+        inst.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return _run_supervised(sup, ready_fd)
+    finally:
+        inst.close()
+
+
+def _watch_parent(parent_pid: int) -> Callable[[threading.Event], None]:
+    """A component that stops the pool when ``parent_pid`` is no longer its parent."""
+
+    def watch(stop: threading.Event) -> None:
+        while not stop.wait(0.5):
+            if os.getppid() != parent_pid:
+                log.info("parent process %s is gone, stopping", parent_pid)
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+
+    return watch

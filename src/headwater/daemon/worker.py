@@ -1,6 +1,7 @@
 """A worker process: claim an execution, run its registered code, heartbeat, repeat.
 
-    python -m headwater.daemon.worker [--lease 30] [--name NAME] [--parent-pid PID]
+    python -m headwater.daemon.worker [--queue NAME ...] [--concurrency N] [--once]
+        [--grace 25] [--lease 30] [--name NAME] [--parent-pid PID]
         [--max-executions N] [--max-memory-mb M] [--ready-fd FD] [--json-logs]
 
 (or ``headwater worker`` with the same flags; both are the click command in
@@ -21,8 +22,15 @@ over at once (this process only imports code; it holds no execution's state). Wi
 ``os.fork`` this process runs the executions and exits with :data:`EXIT_RECYCLE` instead, and
 ``headwater up`` starts a fresh one at once.
 
-Exit codes: 0 after SIGTERM/SIGINT (the current execution is finished first) or when the
-parent process is gone; :data:`EXIT_SNAPSHOT_CONFLICT` when an execution needs code that
+Queues: a worker claims only executions of its queues (``--queue``, default ``default``) and
+records itself (``storage/worker_registry.py``) so that a queue nothing serves can be told.
+``--concurrency N`` (N > 1) makes this process a supervisor of N worker processes
+(``daemon/up.py``, ``run_pool``); ``--once`` claims at most one execution, runs it and exits.
+Before anything else, a worker with a SQLite database or a local blob folder checks that it
+runs on the host ``headwater up`` recorded (:func:`shared_storage_problem`; docs/deploy.md).
+
+Exit codes: 0 after SIGTERM/SIGINT (the current execution is finished first, or after
+``--grace`` seconds killed and handed back to the queue) or when the parent process is gone; :data:`EXIT_SNAPSHOT_CONFLICT` when an execution needs code that
 conflicts with modules this process already imported (the execution is put back in the queue
 and a supervisor starts a fresh worker for it); :data:`EXIT_RECYCLE`; 2 for bad arguments or
 settings.
@@ -45,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 from headwater.engine.execute import execution_process, queue
 from headwater.engine.execute.execution_process import Executor, Outcome, rss_mb
 from headwater.engine.register.snapshots import SnapshotConflict, load_entity
+from headwater.storage import worker_registry
 from headwater.storage.executions import ExecutionRow
 from headwater.storage.faults import PASSING
 
@@ -55,7 +64,11 @@ EXIT_SNAPSHOT_CONFLICT = 75  # EX_TEMPFAIL: "start me again"
 EXIT_RECYCLE = 76  # ran its share of executions (or grew too big): "start a fresh one"
 MAX_EXECUTIONS_ENV = "HEADWATER_WORKER_MAX_EXECUTIONS"
 MAX_MEMORY_ENV = "HEADWATER_WORKER_MAX_MEMORY_MB"
+HOST_ID_ENV = "HEADWATER_HOST_ID"
+HEADWATER_DATABASE_URL = "HEADWATER_DATABASE_URL"
+HEADWATER_STORAGE_URL = "HEADWATER_STORAGE_URL"
 DEFAULT_LEASE = 30.0
+DEFAULT_GRACE = 25.0  # seconds a stopping worker lets its execution run before handing it back
 BUSY_POLL = execution_process.BUSY_POLL
 IDLE_POLL = execution_process.IDLE_POLL
 BUSY_WINDOW = execution_process.BUSY_WINDOW
@@ -65,6 +78,61 @@ log = logging.getLogger("headwater.worker")
 
 def default_name(pid: int | None = None) -> str:
     return f"{socket.gethostname()}:{os.getpid() if pid is None else pid}"
+
+
+def host_id(environ: Any = None) -> str:
+    """This machine, as the host check knows it: ``$HEADWATER_HOST_ID`` when set, else the
+    host name. Set the same value on two hosts that do share the database file and the blob
+    folder (e.g. two containers with the same volume on one machine)."""
+    env = os.environ if environ is None else environ
+    return env.get(HOST_ID_ENV, "").strip() or socket.gethostname()
+
+
+def shared_storage_problem(inst: Instance, host: str) -> str | None:
+    """Why this worker must not run here, or None.
+
+    A SQLite database and a local blob folder are files of one machine. When ``headwater up``
+    has recorded (in this database) that it runs on another host than ``host``, a worker with
+    either would read other files than the server, or share a SQLite file over a network file
+    system (whose locks SQLite cannot trust): refused, naming the settings to change."""
+    settings = inst.settings
+    local: list[str] = []
+    if inst.db.dialect == "sqlite":
+        local.append(f"a SQLite database ({HEADWATER_DATABASE_URL}={settings.database_url})")
+    if inst.blobs.folder is not None:
+        local.append(f"a local blob folder ({HEADWATER_STORAGE_URL}={settings.storage_url})")
+    if not local:
+        return None
+    with inst.db.read() as tx:
+        server = worker_registry.server_host(tx)
+    if server is None:
+        if inst.db.dialect == "sqlite":
+            log.warning(
+                "no `headwater up` has recorded its host in %s yet; a worker on another "
+                "machine than the server needs %s set to PostgreSQL and %s to an object store",
+                settings.database_url,
+                HEADWATER_DATABASE_URL,
+                HEADWATER_STORAGE_URL,
+            )
+        return None
+    if server.host == host:
+        return None
+    fixes = []
+    if inst.db.dialect == "sqlite":
+        fixes.append(
+            f"set {HEADWATER_DATABASE_URL} to a PostgreSQL database both hosts reach "
+            "(postgresql+psycopg://USER@DBHOST/DB)"
+        )
+    if inst.blobs.folder is not None:
+        fixes.append(
+            f"set {HEADWATER_STORAGE_URL} to an object store both hosts reach (s3://BUCKET/PREFIX)"
+        )
+    return (
+        f"this worker runs on host {host!r} but `headwater up` runs on {server.host!r} "
+        f"(as it recorded in the database); a worker on another host cannot use "
+        f"{' or '.join(local)}: {'; '.join(fixes)}. If both hosts really share these files "
+        f"(e.g. containers on one machine), set {HOST_ID_ENV} to the same value on both."
+    )
 
 
 class _Heartbeat(threading.Thread):
@@ -116,6 +184,8 @@ class Worker:
         max_executions: int = 0,
         max_memory_mb: int = 0,
         isolate: bool | None = None,
+        queues: list[str] | None = None,
+        grace: float | None = None,
     ) -> None:
         self.inst = inst
         self.name = name or default_name()
@@ -123,24 +193,95 @@ class Worker:
         self.parent_pid = parent_pid
         self.max_executions = max_executions
         self.max_memory_mb = max_memory_mb
+        self.queues = list(dict.fromkeys(queues or [queue.DEFAULT_QUEUE]))
+        self.grace = grace  # seconds a running execution gets after a stop (None: no limit)
         self.executions = 0
+        self._stop: threading.Event | None = None
+        self._stopping_since: float | None = None
+        self._next_record = 0.0
         # Each execution in a forked child (see engine/execution_process.py) where possible.
         if isolate is None:
             isolate = execution_process.supported()
         self.executor = (
-            Executor(inst, self.name, lease, max_executions, max_memory_mb) if isolate else None
+            Executor(
+                inst,
+                self.name,
+                lease,
+                max_executions,
+                max_memory_mb,
+                queues=self.queues,
+                hand_back_at=self.hand_back_at,
+            )
+            if isolate
+            else None
         )
+
+    def hand_back_at(self) -> float | None:
+        """Once the worker is stopping: the monotonic time at which a running execution is
+        killed and handed back to the queue (the stop plus the grace period); else None."""
+        if self._stop is None or not self._stop.is_set():
+            return None
+        if self._stopping_since is None:
+            self._stopping_since = time.monotonic()
+            if self.executor is not None:  # what it hands back goes to another worker
+                self.executor.stop_claiming()
+        return None if self.grace is None else self._stopping_since + self.grace
+
+    def record(self, force: bool = False) -> None:
+        """Say in the database that this worker is alive and serves its queues (every
+        ``worker_registry.REFRESH`` seconds at most unless ``force``)."""
+        now = time.monotonic()
+        if not force and now < self._next_record:
+            return
+        self._next_record = now + worker_registry.REFRESH
+        try:
+            with self.inst.db.transaction() as tx:
+                worker_registry.record_worker(
+                    tx, name=self.name, queues=self.queues, host=host_id(), now=time.time()
+                )
+        except Exception as exc:  # e.g. the database is unreachable: next time
+            log.warning("worker %s: cannot record itself: %s", self.name, exc)
+
+    def forget(self) -> None:
+        """Remove this worker's row (it stops in order)."""
+        try:
+            with self.inst.db.transaction() as tx:
+                worker_registry.forget_worker(tx, name=self.name)
+        except Exception as exc:
+            log.warning("worker %s: cannot remove its record: %s", self.name, exc)
+
+    def run_once(self, stop: threading.Event) -> int:
+        """Claim one execution of this worker's queues and run it, if one is queued; the exit
+        code (0 also when there was nothing to run)."""
+        self._stop = stop
+        try:
+            with self.inst.use():
+                row = queue.claim(self.inst, self.name, self.lease, self.queues)
+                if row is None:
+                    log.info(
+                        "worker %s: nothing queued on %s; exiting",
+                        self.name,
+                        ", ".join(self.queues),
+                    )
+                    return 0
+                code = self.run_one(row)
+                return 0 if code == EXIT_RECYCLE else (code or 0)
+        finally:
+            self.close()
 
     def _parent_gone(self) -> bool:
         return self.parent_pid is not None and os.getppid() != self.parent_pid
 
     def run(self, stop: threading.Event) -> int:
         # User code that calls the public API (get_artifact, emit_event...) uses this instance.
+        self._stop = stop
+        self.record(force=True)
         try:
             with self.inst.use():
                 return self._loop(stop)
         finally:
             self.close()
+            self.forget()
 
     def close(self) -> None:
         """Stop the child polling for work; one that has just claimed finishes first."""
@@ -157,6 +298,7 @@ class Worker:
                     "worker %s: parent process %s is gone, exiting", self.name, self.parent_pid
                 )
                 return 0
+            self.record()
             row = executor.next_claim(0.1)
             if row is not None:
                 code = self._report(row, executor.supervise(row), _wall_start(row))
@@ -195,8 +337,9 @@ class Worker:
                     "worker %s: parent process %s is gone, exiting", self.name, self.parent_pid
                 )
                 return 0
+            self.record()
             try:
-                row = queue.claim(self.inst, self.name, self.lease)
+                row = queue.claim(self.inst, self.name, self.lease, self.queues)
             except Exception as exc:  # e.g. the database is unreachable: keep trying
                 log.warning("worker %s: cannot claim work: %s", self.name, exc)
                 self.inst.db.close()  # reconnect on the next try
@@ -400,12 +543,41 @@ def run_worker(
     max_memory_mb: int | None = None,
     ready_fd: int | None = None,
     json_logs: bool = False,
+    queues: list[str] | None = None,
+    concurrency: int = 1,
+    once: bool = False,
+    grace: float | None = DEFAULT_GRACE,
 ) -> int:
     """Run one worker process until stopped; the exit code (see the module docstring).
 
     What ``headwater worker`` and ``python -m headwater.daemon.worker`` call once their flags
-    are checked. ``None`` limits come from ``$HEADWATER_WORKER_MAX_*`` (0 when unset)."""
+    are checked. ``None`` limits come from ``$HEADWATER_WORKER_MAX_*`` (0 when unset).
+    ``concurrency`` above 1 runs that many worker processes under this one (see
+    ``daemon/up.py``, :func:`~headwater.daemon.up.run_pool`); ``once`` runs at most one
+    execution and returns."""
     setup_logging(json_logs)
+    if concurrency > 1 and once:
+        print(
+            "error: --once runs a single execution; it cannot be combined with "
+            f"--concurrency {concurrency} (drop one of them)",
+            file=sys.stderr,
+        )
+        return 2
+    if concurrency > 1:
+        from headwater.daemon.up import run_pool
+
+        return run_pool(
+            lease=lease,
+            name=name,
+            parent_pid=parent_pid,
+            max_executions=max_executions,
+            max_memory_mb=max_memory_mb,
+            ready_fd=ready_fd,
+            json_logs=json_logs,
+            queues=queues,
+            concurrency=concurrency,
+            grace=grace,
+        )
 
     stop, inst = child_process()
     if inst is None:
@@ -415,9 +587,14 @@ def run_worker(
             max_executions = limit_from_env(MAX_EXECUTIONS_ENV)
         if max_memory_mb is None:
             max_memory_mb = limit_from_env(MAX_MEMORY_ENV)
+        problem = shared_storage_problem(inst, host_id())
     except Exception as exc:
         inst.close()
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if problem is not None:
+        inst.close()
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     worker = Worker(
         inst,
@@ -426,11 +603,20 @@ def run_worker(
         parent_pid,
         max_executions=max_executions,
         max_memory_mb=max_memory_mb,
+        queues=queues,
+        grace=grace,
     )
     signal_ready(ready_fd)
-    log.info("worker %s: started (lease %.3g s)", worker.name, worker.lease)
+    grace_text = "none" if grace is None else f"{grace:.3g} s"
+    log.info(
+        "worker %s: started (queues %s, lease %.3g s, grace %s)",
+        worker.name,
+        ", ".join(worker.queues),
+        worker.lease,
+        grace_text,
+    )
     try:
-        code = worker.run(stop)
+        code = worker.run_once(stop) if once else worker.run(stop)
     finally:
         inst.close()
     log.info("worker %s: stopped", worker.name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
@@ -15,6 +16,10 @@ from headwater.definitions.triggers import (
 )
 from headwater.definitions.triggers.base import declared_name
 from headwater.errors import DefinitionError
+
+#: The queue of a launch plan that names none (``headwater worker`` serves it by default).
+DEFAULT_QUEUE = "default"
+_QUEUE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 # Launch plans declared in this process, by name: get_or_create returns the same object, and a
 # second create() of a name with a different spec is a mistake worth an error.
@@ -74,6 +79,8 @@ class LaunchPlan:
         auto_activate: bool = False,
         labels: dict[str, str] | None = None,
         notifications: list[Any] | None = None,
+        *,
+        queue: str = DEFAULT_QUEUE,
     ) -> None:
         self.name = declared_name(name, "launch plan name")
         if not isinstance(workflow, WorkflowDef):
@@ -90,6 +97,7 @@ class LaunchPlan:
         self.auto_activate = bool(auto_activate)
         self.labels = dict(labels or {})
         self.notifications = list(notifications or [])
+        self.queue = queue
         problems = self._problems()
         if problems:
             lines = "\n".join(f"  - {p}" for p in problems)
@@ -102,6 +110,11 @@ class LaunchPlan:
         inputs = self.workflow.interface.inputs
         known = ", ".join(inputs) or "none"
         out = []
+        if not isinstance(self.queue, str) or not _QUEUE_NAME.match(self.queue):
+            out.append(
+                f"queue {self.queue!r} is not a queue name: use 1-63 letters, digits, '-', "
+                "'_' or '.', starting with a letter or digit (e.g. queue=\"gpu\")"
+            )
         for label, values in (
             ("default_inputs", self.default_inputs),
             ("fixed_inputs", self.fixed_inputs),
@@ -156,8 +169,14 @@ class LaunchPlan:
         auto_activate: bool = False,
         labels: dict[str, str] | None = None,
         notifications: list[Any] | None = None,
+        *,
+        queue: str = DEFAULT_QUEUE,
     ) -> LaunchPlan:
-        """Declare a launch plan. Declaring a name twice with different settings is an error."""
+        """Declare a launch plan. Declaring a name twice with different settings is an error.
+
+        ``queue``: the named queue its executions wait on; only workers started with
+        ``--queue NAME`` take them (default ``"default"``, the queue every worker serves
+        unless told otherwise)."""
         lp = cls(
             name,
             workflow,
@@ -169,6 +188,7 @@ class LaunchPlan:
             auto_activate,
             labels,
             notifications,
+            queue=queue,
         )
         existing = _DECLARED.get(name)
         if existing is not None and existing.workflow.name != workflow.name:

@@ -39,3 +39,5 @@ class Execution(Wire):
     finished_at: str | None
     duration: float | None
     nodes: list[NodeExecution] | None = None
+    queue: str = "default"
+    waiting: str | None = None  # set while queued on a queue no worker serves

@@ -54,6 +54,7 @@ class ExecutionRow:
     max_attempts: int
     event_seq: int | None
     concurrency_limit: int | None
+    queue: str = "default"
 
     @classmethod
     def from_db(cls, r: Any) -> ExecutionRow:
@@ -84,6 +85,7 @@ class ExecutionRow:
             max_attempts=r["max_attempts"],
             event_seq=r["event_seq"],
             concurrency_limit=r["concurrency_limit"],
+            queue=r["queue"],
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -267,16 +269,28 @@ def get_state(tx: Tx, execution_id: str) -> ExecutionState | None:
 # -- the queue ---------------------------------------------------------------------------------
 _CANDIDATE = (
     "SELECT id, launch_plan_id, concurrency_limit FROM executions e "
-    "WHERE e.status = 'queued' AND (e.concurrency_limit IS NULL OR e.launch_plan_id IS NULL "
+    "WHERE e.status = 'queued'{queues} AND (e.concurrency_limit IS NULL OR e.launch_plan_id IS NULL "
     "OR (SELECT COUNT(*) FROM executions r WHERE r.launch_plan_id = e.launch_plan_id "
     "AND r.status = 'running') < e.concurrency_limit){skip} "
     "ORDER BY e.created_at, e.id LIMIT 1{lock}"
 )
 
 
-def has_queued(tx: Tx) -> bool:
-    """Is any execution waiting to be claimed?"""
-    return tx.one("SELECT id FROM executions WHERE status = 'queued' LIMIT 1") is not None
+def _queue_filter(
+    queues: Sequence[str] | None, column: str = "queue"
+) -> tuple[str, dict[str, Any]]:
+    """`` AND <column> IN (...)`` for ``queues`` (None: every queue) and its parameters."""
+    if queues is None:
+        return "", {}
+    marks, params = in_list("q", list(queues))
+    return f" AND {column} IN {marks}", params
+
+
+def has_queued(tx: Tx, queues: Sequence[str] | None = None) -> bool:
+    """Is any execution waiting to be claimed (on one of ``queues``; None: on any queue)?"""
+    cond, params = _queue_filter(queues)
+    sql = f"SELECT id FROM executions WHERE status = 'queued'{cond} LIMIT 1"
+    return tx.one(sql, params) is not None
 
 
 def count_queued(tx: Tx) -> int:
@@ -284,17 +298,22 @@ def count_queued(tx: Tx) -> int:
     return int(tx.scalar("SELECT COUNT(*) FROM executions WHERE status = 'queued'"))
 
 
-def claim_candidate(tx: Tx, *, skip_launch_plans: Sequence[int] = ()) -> ClaimCandidate | None:
-    """The oldest queued execution whose launch plan is under its concurrency limit, not of
-    ``skip_launch_plans``. On PostgreSQL the row is locked ``FOR UPDATE SKIP LOCKED``: two
-    transactions never get the same row, and neither waits for the other."""
+def claim_candidate(
+    tx: Tx, *, skip_launch_plans: Sequence[int] = (), queues: Sequence[str] | None = None
+) -> ClaimCandidate | None:
+    """The oldest queued execution on one of ``queues`` (None: any queue) whose launch plan
+    is under its concurrency limit, not of ``skip_launch_plans``. On PostgreSQL the row is
+    locked ``FOR UPDATE SKIP LOCKED``: two transactions never get the same row, and neither
+    waits for the other."""
     params: dict[str, Any] = {}
     skip = ""
     if skip_launch_plans:
         marks, params = in_list("lp", skip_launch_plans)
         skip = f" AND (e.launch_plan_id IS NULL OR e.launch_plan_id NOT IN {marks})"
+    on_queues, queue_params = _queue_filter(queues, "e.queue")
+    params.update(queue_params)
     lock = " FOR UPDATE SKIP LOCKED" if tx.dialect == "postgresql" else ""
-    r = tx.one(_CANDIDATE.format(skip=skip, lock=lock), params)
+    r = tx.one(_CANDIDATE.format(queues=on_queues, skip=skip, lock=lock), params)
     if r is None:
         return None
     return ClaimCandidate(

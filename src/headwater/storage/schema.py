@@ -101,11 +101,14 @@ executions = sa.Table(
     sa.Column("max_attempts", sa.Integer, nullable=False, server_default="1"),
     sa.Column("event_seq", sa.BigInteger),
     sa.Column("concurrency_limit", sa.Integer),
+    # the queue a worker must serve to claim it (0009)
+    sa.Column("queue", Text, nullable=False, server_default="default"),
     sa.Index("ix_executions_created", "created_at"),
     sa.Index("ix_executions_workflow", "workflow", "created_at"),
     sa.Index("ix_executions_status", "status", "created_at"),
     sa.Index("ix_executions_lp_status", "launch_plan_id", "status"),
     sa.Index("ix_executions_lease", "status", "lease_expires_at"),
+    sa.Index("ix_executions_queue", "queue", "status", "created_at"),
 )
 
 node_executions = sa.Table(
@@ -175,7 +178,7 @@ artifact_partitions = sa.Table(
     sa.Column("value", Text, nullable=False),
     sa.PrimaryKeyConstraint("version_id", "key"),
     sa.Index("ix_ap_lookup", "artifact_id", "key", "value", "version_id"),
-    # versions with a partition value in any artifact, newest first (0007)
+    # versions with a partition value in any artifact, newest first (0008)
     sa.Index("ix_artifact_partitions_key_value_version_id", "key", "value", "version_id"),
 )
 

@@ -44,3 +44,18 @@ def delete(tx: Tx, *, key: str) -> bool:
     """Remove ``key``; True when it was set."""
     cursor = tx.execute("DELETE FROM server_state WHERE key = :k", {"k": key})
     return bool(cursor.rowcount)
+
+
+def put(tx: Tx, *, key: str, value: str, now: float) -> None:
+    """Store ``key`` (replacing what it held)."""
+    tx.execute(
+        "INSERT INTO server_state (key, value, updated_at) VALUES (:k, :v, :t) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        {"k": key, "v": value, "t": now},
+    )
+
+
+def with_prefix(tx: Tx, *, prefix: str) -> list[ServerStateRow]:
+    """Every row whose key starts with ``prefix`` (which holds no ``%`` or ``_``)."""
+    found = tx.all("SELECT * FROM server_state WHERE key LIKE :p", {"p": prefix + "%"})
+    return [ServerStateRow.from_db(r) for r in found if r["key"].startswith(prefix)]

@@ -86,8 +86,10 @@ class Job:
         commands: int,
         reports: int,
         parent: int,
+        queues: list[str] | None = None,
     ) -> None:
         self.settings, self.worker, self.lease = settings, worker, lease
+        self.queues = queues  # None: every queue
         self.commands = commands
         self.reports = os.fdopen(reports, "w", buffering=1)
         self.parent = parent
@@ -167,7 +169,7 @@ class Job:
         poll = BUSY_POLL
         while True:
             try:
-                found = queue.claim(inst, self.worker, self.lease)
+                found = queue.claim(inst, self.worker, self.lease, self.queues)
             except Exception as exc:  # e.g. the database is unreachable: keep trying
                 log.warning("worker %s: cannot claim work: %s", self.worker, exc)
                 inst.db.close()  # reconnect on the next try

@@ -25,6 +25,7 @@ import select
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -78,14 +79,30 @@ class Executor:
         lease: float,
         per_child: int = 0,
         max_memory_mb: int = 0,
+        queues: list[str] | None = None,
+        hand_back_at: Callable[[], float | None] | None = None,
     ) -> None:
         self.inst, self.worker, self.lease = inst, worker, lease
         self.per_child, self.max_memory_mb = per_child, max_memory_mb
+        self.queues = queues  # the queues children claim from (None: every queue)
+        # When the worker is stopping: the monotonic time at which a running execution is
+        # killed and handed back to the queue (None: it may finish).
+        self.hand_back_at = hand_back_at
         self.child: _Child | None = None
         self.standby: _Child | None = None
         self.pending: int | None = None  # read end: the next child's start (None: at once)
         self.hold = False  # no standby until the running child is done (the chain broke)
         self.retry_at = 0.0
+        self.stopping = False  # set by stop_claiming(): no child claims or starts any more
+
+    def stop_claiming(self) -> None:
+        """The worker is stopping: the waiting child exits without claiming, and no new one
+        is forked (the running one finishes, or is handed back, as the watch decides)."""
+        self.stopping = True
+        self._close_pending()
+        if self.standby is not None and self.standby.commands >= 0:
+            os.close(self.standby.commands)
+            self.standby.commands = -1
 
     def next_claim(self, timeout: float) -> ExecutionRow | None:
         """The next row the polling child has claimed, or None after ``timeout`` seconds
@@ -113,7 +130,14 @@ class Executor:
         child = self.child
         assert child is not None
         watch = Watch(
-            self.inst, self.worker, self.lease, row.id, child.pid, child.reports, child.pidfd
+            self.inst,
+            self.worker,
+            self.lease,
+            row.id,
+            child.pid,
+            child.reports,
+            child.pidfd,
+            self.hand_back_at,
         )
         try:
             outcome = watch.run()
@@ -146,7 +170,7 @@ class Executor:
         self._close_pending()
         last = None
         for child in (self.child, self.standby):
-            if child is not None:
+            if child is not None and child.commands >= 0:
                 os.close(child.commands)
                 child.commands = -1
         for child in (self.child, self.standby):
@@ -169,6 +193,7 @@ class Executor:
                     child.pid,
                     child.reports,
                     child.pidfd,
+                    self.hand_back_at,
                 ).run()
                 continue
             if _exited(child.pid):
@@ -209,6 +234,8 @@ class Executor:
 
     def _ensure(self) -> _Child | None:
         """The polling (or running) child, and a standby behind it."""
+        if self.stopping:
+            return self.child
         if self.standby is not None and _exited(self.standby.pid):
             log.warning("worker %s: a waiting execution process exited", self.worker)
             self.standby = self._discard(self.standby)
@@ -249,6 +276,7 @@ class Executor:
             self.per_child,
             self.max_memory_mb,
             others,
+            self.queues,
         )
         if start is not None:
             os.close(start)
@@ -315,6 +343,7 @@ def _fork(
     per_child: int = 0,
     max_memory_mb: int = 0,
     others: tuple[int, ...] = (),
+    queues: list[str] | None = None,
 ) -> tuple[_Child, int]:
     """A child that runs ``row``, or claims executions itself once ``start`` (a pipe's read
     end) reaches its end (at once when None). Returns it and the read end its successor starts
@@ -337,7 +366,7 @@ def _fork(
         try:
             for fd in (commands_w, reports_r, next_r, *others):
                 os.close(fd)  # the other children's pipes stay between them and the worker
-            job = Job(settings, worker, lease, commands_r, reports_w, parent)
+            job = Job(settings, worker, lease, commands_r, reports_w, parent, queues)
             code = job.main(row, start, next_w, per_child, max_memory_mb)
         except BaseException:
             traceback.print_exc()

@@ -9,6 +9,8 @@ moment it has claimed an execution until it exits:
 - kills the child when a task call outlives its timeout by :data:`KILL_GRACE` seconds (a task
   that catches the in-process ``TaskTimeoutError`` cannot run on), then requeues or fails the
   execution with ``TaskTimeoutError`` as the running task's ``retries`` allow;
+- when the worker is stopping and its grace period is over (``hand_back_at``), kills the child
+  and hands the execution back to the queue at once (not counting the attempt);
 - when the child exits without recording a result (it crashed, or user code called
   ``os._exit``), requeues or fails the execution with ``WorkerLost``.
 """
@@ -21,6 +23,7 @@ import os
 import select
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +47,8 @@ class Outcome:
     ``how``: ``done`` (the child recorded the result), ``timeout``, ``cancelled``, ``lost``
     (another worker owns it now), ``crashed`` (the child exited without a result),
     ``conflict`` (its code conflicts with modules already imported: it was put back in the
-    queue for a fresh worker). ``status``: the execution's status the worker left (or found)
+    queue for a fresh worker), ``handed_back`` (the worker stopped before it ended: it was
+    killed and queued again). ``status``: the execution's status the worker left (or found)
     in the database."""
 
     how: str
@@ -133,8 +137,10 @@ class Watch:
         pid: int,
         reports: Reports,
         pidfd: int | None,
+        hand_back_at: Callable[[], float | None] | None = None,
     ) -> None:
         self.inst, self.worker, self.lease = inst, worker, lease
+        self.hand_back_at = hand_back_at
         self.execution_id, self.pid, self.reports, self.pidfd = execution_id, pid, reports, pidfd
         self.linger_until: float | None = None
         self.exited = False  # the child is gone (it exited, or was killed here)
@@ -165,7 +171,10 @@ class Watch:
                 self.exited = True
                 return self._after_exit(exited)
             now = time.monotonic()
-            if reports.deadline is not None and now >= reports.deadline:
+            stop_by = self.hand_back_at() if self.hand_back_at is not None else None
+            if stop_by is not None and now >= stop_by:
+                outcome = Outcome("handed_back", "queued", "the worker is stopping")
+            elif reports.deadline is not None and now >= reports.deadline:
                 outcome = self._timed_out(now)
             elif self.linger_until is not None and now >= self.linger_until:
                 outcome = Outcome("done", "", "the child did not exit after recording its result")
@@ -179,6 +188,18 @@ class Watch:
         self._reap(block=True)
         self.exited = True
         reports.drain()
+        if outcome.how == "handed_back":
+            reason = (
+                f"worker {self.worker} was stopped and its grace period ended before the "
+                "execution did; handed back to the queue"
+            )
+            given = queue.hand_back(self.inst, self.execution_id, self.worker, reason)
+            log.warning(
+                "worker %s: %s handed back to the queue (grace period over)",
+                self.worker,
+                self.execution_id,
+            )
+            return Outcome("handed_back", "queued" if given else "", reason)
         if outcome.how == "timeout":
             status = queue.abandon(
                 self.inst, self.execution_id, self.worker, "TaskTimeoutError", outcome.detail

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from headwater.definitions.launch_plan import DEFAULT_QUEUE as DEFAULT_QUEUE  # the workers' default
 from headwater.engine import event_names
 from headwater.engine.execute import execution_events
 from headwater.storage import executions as rows
@@ -63,26 +65,29 @@ def _get(tx: Tx, execution_id: str) -> ExecutionRow:
     return row
 
 
-def has_queued(inst: Instance) -> bool:
-    """A cheap read (no write lock): is anything waiting?"""
+def has_queued(inst: Instance, queues: Sequence[str] | None = None) -> bool:
+    """A cheap read (no write lock): is anything waiting (on one of ``queues``; None: any)?"""
     with inst.db.read() as tx:
-        return rows.has_queued(tx)
+        return rows.has_queued(tx, queues)
 
 
-def claim(inst: Instance, worker: str, lease_seconds: float) -> ExecutionRow | None:
-    """Take the oldest ``queued`` execution whose launch plan is under its concurrency limit.
+def claim(
+    inst: Instance, worker: str, lease_seconds: float, queues: Sequence[str] | None = None
+) -> ExecutionRow | None:
+    """Take the oldest ``queued`` execution on one of ``queues`` (None: on any queue) whose
+    launch plan is under its concurrency limit.
 
     The row becomes ``running`` for ``worker`` with a lease of ``lease_seconds``, its
     ``attempts`` count goes up by one and ``headwater.execution.started`` is written in the
     same transaction. Returns the claimed row (read after the change), or None.
     """
-    if not has_queued(inst):
+    if not has_queued(inst, queues):
         return None
     postgres = inst.db.dialect == "postgresql"
     full: list[int] = []  # launch plans found at their limit under the lock (PostgreSQL)
     for _ in range(_MAX_CLAIM_TRIES):
         with inst.db.transaction() as tx:
-            cand = rows.claim_candidate(tx, skip_launch_plans=full)
+            cand = rows.claim_candidate(tx, skip_launch_plans=full, queues=queues)
             if cand is None:
                 return None
             limit, lp = cand.concurrency_limit, cand.launch_plan_id
@@ -142,6 +147,27 @@ def requeue(inst: Instance, execution_id: str, worker: str, reason: str) -> bool
             row,
             EXECUTION_RETRYING,
             time.time(),
+            {"attempt": row.attempts, "worker": worker, "reason": reason},
+        )
+    return True
+
+
+def hand_back(inst: Instance, execution_id: str, worker: str, reason: str) -> bool:
+    """A stopping worker gives back a running execution whose code it has killed: it is
+    queued again at once for another worker (the attempt not counted), and the node
+    executions it was running end as failed with ``WorkerStopped``. One transaction with its
+    event. False when the execution was no longer ``worker``'s."""
+    now = time.time()
+    with inst.db.transaction() as tx:
+        if not rows.unclaim(tx, execution_id, worker=worker):
+            return False
+        _fail_nodes(tx, execution_id, reason, now, "WorkerStopped")
+        row = _get(tx, execution_id)
+        _event(
+            tx,
+            row,
+            EXECUTION_RETRYING,
+            now,
             {"attempt": row.attempts, "worker": worker, "reason": reason},
         )
     return True

@@ -117,6 +117,7 @@ def relaunch(
             },
             created_at=time.time(),
             max_attempts=row.max_attempts,
+            queue=row.queue,
         )
         insert_links(tx, new_id, [execution_id], "relaunch")
         insert_edges(

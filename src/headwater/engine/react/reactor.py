@@ -379,6 +379,7 @@ class Reactor:
                     "created_at": now,
                     "max_attempts": listener.spec.get("max_attempts", 1),
                     "concurrency_limit": concurrency["max_concurrency"] if concurrency else None,
+                    "queue": listener.spec.get("queue", "default"),
                     "event_seq": max(r.seq for r, _ in events),
                 },
                 fired.runs,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from headwater.definitions.artifact import ArtifactQuery
 from headwater.definitions.entity import Entity
-from headwater.definitions.launch_plan import LaunchPlan, created_in
+from headwater.definitions.launch_plan import DEFAULT_QUEUE, LaunchPlan, created_in
 from headwater.definitions.triggers import binding_spec
 from headwater.engine.kinds import kind_named
 from headwater.engine.register.registry import Registered, ensure_registered, entities_of
@@ -180,7 +180,7 @@ def launch_plan_spec(inst: Instance, lp: LaunchPlan) -> dict[str, Any]:
         for k, v in {**lp.default_inputs, **lp.fixed_inputs}.items()
         if isinstance(v, ArtifactQuery)
     }
-    return {
+    spec: dict[str, Any] = {
         "workflow": lp.workflow.name,
         "default_inputs": literals(lp.default_inputs, "default input"),
         "fixed_inputs": literals(lp.fixed_inputs, "fixed input"),
@@ -192,6 +192,9 @@ def launch_plan_spec(inst: Instance, lp: LaunchPlan) -> dict[str, Any]:
         "notifications": [repr(n) for n in lp.notifications],
         "max_attempts": _max_attempts(lp.workflow),
     }
+    if lp.queue != DEFAULT_QUEUE:  # left out by default: existing versions keep their hash
+        spec["queue"] = lp.queue
+    return spec
 
 
 def register_launch_plan(

@@ -6,7 +6,9 @@ nothing. These checks are deliberately simple and only warn (the name may be dec
 - an artifact: no task or workflow registered anywhere outputs it, it has no version yet, and
   no ``Artifact`` of that name is a variable of the module being registered;
 - an event: not a built-in ``headwater.*`` event, and no event of that name was ever received;
-- a workflow (``OnFinish``): no workflow of that name is registered in the trigger's scope.
+- a workflow (``OnFinish``): no workflow of that name is registered in the trigger's scope;
+- a named queue (``LaunchPlan.create(..., queue="gpu")``): no worker has served it recently
+  (``storage/worker_registry.py``); the ``default`` queue is not checked.
 
 What each kind warns about is its own (``Kind.undeclared``); this module looks the names up.
 """
@@ -14,6 +16,7 @@ What each kind warns about is its own (``Kind.undeclared``); this module looks t
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -22,7 +25,7 @@ from headwater.definitions.artifact import Artifact
 from headwater.engine.kinds import Names, kind_of
 from headwater.engine.register.launch_plans import LaunchPlanInfo
 from headwater.storage import artifacts as artifact_rows
-from headwater.storage import entities
+from headwater.storage import entities, worker_registry
 from headwater.storage import events as event_rows
 
 if TYPE_CHECKING:
@@ -76,6 +79,7 @@ def undeclared_names(inst: Instance, module: ModuleType, registered: list[Any]) 
     plans = [r for r in registered if isinstance(r, LaunchPlanInfo)]
     in_module = {v.name for v in vars(module).values() if isinstance(v, Artifact)}
     warnings: list[str] = []
+    now = time.time()
     with inst.db.read() as tx:
         names = _Names(tx, in_module)
         for lp in plans:
@@ -83,4 +87,11 @@ def undeclared_names(inst: Instance, module: ModuleType, registered: list[Any]) 
                 warning = kind_of(leaf).undeclared(leaf, lp, names)
                 if warning:
                     warnings.append(f"{warning} ({SILENCE})")
+            queue = lp.spec.get("queue")
+            if queue and not worker_registry.is_served(tx, queue, now=now):
+                warnings.append(
+                    f"launch plan {lp.name!r} queues its executions on {queue!r}, which no "
+                    f"worker has served in the last {worker_registry.SERVED_WITHIN:.0f} s; "
+                    f"they wait until one runs `headwater worker --queue {queue}` ({SILENCE})"
+                )
     return list(dict.fromkeys(warnings))
