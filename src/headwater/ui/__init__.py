@@ -9,11 +9,12 @@ Content-Security-Policy forbids inline scripts, and card Markdown is rendered wi
 
 from __future__ import annotations
 
-from headwater.ui import login, plans
+from headwater.ui import graph, login, plans
 from headwater.ui.routes import router
 from headwater.ui.session import ui_access
 
 router.include_router(plans.router)
+router.include_router(graph.router)
 login_router = login.router
 
 __all__ = ["login_router", "router", "ui_access"]
