@@ -282,6 +282,7 @@ class _Builder:
         }
         self.known = _Known(tx, self.declared, self.registered)
         self.everything = everything
+        self.bundles: dict[str, dict[str, str] | None] = {}
 
     # -- nodes -------------------------------------------------------------------------------
     def add(self, kind: str, project: str, domain: str, name: str, label: str) -> GraphNode:
@@ -322,7 +323,9 @@ class _Builder:
         module, function = spec.get("module"), spec.get("function")
         if not module or not function:
             return found
-        for mod, name in sorted(calls_of(self.inst, entity.snapshot, module, function)):
+        for mod, name in sorted(
+            calls_of(self.inst, entity.snapshot, module, function, self.bundles)
+        ):
             callee = self.by_call.get((entity.project, entity.domain, mod, name))
             if callee is not None:
                 found += self._reach(callee, seen)

@@ -92,28 +92,43 @@ def calls_in(source: str, module: str, function: str) -> frozenset[Call]:
     return frozenset(found)
 
 
-def calls_of(inst: Instance, snapshot: str, module: str, function: str) -> frozenset[Call]:
+def calls_of(
+    inst: Instance,
+    snapshot: str,
+    module: str,
+    function: str,
+    bundles: dict[str, dict[str, str] | None] | None = None,
+) -> frozenset[Call]:
     """What the function calls, read from snapshot ``snapshot`` (nothing when the snapshot or
-    its source cannot be read)."""
+    its source cannot be read). ``bundles``: snapshot files already read (digest -> files),
+    so that one graph reads each snapshot once."""
     key = (snapshot, module, function)
     with _lock:
         hit = _cache.get(key)
     if hit is not None:
         return hit
-    found: frozenset[Call] = frozenset()
-    with inst.db.read() as tx:
-        snap = code_snapshots.get_snapshot(tx, digest=snapshot)
-    if snap is not None:
-        try:
-            files = json.loads(inst.blobs.get_bytes(snap.blob_key))["files"]
-        except (HeadwaterError, ValueError, KeyError, TypeError):
-            # a missing or malformed bundle: the graph shows no calls for it
-            files = None
-        source = _source(files, module) if isinstance(files, dict) else None
-        if source is not None:
-            found = calls_in(source, module, function)
+    bundles = {} if bundles is None else bundles
+    if snapshot not in bundles:
+        bundles[snapshot] = _files(inst, snapshot)
+    files = bundles[snapshot]
+    source = None if files is None else _source(files, module)
+    found = frozenset() if source is None else calls_in(source, module, function)
+    if files is None:  # perhaps only for now (a blob store outage): read it again next time
+        return found
     with _lock:
         if len(_cache) >= _CACHE_MAX:
             _cache.clear()
         _cache[key] = found
     return found
+
+
+def _files(inst: Instance, snapshot: str) -> dict[str, str] | None:
+    with inst.db.read() as tx:
+        snap = code_snapshots.get_snapshot(tx, digest=snapshot)
+    if snap is None:
+        return None
+    try:
+        files = json.loads(inst.blobs.get_bytes(snap.blob_key))["files"]
+    except (HeadwaterError, ValueError, KeyError, TypeError):
+        return None  # a missing or malformed bundle: the graph shows no calls for it
+    return files if isinstance(files, dict) else None
