@@ -22,9 +22,11 @@ FORMATS = ("text", "json", "dot", "mermaid")
 @click.option("--project", help="This project's graph (default: HEADWATER_PROJECT; '*': all).")
 @click.option("--domain", help="Only this domain (default: every domain).")
 def graph(fmt: str, project: str | None, domain: str | None) -> None:
-    """Workflows, the artifacts and events they produce, the launch plans listening to them
-    and the workflows those start (from registrations and triggers), with each workflow's
-    last run and recent failures. Warns about triggers listening to a name nothing declares.
+    """Show how workflows, artifacts, events and plans connect.
+
+    Workflows, the artifacts and events they produce, the launch plans listening to them and
+    the workflows those start (from registrations and triggers), with each workflow's last
+    run and recent failures. Warns about triggers listening to a name nothing declares.
 
     \b
     headwater graph --format dot | dot -Tsvg > graph.svg
