@@ -13,7 +13,15 @@ from headwater.api.config import ApiConfig
 from headwater.api.deps import GUARD
 from headwater.api.limits import BodyLimit
 from headwater.api.metrics import registry_for
-from headwater.api.routes import artifacts, blobs, events, executions, health, launch_plans
+from headwater.api.routes import (
+    artifacts,
+    blobs,
+    events,
+    executions,
+    graph,
+    health,
+    launch_plans,
+)
 from headwater.instance import Instance, get_instance
 
 API_PREFIX = "/api/v1"
@@ -65,7 +73,7 @@ def create_app(
     app.state.gate = Gate(inst, exposed=exposed, open_paths=frozenset(open_paths))
     app.add_middleware(BodyLimit, limit=cfg.request_limit)
     errors.install(app)
-    for module in (health, events, artifacts, executions, launch_plans, blobs):
+    for module in (health, events, artifacts, executions, launch_plans, blobs, graph):
         app.include_router(module.router)
     # The web UI: same app, port and auth as the API (pages read what the routes read).
     # Browsers log in once (a session cookie); pages take a session or a bearer token.

@@ -26,9 +26,11 @@ from headwater.engine.publish import lineage as _lineage
 from headwater.engine.publish.lineage import LineageGraph
 from headwater.engine.react import events as _events_api
 from headwater.engine.react import plan_decisions as _plan_decisions
+from headwater.engine.register import graph as _graph
 from headwater.engine.register import launch_plans as _launch_plans
 from headwater.engine.register import plan_reads as _plan_reads
 from headwater.engine.register import registry as _registry
+from headwater.engine.register.graph import MetaGraph
 from headwater.errors import NotFoundError, UserInputError
 from headwater.handles import ArtifactVersion, EventRecord, Execution, ExecutionStatus
 from headwater.instance import get_instance
@@ -482,6 +484,31 @@ def lineage_pages(
     if remote is not None:
         return remote.lineage_pages(uri_or_version, direction, _lineage.check_depth(depth))
     return _lineage.pages(get_instance(), uri_or_version, direction, depth)
+
+
+def graph(project: str | None = None, domain: str | None = None) -> MetaGraph:
+    """The meta-workflow graph: workflows, the artifacts and events they produce or read, the
+    launch plans listening to them and the workflows those start (from registrations and
+    triggers), with the last run and recent failures of each workflow and launch plan, and
+    ``.warnings`` about triggers listening to names nothing declares::
+
+        print(headwater.client.graph())        # text; .to_dot(), .to_mermaid(), .to_dict()
+
+    The configured project's (``HEADWATER_PROJECT``) unless ``project`` names another, or is
+    ``"*"`` for every project; ``domain`` narrows to one domain (default: any)."""
+    _check_text(project, "project")
+    _check_text(domain, "domain")
+    remote = active_remote()
+    if remote is not None:
+        if project is None:
+            from headwater.settings import Settings
+
+            project = Settings.from_env().project
+        found: MetaGraph = remote.graph(project, domain)
+        return found
+    inst = get_instance()
+    scope = inst.project if project is None else None if project == ALL_PROJECTS else project
+    return _graph.build(inst, scope, domain)
 
 
 def list_events(

@@ -37,6 +37,7 @@ from headwater.definitions.cards import Card
 from headwater.engine.publish.lineage import LineageGraph
 from headwater.engine.publish.lineage import merge as merge_lineage
 from headwater.engine.react.plan_decisions import DecisionPage
+from headwater.engine.register.graph import MetaGraph
 from headwater.engine.register.launch_plans import LaunchPlanInfo
 from headwater.errors import (
     AuthError,
@@ -385,6 +386,12 @@ class RemoteClient:
             if not page.next_cursor:
                 return
             params["cursor"] = page.next_cursor
+
+    def graph(self, project: str | None, domain: str | None) -> MetaGraph:
+        params = {k: v for k, v in (("project", project), ("domain", domain)) if v is not None}
+        return MetaGraph.from_model(
+            schemas.Graph.model_validate(self.request("GET", "/graph", params=params))
+        )
 
     def list_events(
         self,

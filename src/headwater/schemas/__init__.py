@@ -13,6 +13,7 @@ from headwater.schemas._base import Wire
 from headwater.schemas.artifacts import ArtifactVersion, Card
 from headwater.schemas.events import Decision, Event, ReplayedDecision
 from headwater.schemas.executions import Execution, NodeExecution
+from headwater.schemas.graph import Graph, GraphCounts, GraphEdge, GraphNode, GraphRun, GraphWarning
 from headwater.schemas.launch_plans import LaunchPlan, PlanDecision, PlanDecisions
 from headwater.schemas.lineage import Lineage, LineageEdge, LineageNode
 
@@ -22,6 +23,12 @@ __all__ = [
     "Decision",
     "Event",
     "Execution",
+    "Graph",
+    "GraphCounts",
+    "GraphEdge",
+    "GraphNode",
+    "GraphRun",
+    "GraphWarning",
     "LaunchPlan",
     "Lineage",
     "LineageEdge",

@@ -260,6 +260,41 @@ def summaries(tx: Tx, execution_ids: list[str]) -> list[ExecutionSummary]:
     ]
 
 
+def recent_runs(
+    tx: Tx,
+    *,
+    project: str,
+    domain: str,
+    workflow: str,
+    launch_plan: str | None = None,
+    limit: int = 20,
+) -> list[ExecutionSummary]:
+    """The newest ``limit`` executions of ``workflow`` in ``project``/``domain`` (only those of
+    launch plan ``launch_plan`` when given), newest first: a graph's live counts."""
+    params: dict[str, Any] = {"w": workflow, "p": project, "d": domain, "limit": limit}
+    plan = ""
+    if launch_plan is not None:
+        plan = " AND launch_plan = :lp"
+        params["lp"] = launch_plan
+    found = tx.all(
+        "SELECT id, workflow, status, created_at, project, domain FROM executions "
+        f"WHERE workflow = :w AND project = :p AND domain = :d{plan} "
+        "ORDER BY created_at DESC, id DESC LIMIT :limit",
+        params,
+    )
+    return [
+        ExecutionSummary(
+            id=r["id"],
+            workflow=r["workflow"],
+            status=r["status"],
+            created_at=r["created_at"],
+            project=r["project"],
+            domain=r["domain"],
+        )
+        for r in found
+    ]
+
+
 def get_state(tx: Tx, execution_id: str) -> ExecutionState | None:
     """Status and worker of the execution, or None when there is no such execution."""
     r = tx.one("SELECT status, worker FROM executions WHERE id = :id", {"id": execution_id})

@@ -10,7 +10,7 @@ Content-Security-Policy forbids inline scripts, and card Markdown is rendered wi
 
 from __future__ import annotations
 
-from headwater.ui import events, executions, login, objects, plans
+from headwater.ui import events, executions, graph, login, objects, plans
 from headwater.ui.routes import router
 from headwater.ui.session import ui_access
 
@@ -18,6 +18,7 @@ router.include_router(plans.router)
 router.include_router(objects.router)
 router.include_router(executions.router)
 router.include_router(events.router)
+router.include_router(graph.router)
 login_router = login.router
 
 __all__ = ["login_router", "router", "ui_access"]
