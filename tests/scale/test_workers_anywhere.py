@@ -25,7 +25,7 @@ from headwater.settings import Settings
 from headwater.storage import executions as rows
 from headwater.storage import node_executions as node_rows
 from tests import _procs
-from tests.scale.conftest import S3
+from tests._s3 import S3
 
 pytestmark = pytest.mark.slow
 

