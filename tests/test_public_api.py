@@ -60,6 +60,7 @@ EXPECTED = [
     "list_events",
     "list_executions",
     "list_launch_plans",
+    "map",
     "register",
     "run",
     "search_artifacts",
