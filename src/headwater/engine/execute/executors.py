@@ -168,7 +168,7 @@ class DaskExecutor:
         client = dask_client(self.address)
         pending = iter(enumerate(items))
         running: dict[Any, int] = {}
-        flow = as_completed()
+        flow: Any = None
 
         def submit_one() -> bool:
             nxt = next(pending, None)
@@ -178,12 +178,14 @@ class DaskExecutor:
             key = f"headwater-map-{item.execution_id}-{item.node_id}"
             fut = client.submit(run_item, item, key=key, pure=False)
             running[fut] = index
-            flow.add(fut)
+            if flow is not None:
+                flow.add(fut)
             return True
 
         try:
             while (concurrency is None or len(running) < concurrency) and submit_one():
                 pass
+            flow = as_completed(list(running), loop=client.loop)
             for fut in flow:
                 index = running.pop(fut)
                 try:
