@@ -89,3 +89,8 @@ def flaky_wf(folder: str) -> list[str]:
 @workflow
 def sleepy_wf(n: int = 200) -> list[int]:
     return headwater.map(square_slowly, list(range(n)))
+
+
+@workflow
+def squares_x_wf(x: int) -> list[int]:
+    return headwater.map(square, list(range(x)))

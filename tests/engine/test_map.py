@@ -87,3 +87,22 @@ def test_an_unknown_executor_setting_fails_naming_the_setting(instance, monkeypa
 
     with pytest.raises(UserInputError, match="HEADWATER_EXECUTOR"):
         executor_for("spark://x")
+
+
+def test_a_map_in_an_execution_a_worker_claimed_records_its_nodes(instance):
+    from headwater.engine.execute import queue
+    from headwater.engine.execute.runner import run_claimed
+    from headwater.engine.register.registry import ensure_registered
+
+    from .._procs import enqueue
+
+    reg = ensure_registered(instance, m.squares_x_wf, instance.project, instance.domain)
+    eid = enqueue(instance, reg, 4)
+    row = queue.claim(instance, "w1", 30)
+    assert row is not None and row.id == eid
+    ex = run_claimed(instance, m.squares_x_wf, row)
+    assert ex.status is ExecutionStatus.SUCCEEDED, ex.error
+    assert ex.output == [0, 1, 4, 9]
+    assert [(n.node_id, n.status.value, n.attempts) for n in ex.nodes] == [
+        (f"n{i}", "succeeded", 1) for i in range(4)
+    ]

@@ -128,12 +128,15 @@ def run_item(item: MapItem) -> dict[str, Any]:
         with inst.db.transaction() as tx:
             if not frame.holds_lease(tx):
                 return {"status": "lost"}
-            attempts = 1 + int(
-                tx.scalar(
-                    "SELECT attempts FROM node_executions WHERE id = :id", {"id": item.row_id}
-                )
-                or 0
-            )
+            row = tx.execute(
+                "SELECT status, attempts, outputs FROM node_executions WHERE id = :id",
+                {"id": item.row_id},
+            ).fetchone()
+            if row is not None and row["status"] == "succeeded":
+                # Run again after its result was written (its process died before Dask
+                # heard back): the recorded result stands, nothing is published twice.
+                return {"status": "succeeded", "outputs": json.loads(row["outputs"] or "{}")}
+            attempts = 1 + int(row["attempts"] if row is not None else 0)
             fields: dict[str, Any] = {"status": "running", "attempts": attempts}
             if first:
                 fields["started_at"] = time.time()
