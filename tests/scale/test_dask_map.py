@@ -30,7 +30,6 @@ def _dask(*args: str, log: Path) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
-        "DASK_DISTRIBUTED__WORKER__DAEMON": "False",
     }
     with log.open("ab") as out:
         return subprocess.Popen(
