@@ -60,6 +60,7 @@ EXPECTED = [
     "list_events",
     "list_executions",
     "list_launch_plans",
+    "map",
     "register",
     "run",
     "search_artifacts",
@@ -85,7 +86,8 @@ def test_every_public_name_resolves_and_has_a_docstring():
 def test_import_is_light():
     code = (
         "import sys, headwater; heavy = [m for m in ('sqlalchemy', 'alembic', 'pandas', "
-        "'pyarrow', 'numpy', 'fsspec', 'pydantic', 'cloudpickle', 'psycopg') "
+        "'pyarrow', 'numpy', 'fsspec', 'pydantic', 'cloudpickle', 'psycopg', 'dask', "
+        "'distributed', 'concurrent.futures.process') "
         "if m in sys.modules]; print(heavy)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -31,6 +31,7 @@ from headwater.definitions.cards import DataCard, ModelCard
 from headwater.definitions.entity import task, workflow
 from headwater.definitions.image import ImageSpec
 from headwater.definitions.launch_plan import LaunchPlan
+from headwater.definitions.mapping import map
 from headwater.definitions.names import Granularity
 from headwater.definitions.triggers import (
     AllOf,
@@ -177,6 +178,7 @@ __all__ = [
     "list_events",
     "list_executions",
     "list_launch_plans",
+    "map",
     "register",
     "run",
     "search_artifacts",

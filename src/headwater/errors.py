@@ -21,6 +21,7 @@ this module imports nothing of Headwater's and stays cheap to import). The tree,
     │                            (also: ValueError)
     ├── ExecutionFailedError     ``Execution.wait(raise_on_failure=True)`` on a failed execution
     ├── TaskTimeoutError         a task ran past its ``timeout``
+    ├── MapItemError             an item of ``headwater.map`` failed (after its retries)
     ├── SnapshotError            a registered code snapshot cannot be loaded
     │   └── SnapshotConflict     its module is already imported here from other code
     ├── AuthError                the server refused the API token (401) or its role/project (403)
@@ -134,6 +135,11 @@ class SnapshotConflict(SnapshotError):
 
 class TaskTimeoutError(HeadwaterError):
     """A task ran past its ``timeout``."""
+
+
+class MapItemError(HeadwaterError):
+    """An item of ``headwater.map`` failed after its retries; the message names the item,
+    its node and the error."""
 
 
 class AuthError(HeadwaterError):

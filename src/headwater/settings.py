@@ -32,6 +32,7 @@ class Settings:
     domain: str = DEFAULT_DOMAIN
     api_url: str | None = None
     api_token: str | None = None
+    executor: str | None = None  # headwater.map: None/'local' or 'dask://host:8786'
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

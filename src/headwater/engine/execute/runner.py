@@ -146,6 +146,14 @@ class ExecutionFrame(_MetaCollector):
             return entity.fn(*args, **kwargs)  # a sub-workflow runs inline, its tasks recorded
         return run_node(self, entity, args, kwargs)
 
+    def map_items(
+        self, task: TaskDef, calls: list[dict[str, Any]], concurrency: int | None
+    ) -> list[Any]:
+        """``headwater.map`` inside this execution: one recorded node per call, in parallel."""
+        from headwater.engine.execute.map_run import run_map
+
+        return run_map(self, task, calls, concurrency)
+
     # -- writing results ---------------------------------------------------------------------
     def write_outputs(
         self, tx: Tx, outputs: list[BoundOutput], now: float, node_id: str | None
