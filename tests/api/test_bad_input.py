@@ -86,3 +86,16 @@ def test_executions_and_artifacts_stored_with_lone_surrogates_still_list(instanc
     assert r.status_code == 200, r.text
     r = api.get("/api/v1/artifacts")
     assert r.status_code == 200 and r.json()[0]["value"]["preview"] == "'\\ud800'"
+
+
+def test_offsets_and_sequence_numbers_past_any_table_are_refused_not_a_500(instance, api):
+    huge = 2**63  # overflows a 64-bit integer in SQLite and PostgreSQL
+    for url in [
+        f"/api/v1/artifacts?offset={huge}",
+        f"/api/v1/executions?offset={huge}",
+        f"/api/v1/events?before={huge}",
+    ]:
+        response = api.get(url)
+        assert response.status_code in (400, 422), (url, response.status_code, response.text)
+        assert "offset" in response.text or "before" in response.text, response.text
+    assert api.get("/api/v1/artifacts?offset=5").status_code == 200

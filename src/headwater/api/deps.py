@@ -36,3 +36,8 @@ async def instance(request: Request) -> Instance:
     client calls in ``inst.use()`` (the client reads a thread-local default)."""
     inst: Instance = request.app.state.instance
     return inst
+
+
+# The largest offset or sequence number a query parameter may carry: beyond any table, and
+# far below what overflows a 64-bit integer in SQLite or PostgreSQL (a 422 instead of a 500).
+MAX_ROW_NUMBER = 2**53

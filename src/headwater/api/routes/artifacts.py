@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from headwater import client
 from headwater.api import cursors, schemas
 from headwater.api.access import Principal, access
-from headwater.api.deps import GUARD, instance
+from headwater.api.deps import GUARD, MAX_ROW_NUMBER, instance
 from headwater.definitions.artifact import Artifact
 from headwater.definitions.cards import Card
 from headwater.definitions.names import Granularity
@@ -55,7 +55,7 @@ def search(
     latest: bool = Query(
         False, description="only the newest match per (artifact, partitions, time partition)"
     ),
-    offset: int = Query(0, ge=0, description="results to skip (paging)"),
+    offset: int = Query(0, ge=0, le=MAX_ROW_NUMBER, description="results to skip (paging)"),
     inst: Instance = Depends(instance),
     who: Principal = Depends(access),
 ) -> list[schemas.ArtifactVersion]:

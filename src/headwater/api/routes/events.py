@@ -13,7 +13,7 @@ from headwater import client
 from headwater.api import ingest, schemas
 from headwater.api.access import Principal, access
 from headwater.api.config import ApiConfig
-from headwater.api.deps import GUARD, instance
+from headwater.api.deps import GUARD, MAX_ROW_NUMBER, instance
 from headwater.api.errors import PayloadTooLarge
 from headwater.api.metrics import EVENTS_RECEIVED
 from headwater.engine.react import events as event_api
@@ -122,7 +122,10 @@ def list_events(
     source: str | None = Query(None, description="only events this source sent"),
     project: str | None = None,
     before: int | None = Query(
-        None, ge=1, description="page back: events older than this seq (the last one seen)"
+        None,
+        ge=1,
+        le=MAX_ROW_NUMBER,
+        description="page back: events older than this seq (the last one seen)",
     ),
     inst: Instance = Depends(instance),
     who: Principal = Depends(access),

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query
 from headwater import client
 from headwater.api import schemas
 from headwater.api.access import Principal, access
-from headwater.api.deps import GUARD, instance
+from headwater.api.deps import GUARD, MAX_ROW_NUMBER, instance
 from headwater.api.errors import Forbidden
 from headwater.engine.execute import queue
 from headwater.engine.execute.relaunch_process import relaunch_isolated
@@ -29,7 +29,7 @@ def list_executions(
     domain: str | None = None,
     since: str | None = Query(None, description="created at or after (ISO date or time)"),
     until: str | None = Query(None, description="created before (ISO date or time)"),
-    offset: int = Query(0, ge=0, description="skip this many (the next page)"),
+    offset: int = Query(0, ge=0, le=MAX_ROW_NUMBER, description="skip this many (the next page)"),
     inst: Instance = Depends(instance),
     who: Principal = Depends(access),
 ) -> list[schemas.Execution]:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from headwater import client
 from headwater.api import schemas
 from headwater.api.access import Principal, access
-from headwater.api.deps import GUARD, instance
+from headwater.api.deps import GUARD, MAX_ROW_NUMBER, instance
 from headwater.api.errors import BadRequest, PayloadTooLarge
 from headwater.engine.register.register_process import register_uploaded
 from headwater.engine.register.registration import Registration, check_activate
@@ -42,7 +42,7 @@ def decisions(
     project: str | None = None,
     domain: str | None = None,
     limit: int = 20,
-    before: int | None = None,
+    before: int | None = Query(None, ge=1, le=MAX_ROW_NUMBER),
     inst: Instance = Depends(instance),
     who: Principal = Depends(access),
 ) -> schemas.PlanDecisions:
