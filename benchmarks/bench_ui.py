@@ -12,8 +12,8 @@ A ``legacy`` region holds only the oldest few hundred versions (a partition filt
 nothing recent). Populating: the engine writes the first rows (registers the flows, publishes
 one version of each artifact, runs ``extend`` once, emits two events and decides them); every
 bulk row is built from those rows (``_bulk.RowShape``) and the rows for the engine's own case
-must equal its rows, then loaded with ``executemany`` (secondary indexes dropped and rebuilt,
-then ``ANALYZE``). The populated ``HEADWATER_HOME`` is cached under
+must equal its rows, then loaded with ``executemany`` (secondary indexes dropped and rebuilt; ``artifact_series``
+filled from the loaded versions as migration 0007 fills it; then ``ANALYZE``). The populated ``HEADWATER_HOME`` is cached under
 ``$HEADWATER_BENCH_CACHE`` (default ``/tmp/headwater-bench-cache``) keyed by the size and a
 hash of the schema (``storage/schema.py`` and the migrations) and of ``POPULATE_VERSION``, so
 a rerun starts serving at once (``--rebuild`` rebuilds it).
@@ -656,10 +656,10 @@ def measure_pages(port: int, info: dict[str, Any], n: int) -> list[tuple[str, fl
     return results
 
 
-# The search page's partition filter as storage/artifact_versions.search_versions writes it
-# today (walk every version newest first, test each one's partitions) and driven from
-# artifact_partitions instead (ix_artifact_partitions_key_value_version_id, migration 0008):
-# the figures behind the recommendation in benchmarks/README.md.
+# A partition filter over versions as storage/artifact_versions.search_versions wrote it
+# before artifact_series (walk every version newest first, test each one's partitions) and
+# driven from artifact_partitions (ix_artifact_partitions_key_value_version_id, migration
+# 0008): what a version search (not one row per series) costs either way.
 _WALK_VERSIONS = (
     "SELECT v.id FROM artifact_versions v JOIN artifacts a ON a.id = v.artifact_id "
     "WHERE {name}EXISTS (SELECT 1 FROM artifact_partitions p0 WHERE p0.version_id = v.id "
