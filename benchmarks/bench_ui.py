@@ -12,8 +12,8 @@ A ``legacy`` region holds only the oldest few hundred versions (a partition filt
 nothing recent). Populating: the engine writes the first rows (registers the flows, publishes
 one version of each artifact, runs ``extend`` once, emits two events and decides them); every
 bulk row is built from those rows (``_bulk.RowShape``) and the rows for the engine's own case
-must equal its rows, then loaded with ``executemany`` (secondary indexes dropped and rebuilt,
-then ``ANALYZE``). The populated ``HEADWATER_HOME`` is cached under
+must equal its rows, then loaded with ``executemany`` (secondary indexes dropped and rebuilt; ``artifact_series``
+filled from the loaded versions as migration 0007 fills it; then ``ANALYZE``). The populated ``HEADWATER_HOME`` is cached under
 ``$HEADWATER_BENCH_CACHE`` (default ``/tmp/headwater-bench-cache``) keyed by the size and a
 hash of the schema (``storage/schema.py`` and the migrations) and of ``POPULATE_VERSION``, so
 a rerun starts serving at once (``--rebuild`` rebuilds it).
@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as c
 from _bulk import BulkLoader, RowShape, int_literal, same_as_engine
 
-POPULATE_VERSION = "1"  # bump when the data below changes: the cache key includes it
+POPULATE_VERSION = "2"  # bump when the data below changes: the cache key includes it
 SEED = 20261203
 OTHER_NAMES = ("blessed_model", "features", "embeddings", "eval_report", "raw_events", "tokenizer")
 REGIONS = tuple(f"r{k:02d}" for k in range(20))
@@ -475,6 +475,15 @@ def populate(home: Path, plan: Plan) -> dict[str, Any]:
         print(f"  {plan.events:,} events  ({time.perf_counter() - t0:.0f} s)", flush=True)
         for name, n in rows.counts.items():
             loader.execute("UPDATE artifacts SET latest_seq = ? WHERE id = ?", (n, rows.aid[name]))
+        # what artifact_versions.insert_version keeps for every version the engine writes,
+        # filled as migration 0007 fills it from the versions already stored
+        loader.execute("DELETE FROM artifact_series")
+        loader.execute(
+            "INSERT INTO artifact_series (artifact_id, partition_key, time_key, latest_id) "
+            "SELECT artifact_id, partition_key, COALESCE(time_partition, ''), MAX(id) "
+            "FROM artifact_versions "
+            "GROUP BY artifact_id, partition_key, COALESCE(time_partition, '')"
+        )
         print("  recreating indexes, ANALYZE ...", flush=True)
         loader.finish()
     finally:
@@ -491,7 +500,14 @@ def populate(home: Path, plan: Plan) -> dict[str, Any]:
         ).fetchone()[0]
         counts = {
             t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-            for t in ("artifact_versions", "executions", "lineage_edges", "events", "cards")
+            for t in (
+                "artifact_versions",
+                "artifact_series",
+                "executions",
+                "lineage_edges",
+                "events",
+                "cards",
+            )
         }
     info = {
         "history_mid": mid,
@@ -536,6 +552,10 @@ def pages(info: dict[str, Any]) -> list[tuple[str, str, float, str]]:
         [("name", "blessed_model"), ("partition", "blessed=true"), ("partition", "region=r07")]
     )
     search3 = "/?" + urlencode([("partition", "region=legacy")])
+    search4 = "/?" + urlencode([("name", "blessed_model"), ("partition", "region=legacy")])
+    text = "/?" + urlencode([("text", "accuracy")])
+    text2 = "/?" + urlencode([("text", f"0.{mv:04d}")])
+    times = "/?" + urlencode([("time_from", "2026-01-01"), ("time_to", "2026-12-31")])
     workflow = "hwbench_ui_flows.extend"
     page, fltr = PAGE_TARGET_S, FILTER_TARGET_S
     return [
@@ -545,8 +565,14 @@ def pages(info: dict[str, Any]) -> list[tuple[str, str, float, str]]:
         ("search ?partition=blessed=true", search, fltr, "blessed=true"),
         ("search name + blessed=true + region=r07", search2, fltr, "region=r07"),
         ("search ?partition=region=legacy (old only)", search3, fltr, "region=legacy"),
+        ("search name + region=legacy (old only)", search4, fltr, "region=legacy"),
+        ("search ?text=accuracy (every card)", text, page, "blessed_model@"),
+        (f"search ?text=0.{mv:04d} (one card)", text2, page, f"blessed_model@{mv}"),
+        ("search time partition range (none has one)", times, page, "2026-12-31"),
         ("version: overview (blessed_model)", model, page, f"blessed_model@{mv}"),
         ("version: card", model + "?tab=card", page, "accuracy"),
+        ("version: object (blessed_model)", model + "?tab=object", page, f"blessed_model@{mv}"),
+        ("version: object (history)", hist + "?tab=object", page, f"history@{mid}"),
         ("version: lineage (blessed_model)", model + "?tab=lineage", page, f"blessed_model@{mv}"),
         ("version: versions (blessed_model)", model + "?tab=versions", page, "blessed_model@"),
         ("version: overview (history)", hist, page, info["history_exec"]),
@@ -569,6 +595,8 @@ def pages(info: dict[str, Any]) -> list[tuple[str, str, float, str]]:
         ("/events?name=history.grow", "/events?name=history.grow", page, "grow-1"),
         ("event page", "/events/grow-1", page, "history_prod"),
         ("/ui/lineage.json (history, both, 1 hop)", lineage, page, f"history@{mid + 1}"),
+        ("/graph", "/graph", page, "history_grow"),
+        ("/ui/graph.json", "/ui/graph.json", page, "history_prod"),
     ]
 
 
@@ -628,10 +656,10 @@ def measure_pages(port: int, info: dict[str, Any], n: int) -> list[tuple[str, fl
     return results
 
 
-# The search page's partition filter as storage/artifact_versions.search_versions writes it
-# today (walk every version newest first, test each one's partitions) and driven from
-# artifact_partitions instead (ix_artifact_partitions_key_value_version_id, migration 0008):
-# the figures behind the recommendation in benchmarks/README.md.
+# A partition filter over versions as storage/artifact_versions.search_versions wrote it
+# before artifact_series (walk every version newest first, test each one's partitions) and
+# driven from artifact_partitions (ix_artifact_partitions_key_value_version_id, migration
+# 0008): what a version search (not one row per series) costs either way.
 _WALK_VERSIONS = (
     "SELECT v.id FROM artifact_versions v JOIN artifacts a ON a.id = v.artifact_id "
     "WHERE {name}EXISTS (SELECT 1 FROM artifact_partitions p0 WHERE p0.version_id = v.id "
@@ -655,7 +683,7 @@ def query_shapes(home: Path, n: int) -> None:
             ("region=legacy", "", ("region", "legacy")),
             ("name=tokenizer, region=r07", "a.name = 'tokenizer' AND ", ("region", "r07")),
         ]
-        shapes = [("walk versions (today)", _WALK_VERSIONS)]
+        shapes = [("walk versions (the search before 0007)", _WALK_VERSIONS)]
         if has_index:
             shapes.append(("from artifact_partitions", _FROM_PARTITIONS))
         for label, name, params in cases:

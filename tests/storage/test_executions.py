@@ -193,6 +193,27 @@ def test_list_executions_filters_orders_newest_first_and_limits(db: Database) ->
         assert all(isinstance(r, ExecutionRow) for r in ex.list_executions(tx))
 
 
+def test_a_launch_plans_executions_are_read_newest_first_from_an_index(db: Database) -> None:
+    # The launch plan page (benchmarks/bench_ui.py): a plan that never fired must not cost a
+    # walk of every execution newest first.
+    add(db, "p1", 1.0, launch_plan="busy")
+    add(db, "p2", 2.0, launch_plan="busy")
+    add(db, "p0", 2.0, launch_plan="busy")  # same time as p2: id decides
+    for i in range(30):
+        add(db, f"o{i}", 10.0 + i, launch_plan=None if i % 2 else "other")
+    with db.read() as tx:
+        assert [r.id for r in ex.list_executions(tx, launch_plan="busy")] == ["p2", "p0", "p1"]
+        assert ex.list_executions(tx, launch_plan="never") == []
+        if db.dialect == "sqlite":
+            sql = (
+                "SELECT * FROM executions WHERE launch_plan = :lp "
+                "ORDER BY created_at DESC, id DESC LIMIT 5"
+            )
+            plan = " ".join(str(r[3]) for r in tx.all(f"EXPLAIN QUERY PLAN {sql}", {"lp": "x"}))
+            assert "ix_executions_launch_plan" in plan, plan
+            assert "TEMP B-TREE" not in plan, plan
+
+
 def test_list_executions_by_time_range_and_page(db: Database) -> None:
     for i in range(5):
         add(db, f"e{i}", float(10 * i))
@@ -523,16 +544,21 @@ def test_postgres_row_and_launch_plan_locks_hold_until_the_transaction_ends(
         second.close()
 
 
-def test_recent_executions_by_launch_plan_name_within_the_newest(db: Database) -> None:
+def test_recent_executions_by_launch_plan_within_the_newest(db: Database) -> None:
     add(db, "old", 1.0, launch_plan="nightly")
     add(db, "n1", 2.0, launch_plan="nightly", status="succeeded")
     add(db, "h1", 3.0, launch_plan="hourly")
     add(db, "n2", 4.0, launch_plan="nightly", project="q")
     add(db, "direct", 5.0)
+    nightly, hourly = ("p", "d", "nightly"), ("p", "d", "hourly")
     with db.read() as tx:
-        found = ex.recent_by_launch_plan(tx, names=["nightly", "hourly"], scan=4)
-        none = ex.recent_by_launch_plan(tx, names=[], scan=4)
-        other = ex.recent_by_launch_plan(tx, names=["weekly"], scan=100)
+        found = ex.recent_by_launch_plan(
+            tx, plans=[nightly, hourly, ("q", "d", "nightly")], scan=4, per_plan=3
+        )
+        none = ex.recent_by_launch_plan(tx, plans=[], scan=4, per_plan=3)
+        other = ex.recent_by_launch_plan(tx, plans=[("p", "d", "weekly")], scan=100, per_plan=3)
+        everything = ex.recent_by_launch_plan(tx, plans=[nightly], scan=100, per_plan=3)
+        one_each = ex.recent_by_launch_plan(tx, plans=[nightly], scan=100, per_plan=1)
     # the 4 newest are direct, n2, h1, n1: "old" is beyond the scan
     assert [(r.id, r.launch_plan, r.project) for r in found] == [
         ("n2", "nightly", "q"),
@@ -541,3 +567,5 @@ def test_recent_executions_by_launch_plan_name_within_the_newest(db: Database) -
     ]
     assert found[2] == ex.PlanRunRow("n1", "nightly", "p", "d", "succeeded", 2.0)
     assert none == [] and other == []
+    assert [r.id for r in everything] == ["n1", "old"]  # fewer executions than the scan
+    assert [r.id for r in one_each] == ["n1"]

@@ -221,7 +221,7 @@ def search_versions(
     at this size; SQLite folds ASCII letters only, PostgreSQL every letter.
     """
     params: dict[str, Any] = {"limit": limit, "offset": offset}
-    varying = _version_filters("m" if latest else "v", since, until, card_words, params)
+    varying = _version_filters(tx, "m" if latest else "v", since, until, card_words, params)
     order = "v.id"
     if latest and not varying:
         # every version of a series matches alike: page the series by their newest version
@@ -328,6 +328,7 @@ def _on_series(
 
 
 def _version_filters(
+    tx: Tx,
     alias: str,
     since: float | None,
     until: float | None,
@@ -342,11 +343,13 @@ def _version_filters(
     if until is not None:
         where.append(f"{alias}.created_at < :until")
         params["until"] = until
+    # SQLite's LIKE ignores the case of ASCII letters, as its lower() folds only those: the
+    # same matches without lowering a copy of every card's text (half the scan's time)
+    text = "lower(c.text)" if tx.dialect == "postgresql" else "c.text"
     for i, word in enumerate(card_words):
         # not correlated: each database reads the matching cards once, not once per version
         where.append(
-            f"{alias}.id IN (SELECT c.version_id FROM cards c "
-            f"WHERE lower(c.text) LIKE :w{i} ESCAPE '!')"
+            f"{alias}.id IN (SELECT c.version_id FROM cards c WHERE {text} LIKE :w{i} ESCAPE '!')"
         )
         params[f"w{i}"] = f"%{_like(word.lower())}%"
     return where

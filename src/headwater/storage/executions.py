@@ -215,20 +215,33 @@ class PlanRunRow:
     created_at: float
 
 
-def recent_by_launch_plan(tx: Tx, *, names: Sequence[str], scan: int) -> list[PlanRunRow]:
-    """Among the ``scan`` newest executions, those of the launch plans named ``names`` (any
-    project), newest first. Bounded: executions are not indexed by launch plan name, so
-    this reads the newest ``scan`` by creation time and no more."""
-    if not names:
+def recent_by_launch_plan(
+    tx: Tx, *, plans: Sequence[tuple[str, str, str]], scan: int, per_plan: int
+) -> list[PlanRunRow]:
+    """The newest ``per_plan`` executions of each (project, domain, name) launch plan among
+    the ``scan`` newest executions (executions created at the same time as the ``scan``-th
+    newest count as among them), newest first (ties: highest id first). Each plan's are
+    read newest first from ``ix_executions_launch_plan``: the cost is ``per_plan`` rows per
+    plan, not the ``scan`` newest executions."""
+    if not plans:
         return []
-    marks, params = in_list("n", names)
-    found = tx.all(
-        "SELECT id, launch_plan, project, domain, status, created_at FROM (SELECT id, "
-        "launch_plan, project, domain, status, created_at FROM executions ORDER BY "
-        f"created_at DESC LIMIT :scan) recent WHERE launch_plan IN {marks} "
-        "ORDER BY created_at DESC, id DESC",
-        {**params, "scan": scan},
+    floor = tx.scalar(
+        "SELECT created_at FROM executions ORDER BY created_at DESC LIMIT 1 OFFSET :skip",
+        {"skip": max(scan - 1, 0)},
     )
+    params: dict[str, Any] = {"per": per_plan}
+    if floor is not None:
+        params["floor"] = floor
+    parts = []
+    for i, (project, domain, name) in enumerate(plans):
+        params[f"p{i}"], params[f"d{i}"], params[f"n{i}"] = project, domain, name
+        parts.append(
+            "SELECT * FROM (SELECT id, launch_plan, project, domain, status, created_at "
+            f"FROM executions WHERE launch_plan = :n{i} AND project = :p{i} AND domain = :d{i}"
+            + (" AND created_at >= :floor" if floor is not None else "")
+            + f" ORDER BY created_at DESC, id DESC LIMIT :per) k{i}"
+        )
+    found = tx.all(" UNION ALL ".join(parts) + " ORDER BY created_at DESC, id DESC", params)
     return [
         PlanRunRow(
             r["id"], r["launch_plan"], r["project"], r["domain"], r["status"], r["created_at"]

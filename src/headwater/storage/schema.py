@@ -109,6 +109,8 @@ executions = sa.Table(
     sa.Index("ix_executions_lp_status", "launch_plan_id", "status"),
     sa.Index("ix_executions_lease", "status", "lease_expires_at"),
     sa.Index("ix_executions_queue", "queue", "status", "created_at"),
+    # a launch plan's executions newest first (0010)
+    sa.Index("ix_executions_launch_plan", "launch_plan", "created_at", "id"),
 )
 
 node_executions = sa.Table(

@@ -101,7 +101,7 @@ def recent_runs(
     wanted = set(plans)
     with inst.db.read() as tx:
         found = execution_rows.recent_by_launch_plan(
-            tx, names=sorted({name for _, _, name in plans}), scan=scan
+            tx, plans=sorted(wanted), scan=scan, per_plan=per_plan
         )
     out: dict[PlanKey, list[PlanRun]] = {}
     for r in found:
