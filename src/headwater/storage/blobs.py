@@ -69,7 +69,10 @@ class BlobStore:
             import fsspec  # imported on first remote use: it costs ~150 ms
 
             try:
-                self._fs, self._root = fsspec.core.url_to_fs(self.url)
+                # Our own file system object, not fsspec's cached one for the same URL: that
+                # one keeps the endpoint and credentials of whoever opened it first (an
+                # instance opened later with other AWS_* settings would talk to the old server).
+                self._fs, self._root = fsspec.core.url_to_fs(self.url, skip_instance_cache=True)
             except (ImportError, ValueError) as exc:
                 raise StorageError(
                     f"cannot open blob store {self.url!r}: {exc}. Install the "
