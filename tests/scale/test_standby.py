@@ -70,6 +70,7 @@ class Machine:
         home.mkdir(parents=True)
         self.log_path = home / "up.log"
         port = str(_procs.free_port())
+        self.url = f"http://127.0.0.1:{port}"
         with self.log_path.open("wb") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "headwater.cli", "up", "--workers", "0", "--port", port],
@@ -79,6 +80,16 @@ class Machine:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    def roles(self) -> dict[str, str] | None:
+        """What its ``/healthz`` says it is (None until it answers with its roles)."""
+        import httpx
+
+        try:
+            roles = httpx.get(self.url + "/healthz", timeout=5).json().get("roles")
+        except (httpx.TransportError, ValueError):
+            return None
+        return roles if roles and len(roles) == 2 else None
 
     def log(self) -> str:
         return f"--- {self.name}\n" + self.log_path.read_text(errors="replace")[-3000:]
@@ -183,6 +194,10 @@ def test_reactor_leader_killed_twice_during_a_burst_decides_every_event_once(
     with three_ups(tmp_path, postgres_url, FLOW) as (inst, machines):
         logs = lambda: logs_of(machines)  # noqa: E731
         first, leading = wait_new_leader(inst, "reactor", machines, None)
+        # /healthz of each `up` says whether its reactor leads or stands by: one leads
+        roles = [_procs.wait_for(m.roles, f"roles of {m.name}", logs=logs) for m in machines]
+        assert sorted(r["reactor"] for r in roles) == ["leader", "standby", "standby"]
+        assert roles[machines.index(leading)]["reactor"] == "leader"
         now = time.time()
         for start in range(0, BURST, INSERT_TX):
             with inst.db.transaction() as tx:

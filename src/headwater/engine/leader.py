@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from headwater.storage.faults import PASSING
-from headwater.storage.leases import LeaderLock, record_holder
+from headwater.storage.leases import LeaderLock, current_holder, record_holder
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
@@ -127,3 +127,22 @@ def _watch(
                 log.warning("%s: lost the leader lock (its database connection ended)", role)
                 resign.set()
                 return
+
+
+def roles_here(inst: Instance) -> dict[str, str]:
+    """This ``up``'s roles, ``{"reactor": "leader"|"standby", "scheduler": ...}``, for
+    ``/healthz``; empty in a process that runs no leader loop (e.g. a bare API server).
+    The reactor runs in a child process: it leads when the recorded holder is our child."""
+    if not ROLES:
+        return {}
+    found = dict(ROLES)
+    try:
+        with inst.db.read() as tx:
+            reactor = current_holder(tx, role="reactor")
+    except PASSING:
+        return found
+    me = os.getpid()
+    found["reactor"] = (
+        "leader" if reactor is not None and me in (reactor.ppid, reactor.pid) else "standby"
+    )
+    return dict(sorted(found.items()))
