@@ -59,7 +59,8 @@ def free_port() -> int:
 
 
 def _children(pid: int) -> list[int]:
-    sys.path.insert(0, str(c.TESTS))
+    if str(c.TESTS) not in sys.path:
+        sys.path.insert(0, str(c.TESTS))
     import _procs
 
     return sorted(_procs.children(pid))

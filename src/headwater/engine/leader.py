@@ -53,21 +53,24 @@ def lead(
     lock = LeaderLock(inst.db, role)
     me = holder_id()
     ROLES[role] = "standby"
-    announced = False
+    said = ""  # what was logged last about standing by, so it is logged once
     try:
         while not stop.is_set():
             try:
                 got = lock.try_acquire()
             except Exception as exc:  # the database is away: keep standing by
-                if not announced:
+                if said != "away":
                     log.warning("%s: standby; cannot try the leader lock: %s", role, exc)
-                    announced = True
+                    said = "away"
                 stop.wait(try_every)
                 continue
-            announced = False
             if not got:
+                if said != "standby":
+                    log.info("%s: standby; %s leads", role, _leader_now(inst, role))
+                    said = "standby"
                 stop.wait(try_every)
                 continue
+            said = ""
             _became_leader(inst, role, me)
             resign = threading.Event()
             watch = threading.Thread(
@@ -89,6 +92,15 @@ def lead(
     finally:
         lock.release()
         ROLES.pop(role, None)
+
+
+def _leader_now(inst: Instance, role: str) -> str:
+    try:
+        with inst.db.read() as tx:
+            h = current_holder(tx, role=role)
+    except PASSING:
+        h = None
+    return "another process" if h is None else h.holder
 
 
 def _became_leader(inst: Instance, role: str, me: str) -> None:

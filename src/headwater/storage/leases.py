@@ -69,7 +69,13 @@ class LeaderLock:
         return True
 
     def release(self) -> None:
-        """Give the lock up (closing its connection or file releases it)."""
+        """Give the lock up. On PostgreSQL it is unlocked first: closing the connection alone
+        frees it only once the server's backend has exited, a moment later."""
+        if self._conn is not None:
+            try:
+                self._conn.execute("SELECT pg_advisory_unlock_all()")
+            except Exception:
+                pass  # the connection is gone: so is the lock
         self._drop()
 
     # -- PostgreSQL --------------------------------------------------------------------------
