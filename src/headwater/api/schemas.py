@@ -70,6 +70,7 @@ class Health(Wire):
     status: str
     database: str
     reason: str | None = None  # with 503: why writes would fail now
+    roles: dict[str, str] | None = None  # in `headwater up`: reactor/scheduler leader|standby
 
 
 # -- events ------------------------------------------------------------------------------

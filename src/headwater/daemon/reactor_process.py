@@ -6,7 +6,9 @@ Settings come from ``HEADWATER_*`` variables as everywhere else. A process rathe
 thread of the supervisor: deciding events is CPU work in Python, and sharing one interpreter
 lock with the HTTP server made both slower (events over HTTP: ~1,700/s with the reactor as a
 thread, ~2,150/s as a process, on 2 cores). Killing it at any point loses nothing: a batch is
-one transaction, so an interrupted batch is decided again by the next reactor.
+one transaction, so an interrupted batch is decided again by the next reactor. With several
+``headwater up`` on one PostgreSQL, one reactor leads and the others stand by
+(``engine/leader.py``), taking over within about a second when the leader dies.
 
 Exit codes: 0 after SIGTERM/SIGINT (the current batch is finished first) or when the parent
 process is gone; 2 for bad arguments or settings; 1 if deciding failed (the supervisor
@@ -41,6 +43,7 @@ def run_reactor(
 
     setup_logging(json_logs)
 
+    from headwater.engine.leader import lead
     from headwater.engine.react.reactor import Reactor
 
     stop, inst = child_process()
@@ -53,7 +56,8 @@ def run_reactor(
     signal_ready(ready_fd)
     log.info("started (pid %d)", os.getpid())
     try:
-        Reactor(inst).run(stop)
+        # Several `up`s on one database: only the leader decides; the others stand by.
+        lead(inst, "reactor", stop, Reactor(inst).run)
     except Exception:
         log.exception("deciding failed; the supervisor restarts the reactor")
         return 1

@@ -10,7 +10,9 @@ be recycled or to run another code snapshot). Each child says when it handles SI
 that deciding events does not share an interpreter lock with the HTTP server. A component
 whose module cannot be imported is reported and left out; the rest runs. SIGINT/SIGTERM: stop
 the loops, SIGTERM the children (a worker finishes its execution, the reactor its batch),
-SIGKILL what is left after a grace period, and return 0.
+SIGKILL what is left after a grace period, and return 0. Several ``up`` may share one
+database: one reactor and one scheduler among them act, the others stand by and take over
+when the leader dies (``engine/leader.py``, docs/deploy.md).
 
 With ``--workers 0`` it is the control plane alone: workers run elsewhere (``headwater
 worker``, docs/deploy.md). At its start it records its host in the database, which a worker
@@ -158,7 +160,15 @@ class Supervisor:
         except Exception as exc:
             self.missing["scheduler"] = f"{type(exc).__name__}: {exc}"
         else:
-            self.components.append(_Component("scheduler", lambda stop: run(inst, stop)))
+            from headwater.engine.leader import lead
+
+            # One scheduler acts among several `up`s on one database; the others stand by.
+            self.components.append(
+                _Component(
+                    "scheduler",
+                    lambda stop: lead(inst, "scheduler", stop, lambda resign: run(inst, resign)),
+                )
+            )
         self.components.append(_Component("reaper", self._reaper))
 
     def _reaper(self, stop: threading.Event) -> None:

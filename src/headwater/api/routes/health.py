@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from headwater.api import schemas
 from headwater.api.deps import GUARD, instance
+from headwater.engine.leader import roles_here
 from headwater.instance import Instance
 
 PING_TIMEOUT = 2.0  # seconds /healthz waits for a database connection
@@ -37,7 +38,11 @@ async def healthz(inst: Instance = Depends(instance)) -> JSONResponse:
             {"status": "unavailable", "database": inst.db.dialect, "reason": problem},
             status_code=503,
         )
-    return JSONResponse({"status": "ok", "database": inst.db.dialect})
+    body: dict[str, object] = {"status": "ok", "database": inst.db.dialect}
+    roles = await run_in_threadpool(roles_here, inst)
+    if roles:  # in `headwater up`: whether this one's reactor and scheduler lead or stand by
+        body["roles"] = roles
+    return JSONResponse(body)
 
 
 def storage_problem(inst: Instance) -> str | None:
