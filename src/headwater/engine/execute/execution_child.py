@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from headwater.engine.execute import queue, timeouts
 from headwater.storage.executions import ExecutionRow
 from headwater.storage.faults import PASSING
+from headwater.storage.notify import FALLBACK_POLL, QUEUE, Listener
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
@@ -93,6 +94,7 @@ class Job:
         self.commands = commands
         self.reports = os.fdopen(reports, "w", buffering=1)
         self.parent = parent
+        self._listener: Listener | None = None  # PostgreSQL push, opened when first idle
 
     def report(self, message: Any) -> None:
         try:
@@ -177,6 +179,20 @@ class Job:
             if found is not None:
                 self.report({"claimed": found.as_dict()})
                 return found
+            if time.monotonic() > busy_until and Listener.wanted(inst.db):
+                # PostgreSQL, idle: wait for the NOTIFY of a queued execution (or the pipe).
+                if self._listener is None:
+                    self._listener = Listener(inst.db, QUEUE, name=f"worker {self.worker}")
+                if self._listener.connect():
+                    continue  # (re)connected: look once for what was queued meanwhile
+                fd = self._listener.fileno()
+                fds = [self.commands] if fd is None else [self.commands, fd]
+                ready = select.select(fds, [], [], FALLBACK_POLL)[0]
+                if self.commands in ready:
+                    return None
+                if fd is not None and fd in ready:
+                    self._listener.drain()
+                continue
             if time.monotonic() > busy_until:
                 poll = min(IDLE_POLL, poll * 1.5) if poll < 1.0 else IDLE_POLL
             if select.select([self.commands], [], [], poll)[0]:
