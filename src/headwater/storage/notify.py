@@ -89,14 +89,13 @@ class Listener:
             self._retry_at = now + self._delay
             self._delay = min(self._delay * 2, RECONNECT_MAX)
             if not self._lost:
-                log.warning("%s: cannot LISTEN (%s); polling until it can", self.name, exc)
+                why = (str(exc).splitlines() or [type(exc).__name__])[0]
+                log.warning("%s: cannot LISTEN (%s); polling until it can", self.name, why)
                 self._lost = True
             return False
         self._conn, self._delay = conn, RECONNECT_FIRST
         if self._lost:
-            log.warning(
-                "%s: listening connection replaced; catching up on what was missed", self.name
-            )
+            log.info("%s: listening connection replaced; catching up on what was missed", self.name)
             self._lost = False
         return True
 
@@ -140,7 +139,8 @@ class Listener:
                 return True
 
     def _drop(self, exc: BaseException) -> None:
-        log.warning("%s: listening connection lost (%s); replacing it", self.name, exc)
+        why = (str(exc).splitlines() or [type(exc).__name__])[0]
+        log.warning("%s: listening connection lost (%s); replacing it", self.name, why)
         self._lost = True
         self.close()
 
