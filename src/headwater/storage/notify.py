@@ -106,7 +106,7 @@ class Listener:
         if conn is None:
             return False
         try:
-            return any(True for _ in conn.notifies(timeout=0))
+            return bool(list(conn.notifies(timeout=0)))
         except Exception as exc:
             self._drop(exc)
             return True
