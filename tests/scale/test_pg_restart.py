@@ -39,20 +39,22 @@ def echo(tag: str) -> str:
 
 
 @workflow
-def pinged_wf(tag: str = "") -> str:
+def push_pinged_wf(tag: str = "") -> str:
     return echo(tag=tag)
 
 
 @workflow
-def tick_wf(when: datetime) -> str:
+def push_tick_wf(when: datetime) -> str:
     return when.isoformat()
 
 
 pinged = LaunchPlan.create(
-    "pinged", pinged_wf, trigger=OnEvent("push.ping", parameters={"tag": "tag"})
+    "push_pinged", push_pinged_wf, trigger=OnEvent("push.ping", parameters={"tag": "tag"})
 )
 ticking = LaunchPlan.create(
-    "ticking", tick_wf, schedule=FixedRate(timedelta(seconds=1), kickoff_time_input_arg="when")
+    "push_ticking",
+    push_tick_wf,
+    schedule=FixedRate(timedelta(seconds=1), kickoff_time_input_arg="when"),
 )
 """
 
@@ -123,7 +125,7 @@ def test_push_carries_on_after_a_restart_and_terminated_sessions(
                 tx.scalar(
                     "SELECT COUNT(*) FROM executions WHERE workflow LIKE :w "
                     "AND status = 'succeeded' AND created_at > :t",
-                    {"w": "%.tick_wf", "t": t},
+                    {"w": "%.push_tick_wf", "t": t},
                 )
             )
 

@@ -3,6 +3,7 @@ announces, and a listener whose connection was terminated LISTENs again by itsel
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -68,6 +69,7 @@ def test_push_turned_off_sends_nothing(
 def test_a_terminated_listening_connection_is_replaced_and_says_so(
     db: Database, listener: notify.Listener, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, "headwater.storage")
     with psycopg.connect(_pg.libpq_url(db.url), autocommit=True) as admin:
         admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
