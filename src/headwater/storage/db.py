@@ -82,7 +82,9 @@ class Tx:
         """PostgreSQL: wake the listeners of ``channel`` (``storage/notify.py``) once this
         transaction commits; the NOTIFY goes with the COMMIT, without a round trip of its
         own. No-op on SQLite and with push turned off."""
-        if self.dialect != "postgresql" or not _CHANNEL.fullmatch(channel):
+        if not _CHANNEL.fullmatch(channel):
+            raise ValueError(f"NOTIFY channel {channel!r}: use 1-63 lowercase letters, digits or _")
+        if self.dialect != "postgresql":
             return
         if self._channels is not None:
             self._channels.add(channel)
