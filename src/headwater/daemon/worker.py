@@ -56,6 +56,7 @@ from headwater.engine.register.snapshots import SnapshotConflict, load_entity
 from headwater.storage import worker_registry
 from headwater.storage.executions import ExecutionRow
 from headwater.storage.faults import PASSING
+from headwater.storage.notify import FALLBACK_POLL, QUEUE, Listener
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
@@ -331,31 +332,42 @@ class Worker:
             return self._loop_isolated(stop, self.executor)
         last_work = time.monotonic()
         poll = BUSY_POLL
-        while not stop.is_set():
-            if self._parent_gone():
-                log.info(
-                    "worker %s: parent process %s is gone, exiting", self.name, self.parent_pid
-                )
-                return 0
-            self.record()
-            try:
-                row = queue.claim(self.inst, self.name, self.lease, self.queues)
-            except Exception as exc:  # e.g. the database is unreachable: keep trying
-                log.warning("worker %s: cannot claim work: %s", self.name, exc)
-                self.inst.db.close()  # reconnect on the next try
-                stop.wait(1.0)
-                continue
-            if row is None:
-                if time.monotonic() - last_work > BUSY_WINDOW:
-                    poll = min(IDLE_POLL, poll * 1.5)
-                stop.wait(poll)
-                continue
-            code = self.run_one(row)
-            if code is not None:
-                return code
-            last_work = time.monotonic()
-            poll = BUSY_POLL
-        return 0
+        listener: Listener | None = None  # PostgreSQL push, opened when first idle
+        try:
+            while not stop.is_set():
+                if self._parent_gone():
+                    log.info(
+                        "worker %s: parent process %s is gone, exiting", self.name, self.parent_pid
+                    )
+                    return 0
+                self.record()
+                try:
+                    row = queue.claim(self.inst, self.name, self.lease, self.queues)
+                except Exception as exc:  # e.g. the database is unreachable: keep trying
+                    log.warning("worker %s: cannot claim work: %s", self.name, exc)
+                    self.inst.db.close()  # reconnect on the next try
+                    stop.wait(1.0)
+                    continue
+                if row is None:
+                    idle = time.monotonic() - last_work > BUSY_WINDOW
+                    if idle and Listener.wanted(self.inst.db):  # PostgreSQL: wait for a NOTIFY
+                        if listener is None:
+                            listener = Listener(self.inst.db, QUEUE, name=f"worker {self.name}")
+                        listener.wait(FALLBACK_POLL, stop)
+                        continue
+                    if idle:
+                        poll = min(IDLE_POLL, poll * 1.5)
+                    stop.wait(poll)
+                    continue
+                code = self.run_one(row)
+                if code is not None:
+                    return code
+                last_work = time.monotonic()
+                poll = BUSY_POLL
+            return 0
+        finally:
+            if listener is not None:
+                listener.close()
 
     def run_one(self, row: ExecutionRow) -> int | None:
         """Run one execution claimed already (``row``); returns an exit code when the process

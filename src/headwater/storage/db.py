@@ -45,6 +45,7 @@ from headwater.storage.faults import (
     postgres_fault,
     sqlite_fault,
 )
+from headwater.storage.notify import push_enabled
 
 __all__ = ["Busy", "Database", "DatabaseUnavailable", "StorageFull", "Tx", "in_list"]
 
@@ -60,6 +61,7 @@ T = TypeVar("T")
 log = logging.getLogger("headwater.storage")
 
 
+_CHANNEL = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -71,9 +73,23 @@ def _to_pyformat(sql: str) -> str:
 class Tx:
     """A transaction (or read snapshot) on one connection. Rows support ``row["column"]``."""
 
-    def __init__(self, conn: Any, dialect: str) -> None:
+    def __init__(self, conn: Any, dialect: str, channels: set[str] | None = None) -> None:
         self.conn = conn
         self.dialect = dialect
+        self._channels = channels  # NOTIFY these with the COMMIT (None: not a transaction)
+
+    def notify(self, channel: str) -> None:
+        """PostgreSQL: wake the listeners of ``channel`` (``storage/notify.py``) once this
+        transaction commits; the NOTIFY goes with the COMMIT, without a round trip of its
+        own. No-op on SQLite and with push turned off."""
+        if not _CHANNEL.fullmatch(channel):
+            raise ValueError(f"NOTIFY channel {channel!r}: use 1-63 lowercase letters, digits or _")
+        if self.dialect != "postgresql":
+            return
+        if self._channels is not None:
+            self._channels.add(channel)
+        elif push_enabled():  # outside a transaction: now
+            self.conn.execute(f"NOTIFY {channel}")
 
     def execute(self, sql: str, params: dict[str, Any] | None = None) -> Any:
         if self.dialect == "postgresql":
@@ -113,6 +129,7 @@ def in_list(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
 class _Local(threading.local):
     conn: Any = None  # SQLite: this thread's connection. PostgreSQL: the one a block holds.
     depth = 0  # 1 inside a transaction
+    channels: set[str] | None = None  # to NOTIFY at the COMMIT of the current transaction
 
 
 def _alive(conn: Any) -> None:
@@ -173,6 +190,11 @@ class Database:
         if self.dialect == "postgresql" and "+" not in self.url.split("://", 1)[0]:
             return "postgresql+psycopg://" + self.url.split("://", 1)[1]
         return self.url
+
+    @property
+    def dsn(self) -> str:
+        """PostgreSQL: the libpq connection string (for a connection outside the pool)."""
+        return "postgresql://" + self.url.split("://", 1)[1]
 
     @property
     def where(self) -> str:
@@ -265,7 +287,7 @@ class Database:
             raise StorageError(
                 "PostgreSQL needs psycopg and psycopg-pool: pip install 'headwater[postgres]'"
             ) from exc
-        dsn = "postgresql://" + self.url.split("://", 1)[1]
+        dsn = self.dsn
         # One plain connection first, so that a wrong URL or a server that is not there
         # fails now with the server's words, not after the pool's reconnect timeout.
         try:
@@ -347,7 +369,7 @@ class Database:
         if self.dialect == "sqlite":
             conn = local.conn or self.connection()
             if local.depth:
-                yield Tx(conn, self.dialect)
+                yield Tx(conn, self.dialect, local.channels)
                 return
             try:
                 conn.execute("BEGIN IMMEDIATE")
@@ -360,7 +382,7 @@ class Database:
         held = local.conn
         if held is not None:
             if local.depth:
-                yield Tx(held, self.dialect)
+                yield Tx(held, self.dialect, local.channels)
                 return
             try:  # inside a read() block: begin on its connection
                 held.execute("BEGIN")
@@ -409,21 +431,27 @@ class Database:
         """The body of a begun transaction: COMMIT after it, ROLLBACK if it raises."""
         local = self._local
         local.depth = 1
+        channels: set[str] = set()
+        local.channels = channels
         try:
             try:
-                yield Tx(conn, self.dialect)
+                yield Tx(conn, self.dialect, channels)
             except BaseException as exc:
                 self._rollback(conn)
                 self._raise(exc)
                 raise
+            commit = "COMMIT"
+            if channels and push_enabled():  # one round trip: NOTIFY ...; COMMIT
+                commit = "".join(f"NOTIFY {c}; " for c in sorted(channels)) + commit
             try:
-                conn.execute("COMMIT")
+                conn.execute(commit)
             except Exception as exc:
                 self._rollback(conn)
                 self._raise(exc)
                 raise
         finally:
             local.depth = 0
+            local.channels = None
 
     def _rollback(self, conn: Any) -> None:
         """Roll back what is left of a failed transaction; a rollback that fails too (the

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from headwater.storage.db import Tx, in_list
+from headwater.storage.notify import QUEUE
 
 _JSON_COLUMNS = ("inputs", "resolved", "outputs", "error", "trigger")
 _ENCODER = json.JSONEncoder(sort_keys=True)
@@ -128,6 +129,8 @@ def insert_execution(tx: Tx, **fields: Any) -> None:
     cols = ", ".join(fields)
     vals = ", ".join(f":{k}" for k in fields)
     tx.execute(f"INSERT INTO executions ({cols}) VALUES ({vals})", _dump(fields))
+    if fields.get("status") == "queued":
+        tx.notify(QUEUE)  # wakes listening workers once this commits
 
 
 def insert_executions(tx: Tx, rows: list[dict[str, Any]]) -> None:
@@ -137,6 +140,8 @@ def insert_executions(tx: Tx, rows: list[dict[str, Any]]) -> None:
     cols = ", ".join(rows[0])
     vals = ", ".join(f":{k}" for k in rows[0])
     tx.many(f"INSERT INTO executions ({cols}) VALUES ({vals})", [_dump(r) for r in rows])
+    if any(r.get("status") == "queued" for r in rows):
+        tx.notify(QUEUE)
 
 
 def update_execution(tx: Tx, execution_id: str, **fields: Any) -> None:
@@ -433,6 +438,8 @@ def unclaim(tx: Tx, execution_id: str, *, worker: str) -> bool:
         "WHERE id = :id AND worker = :w AND status = 'running' RETURNING id",
         {"id": execution_id, "w": worker},
     )
+    if got is not None:
+        tx.notify(QUEUE)
     return got is not None
 
 
@@ -507,6 +514,8 @@ def requeue_attempt(
         f"lease_expires_at = NULL, started_at = NULL {cond}",
         params,
     )
+    if got is not None:
+        tx.notify(QUEUE)
     return got is not None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from headwater.storage.db import Tx, in_list
+from headwater.storage.notify import EVENTS
 
 _PG_LOCK = 0x68770002  # one reactor batch at a time on PostgreSQL
 
@@ -25,6 +26,7 @@ def lock_for_deciding(tx: Tx) -> None:
 def insert(tx: Tx, seq: int) -> None:
     """Put the event ``seq`` in the inbox."""
     tx.execute("INSERT INTO reactor_inbox (seq) VALUES (:seq)", {"seq": seq})
+    tx.notify(EVENTS)  # wakes a listening reactor once this commits
 
 
 def any_pending(tx: Tx) -> bool:

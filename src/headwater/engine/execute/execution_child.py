@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from headwater.engine.execute import queue, timeouts
 from headwater.storage.executions import ExecutionRow
 from headwater.storage.faults import PASSING
+from headwater.storage.notify import FALLBACK_POLL, QUEUE, Listener
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
@@ -93,6 +94,7 @@ class Job:
         self.commands = commands
         self.reports = os.fdopen(reports, "w", buffering=1)
         self.parent = parent
+        self._listener: Listener | None = None  # PostgreSQL push, opened when first idle
 
     def report(self, message: Any) -> None:
         try:
@@ -177,10 +179,26 @@ class Job:
             if found is not None:
                 self.report({"claimed": found.as_dict()})
                 return found
+            listener = self._listening(inst)
+            if listener is not None and listener.connect():
+                continue  # (re)connected: look once for what was queued meanwhile
             if time.monotonic() > busy_until:
                 poll = min(IDLE_POLL, poll * 1.5) if poll < 1.0 else IDLE_POLL
-            if select.select([self.commands], [], [], poll)[0]:
+                if listener is not None:  # idle on PostgreSQL: woken by a NOTIFY
+                    poll = FALLBACK_POLL
+            fd = None if listener is None else listener.fileno()
+            fds = [self.commands] if fd is None else [self.commands, fd]
+            ready = select.select(fds, [], [], poll)[0]
+            if self.commands in ready:
                 return None  # end of file: the worker is stopping (or gone)
+            if listener is not None and fd in ready:
+                listener.drain()
+
+    def _listening(self, inst: Instance) -> Listener | None:
+        """PostgreSQL push: this process's listener for queued executions (None: polling)."""
+        if self._listener is None and Listener.wanted(inst.db):
+            self._listener = Listener(inst.db, QUEUE, name=f"worker {self.worker}")
+        return self._listener
 
     def execute(self, inst: Instance, row: ExecutionRow) -> bool:
         """Run ``row``; True when its code conflicts with what this process imported."""

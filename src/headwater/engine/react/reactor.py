@@ -36,7 +36,7 @@ from headwater.engine.react.matching import (
 from headwater.engine.react.trigger_inputs import Binder, NotBindable
 from headwater.storage import executions as execution_rows
 from headwater.storage import firings as firing_rows
-from headwater.storage import reactor_inbox, trigger_state
+from headwater.storage import notify, reactor_inbox, trigger_state
 from headwater.storage import trigger_decisions as decision_rows
 from headwater.storage.db import Tx
 from headwater.storage.events import EventRow, events_between, events_by_seq, pending_events
@@ -154,25 +154,39 @@ class Reactor:
         """Decide batches until ``stop`` is set; polls fast right after work, slower when idle."""
         sleep = 0.001
         outage = Outage("reactor")
-        while not stop.is_set():
-            try:
-                decided = self.run_once()
-            except PASSING as exc:
-                # The batch was rolled back (or, if COMMIT was cut off, maybe committed: its
-                # inbox rows are gone then); either way deciding again from the inbox is right.
-                outage.failed(exc)
-                stop.wait(OUTAGE_WAIT)
-                continue
-            outage.ok()
-            if decided >= self.batch:
-                continue  # a backlog: the next batch is waiting
-            if decided:
-                # Events trickle in (e.g. one per HTTP request): let a few gather rather than
-                # take the write lock once per event, which stalls the writers adding them.
-                sleep = 0.001
-            stop.wait(sleep)
-            if not decided:
-                sleep = min(idle_sleep, sleep * 2)
+        # PostgreSQL: woken by the NOTIFY committed with each event; polls only as a fallback.
+        db = self.inst.db
+        listener = (
+            notify.Listener(db, notify.EVENTS, name="reactor")
+            if notify.Listener.wanted(db)
+            else None
+        )
+        try:
+            while not stop.is_set():
+                try:
+                    decided = self.run_once()
+                except PASSING as exc:
+                    # The batch was rolled back (or, if COMMIT was cut off, maybe committed:
+                    # its inbox rows are gone then); either way deciding again is right.
+                    outage.failed(exc)
+                    stop.wait(OUTAGE_WAIT)
+                    continue
+                outage.ok()
+                if decided >= self.batch:
+                    continue  # a backlog: the next batch is waiting
+                if decided:
+                    # Events trickle in (e.g. one per HTTP request): let a few gather rather
+                    # than take the write lock once per event, which stalls their writers.
+                    sleep = 0.001
+                    stop.wait(sleep)
+                elif listener is not None:
+                    listener.wait(notify.FALLBACK_POLL, stop)
+                else:
+                    stop.wait(sleep)
+                    sleep = min(idle_sleep, sleep * 2)
+        finally:
+            if listener is not None:
+                listener.close()
 
     def run_once(self) -> int:
         """Decide the oldest batch of undecided events; returns how many were decided."""
