@@ -92,6 +92,7 @@ def run_here(
     trigger_event: str | None,
     payload: dict[str, Any] | None,
     params: dict[str, Any],
+    max_workers: int | None = None,
 ) -> int:
     """``run``: run the flow here as a recorded execution; the exit code."""
     from headwater.flows._compile import run
@@ -103,8 +104,31 @@ def run_here(
         payload=payload,
         branch=scope.get("branch"),
         production=scope.get("production") or None,
+        max_workers=max_workers,
         **params,
     )
+    return _report(cls, ex)
+
+
+def resume_here(
+    cls: type[FlowSpec], scope: dict[str, Any], origin_run_id: str | None, max_workers: int | None
+) -> int:
+    """``resume``: a new run reusing the origin run's succeeded steps; the exit code."""
+    from headwater.flows._resume import resume
+
+    ex = resume(
+        cls,
+        origin_run_id=origin_run_id,
+        max_workers=max_workers,
+        branch=scope.get("branch"),
+        production=scope.get("production") or None,
+    )
+    reused = sum(1 for n in ex.nodes if getattr(n, "cached_from", None))
+    print(f"Resuming {cls.__name__}: {reused} step task(s) reused from the origin run")
+    return _report(cls, ex)
+
+
+def _report(cls: type[FlowSpec], ex: Any) -> int:
     pathspec = f"{cls.__name__}/{ex.id}"
     if ex.status.value == "succeeded":
         print(f"Done! {pathspec} succeeded")
