@@ -123,8 +123,12 @@ def resume_here(
         branch=scope.get("branch"),
         production=scope.get("production") or None,
     )
-    reused = sum(1 for n in ex.nodes if getattr(n, "cached_from", None))
-    print(f"Resuming {cls.__name__}: {reused} step task(s) reused from the origin run")
+    reused = [n.cached_from for n in ex.nodes if n.cached_from]
+    origins = sorted({r.split("/")[0] for r in reused})
+    print(
+        f"Resumed {cls.__name__}: {len(reused)} step task(s) reused"
+        + (f" from {', '.join(origins)}" if origins else "")
+    )
     return _report(cls, ex)
 
 
