@@ -230,10 +230,10 @@ def _max_workers_option() -> click.Option:
     return click.Option(
         ["--max-workers"],
         type=click.IntRange(min=1),
-        default=DEFAULT_MAX_WORKERS,
-        show_default=True,
+        metavar="N",
+        default=None,
         help="How many steps of parallel branches (foreach items, static branches) run at "
-        "once; 1 runs them one after the other.",
+        f"once (default {DEFAULT_MAX_WORKERS}); 1 runs them one after the other.",
     )
 
 
@@ -255,7 +255,7 @@ def build_cli(cls: type[FlowSpec]) -> click.Group:
         ctx: click.Context,
         trigger_event: str | None,
         payload: str | None,
-        max_workers: int,
+        max_workers: int | None,
         **given: Any,
     ) -> None:
         body, params = _run_arguments(cls, trigger_event, payload, given)
@@ -265,7 +265,7 @@ def build_cli(cls: type[FlowSpec]) -> click.Group:
 
     @click.pass_context
     def resume(
-        ctx: click.Context, origin_run_id: str | None, max_workers: int, **given: Any
+        ctx: click.Context, origin_run_id: str | None, max_workers: int | None, **given: Any
     ) -> None:
         ctx.exit(_commands.resume_here(cls, _scope(ctx, given), origin_run_id, max_workers))
 

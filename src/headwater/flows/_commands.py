@@ -104,7 +104,7 @@ def run_here(
         payload=payload,
         branch=scope.get("branch"),
         production=scope.get("production") or None,
-        max_workers=max_workers,
+        **({"max_workers": max_workers} if max_workers is not None else {}),
         **params,
     )
     return _report(cls, ex)
