@@ -97,6 +97,8 @@ def run_here(
     """``run``: run the flow here as a recorded execution; the exit code."""
     from headwater.flows._compile import run
 
+    if max_workers is not None:  # else the run's default
+        params = {**params, "max_workers": max_workers}
     ex = run(
         cls,
         trigger=scope.get("trigger"),
@@ -104,7 +106,6 @@ def run_here(
         payload=payload,
         branch=scope.get("branch"),
         production=scope.get("production") or None,
-        **({"max_workers": max_workers} if max_workers is not None else {}),
         **params,
     )
     return _report(cls, ex)
