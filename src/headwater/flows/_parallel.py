@@ -23,6 +23,16 @@ DEFAULT_MAX_WORKERS = 16  # like Metaflow's --max-workers
 
 CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 
+#: True in the threads of :func:`fan_out` (a step there runs in a process of its own).
+IN_BRANCH: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "headwater_flow_in_branch", default=False
+)
+
+
+def _in_branch(call: Callable[[], Any]) -> Any:
+    IN_BRANCH.set(True)
+    return call()
+
 
 def fan_out(calls: list[Callable[[], Any]]) -> list[Any]:
     """Run ``calls`` each in a thread (with the caller's context); their results in order.
@@ -32,7 +42,7 @@ def fan_out(calls: list[Callable[[], Any]]) -> list[Any]:
 
     def runner(i: int, call: Callable[[], Any], ctx: contextvars.Context) -> None:
         try:
-            results[i] = ctx.run(call)
+            results[i] = ctx.run(_in_branch, call)
         except BaseException as exc:  # handed to the caller's thread below
             errors[i] = exc
 

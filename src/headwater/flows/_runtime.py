@@ -26,7 +26,13 @@ from headwater.definitions import context as _context
 from headwater.definitions.entity import TaskDef
 from headwater.definitions.interface import Interface, OutputSpec
 from headwater.errors import FlowError
-from headwater.flows._parallel import CAN_FORK, DEFAULT_MAX_WORKERS, fan_out, run_forked
+from headwater.flows._parallel import (
+    CAN_FORK,
+    DEFAULT_MAX_WORKERS,
+    IN_BRANCH,
+    fan_out,
+    run_forked,
+)
 from headwater.flows._step_decorators import CaughtException, StepOptions, step_options
 
 if TYPE_CHECKING:
@@ -282,8 +288,7 @@ class _GraphRunner:
         origin = self.reuse.get(step_key(step, path)) if reuse else None
         if origin is not None and node.checked and (step == "end" or node.transitions):
             return self._reused(step, artifacts, path, origin)
-        in_branch = threading.current_thread() is not threading.main_thread()
-        forked = self.parallel and in_branch and CAN_FORK
+        forked = self.parallel and IN_BRANCH.get() and CAN_FORK
         ctx = dataclasses.replace(self.ctx, step_name=step)
         attempts = [0]
         result: dict[str, Any] = {}
