@@ -67,7 +67,25 @@ def test_resume_of_a_given_run_reuses_all_of_a_succeeded_one(instance, tmp_path)
     assert all(n.cached_from for n in again.nodes)
 
 
+def test_resume_from_a_step_runs_it_and_what_follows_again(instance, tmp_path):
+    workdir = str(tmp_path)
+    first = run(Resumable, workdir=workdir)
+    again = resume(Resumable, origin_run_id=first.id, step="each")
+    assert again.status == "succeeded", again.error
+    assert counts(workdir) == {
+        "start": 1,
+        "each-0": 2,
+        "each-1": 2,
+        "each-2": 2,
+        "join": 2,
+        "end": 2,
+    }
+    assert [n.name for n in again.nodes if n.cached_from] == ["Resumable.start"]
+
+
 def test_resume_refuses_what_it_cannot_resume(instance, tmp_path):
+    with pytest.raises(UserInputError, match="no step 'nope'"):
+        resume(Resumable, step="nope")
     with pytest.raises(NotFoundError, match="no run to resume"):
         resume(Resumable)
     other = run(WideForeach, width=2, pause=0)

@@ -265,9 +265,13 @@ def build_cli(cls: type[FlowSpec]) -> click.Group:
 
     @click.pass_context
     def resume(
-        ctx: click.Context, origin_run_id: str | None, max_workers: int | None, **given: Any
+        ctx: click.Context,
+        step: str | None,
+        origin_run_id: str | None,
+        max_workers: int | None,
+        **given: Any,
     ) -> None:
-        ctx.exit(_commands.resume_here(cls, _scope(ctx, given), origin_run_id, max_workers))
+        ctx.exit(_commands.resume_here(cls, _scope(ctx, given), origin_run_id, step, max_workers))
 
     param_options, param_flags = _param_options(cls)
     run_options = [
@@ -308,6 +312,7 @@ def build_cli(cls: type[FlowSpec]) -> click.Group:
                 "resume",
                 callback=resume,
                 params=[
+                    click.Argument(["step"], required=False),
                     click.Option(
                         ["--origin-run-id"],
                         metavar="ID",
@@ -320,7 +325,8 @@ def build_cli(cls: type[FlowSpec]) -> click.Group:
                 short_help="Run again, reusing the steps that succeeded in a previous run.",
                 help=f"Run {name} again with the parameters of a previous run (the latest by "
                 "default), reusing the outputs of the steps that succeeded in it and running "
-                "the rest. The new run is linked to the one it resumes.",
+                "the rest; with STEP, that step and the steps after it run again too. The new "
+                "run is linked to the one it resumes.",
                 context_settings=CONTEXT_SETTINGS,
             ),
             click.Command(

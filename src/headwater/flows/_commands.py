@@ -112,7 +112,11 @@ def run_here(
 
 
 def resume_here(
-    cls: type[FlowSpec], scope: dict[str, Any], origin_run_id: str | None, max_workers: int | None
+    cls: type[FlowSpec],
+    scope: dict[str, Any],
+    origin_run_id: str | None,
+    step: str | None,
+    max_workers: int | None,
 ) -> int:
     """``resume``: a new run reusing the origin run's succeeded steps; the exit code."""
     from headwater.flows._resume import resume
@@ -120,6 +124,7 @@ def resume_here(
     ex = resume(
         cls,
         origin_run_id=origin_run_id,
+        step=step,
         max_workers=max_workers,
         branch=scope.get("branch"),
         production=scope.get("production") or None,

@@ -3,7 +3,8 @@
 The new run takes the origin run's parameters (and trigger). A step task (a step, and its
 foreach indices inside a foreach) that succeeded in the origin run is not run again: its node
 in the new run is recorded with the origin's outputs and ``cached_from`` naming the origin
-node. Everything from the first step that did not succeed on runs anew. The new run is linked
+node. Everything from the first step that did not succeed (or from the step given) on runs
+anew. The new run is linked
 to its origin (``execution_links`` kind ``resumed``).
 """
 
@@ -82,12 +83,14 @@ def resume(
     inst: Instance | None = None,
     *,
     origin_run_id: str | None = None,
+    step: str | None = None,
     max_workers: int | None = None,
     branch: str | None = None,
     production: bool | None = None,
 ) -> Execution:
     """Resume a run of ``cls`` (by default its latest run): a new recorded run with the same
-    parameters that reuses the outputs of the origin's succeeded steps and runs the rest."""
+    parameters that reuses the outputs of the origin's succeeded steps and runs the rest.
+    ``step`` runs that step (and everything after it) again even where it succeeded."""
     from headwater.engine.execute.runner import execute
     from headwater.flows._compile import scope_of
     from headwater.instance import get_instance
@@ -95,6 +98,11 @@ def resume(
     from headwater.types import decode
 
     inst = inst or get_instance()
+    if step is not None and step not in cls._headwater_graph:
+        raise UserInputError(
+            f"{cls.__name__} has no step {step!r} to resume from "
+            f"(steps: {', '.join(cls._headwater_graph.nodes)})"
+        )
     scope = scope_of(cls, inst, branch, production)
     origin = _origin(cls, inst, origin_run_id, scope)
     if origin.status in ("queued", "running"):
@@ -102,6 +110,8 @@ def resume(
             f"run {origin.id} of {cls.__name__} is still {origin.status}; resume it once it ended"
         )
     reuse = reusable_steps(cls, inst, origin.id)
+    if step is not None:
+        reuse = {k: v for k, v in reuse.items() if k.split("[", 1)[0] != step}
     wf = cls._headwater_workflow
     specs = wf.interface.inputs
     inputs = {
