@@ -448,8 +448,7 @@ class _GraphRunner:
 
 def mark_reused(frame: Any, node_id: str, origin: str) -> None:
     """Note on a resumed run's node which origin node its outputs come from."""
+    from headwater.storage.node_executions import set_cached_from
+
     with frame.inst.db.transaction() as tx:
-        tx.execute(
-            "UPDATE node_executions SET cached_from = :o WHERE execution_id = :e AND node_id = :n",
-            {"o": origin, "e": frame.execution_id, "n": node_id},
-        )
+        set_cached_from(tx, frame.execution_id, node_id, origin)
