@@ -22,9 +22,13 @@ def home(tmp_path):
     return tmp_path / "home"
 
 
-def flow(home: Path, script: str, *args: str) -> subprocess.CompletedProcess[str]:
+def flow(
+    home: Path, script: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    extra = env or {}
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
     env["HEADWATER_HOME"] = str(home)
+    env.update(extra)
     return subprocess.run(
         [sys.executable, str(EXAMPLES / script), *args],
         capture_output=True,
@@ -153,4 +157,28 @@ def test_deploy_to_a_server_with_headwater_api_url(tmp_path):
             )
             assert ran[0].outputs["table"] == "remote"
         assert up.stop() == 0
+    inst.close()
+
+
+def test_parallel_example_runs_fails_and_resumes(home):
+    done = flow(home, "parallel_flow.py", "run", "--max-workers", "4", "--width", "6")
+    first = run_id(done)
+    assert "total: 55 check error: None" in done.stdout
+    env_fail = {"FAIL_ON": "2"}
+    failed = flow(home, "parallel_flow.py", "run", "--width", "5", env=env_fail)
+    assert failed.returncode == 1 and "item 2 fails" in failed.stderr
+    failed_id = re.search(r"ParallelFlow/(\w+) failed", failed.stderr).group(1)
+    resumed = flow(home, "parallel_flow.py", "resume")
+    again = run_id(resumed)
+    assert f"5 step task(s) reused from {failed_id}" in resumed.stdout  # start, items 0 1 3 4
+    assert "total: 30 check error: None" in resumed.stdout
+    inst = Instance(Settings.from_env({}, home=home))
+    with inst.use():
+        assert Run(f"ParallelFlow/{again}").data.total == 30
+        nodes = Run(f"ParallelFlow/{again}").execution.nodes
+        square = [n for n in nodes if n.name.endswith(".square")]
+        assert sorted(n.attempts for n in square if not n.cached_from) == [1]
+        assert {n.cached_from.split("/")[0] for n in nodes if n.cached_from} == {failed_id}
+    again_given = run_id(flow(home, "parallel_flow.py", "resume", "--origin-run-id", first))
+    assert again_given != first
     inst.close()

@@ -121,3 +121,11 @@ def test_payload_without_trigger_event_is_refused(capsys, runs):
 def test_no_command_shows_the_usage_and_fails(capsys):
     assert main(OptionsFlow, []) == 2
     assert "Commands:" in capsys.readouterr().err
+
+
+def test_max_workers_reaches_the_run_and_must_be_positive(capsys, runs):
+    assert main(OptionsFlow, ["run", "--table", "t", "--max-workers", "3"]) == 0
+    assert runs[-1]["max_workers"] == 3
+    assert main(OptionsFlow, ["run", "--table", "t", "--max-workers", "0"]) == 2
+    assert "--max-workers" in capsys.readouterr().err
+    assert len(runs) == 1

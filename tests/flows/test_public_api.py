@@ -5,6 +5,7 @@ from __future__ import annotations
 import headwater.flows
 
 EXPECTED = [
+    "CaughtException",
     "DataArtifacts",
     "DeployContext",
     "Event",
@@ -14,13 +15,17 @@ EXPECTED = [
     "Parameter",
     "Run",
     "Step",
+    "catch",
     "current",
     "deploy",
     "namespaced_event_name",
     "project",
+    "resume",
+    "retry",
     "run",
     "schedule",
     "step",
+    "timeout",
     "trigger",
     "trigger_on_finish",
 ]

@@ -16,7 +16,10 @@
             print(self.table, self.rows)
 
     if __name__ == "__main__":
-        Refresh()     # python refresh.py run | show | deploy
+        Refresh()     # python refresh.py run | resume | show | deploy
+
+Branches and foreach items run in parallel (``run --max-workers N``, default 16); steps take
+``@retry(times=, minutes_between_retries=)``, ``@catch(var=)`` and ``@timeout(seconds=)``.
 
 A flow is one workflow named after its class; each step is a recorded node whose outputs are
 the ``self.x`` values it set; the run's outputs are every artifact at ``end``.
@@ -27,9 +30,12 @@ from headwater.flows._client import DataArtifacts, Flow, FlowTrigger, Run, Step
 from headwater.flows._compile import DeployContext, deploy, namespaced_event_name, run
 from headwater.flows._current import current
 from headwater.flows._decorators import project, schedule, trigger, trigger_on_finish
+from headwater.flows._resume import resume
 from headwater.flows._spec import FlowSpec, Parameter, step
+from headwater.flows._step_decorators import CaughtException, catch, retry, timeout
 
 __all__ = [
+    "CaughtException",
     "DataArtifacts",
     "DeployContext",
     "Event",
@@ -39,13 +45,17 @@ __all__ = [
     "Parameter",
     "Run",
     "Step",
+    "catch",
     "current",
     "deploy",
     "namespaced_event_name",
     "project",
+    "resume",
+    "retry",
     "run",
     "schedule",
     "step",
+    "timeout",
     "trigger",
     "trigger_on_finish",
 ]

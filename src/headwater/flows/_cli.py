@@ -1,4 +1,4 @@
-"""``python flow.py [--branch B] [--production] [--trigger FLOW/RUN_ID] run|show|deploy [...]``.
+"""``python flow.py [--branch B] [--production] [--trigger FLOW/RUN_ID] run|resume|show|deploy``.
 
 A click group built for each FlowSpec class when its file runs: ``run`` has one option per
 Parameter of the flow (``--name VALUE``, also spelled with dashes; a bool parameter is also a
@@ -146,6 +146,7 @@ def _param_options(cls: type[FlowSpec]) -> tuple[list[click.Option], list[str]]:
     from headwater.flows._spec import parameters_of
 
     taken = {"--branch", "--production", "--trigger", "--trigger-event", "--payload"}
+    taken.add("--max-workers")
     taken |= {"--quiet", "--no-pylint", "-h", "--help"}
     options: list[click.Option] = []
     flags: list[str] = []
@@ -223,6 +224,19 @@ def _run_arguments(
     return body, params
 
 
+def _max_workers_option() -> click.Option:
+    from headwater.flows._parallel import DEFAULT_MAX_WORKERS
+
+    return click.Option(
+        ["--max-workers"],
+        type=click.IntRange(min=1),
+        metavar="N",
+        default=None,
+        help="How many steps of parallel branches (foreach items, static branches) run at "
+        f"once (default {DEFAULT_MAX_WORKERS}); 1 runs them one after the other.",
+    )
+
+
 def build_cli(cls: type[FlowSpec]) -> click.Group:
     """The ``python flow.py`` command group of ``cls``."""
     name = cls.__name__
@@ -238,10 +252,26 @@ def build_cli(cls: type[FlowSpec]) -> click.Group:
 
     @click.pass_context
     def run(
-        ctx: click.Context, trigger_event: str | None, payload: str | None, **given: Any
+        ctx: click.Context,
+        trigger_event: str | None,
+        payload: str | None,
+        max_workers: int | None,
+        **given: Any,
     ) -> None:
         body, params = _run_arguments(cls, trigger_event, payload, given)
-        ctx.exit(_commands.run_here(cls, _scope(ctx, given), trigger_event, body, params))
+        ctx.exit(
+            _commands.run_here(cls, _scope(ctx, given), trigger_event, body, params, max_workers)
+        )
+
+    @click.pass_context
+    def resume(
+        ctx: click.Context,
+        step: str | None,
+        origin_run_id: str | None,
+        max_workers: int | None,
+        **given: Any,
+    ) -> None:
+        ctx.exit(_commands.resume_here(cls, _scope(ctx, given), origin_run_id, step, max_workers))
 
     param_options, param_flags = _param_options(cls)
     run_options = [
@@ -259,6 +289,7 @@ def build_cli(cls: type[FlowSpec]) -> click.Group:
             help="The event's payload, a JSON object (e.g. '{\"k\": 1}'); goes with "
             "--trigger-event.",
         ),
+        _max_workers_option(),
     ]
     return _FlowGroup(
         context_settings=CONTEXT_SETTINGS,
@@ -276,6 +307,27 @@ def build_cli(cls: type[FlowSpec]) -> click.Group:
                 "id> succeeded` (exit code 0), or the error when the run fails (exit code 1).",
                 context_settings=CONTEXT_SETTINGS,
                 param_flags=param_flags,
+            ),
+            click.Command(
+                "resume",
+                callback=resume,
+                params=[
+                    click.Argument(["step"], required=False),
+                    click.Option(
+                        ["--origin-run-id"],
+                        metavar="ID",
+                        default=None,
+                        help="The run to resume (default: the latest run of the flow).",
+                    ),
+                    _max_workers_option(),
+                    *_scope_options(shown=True, trigger=False),
+                ],
+                short_help="Run again, reusing the steps that succeeded in a previous run.",
+                help=f"Run {name} again with the parameters of a previous run (the latest by "
+                "default), reusing the outputs of the steps that succeeded in it and running "
+                "the rest; with STEP, that step and the steps after it run again too. The new "
+                "run is linked to the one it resumes.",
+                context_settings=CONTEXT_SETTINGS,
             ),
             click.Command(
                 "show",

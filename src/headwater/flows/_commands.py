@@ -92,10 +92,13 @@ def run_here(
     trigger_event: str | None,
     payload: dict[str, Any] | None,
     params: dict[str, Any],
+    max_workers: int | None = None,
 ) -> int:
     """``run``: run the flow here as a recorded execution; the exit code."""
     from headwater.flows._compile import run
 
+    if max_workers is not None:  # else the run's default
+        params = {**params, "max_workers": max_workers}
     ex = run(
         cls,
         trigger=scope.get("trigger"),
@@ -105,6 +108,37 @@ def run_here(
         production=scope.get("production") or None,
         **params,
     )
+    return _report(cls, ex)
+
+
+def resume_here(
+    cls: type[FlowSpec],
+    scope: dict[str, Any],
+    origin_run_id: str | None,
+    step: str | None,
+    max_workers: int | None,
+) -> int:
+    """``resume``: a new run reusing the origin run's succeeded steps; the exit code."""
+    from headwater.flows._resume import resume
+
+    ex = resume(
+        cls,
+        origin_run_id=origin_run_id,
+        step=step,
+        max_workers=max_workers,
+        branch=scope.get("branch"),
+        production=scope.get("production") or None,
+    )
+    reused = [n.cached_from for n in ex.nodes if n.cached_from]
+    origins = sorted({r.split("/")[0] for r in reused})
+    print(
+        f"Resumed {cls.__name__}: {len(reused)} step task(s) reused"
+        + (f" from {', '.join(origins)}" if origins else "")
+    )
+    return _report(cls, ex)
+
+
+def _report(cls: type[FlowSpec], ex: Any) -> int:
     pathspec = f"{cls.__name__}/{ex.id}"
     if ex.status.value == "succeeded":
         print(f"Done! {pathspec} succeeded")

@@ -390,11 +390,14 @@ def run(
     payload: dict[str, Any] | None = None,
     branch: str | None = None,
     production: bool | None = None,
+    max_workers: int | None = None,
     **params: Any,
 ) -> Execution:
     """Run the flow here as a recorded execution (``python flow.py run``). ``trigger="Up/123"``
-    simulates a finish trigger from that run; ``trigger_event``/``payload`` a custom event."""
+    simulates a finish trigger from that run; ``trigger_event``/``payload`` a custom event.
+    ``max_workers`` bounds how many steps of parallel branches run at once (default 16)."""
     from headwater.engine.execute.runner import execute
+    from headwater.flows._runtime import MAX_WORKERS
     from headwater.instance import get_instance
 
     inst = inst or get_instance()
@@ -435,14 +438,18 @@ def run(
         trig["events"].append(event)
     for k, v in params.items():
         inputs[k] = known[k][1].convert(v, f"parameter {k!r}") if isinstance(v, str) else v
-    return execute(
-        inst,
-        cls._headwater_workflow,
-        inputs,
-        trigger=trig,
-        project=scope.project,
-        domain=scope.domain,
-    )
+    token = MAX_WORKERS.set(max_workers)
+    try:
+        return execute(
+            inst,
+            cls._headwater_workflow,
+            inputs,
+            trigger=trig,
+            project=scope.project,
+            domain=scope.domain,
+        )
+    finally:
+        MAX_WORKERS.reset(token)
 
 
 def parse_payload(text: str) -> dict[str, Any]:

@@ -1,20 +1,39 @@
 """Running a flow's step graph inside its workflow execution.
 
 Each step runs as a recorded node (a task named ``<Flow>.<step>``) whose outputs are the
-artifacts the step set on ``self``; artifacts pass to the following steps in memory. Branches
-and foreach items run one after the other in this process; a join step receives ``inputs``.
+artifacts the step set on ``self``; artifacts pass to the following steps in memory (a step
+inside a foreach also records its ``foreach_index`` input, e.g. ``"3"`` or ``"1.3"`` when
+nested). The branches of a static split and the items of a foreach run in parallel, at most
+``max_workers`` steps at a time (:mod:`headwater.flows._parallel`); a join step waits for all
+its branches and receives ``inputs``. With ``max_workers=1`` everything runs in order here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import dataclasses
+import functools
+import sys
+import threading
+import time
+import traceback
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from headwater.definitions import context as _context
 from headwater.definitions.entity import TaskDef
 from headwater.definitions.interface import Interface, OutputSpec
 from headwater.errors import FlowError
+from headwater.flows._parallel import (
+    CAN_FORK,
+    DEFAULT_MAX_WORKERS,
+    IN_BRANCH,
+    fan_out,
+    run_forked,
+)
+from headwater.flows._step_decorators import CaughtException, StepOptions, step_options
 
 if TYPE_CHECKING:
     from headwater.flows._spec import FlowSpec
@@ -106,6 +125,21 @@ class Inputs:
         raise AttributeError(f"no branch ends in step {name!r} (branches: {known})")
 
 
+#: Set by ``resume``: the outputs of the origin run's succeeded steps, by step key.
+RESUME: contextvars.ContextVar[dict[str, dict[str, Any]] | None] = contextvars.ContextVar(
+    "headwater_flow_resume", default=None
+)
+#: Set by ``python flow.py run --max-workers N``; else DEFAULT_MAX_WORKERS.
+MAX_WORKERS: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "headwater_flow_max_workers", default=None
+)
+
+
+def step_key(step: str, path: tuple[int, ...]) -> str:
+    """A step's task within a run: its name and foreach indices (``train[3]``)."""
+    return step + "".join(f"[{i}]" for i in path)
+
+
 def _scope_names(cls: type[FlowSpec], project: str | None, domain: str | None) -> tuple[Any, Any]:
     settings = getattr(cls, "_headwater_settings", {})
     if settings.get("project") is None:
@@ -132,42 +166,62 @@ def run_flow(cls: type[FlowSpec], values: dict[str, Any]) -> Any:
     ctx = RunContext(cls, project_name, branch_name, params=params)
     token = RUN.set(ctx)
     try:
-        runner = _GraphRunner(cls, frame, ctx)
-        final = runner.run_chain("start", {}, None)[1]
+        runner = _GraphRunner(cls, frame, ctx, MAX_WORKERS.get(), RESUME.get())
+        final = runner.run_chain("start", {}, None, (), reuse=True)[1]
     finally:
         RUN.reset(token)
     return {**params, **final}
 
 
 class _GraphRunner:
-    def __init__(self, cls: type[FlowSpec], frame: Any, ctx: RunContext) -> None:
+    def __init__(
+        self,
+        cls: type[FlowSpec],
+        frame: Any,
+        ctx: RunContext,
+        max_workers: int | None,
+        reuse: dict[str, dict[str, Any]] | None,
+    ) -> None:
         self.cls = cls
         self.graph = cls._headwater_graph
         self.frame = frame
         self.ctx = ctx
+        workers = DEFAULT_MAX_WORKERS if max_workers is None else max_workers
+        if workers < 1:
+            raise FlowError(f"max_workers must be at least 1, got {workers}")
+        self.parallel = workers > 1
+        self.slots = threading.BoundedSemaphore(workers)
+        self.reuse = reuse or {}
+        # Nodes are numbered as they start: one branch at a time until its row is written.
+        self.start_lock = threading.Lock()
 
     def run_chain(
         self,
         step: str,
         artifacts: dict[str, Any],
         foreach: tuple[int, Any] | None,
+        path: tuple[int, ...],
+        reuse: bool,
         inputs: Inputs | None = None,
-    ) -> tuple[str | None, dict[str, Any], str]:
-        """Run from ``step`` until a join is next (returns its name, the state and the last
-        step) or ``end`` has run (returns None)."""
+    ) -> tuple[str | None, dict[str, Any], str, bool]:
+        """Run from ``step`` until a join is next (returns its name, the state, the last
+        step and whether every step was reused from the origin run) or ``end`` has run
+        (returns None as the join)."""
         while True:
-            targets, foreach_attr, artifacts = self.run_step(step, artifacts, foreach, inputs)
+            targets, foreach_attr, artifacts, reuse = self.run_step(
+                step, artifacts, foreach, path, inputs, reuse
+            )
             inputs = None
             if step == "end":
-                return None, artifacts, step
+                return None, artifacts, step, reuse
             if len(targets) == 1 and foreach_attr is None:
                 nxt = targets[0]
                 if self.graph[nxt].is_join:
-                    return nxt, artifacts, step
+                    return nxt, artifacts, step, reuse
                 step = nxt
                 continue
-            branches: list[_Branch] = []
-            joins: set[str | None] = set()
+            calls: list[Any] = []
+            tags: list[tuple[int, Any] | None] = []
             if foreach_attr is not None:
                 items = list(artifacts[foreach_attr])
                 if not items:
@@ -176,19 +230,40 @@ class _GraphRunner:
                         "a foreach needs at least one"
                     )
                 for i, item in enumerate(items):
-                    join, state, last = self.run_chain(targets[0], dict(artifacts), (i, item))
-                    joins.add(join)
-                    branches.append(_Branch(last, self.ctx.params, state, (i, item)))
+                    calls.append(
+                        functools.partial(
+                            self.run_chain,
+                            targets[0],
+                            dict(artifacts),
+                            (i, item),
+                            (*path, i),
+                            reuse,
+                        )
+                    )
+                    tags.append((i, item))
             else:
                 for target in targets:
-                    join, state, last = self.run_chain(target, dict(artifacts), foreach)
-                    joins.add(join)
-                    branches.append(_Branch(last, self.ctx.params, state, foreach))
+                    calls.append(
+                        functools.partial(
+                            self.run_chain, target, dict(artifacts), foreach, path, reuse
+                        )
+                    )
+                    tags.append(foreach)
+            if self.parallel and len(calls) > 1:
+                results = fan_out(calls)
+            else:
+                results = [call() for call in calls]
+            joins = {r[0] for r in results}
             if len(joins) != 1 or None in joins:
                 raise FlowError(
                     f"the branches of step {step!r} do not meet at one join step "
                     f"(they reach: {', '.join(sorted(str(j) for j in joins))})"
                 )
+            branches = [
+                _Branch(last, self.ctx.params, state, tag)
+                for (_, state, last, _), tag in zip(results, tags, strict=True)
+            ]
+            reuse = all(r[3] for r in results)
             step = joins.pop() or ""
             artifacts = {}
             inputs = Inputs(branches)
@@ -198,48 +273,182 @@ class _GraphRunner:
         step: str,
         artifacts: dict[str, Any],
         foreach: tuple[int, Any] | None,
+        path: tuple[int, ...],
         inputs: Inputs | None,
-    ) -> tuple[list[str], str | None, dict[str, Any]]:
+        reuse: bool,
+    ) -> tuple[list[str], str | None, dict[str, Any], bool]:
+        """Run one step as a node; (next steps, foreach attribute, artifacts after it,
+        whether its outputs were reused from the origin run)."""
         from headwater.flows._spec import _init_state
 
         cls = self.cls
         method = getattr(cls, step)
-        obj = cls.__new__(cls)
-        _init_state(obj, self.ctx.params, artifacts, foreach)
-        state = _StepState(step)
-        obj.__dict__["_hw_step"] = state
+        opts = step_options(method)
+        node = self.graph[step]
+        origin = self.reuse.get(step_key(step, path)) if reuse else None
+        if origin is not None and node.checked and (step == "end" or node.transitions):
+            return self._reused(step, artifacts, path, origin)
+        forked = self.parallel and IN_BRANCH.get() and CAN_FORK
+        ctx = dataclasses.replace(self.ctx, step_name=step)
+        attempts = [0]
+        result: dict[str, Any] = {}
 
-        def body() -> Any:
-            self.ctx.step_name = step
+        def attempt() -> tuple[tuple[list[str], str | None] | None, dict[str, Any], list[str]]:
+            """One try of the step's code: (transition, artifacts, names it set)."""
+            obj = cls.__new__(cls)
+            _init_state(obj, self.ctx.params, artifacts, foreach)
+            state = _StepState(step)
+            obj.__dict__["_hw_step"] = state
+            token = RUN.set(ctx)
             try:
                 if inputs is not None:
                     method(obj, inputs)
-                elif self.graph[step].is_join:
+                elif node.is_join:
                     raise FlowError(f"step {step!r} is a join but no branches reached it")
                 else:
                     method(obj)
             finally:
-                self.ctx.step_name = None
+                RUN.reset(token)
             if step != "end" and state.transition is None:
                 raise FlowError(
                     f"step {step!r} ended without calling self.next(); end it with e.g. "
                     "self.next(self.end)"
                 )
             changed = [n for n in obj.__dict__["_hw_changed"] if n in obj.__dict__]
+            return state.transition, obj._hw_artifacts(), changed
+
+        def body() -> Any:
+            if held[0]:
+                held[0] = False
+                self.start_lock.release()
+            attempts[0] += 1
+            if attempts[0] > 1 and opts.retry_delay:
+                time.sleep(opts.retry_delay)
+            try:
+                got = run_forked(attempt, opts.timeout, f"step {step!r}") if forked else attempt()
+            except Exception as exc:
+                if opts.catch_var is None or attempts[0] <= opts.retries:
+                    raise
+                got = self._caught(step, node, artifacts, opts, exc)
+            transition, state, changed = got
+            if opts.catch_var and opts.catch_var not in changed:
+                state[opts.catch_var] = None
+                changed.append(opts.catch_var)
+            result.update(transition=transition, artifacts=state)
             task.interface = Interface(
-                {}, {n: OutputSpec(n, Any) for n in changed}, tuple if changed else None
+                {k: v for k, v in task.interface.inputs.items()},
+                {n: OutputSpec(n, Any) for n in changed},
+                tuple if changed else None,
             )
-            return tuple(obj.__dict__[n] for n in changed) if changed else None
+            return tuple(state[n] for n in changed) if changed else None
 
-        body.__module__ = cls.__module__
-        body.__name__ = step
-        body.__qualname__ = f"{cls.__qualname__}.{step}"
-        task = TaskDef(body, "task", name=f"{cls.__name__}.{step}")
-        if self.frame is not None and hasattr(self.frame, "execution_id"):
-            from headwater.engine.execute.runner import run_node
+        task = self._task(step, body, path)
+        if not forked and opts.timeout is not None:
+            task.options = dataclasses.replace(
+                task.options, timeout=timedelta(seconds=opts.timeout)
+            )
+        task.options = dataclasses.replace(task.options, retries=opts.retries)
+        held = [False]
+        self._record(task, body, path, held)
+        targets, foreach_attr = result.get("transition") or ([], None)
+        return targets, foreach_attr, result["artifacts"], False
 
-            run_node(self.frame, task, (), {})
+    def _caught(
+        self,
+        step: str,
+        node: Any,
+        artifacts: dict[str, Any],
+        opts: StepOptions,
+        exc: Exception,
+    ) -> tuple[tuple[list[str], str | None] | None, dict[str, Any], list[str]]:
+        """``@catch``: the step's error on ``self.<var>``, the graph's transition."""
+        text = "".join(traceback.format_exception(exc))
+        if opts.catch_print:
+            print(f"@catch: step {step!r} failed and the flow goes on:\n{text}", file=sys.stderr)
+        if step != "end" and not node.transitions:
+            raise exc
+        if node.foreach is not None and node.foreach not in artifacts:
+            raise exc  # nothing to iterate over: the flow cannot go on
+        state = dict(artifacts)
+        changed: list[str] = []
+        if opts.catch_var:
+            state[opts.catch_var] = CaughtException(type(exc).__name__, str(exc), text)
+            changed.append(opts.catch_var)
+        transition = None if step == "end" else (list(node.targets), node.foreach)
+        return transition, state, changed
+
+    def _reused(
+        self,
+        step: str,
+        artifacts: dict[str, Any],
+        path: tuple[int, ...],
+        origin: dict[str, Any],
+    ) -> tuple[list[str], str | None, dict[str, Any], bool]:
+        """A step that succeeded in the origin run: recorded again with its outputs, not run."""
+        node = self.graph[step]
+        values: dict[str, Any] = origin["values"]
+        state = {**artifacts, **values}
+        names = list(values)
+        node_ids: list[str] = []
+
+        def body() -> Any:
+            if held[0]:
+                held[0] = False
+                self.start_lock.release()
+            active = _context.ACTIVE.get()
+            node_ids.append(getattr(active, "node_id", ""))
+            task.interface = Interface(
+                dict(task.interface.inputs),
+                {n: OutputSpec(n, Any) for n in names},
+                tuple if names else None,
+            )
+            return tuple(values[n] for n in names) if names else None
+
+        task = self._task(step, body, path)
+        held = [False]
+        self._record(task, body, path, held)
+        if node_ids and node_ids[0] and self.frame is not None:
+            mark_reused(self.frame, node_ids[0], origin["from"])
+        if step == "end":
+            return [], None, state, True
+        return list(node.targets), node.foreach, state, True
+
+    def _task(self, step: str, body: Any, path: tuple[int, ...]) -> TaskDef:
+        if path:
+
+            def with_index(foreach_index: str) -> Any:
+                return body()
+
+            fn: Any = with_index
         else:
-            body()
-        transition = state.transition or ([], None)
-        return transition[0], transition[1], obj._hw_artifacts()
+            fn = body
+        fn.__module__ = self.cls.__module__
+        fn.__name__ = step
+        fn.__qualname__ = f"{self.cls.__qualname__}.{step}"
+        return TaskDef(fn, "task", name=f"{self.cls.__name__}.{step}")
+
+    def _record(self, task: TaskDef, body: Any, path: tuple[int, ...], held: list[bool]) -> None:
+        """Run ``task`` as a node of the execution (or plainly, outside one)."""
+        kwargs = {"foreach_index": ".".join(map(str, path))} if path else {}
+        with self.slots if self.parallel else contextlib.nullcontext():
+            if self.frame is not None and hasattr(self.frame, "execution_id"):
+                from headwater.engine.execute.runner import run_node
+
+                self.start_lock.acquire()
+                held[0] = True
+                try:
+                    run_node(self.frame, task, (), kwargs)
+                finally:
+                    if held[0]:
+                        held[0] = False
+                        self.start_lock.release()
+            else:
+                task.fn(**kwargs)
+
+
+def mark_reused(frame: Any, node_id: str, origin: str) -> None:
+    """Note on a resumed run's node which origin node its outputs come from."""
+    from headwater.storage.node_executions import set_cached_from
+
+    with frame.inst.db.transaction() as tx:
+        set_cached_from(tx, frame.execution_id, node_id, origin)

@@ -149,3 +149,11 @@ def find_cached(tx: Tx, cache_key: str) -> NodeExecutionRow | None:
         {"k": cache_key},
     )
     return None if r is None else NodeExecutionRow.from_db(r)
+
+
+def set_cached_from(tx: Tx, execution_id: str, node_id: str, origin: str) -> None:
+    """Record that a node's outputs were taken from ``origin`` (``<execution>/<node>``)."""
+    tx.execute(
+        "UPDATE node_executions SET cached_from = :o WHERE execution_id = :e AND node_id = :n",
+        {"o": origin, "e": execution_id, "n": node_id},
+    )
