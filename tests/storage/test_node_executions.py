@@ -162,3 +162,20 @@ def test_find_cached_is_the_newest_success_with_the_key(db: Database) -> None:
         assert nodes.find_cached(tx, "missing") is None
     assert isinstance(hit, NodeExecutionRow)
     assert (hit.id, hit.execution_id, hit.node_id, hit.outputs) == (newest, "e2", "n0", '{"o0": 2}')
+
+
+def test_node_progress_and_cancelling_only_queued_nodes(db: Database) -> None:
+    done = node(db, "e1", "m0", status="succeeded", attempts=2, outputs={"o0": {"value": 1}})
+    waiting = node(db, "e1", "m1", status="queued")
+    error = {"type": "MapCancelled", "message": "not run", "traceback": "", "node": None}
+    with db.transaction() as tx:
+        assert nodes.node_progress(tx, done) == nodes.NodeProgress(
+            "succeeded", 2, {"o0": {"value": 1}}
+        )
+        assert nodes.node_progress(tx, 10**9) is None
+        nodes.cancel_queued_node(tx, done, error, 20.0)  # started: left alone
+        nodes.cancel_queued_node(tx, waiting, error, 20.0)
+    first, second = listed(db, "e1")
+    assert (first.status, first.error) == ("succeeded", None)
+    assert (second.status, second.finished_at) == ("cancelled", 20.0)
+    assert json.loads(second.error or "") == error

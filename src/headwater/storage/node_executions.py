@@ -157,3 +157,35 @@ def set_cached_from(tx: Tx, execution_id: str, node_id: str, origin: str) -> Non
         "UPDATE node_executions SET cached_from = :o WHERE execution_id = :e AND node_id = :n",
         {"o": origin, "e": execution_id, "n": node_id},
     )
+
+
+@dataclass(frozen=True)
+class NodeProgress:
+    """Where one node row stands: its status, attempts so far and recorded outputs."""
+
+    status: str
+    attempts: int
+    outputs: dict[str, Any]
+
+
+def node_progress(tx: Tx, node_row_id: int) -> NodeProgress | None:
+    """The status, attempts and outputs of one node row (None if there is no such row)."""
+    row = tx.execute(
+        "SELECT status, attempts, outputs FROM node_executions WHERE id = :id",
+        {"id": node_row_id},
+    ).fetchone()
+    if row is None:
+        return None
+    return NodeProgress(
+        str(row["status"]), int(row["attempts"] or 0), json.loads(row["outputs"] or "{}")
+    )
+
+
+def cancel_queued_node(tx: Tx, node_row_id: int, error: dict[str, Any], now: float) -> None:
+    """End a node row that never started as ``cancelled`` with ``error`` (rows that started
+    are left as they are)."""
+    tx.execute(
+        "UPDATE node_executions SET status = 'cancelled', error = :err, "
+        "finished_at = :t WHERE id = :id AND status = 'queued'",
+        {"err": json.dumps(error), "t": now, "id": node_row_id},
+    )

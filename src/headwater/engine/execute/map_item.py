@@ -128,15 +128,12 @@ def run_item(item: MapItem) -> dict[str, Any]:
         with inst.db.transaction() as tx:
             if not frame.holds_lease(tx):
                 return {"status": "lost"}
-            row = tx.execute(
-                "SELECT status, attempts, outputs FROM node_executions WHERE id = :id",
-                {"id": item.row_id},
-            ).fetchone()
-            if row is not None and row["status"] == "succeeded":
+            row = node_rows.node_progress(tx, item.row_id)
+            if row is not None and row.status == "succeeded":
                 # Run again after its result was written (its process died before Dask
                 # heard back): the recorded result stands, nothing is published twice.
-                return {"status": "succeeded", "outputs": json.loads(row["outputs"] or "{}")}
-            attempts = 1 + int(row["attempts"] if row is not None else 0)
+                return {"status": "succeeded", "outputs": row.outputs}
+            attempts = 1 + (row.attempts if row is not None else 0)
             fields: dict[str, Any] = {"status": "running", "attempts": attempts}
             if first:
                 fields["started_at"] = time.time()

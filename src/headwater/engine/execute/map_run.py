@@ -140,18 +140,9 @@ def _skip_unstarted(
     with inst.db.transaction() as tx:
         if not frame.holds_lease(tx):
             return
+        now = time.time()
         for item in items:
-            tx.execute(
-                "UPDATE node_executions SET status = 'cancelled', error = :err, "
-                "finished_at = :t WHERE id = :id AND status = 'queued'",
-                {"err": _json(reason), "t": time.time(), "id": item.row_id},
-            )
-
-
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value)
+            node_rows.cancel_queued_node(tx, item.row_id, reason, now)
 
 
 def _decode(frame: ExecutionFrame, task: TaskDef, lits: dict[str, Any] | None) -> Any:
