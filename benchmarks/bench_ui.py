@@ -235,7 +235,9 @@ class Rows:
             for name, v in self.vtpl.items()
         }
         self.pshape = RowShape(tpl["partitions"][0], ("version_id", "artifact_id", "key", "value"))
-        self.cshape = RowShape(_without(tpl["cards"][0], "id"), ("version_id", "text"))
+        self.cshape = RowShape(
+            _without(tpl["cards"][0], "id"), ("version_id", "text", "artifact_id", "partition_key")
+        )
         ex = tpl["execution"]
         self.ex = ex
         self.eshape = RowShape(
@@ -393,7 +395,12 @@ class Rows:
                 out["artifact_partitions"].append(self.pshape.row(vid, self.aid[name], key, value))
             if name == "blessed_model" and number % CARD_EVERY == 0:
                 out["cards"].append(
-                    self.cshape.row(vid, CARD.format(version=number, region=parts["region"]))
+                    self.cshape.row(
+                        vid,
+                        CARD.format(version=number, region=parts["region"]),
+                        self.aid[name],
+                        partition_key_text(parts),
+                    )
                 )
 
     def events(self, lo: int, hi: int, first_seq: int) -> Iterator[tuple[Any, ...]]:

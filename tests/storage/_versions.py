@@ -83,3 +83,21 @@ def add_execution(tx: Tx, execution_id: str, now: float = 1_700_000_000.0) -> st
 def count(db: Database, table: str) -> int:
     with db.read() as tx:
         return int(tx.scalar(f"SELECT COUNT(*) FROM {table}"))
+
+
+def add_cards(tx: Any, vid: int, given: list[dict[str, str]]) -> None:
+    """``cards.insert_cards`` for version ``vid``, with the series its row holds."""
+    from headwater.storage import cards
+
+    row = tx.one(
+        "SELECT artifact_id, partition_key, time_partition FROM artifact_versions WHERE id = :v",
+        {"v": vid},
+    )
+    cards.insert_cards(
+        tx,
+        version_id=vid,
+        artifact_id=row["artifact_id"],
+        partition_key=row["partition_key"],
+        time_partition=row["time_partition"],
+        cards=given,
+    )

@@ -10,7 +10,7 @@ from headwater.storage import artifact_versions as versions
 from headwater.storage import artifacts, cards
 from headwater.storage.artifact_versions import ArtifactVersionRow
 
-from ._versions import INTEGRITY_ERRORS, add_execution, add_version, migrated
+from ._versions import INTEGRITY_ERRORS, add_cards, add_execution, add_version, migrated
 
 
 @pytest.fixture
@@ -293,16 +293,16 @@ def test_time_partition_range_is_inclusive_and_skips_versions_without_one(db):
 def test_card_words_match_any_case_every_word_and_literally(db):
     with db.transaction() as tx:
         resnet = add_version(tx, "vision")
-        cards.insert_cards(
+        add_cards(
             tx,
-            version_id=resnet,
-            cards=[
+            resnet,
+            [
                 {"kind": "model", "text": "# ResNet-50\nTop-1 ACCURACY 0.76"},
                 {"kind": "data", "text": "trained on 100% of ImageNet_1k"},
             ],
         )
         plain = add_version(tx, "text_model")
-        cards.insert_cards(tx, version_id=plain, cards=[{"kind": "model", "text": "accuracy 0.5"}])
+        add_cards(tx, plain, [{"kind": "model", "text": "accuracy 0.5"}])
         add_version(tx, "no_card")
     assert _series(db, card_words=["accuracy"]) == [plain, resnet]
     assert _series(db, card_words=["RESNET", "accuracy"]) == [resnet]  # every word, any case
@@ -317,12 +317,45 @@ def test_card_words_match_any_case_every_word_and_literally(db):
 def test_latest_with_card_words_is_the_newest_matching_version(db):
     with db.transaction() as tx:
         first = add_version(tx)
-        cards.insert_cards(tx, version_id=first, cards=[{"kind": "model", "text": "blessed"}])
+        add_cards(tx, first, [{"kind": "model", "text": "blessed"}])
         second = add_version(tx)
-        cards.insert_cards(tx, version_id=second, cards=[{"kind": "model", "text": "draft"}])
+        add_cards(tx, second, [{"kind": "model", "text": "draft"}])
     assert _series(db, card_words=["blessed"]) == [first]
     assert _series(db, card_words=["draft"]) == [second]
     assert _series(db) == [second]
+
+
+def test_latest_with_card_words_keeps_each_series_apart(db):
+    jan = "2026-01-01T00:00:00Z"
+    card = [{"kind": "model", "text": "Blessed by review"}]
+    with db.transaction() as tx:
+        eu_old = add_version(tx, partitions={"region": "eu"})
+        add_cards(tx, eu_old, card)
+        eu_new = add_version(tx, partitions={"region": "eu"})
+        add_cards(tx, eu_new, [{"kind": "model", "text": "blessed"}, {"kind": "data", "text": "x"}])
+        add_version(tx, partitions={"region": "eu"})  # the series' newest has no card
+        us = add_version(tx, partitions={"region": "us"})
+        add_cards(tx, us, card)
+        eu_jan = add_version(tx, partitions={"region": "eu"}, time_partition=jan)
+        add_cards(tx, eu_jan, card)
+        other = add_version(tx, "other", partitions={"region": "eu"})
+        add_cards(tx, other, card)
+        two_cards = add_version(tx, "split")
+        add_cards(
+            tx, two_cards, [{"kind": "model", "text": "blessed"}, {"kind": "data", "text": "x"}]
+        )
+    # one row per (artifact, partitions, time partition): its newest version with the word
+    assert _series(db, card_words=["blessed"]) == [two_cards, other, eu_jan, us, eu_new]
+    assert _series(db, card_words=["blessed"], name="model", partitions={"region": "eu"}) == [
+        eu_jan,
+        eu_new,
+    ]
+    assert _series(db, card_words=["blessed"], time_from=jan) == [eu_jan]
+    # words held by two different cards of one version
+    assert _series(db, card_words=["blessed", "x"]) == [two_cards, eu_new]
+    assert _series(db, card_words=["review"], limit=2, offset=1) == [eu_jan, us]
+    # with a creation time the versions are grouped instead: the same answer
+    assert _series(db, card_words=["blessed"], since=0.0) == _series(db, card_words=["blessed"])
 
 
 def test_latest_matches_partitions_exactly(db):

@@ -7,7 +7,7 @@ import pytest
 from headwater.storage import cards
 from headwater.storage.cards import CardRow
 
-from ._versions import add_version, migrated
+from ._versions import add_cards, add_version, migrated
 
 
 @pytest.fixture
@@ -24,8 +24,8 @@ def test_cards_read_back_in_the_order_given(db):
     with db.transaction() as tx:
         vid = add_version(tx)
         other = add_version(tx)
-        cards.insert_cards(tx, version_id=vid, cards=given)
-        cards.insert_cards(tx, version_id=other, cards=[{"kind": "data", "text": "other"}])
+        add_cards(tx, vid, given)
+        add_cards(tx, other, [{"kind": "data", "text": "other"}])
     with db.read() as tx:
         found = cards.list_cards(tx, vid)
         theirs = cards.list_cards(tx, other)
@@ -37,7 +37,7 @@ def test_cards_read_back_in_the_order_given(db):
 def test_no_cards_and_a_missing_version_read_as_empty(db):
     with db.transaction() as tx:
         vid = add_version(tx)
-        cards.insert_cards(tx, version_id=vid, cards=[])
+        add_cards(tx, vid, [])
     with db.read() as tx:
         assert cards.list_cards(tx, vid) == []
         assert cards.list_cards(tx, vid + 1000) == []

@@ -213,8 +213,10 @@ def search_versions(
     among those matching, paged with LIMIT/OFFSET on the server. Without a filter that differs
     between the versions of a series (creation time, card words) that is the series' newest
     version, read from ``artifact_series`` newest first (``ix_artifact_series_latest_id``): the
-    cost is the series read, whatever the number of versions. With one, the versions matching
-    it are grouped by series (``MAX(id)``): the cost is the versions that match.
+    cost is the series read, whatever the number of versions. With card words alone, the
+    matching cards are grouped by the series they keep (``MAX(version_id)``): the cost is the
+    cards that match. With a creation time, the versions matching it are grouped by series:
+    the cost is the versions that match.
 
     Card words: a case-insensitive ``LIKE '%word%'`` over the ``cards`` of a version (one
     scan of ``cards`` per word, no full-text index) — acceptable on SQLite and PostgreSQL
@@ -233,6 +235,12 @@ def search_versions(
         # An exact name is a few series: PostgreSQL, planning for LIMIT, would rather walk
         # every series newest first looking for them; "+ 0" makes it read them and sort.
         order = "s.latest_id + 0" if name is not None and "*" not in name else "s.latest_id"
+    elif latest and since is None and until is None:
+        # only card words differ between a series' versions: group the matching cards by the
+        # series they keep, without looking up each matching version
+        tables = "artifact_versions v JOIN artifacts a ON a.id = v.artifact_id"
+        where = _series_filters(name, partitions, project, domain, time_from, time_to, params)
+        where.append(f"v.id IN ({_newest_with_words(tx, card_words)})")
     elif latest:
         tables = "artifact_versions v JOIN artifacts a ON a.id = v.artifact_id"
         where = _series_filters(name, partitions, project, domain, time_from, time_to, params)
@@ -353,6 +361,22 @@ def _version_filters(
         )
         params[f"w{i}"] = f"%{_like(word.lower())}%"
     return where
+
+
+def _newest_with_words(tx: Tx, card_words: Sequence[str]) -> str:
+    """SQL for the newest version id of each series with cards holding every word (the
+    ``:w<i>`` parameters :func:`_version_filters` set), grouped by the series the cards keep."""
+    text = "lower(k.text)" if tx.dialect == "postgresql" else "k.text"
+    others = [
+        f"k.version_id IN (SELECT c.version_id FROM cards c WHERE "
+        f"{text.replace('k.', 'c.')} LIKE :w{i} ESCAPE '!')"
+        for i in range(1, len(card_words))
+    ]
+    where = " AND ".join([f"{text} LIKE :w0 ESCAPE '!'", *others])
+    return (
+        f"SELECT MAX(k.version_id) FROM cards k WHERE {where} "
+        "GROUP BY k.artifact_id, k.partition_key, k.time_key"
+    )
 
 
 def versions_of_execution(tx: Tx, execution_id: str) -> list[ArtifactVersionRow]:

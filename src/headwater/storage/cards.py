@@ -21,11 +21,32 @@ class CardRow:
         return cls(kind=r["kind"], text=r["text"])
 
 
-def insert_cards(tx: Tx, *, version_id: int, cards: list[dict[str, str]]) -> None:
-    """The cards of a new version (each ``{"kind": ..., "text": ...}``), in this order."""
+def insert_cards(
+    tx: Tx,
+    *,
+    version_id: int,
+    artifact_id: int,
+    partition_key: str,
+    time_partition: str | None,
+    cards: list[dict[str, str]],
+) -> None:
+    """The cards of a new version (each ``{"kind": ..., "text": ...}``), in this order, with
+    the version's series (its artifact, partition key text and time partition)."""
     tx.many(
-        "INSERT INTO cards (version_id, position, kind, text) VALUES (:vid, :p, :k, :t)",
-        [{"vid": version_id, "p": i, "k": c["kind"], "t": c["text"]} for i, c in enumerate(cards)],
+        "INSERT INTO cards (version_id, position, kind, text, artifact_id, partition_key, "
+        "time_key) VALUES (:vid, :p, :k, :t, :a, :pk, :tk)",
+        [
+            {
+                "vid": version_id,
+                "p": i,
+                "k": c["kind"],
+                "t": c["text"],
+                "a": artifact_id,
+                "pk": partition_key,
+                "tk": time_partition or "",
+            }
+            for i, c in enumerate(cards)
+        ],
     )
 
 

@@ -205,6 +205,10 @@ cards = sa.Table(
     sa.Column("position", sa.Integer, nullable=False),
     sa.Column("kind", Text, nullable=False),
     sa.Column("text", Text, nullable=False),
+    # the version's series (as artifact_series keys it), so card-word search groups cards
+    sa.Column("artifact_id", BigId, nullable=False),
+    sa.Column("partition_key", Text, nullable=False),
+    sa.Column("time_key", Text, nullable=False),
     sa.Index("ix_cards_version", "version_id", "position"),
 )
 

@@ -142,7 +142,14 @@ def write_version(
     partition_rows.insert_partitions(
         tx, version_id=vid, artifact_id=art.id, partitions=em.partitions
     )
-    card_rows.insert_cards(tx, version_id=vid, cards=[c.to_dict() for c in em.cards])
+    card_rows.insert_cards(
+        tx,
+        version_id=vid,
+        artifact_id=art.id,
+        partition_key=partition_key_text(em.partitions),
+        time_partition=em.time_partition,
+        cards=[c.to_dict() for c in em.cards],
+    )
     uri = f"hw://{em.project}/{em.domain}/{em.artifact.name}@{version}"
     payload = {
         "uri": uri,
