@@ -7,7 +7,7 @@ import json
 import pytest
 
 from headwater.storage import artifact_versions as versions
-from headwater.storage import artifacts, cards
+from headwater.storage import artifacts
 from headwater.storage.artifact_versions import ArtifactVersionRow
 
 from ._versions import INTEGRITY_ERRORS, add_cards, add_execution, add_version, migrated
