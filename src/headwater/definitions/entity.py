@@ -13,6 +13,7 @@ from typing import Any, Literal, TypeVar, overload
 
 from headwater.definitions import context as _context
 from headwater.definitions.interface import Interface, read_interface
+from headwater.definitions.names import DEFAULT_QUEUE, queue_problem
 from headwater.errors import DefinitionError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -100,7 +101,11 @@ class TaskDef(Entity):
 
 
 class WorkflowDef(Entity):
-    """A workflow: an eager Python function whose task calls are recorded as nodes."""
+    """A workflow: an eager Python function whose task calls are recorded as nodes.
+
+    ``queue``: the named queue its executions wait on unless a launch plan names another."""
+
+    queue: str = DEFAULT_QUEUE
 
 
 def _timeout(value: Any) -> timedelta | None:
@@ -166,8 +171,8 @@ def task(
 @overload
 def workflow(fn: F) -> F: ...
 @overload
-def workflow() -> Callable[[F], F]: ...
-def workflow(fn: Any = None) -> Any:
+def workflow(*, queue: str = DEFAULT_QUEUE) -> Callable[[F], F]: ...
+def workflow(fn: Any = None, *, queue: str = DEFAULT_QUEUE) -> Any:
     """Declare a workflow: eager Python whose task calls are recorded::
 
         @workflow
@@ -175,9 +180,17 @@ def workflow(fn: Any = None) -> Any:
             return clean(extract(region=region))
 
     ``headwater.run(pipeline, region="US")`` runs it as a recorded execution.
+    ``@workflow(queue="gpu")``: its executions wait on the named queue, taken only by workers
+    started with ``headwater worker --queue gpu``; every launch plan of it that names no
+    ``queue=`` of its own uses this one.
     """
+    problem = queue_problem(queue)
+    if problem:
+        raise DefinitionError(f"@workflow: {problem}")
 
     def wrap(f: Callable[..., Any]) -> WorkflowDef:
-        return WorkflowDef(f, "workflow")
+        wf = WorkflowDef(f, "workflow")
+        wf.queue = queue
+        return wf
 
     return wrap(fn) if fn is not None else wrap
