@@ -20,6 +20,7 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 DEFAULT_LEASE = 30.0
 MAX_EXECUTIONS_ENV = "HEADWATER_WORKER_MAX_EXECUTIONS"
 MAX_MEMORY_ENV = "HEADWATER_WORKER_MAX_MEMORY_MB"
+EXECUTOR_ENV = "HEADWATER_WORKER_EXECUTOR"
 DEFAULT_GRACE = 25.0
 DEFAULT_QUEUE = "default"
 
@@ -62,7 +63,15 @@ _ready_fd = click.option(
     type=click.IntRange(min=1, max=256),
     default=1,
     metavar="N",
-    help="Run up to N executions at a time, in N worker processes (default 1).",
+    help="Run up to N executions at a time, in N worker processes (default 1); with "
+    "--executor dask://, N executions on the cluster at a time (default: its worker threads).",
+)
+@click.option(
+    "--executor",
+    default=None,
+    metavar="URL",
+    help="Where executions run: 'local' (processes of this machine) or 'dask://host:8786' "
+    f"(whole executions as tasks of that Dask cluster); default ${EXECUTOR_ENV} or local.",
 )
 @click.option(
     "--once",
@@ -103,6 +112,7 @@ def worker(
     name: str | None,
     queues: tuple[str, ...],
     concurrency: int,
+    executor: str | None,
     once: bool,
     grace: float,
     max_executions: int | None,
@@ -137,6 +147,7 @@ def worker(
             name=name,
             queues=list(queues) or None,
             concurrency=concurrency,
+            executor=executor,
             once=once,
             grace=grace,
             parent_pid=parent_pid,
