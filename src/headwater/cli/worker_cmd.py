@@ -21,6 +21,7 @@ DEFAULT_LEASE = 30.0
 MAX_EXECUTIONS_ENV = "HEADWATER_WORKER_MAX_EXECUTIONS"
 MAX_MEMORY_ENV = "HEADWATER_WORKER_MAX_MEMORY_MB"
 EXECUTOR_ENV = "HEADWATER_WORKER_EXECUTOR"
+CONNECT_TIMEOUT_ENV = "HEADWATER_CONNECT_TIMEOUT"
 DEFAULT_GRACE = 25.0
 DEFAULT_QUEUE = "default"
 
@@ -87,6 +88,15 @@ _ready_fd = click.option(
     f"hand it back to the queue for another worker (default {DEFAULT_GRACE:g}).",
 )
 @click.option(
+    "--connect-timeout",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="SECONDS",
+    help="Wait this long for the database, object store and Dask scheduler to answer at "
+    f"start, retrying with backoff, then exit 69; 0 waits forever (default ${CONNECT_TIMEOUT_ENV} "
+    "or 60).",
+)
+@click.option(
     "--max-executions",
     type=click.IntRange(min=0),
     default=None,
@@ -115,6 +125,7 @@ def worker(
     executor: str | None,
     once: bool,
     grace: float,
+    connect_timeout: float | None,
     max_executions: int | None,
     max_memory_mb: int | None,
     parent_pid: int | None,
@@ -129,7 +140,8 @@ def worker(
     both must be shared: PostgreSQL and an object store (s3://...); a SQLite database or a
     local blob folder is refused there. Stops after SIGTERM/SIGINT once the current execution
     is finished, or after --grace seconds, handing it back to the queue. Exit codes: 0 when
-    stopped, 2 for bad arguments or settings, 75 when an execution needs a fresh process
+    stopped, 2 for bad arguments or settings, 69 when the database, object store or Dask
+    scheduler did not answer within --connect-timeout, 75 when an execution needs a fresh process
     (snapshot conflict), 76 when recycled. See docs/deploy.md.
     """
     for queue in queues:
@@ -148,6 +160,7 @@ def worker(
             queues=list(queues) or None,
             concurrency=concurrency,
             executor=executor,
+            connect_timeout=connect_timeout,
             once=once,
             grace=grace,
             parent_pid=parent_pid,

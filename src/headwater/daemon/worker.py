@@ -699,6 +699,7 @@ def run_worker(
     once: bool = False,
     grace: float | None = DEFAULT_GRACE,
     executor: str | None = None,
+    connect_timeout: float | None = None,
 ) -> int:
     """Run one worker process until stopped; the exit code (see the module docstring).
 
@@ -708,13 +709,21 @@ def run_worker(
     ``daemon/up.py``, :func:`~headwater.daemon.up.run_pool`); ``once`` runs at most one
     execution and returns. ``executor`` (default ``$HEADWATER_WORKER_EXECUTOR``):
     ``dask://host:8786`` runs whole executions on that Dask cluster, ``concurrency`` of them
-    at a time (1, the default, means as many as the cluster has worker threads)."""
+    at a time (1, the default, means as many as the cluster has worker threads).
+
+    First the database, object store and Dask scheduler are waited for (``daemon/reach.py``)
+    up to ``connect_timeout`` seconds (None: ``$HEADWATER_CONNECT_TIMEOUT``, default 60; 0:
+    forever); a worker started by a supervisor (``parent_pid``) skips that."""
     setup_logging(json_logs)
     try:
         address = dask_address(executor if executor is not None else os.environ.get(EXECUTOR_ENV))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if parent_pid is None:
+        code = wait_until_reachable(address, connect_timeout, who="worker")
+        if code is not None:
+            return code
     if address is not None:
         return _run_dask_worker(
             address,
@@ -792,6 +801,39 @@ def run_worker(
         inst.close()
     log.info("worker %s: stopped", worker.name)
     return code
+
+
+def wait_until_reachable(address: str | None, timeout: float | None, who: str) -> int | None:
+    """Wait for the services of the ``HEADWATER_*`` settings (and the Dask scheduler at
+    ``address``); None when they answer, else the exit code after printing why."""
+    from headwater.daemon.reach import (
+        EXIT_UNREACHABLE,
+        connect_timeout_from_env,
+        wait_for_services,
+    )
+    from headwater.errors import HeadwaterError
+    from headwater.settings import Settings
+
+    stop = threading.Event()
+    previous = {
+        sig: signal.signal(sig, lambda signum, frame: stop.set())
+        for sig in (signal.SIGTERM, signal.SIGINT)
+    }
+    try:
+        limit = connect_timeout_from_env() if timeout is None else timeout
+        problem = wait_for_services(
+            Settings.from_env(), dask_address=address, timeout=limit, stop=stop, who=who
+        )
+    except HeadwaterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if problem is None:
+        return None
+    print(f"error: {problem}", file=sys.stderr)
+    return 0 if stop.is_set() else EXIT_UNREACHABLE
 
 
 def dask_address(value: str | None) -> str | None:
