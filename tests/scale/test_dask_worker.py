@@ -47,6 +47,21 @@ def on_dask(x: int = 0, folder: str = ".") -> int:
     return square(x=x, folder=folder)
 
 
+@task
+def nap(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+@workflow
+def napping(seconds: float = 60.0) -> float:
+    return nap(seconds=seconds)
+
+
+on_dask_nap = LaunchPlan.create(
+    "on_dask_nap", napping, trigger=OnEvent("dask.nap", parameters=["seconds"]), auto_activate=True
+)
+
 on_dask_tick = LaunchPlan.create(
     "on_dask_tick",
     on_dask,
@@ -150,3 +165,35 @@ def test_an_unknown_executor_is_refused_naming_the_forms(
     text = log.read_text()
     assert "executor 'spark://x:1' is not understood" in text
     assert "'dask://host:8786'" in text and "HEADWATER_WORKER_EXECUTOR" in text
+
+
+def test_a_stopping_worker_hands_back_what_still_runs_on_dask_after_its_grace(
+    cluster: str, instance: Instance, tmp_path: Path
+) -> None:
+    flow = tmp_path / "author" / "dask_burst_flow.py"
+    flow.write_text(textwrap.dedent(FLOW))
+    headwater.register(flow, activate=True)
+    headwater.emit_event("dask.nap", {"seconds": 60})
+    while Reactor(instance).run_once():
+        pass
+    proc, log = _worker(tmp_path, instance, "--executor", cluster, "--grace", "1")
+    try:
+
+        def running() -> list[Any]:
+            with instance.db.read() as tx:
+                found = rows.list_executions(tx, launch_plan="on_dask_nap")
+                return [r for r in found if r.status == "running"] and [
+                    n for r in found for n in node_rows.list_nodes(tx, r.id)
+                ]
+
+        _procs.wait_for(running, "the nap to start on Dask", timeout=60, logs=log.read_text)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0, log.read_text()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+    with instance.db.read() as tx:
+        [row] = rows.list_executions(tx, launch_plan="on_dask_nap")
+    assert (row.status, row.worker) == ("queued", None), log.read_text()
+    assert "handed " + row.id + " back to the queue" in log.read_text()
