@@ -498,10 +498,23 @@ class _DaskLoop:
         self.worker, self.client = worker, client
         self.running: dict[str, _DaskRun] = {}
         self.ended = threading.Event()  # set by Dask (in its thread) when a task ends
-        if worker.slots:
-            self.slots = worker.slots
-        else:
-            self.slots = max(1, sum(client.nthreads().values()))
+        self._slots_checked = 0.0
+        self.slots = self.capacity()
+
+    def capacity(self) -> int:
+        """How many executions may run at once: ``--concurrency``, else the cluster's worker
+        threads (asked again every 5 s: Dask workers come and go)."""
+        if self.worker.slots:
+            return self.worker.slots
+        now = time.monotonic()
+        if now - self._slots_checked >= 5.0:
+            self._slots_checked = now
+            try:
+                self.slots = max(1, sum(self.client.nthreads().values()))
+            except Exception as exc:  # the scheduler is away: keep the last count
+                log.warning("worker %s: cannot ask Dask for its workers: %s", self.worker.name, exc)
+                self.slots = getattr(self, "slots", 1)
+        return self.slots
 
     def run(self, stop: threading.Event) -> int:
         w = self.worker
@@ -515,7 +528,7 @@ class _DaskLoop:
                     return 0
                 w.record()
                 self.collect()
-                if len(self.running) >= self.slots:
+                if len(self.running) >= self.capacity():
                     self.wait_any(0.5)
                     continue
                 try:
