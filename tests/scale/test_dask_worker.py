@@ -32,6 +32,7 @@ import os
 import time
 from pathlib import Path
 
+import headwater
 from headwater import LaunchPlan, OnEvent, task, workflow
 
 
@@ -60,6 +61,16 @@ def napping(seconds: float = 60.0) -> float:
 
 on_dask_nap = LaunchPlan.create(
     "on_dask_nap", napping, trigger=OnEvent("dask.nap", parameters=["seconds"]), auto_activate=True
+)
+
+@workflow
+def mapped(n: int = 4) -> list[float]:
+    # the items run in a local process pool started inside the Dask worker process
+    return headwater.map(nap, [0.01 * i for i in range(n)])
+
+
+on_dask_map = LaunchPlan.create(
+    "on_dask_map", mapped, trigger=OnEvent("dask.map", parameters=["n"]), auto_activate=True
 )
 
 on_dask_tick = LaunchPlan.create(
@@ -197,3 +208,27 @@ def test_a_stopping_worker_hands_back_what_still_runs_on_dask_after_its_grace(
         [row] = rows.list_executions(tx, launch_plan="on_dask_nap")
     assert (row.status, row.worker) == ("queued", None), log.read_text()
     assert "handed " + row.id + " back to the queue" in log.read_text()
+
+
+def test_an_execution_on_dask_can_start_processes_of_its_own(
+    cluster: str, instance: Instance, tmp_path: Path
+) -> None:
+    flow = tmp_path / "author" / "dask_burst_flow.py"
+    flow.write_text(textwrap.dedent(FLOW))
+    headwater.register(flow, activate=True)
+    headwater.emit_event("dask.map", {"n": 4})
+    while Reactor(instance).run_once():
+        pass
+    proc, log = _worker(tmp_path, instance, "--executor", cluster, "--once")
+    try:
+        assert proc.wait(120) == 0, log.read_text()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+    with instance.db.read() as tx:
+        [row] = rows.list_executions(tx, launch_plan="on_dask_map")
+    ex = headwater.get_execution(row.id)
+    assert ex.status == "succeeded", ex.error
+    assert ex.output == [0.01 * i for i in range(4)]
+    assert len(ex.nodes) == 4

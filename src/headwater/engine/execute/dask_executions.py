@@ -10,16 +10,21 @@ worker's name (a write after the claim is lost is refused, as everywhere).
 A Dask worker process lives on between tasks: when an execution's code conflicts with modules
 it imported for an earlier one (another version of the same module), the execution runs in a
 fresh interpreter started for it (``python -m headwater.engine.execute.dask_executions``).
-Task timeouts are enforced inside the process only (as when ``os.fork`` is missing).
+Task timeouts are enforced inside the process only (as when ``os.fork`` is missing). While an
+execution runs, the Dask worker process may start processes of its own (a local
+``headwater.map`` pool, a flow's forked steps) although Dask made it daemonic.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import multiprocessing
 import pickle
 import subprocess
 import sys
 import traceback
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from headwater.engine.execute import queue
@@ -50,10 +55,26 @@ def run_execution(settings: Settings, row: ExecutionRow) -> str:
 
     inst = _instance(settings)
     try:
-        with inst.use():
+        with inst.use(), _may_start_processes():
             return _run(inst, row)
     except SnapshotConflict:
         return _in_fresh_process(settings, row)
+
+
+@contextlib.contextmanager
+def _may_start_processes() -> Iterator[None]:
+    """A Dask worker process is daemonic, and multiprocessing refuses children to a daemonic
+    process; an execution starts some (``headwater.map``'s local pool, a flow's forked
+    steps), as it does on a Headwater worker. They end with the execution or with the pool."""
+    current = multiprocessing.current_process()
+    daemonic = current.daemon
+    if daemonic:
+        current.daemon = False
+    try:
+        yield
+    finally:
+        if daemonic:
+            current.daemon = True
 
 
 def _run(inst: Instance, row: ExecutionRow) -> str:
