@@ -28,12 +28,20 @@ records itself (``storage/worker_registry.py``) so that a queue nothing serves c
 (``daemon/up.py``, ``run_pool``); ``--once`` claims at most one execution, runs it and exits.
 Before anything else, a worker with a SQLite database or a local blob folder checks that it
 runs on the host ``headwater up`` recorded (:func:`shared_storage_problem`; docs/deploy.md).
+A worker started by hand first waits for the database, object store and Dask scheduler to
+answer (``daemon/reach.py``, ``--connect-timeout``).
+
+Dask: with ``--executor dask://host:8786`` (``$HEADWATER_WORKER_EXECUTOR``) this process
+claims up to ``--concurrency`` executions (default: the cluster's worker threads) and runs each
+as one Dask task (``engine/execute/dask_executions.py``), keeping their leases here
+(:class:`_DaskLoop`); nothing is forked.
 
 Exit codes: 0 after SIGTERM/SIGINT (the current execution is finished first, or after
 ``--grace`` seconds killed and handed back to the queue) or when the parent process is gone; :data:`EXIT_SNAPSHOT_CONFLICT` when an execution needs code that
 conflicts with modules this process already imported (the execution is put back in the queue
 and a supervisor starts a fresh worker for it); :data:`EXIT_RECYCLE`; 2 for bad arguments or
-settings.
+settings; :data:`~headwater.daemon.reach.EXIT_UNREACHABLE` (69) when a service did not answer
+in time.
 """
 
 from __future__ import annotations
@@ -828,10 +836,12 @@ def wait_until_reachable(address: str | None, timeout: float | None, who: str) -
     from headwater.settings import Settings
 
     stop = threading.Event()
-    previous = {
-        sig: signal.signal(sig, lambda signum, frame: stop.set())
-        for sig in (signal.SIGTERM, signal.SIGINT)
-    }
+    previous = {}
+    if threading.current_thread() is threading.main_thread():  # (signals: main thread only)
+        previous = {
+            sig: signal.signal(sig, lambda signum, frame: stop.set())
+            for sig in (signal.SIGTERM, signal.SIGINT)
+        }
     try:
         limit = connect_timeout_from_env() if timeout is None else timeout
         problem = wait_for_services(
@@ -877,7 +887,6 @@ def _run_dask_worker(
 ) -> int:
     """One worker process whose executions run on the Dask cluster at ``address``."""
     from headwater.engine.execute.executors import dask_client
-    from headwater.errors import HeadwaterError
 
     stop, inst = child_process()
     if inst is None:
@@ -885,9 +894,7 @@ def _run_dask_worker(
     try:
         problem = shared_storage_problem(inst, host_id())
         client = None if problem else dask_client(address)
-    except HeadwaterError as exc:
-        problem = str(exc)
-    except Exception as exc:
+    except Exception as exc:  # e.g. the scheduler went away again since it answered
         problem = str(exc)
     if problem is not None:
         inst.close()
