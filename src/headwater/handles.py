@@ -102,6 +102,7 @@ def _node_fields(row: Any) -> dict[str, Any]:
         "cached_from": row.cached_from,
         "started_at": _ts(row.started_at),
         "finished_at": _ts(row.finished_at),
+        "retry_log": _loads(getattr(row, "retry_log", None)) or [],
     }
 
 
@@ -183,6 +184,7 @@ class NodeExecution:
         cached_from: str | None,
         started_at: datetime | None,
         finished_at: datetime | None,
+        retry_log: list[dict[str, Any]] | None = None,
     ) -> None:
         self.node_id = node_id
         self.name = name
@@ -195,6 +197,9 @@ class NodeExecution:
         self.cached_from = cached_from
         self.started_at = started_at
         self.finished_at = finished_at
+        #: One entry per retry: ``{"attempt": 2, "wait": 1.0, "error": "ValueError: ..."}``
+        #: (the seconds waited before that attempt, and what failed the one before).
+        self.retry_log = list(retry_log or [])
 
     @classmethod
     def from_model(cls, model: schemas.NodeExecution) -> NodeExecution:
@@ -212,6 +217,7 @@ class NodeExecution:
             cached_from=model.cached_from,
             started_at=_from_iso(model.started_at),
             finished_at=_from_iso(model.finished_at),
+            retry_log=model.retry_log,
         )
         return node
 
@@ -231,6 +237,7 @@ class NodeExecution:
             cached_from=self.cached_from,
             started_at=_iso(self.started_at),
             finished_at=_iso(self.finished_at),
+            retry_log=self.retry_log,
         )
 
     def to_dict(self) -> dict[str, Any]:

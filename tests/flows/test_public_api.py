@@ -20,6 +20,7 @@ EXPECTED = [
     "deploy",
     "namespaced_event_name",
     "project",
+    "queue",
     "resume",
     "retry",
     "run",

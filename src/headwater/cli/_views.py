@@ -168,6 +168,14 @@ def print_execution_detail(ex: Execution, versions: list[ArtifactVersion]) -> No
         ],
         empty="  (no task calls recorded)",
     )
+    retried = [(n, r) for n in nodes for r in n.retry_log]
+    if retried:
+        heading("retries")
+        for n, r in retried:
+            click.echo(
+                f"  {n.node_id} attempt {r.get('attempt')} after {r.get('wait', 0):g} s: "
+                f"{r.get('error', '')}"
+            )
     if versions:
         heading("artifacts produced")
         for v in versions:

@@ -47,6 +47,14 @@ from headwater.cli.app import CliError
     help="Replace the process running executions after one leaves it above this many MB "
     "resident (0: never).",
 )
+@click.option(
+    "--connect-timeout",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="SECONDS",
+    help="Wait this long for the database and object store to answer at start, retrying "
+    "with backoff, then exit 69; 0 waits forever (default $HEADWATER_CONNECT_TIMEOUT or 60).",
+)
 @click.option("--json-logs", is_flag=True, help="Log JSON lines on stderr.")
 def up(
     host: str,
@@ -54,6 +62,7 @@ def up(
     workers: int,
     worker_max_executions: int,
     worker_max_memory_mb: int,
+    connect_timeout: float | None,
     json_logs: bool,
 ) -> None:
     """Run the reactor, scheduler and workers until stopped.
@@ -71,6 +80,12 @@ def up(
         check_host(host)
     except HostError as exc:
         raise CliError(str(exc)) from None
+    from headwater.daemon.worker import setup_logging, wait_until_reachable
+
+    setup_logging(json_logs)
+    waited = wait_until_reachable(None, connect_timeout, who="up")
+    if waited is not None:
+        raise SystemExit(waited)
     code = run_up(
         get_instance(),
         workers=workers,

@@ -20,6 +20,8 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 DEFAULT_LEASE = 30.0
 MAX_EXECUTIONS_ENV = "HEADWATER_WORKER_MAX_EXECUTIONS"
 MAX_MEMORY_ENV = "HEADWATER_WORKER_MAX_MEMORY_MB"
+EXECUTOR_ENV = "HEADWATER_WORKER_EXECUTOR"
+CONNECT_TIMEOUT_ENV = "HEADWATER_CONNECT_TIMEOUT"
 DEFAULT_GRACE = 25.0
 DEFAULT_QUEUE = "default"
 
@@ -62,7 +64,15 @@ _ready_fd = click.option(
     type=click.IntRange(min=1, max=256),
     default=1,
     metavar="N",
-    help="Run up to N executions at a time, in N worker processes (default 1).",
+    help="Run up to N executions at a time, in N worker processes (default 1); with "
+    "--executor dask://, N executions on the cluster at a time (default: its worker threads).",
+)
+@click.option(
+    "--executor",
+    default=None,
+    metavar="URL",
+    help="Where executions run: 'local' (processes of this machine) or 'dask://host:8786' "
+    f"(whole executions as tasks of that Dask cluster); default ${EXECUTOR_ENV} or local.",
 )
 @click.option(
     "--once",
@@ -76,6 +86,15 @@ _ready_fd = click.option(
     metavar="SECONDS",
     help="After SIGTERM, let the running execution finish for this long, then stop it and "
     f"hand it back to the queue for another worker (default {DEFAULT_GRACE:g}).",
+)
+@click.option(
+    "--connect-timeout",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="SECONDS",
+    help="Wait this long for the database, object store and Dask scheduler to answer at "
+    f"start, retrying with backoff, then exit 69; 0 waits forever (default ${CONNECT_TIMEOUT_ENV} "
+    "or 60).",
 )
 @click.option(
     "--max-executions",
@@ -103,8 +122,10 @@ def worker(
     name: str | None,
     queues: tuple[str, ...],
     concurrency: int,
+    executor: str | None,
     once: bool,
     grace: float,
+    connect_timeout: float | None,
     max_executions: int | None,
     max_memory_mb: int | None,
     parent_pid: int | None,
@@ -119,7 +140,8 @@ def worker(
     both must be shared: PostgreSQL and an object store (s3://...); a SQLite database or a
     local blob folder is refused there. Stops after SIGTERM/SIGINT once the current execution
     is finished, or after --grace seconds, handing it back to the queue. Exit codes: 0 when
-    stopped, 2 for bad arguments or settings, 75 when an execution needs a fresh process
+    stopped, 2 for bad arguments or settings, 69 when the database, object store or Dask
+    scheduler did not answer within --connect-timeout, 75 when an execution needs a fresh process
     (snapshot conflict), 76 when recycled. See docs/deploy.md.
     """
     for queue in queues:
@@ -137,6 +159,8 @@ def worker(
             name=name,
             queues=list(queues) or None,
             concurrency=concurrency,
+            executor=executor,
+            connect_timeout=connect_timeout,
             once=once,
             grace=grace,
             parent_pid=parent_pid,

@@ -28,12 +28,20 @@ records itself (``storage/worker_registry.py``) so that a queue nothing serves c
 (``daemon/up.py``, ``run_pool``); ``--once`` claims at most one execution, runs it and exits.
 Before anything else, a worker with a SQLite database or a local blob folder checks that it
 runs on the host ``headwater up`` recorded (:func:`shared_storage_problem`; docs/deploy.md).
+A worker started by hand first waits for the database, object store and Dask scheduler to
+answer (``daemon/reach.py``, ``--connect-timeout``).
+
+Dask: with ``--executor dask://host:8786`` (``$HEADWATER_WORKER_EXECUTOR``) this process
+claims up to ``--concurrency`` executions (default: the cluster's worker threads) and runs each
+as one Dask task (``engine/execute/dask_executions.py``), keeping their leases here
+(:class:`_DaskLoop`); nothing is forked.
 
 Exit codes: 0 after SIGTERM/SIGINT (the current execution is finished first, or after
 ``--grace`` seconds killed and handed back to the queue) or when the parent process is gone; :data:`EXIT_SNAPSHOT_CONFLICT` when an execution needs code that
 conflicts with modules this process already imported (the execution is put back in the queue
 and a supervisor starts a fresh worker for it); :data:`EXIT_RECYCLE`; 2 for bad arguments or
-settings.
+settings; :data:`~headwater.daemon.reach.EXIT_UNREACHABLE` (69) when a service did not answer
+in time.
 """
 
 from __future__ import annotations
@@ -65,6 +73,7 @@ EXIT_SNAPSHOT_CONFLICT = 75  # EX_TEMPFAIL: "start me again"
 EXIT_RECYCLE = 76  # ran its share of executions (or grew too big): "start a fresh one"
 MAX_EXECUTIONS_ENV = "HEADWATER_WORKER_MAX_EXECUTIONS"
 MAX_MEMORY_ENV = "HEADWATER_WORKER_MAX_MEMORY_MB"
+EXECUTOR_ENV = "HEADWATER_WORKER_EXECUTOR"
 HOST_ID_ENV = "HEADWATER_HOST_ID"
 HEADWATER_DATABASE_URL = "HEADWATER_DATABASE_URL"
 HEADWATER_STORAGE_URL = "HEADWATER_STORAGE_URL"
@@ -187,6 +196,8 @@ class Worker:
         isolate: bool | None = None,
         queues: list[str] | None = None,
         grace: float | None = None,
+        dask: Any = None,
+        slots: int | None = None,
     ) -> None:
         self.inst = inst
         self.name = name or default_name()
@@ -200,9 +211,13 @@ class Worker:
         self._stop: threading.Event | None = None
         self._stopping_since: float | None = None
         self._next_record = 0.0
+        # ``dask``: a connected Dask client; whole executions run on its cluster, ``slots`` of
+        # them at a time (default: the cluster's worker threads).
+        self.dask = dask
+        self.slots = slots
         # Each execution in a forked child (see engine/execution_process.py) where possible.
         if isolate is None:
-            isolate = execution_process.supported()
+            isolate = execution_process.supported() and dask is None
         self.executor = (
             Executor(
                 inst,
@@ -264,6 +279,13 @@ class Worker:
                         self.name,
                         ", ".join(self.queues),
                     )
+                    return 0
+                if self.dask is not None:
+                    loop = _DaskLoop(self, self.dask)
+                    loop.submit(row)
+                    while loop.running:
+                        loop.wait_any(1.0)
+                        loop.collect()
                     return 0
                 code = self.run_one(row)
                 return 0 if code == EXIT_RECYCLE else (code or 0)
@@ -328,6 +350,8 @@ class Worker:
         )
 
     def _loop(self, stop: threading.Event) -> int:
+        if self.dask is not None:
+            return _DaskLoop(self, self.dask).run(stop)
         if self.executor is not None:
             return self._loop_isolated(stop, self.executor)
         last_work = time.monotonic()
@@ -466,6 +490,142 @@ class Worker:
             beat.join(timeout=5)
 
 
+class _DaskRun:
+    """One claimed execution running as a Dask task, with the lease kept here."""
+
+    def __init__(self, row: ExecutionRow, future: Any, beat: _Heartbeat) -> None:
+        self.row, self.future, self.beat = row, future, beat
+        self.started = time.time()
+
+
+class _DaskLoop:
+    """``--executor dask://``: claim up to ``slots`` executions, run each as a Dask task
+    (``engine/execute/dask_executions.py``), renew their leases here, log how each ended."""
+
+    def __init__(self, worker: Worker, client: Any) -> None:
+        self.worker, self.client = worker, client
+        self.running: dict[str, _DaskRun] = {}
+        self.ended = threading.Event()  # set by Dask (in its thread) when a task ends
+        self._slots_checked = 0.0
+        self.slots = self.capacity()
+
+    def capacity(self) -> int:
+        """How many executions may run at once: ``--concurrency``, else the cluster's worker
+        threads (asked again every 5 s: Dask workers come and go)."""
+        if self.worker.slots:
+            return self.worker.slots
+        now = time.monotonic()
+        if now - self._slots_checked >= 5.0:
+            self._slots_checked = now
+            try:
+                self.slots = max(1, sum(self.client.nthreads().values()))
+            except Exception as exc:  # the scheduler is away: keep the last count
+                log.warning("worker %s: cannot ask Dask for its workers: %s", self.worker.name, exc)
+                self.slots = getattr(self, "slots", 1)
+        return self.slots
+
+    def run(self, stop: threading.Event) -> int:
+        w = self.worker
+        poll = BUSY_POLL
+        last_work = time.monotonic()
+        log.info("worker %s: running executions on Dask, %d at a time", w.name, self.slots)
+        try:
+            while not stop.is_set():
+                if w._parent_gone():
+                    log.info("worker %s: parent process %s is gone, exiting", w.name, w.parent_pid)
+                    return 0
+                w.record()
+                self.collect()
+                if len(self.running) >= self.capacity():
+                    self.wait_any(0.5)
+                    continue
+                try:
+                    row = queue.claim(w.inst, w.name, w.lease, w.queues)
+                except Exception as exc:  # e.g. the database is unreachable: keep trying
+                    log.warning("worker %s: cannot claim work: %s", w.name, exc)
+                    w.inst.db.close()
+                    stop.wait(1.0)
+                    continue
+                if row is None:
+                    if time.monotonic() - last_work > BUSY_WINDOW:
+                        poll = min(IDLE_POLL * 10, poll * 1.5)
+                    if self.running:
+                        self.wait_any(poll)
+                    else:
+                        stop.wait(poll)
+                    continue
+                self.submit(row)
+                last_work, poll = time.monotonic(), BUSY_POLL
+            self.finish_or_hand_back()
+            return 0
+        finally:
+            for run in self.running.values():
+                run.beat.done.set()
+
+    def submit(self, row: ExecutionRow) -> None:
+        from headwater.engine.execute.dask_executions import run_execution, task_key
+
+        w = self.worker
+        beat = _Heartbeat(w.inst, row.id, w.name, w.lease)
+        beat.start()
+        future = self.client.submit(
+            run_execution, w.inst.settings, row, key=task_key(row), pure=False
+        )
+        future.add_done_callback(lambda _: self.ended.set())
+        self.running[row.id] = _DaskRun(row, future, beat)
+
+    def wait_any(self, timeout: float) -> None:
+        """Until a running task ends (or ``timeout`` seconds)."""
+        if not any(r.future.done() for r in self.running.values()):
+            self.ended.wait(timeout)
+        self.ended.clear()
+
+    def collect(self) -> None:
+        """Log and forget the executions whose Dask task has ended."""
+        for eid, run in list(self.running.items()):
+            if not run.future.done():
+                continue
+            del self.running[eid]
+            run.beat.done.set()
+            try:
+                status = str(run.future.result())
+            except Exception as exc:  # Dask gave up on the task (e.g. its workers kept dying)
+                status = self._failed(run, exc)
+            self.worker._log_end(run.row, status, run.started)
+
+    def _failed(self, run: _DaskRun, exc: BaseException) -> str:
+        w = self.worker
+        log.warning("worker %s: the Dask task of %s failed: %s", w.name, run.row.id, exc)
+        error = {
+            "type": type(exc).__name__,
+            "message": f"the Dask task running the execution failed: {exc}",
+            "traceback": "".join(traceback.format_exception(exc)),
+            "node": None,
+        }
+        try:
+            queue.fail(w.inst, run.row.id, w.name, error)
+        except Exception as again:
+            log.warning("worker %s: cannot record it: %s", w.name, again)
+        return "failed"
+
+    def finish_or_hand_back(self) -> None:
+        """After a stop: let the running executions finish within the grace period, then
+        hand back what still runs (the Dask tasks are cancelled; a late write of theirs is
+        refused, the claim being gone)."""
+        w = self.worker
+        deadline = w.hand_back_at()
+        while self.running and (deadline is None or time.monotonic() < deadline):
+            left = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
+            self.wait_any(left)
+            self.collect()
+        for eid, run in list(self.running.items()):
+            del self.running[eid]
+            run.beat.done.set()
+            self.client.cancel(run.future)
+            queue.hand_back(w.inst, eid, w.name, "the worker stopped (grace period over)")
+            log.info("worker %s: handed %s back to the queue", w.name, eid)
+
+
 def _wall_start(row: ExecutionRow) -> float:
     return time.time() if row.started_at is None else float(row.started_at)
 
@@ -559,6 +719,8 @@ def run_worker(
     concurrency: int = 1,
     once: bool = False,
     grace: float | None = DEFAULT_GRACE,
+    executor: str | None = None,
+    connect_timeout: float | None = None,
 ) -> int:
     """Run one worker process until stopped; the exit code (see the module docstring).
 
@@ -566,8 +728,35 @@ def run_worker(
     are checked. ``None`` limits come from ``$HEADWATER_WORKER_MAX_*`` (0 when unset).
     ``concurrency`` above 1 runs that many worker processes under this one (see
     ``daemon/up.py``, :func:`~headwater.daemon.up.run_pool`); ``once`` runs at most one
-    execution and returns."""
+    execution and returns. ``executor`` (default ``$HEADWATER_WORKER_EXECUTOR``):
+    ``dask://host:8786`` runs whole executions on that Dask cluster, ``concurrency`` of them
+    at a time (1, the default, means as many as the cluster has worker threads).
+
+    First the database, object store and Dask scheduler are waited for (``daemon/reach.py``)
+    up to ``connect_timeout`` seconds (None: ``$HEADWATER_CONNECT_TIMEOUT``, default 60; 0:
+    forever); a worker started by a supervisor (``parent_pid``) skips that."""
     setup_logging(json_logs)
+    try:
+        address = dask_address(executor if executor is not None else os.environ.get(EXECUTOR_ENV))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if parent_pid is None:
+        code = wait_until_reachable(address, connect_timeout, who="worker")
+        if code is not None:
+            return code
+    if address is not None:
+        return _run_dask_worker(
+            address,
+            lease=lease,
+            name=name,
+            parent_pid=parent_pid,
+            ready_fd=ready_fd,
+            queues=queues,
+            slots=concurrency if concurrency > 1 else None,
+            once=once,
+            grace=grace,
+        )
     if concurrency > 1 and once:
         print(
             "error: --once runs a single execution; it cannot be combined with "
@@ -626,6 +815,101 @@ def run_worker(
         ", ".join(worker.queues),
         worker.lease,
         grace_text,
+    )
+    try:
+        code = worker.run_once(stop) if once else worker.run(stop)
+    finally:
+        inst.close()
+    log.info("worker %s: stopped", worker.name)
+    return code
+
+
+def wait_until_reachable(address: str | None, timeout: float | None, who: str) -> int | None:
+    """Wait for the services of the ``HEADWATER_*`` settings (and the Dask scheduler at
+    ``address``); None when they answer, else the exit code after printing why."""
+    from headwater.daemon.reach import (
+        EXIT_UNREACHABLE,
+        connect_timeout_from_env,
+        wait_for_services,
+    )
+    from headwater.errors import HeadwaterError
+    from headwater.settings import Settings
+
+    stop = threading.Event()
+    previous = {}
+    if threading.current_thread() is threading.main_thread():  # (signals: main thread only)
+        previous = {
+            sig: signal.signal(sig, lambda signum, frame: stop.set())
+            for sig in (signal.SIGTERM, signal.SIGINT)
+        }
+    try:
+        limit = connect_timeout_from_env() if timeout is None else timeout
+        problem = wait_for_services(
+            Settings.from_env(), dask_address=address, timeout=limit, stop=stop, who=who
+        )
+    except HeadwaterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if problem is None:
+        return None
+    print(f"error: {problem}", file=sys.stderr)
+    return 0 if stop.is_set() else EXIT_UNREACHABLE
+
+
+def dask_address(value: str | None) -> str | None:
+    """The scheduler address of an executor setting (``dask://host:8786``), or None for
+    ``local``/unset; ValueError naming the fix otherwise."""
+    text = (value or "").strip()
+    if text in ("", "local"):
+        return None
+    if text.startswith(("dask://", "tcp://")) and text.split("://", 1)[1]:
+        return "tcp://" + text.split("://", 1)[1]
+    raise ValueError(
+        f"executor {text!r} is not understood: give --executor (or {EXECUTOR_ENV}) as "
+        "'local' or 'dask://host:8786'"
+    )
+
+
+def _run_dask_worker(
+    address: str,
+    *,
+    lease: float,
+    name: str | None,
+    parent_pid: int | None,
+    ready_fd: int | None,
+    queues: list[str] | None,
+    slots: int | None,
+    once: bool,
+    grace: float | None,
+) -> int:
+    """One worker process whose executions run on the Dask cluster at ``address``."""
+    from headwater.engine.execute.executors import dask_client
+
+    stop, inst = child_process()
+    if inst is None:
+        return 2
+    try:
+        problem = shared_storage_problem(inst, host_id())
+        client = None if problem else dask_client(address)
+    except Exception as exc:  # e.g. the scheduler went away again since it answered
+        problem = str(exc)
+    if problem is not None:
+        inst.close()
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    worker = Worker(
+        inst, name, lease, parent_pid, queues=queues, grace=grace, dask=client, slots=slots
+    )
+    signal_ready(ready_fd)
+    log.info(
+        "worker %s: started (queues %s, lease %.3g s, executions on Dask at %s)",
+        worker.name,
+        ", ".join(worker.queues),
+        worker.lease,
+        address,
     )
     try:
         code = worker.run_once(stop) if once else worker.run(stop)

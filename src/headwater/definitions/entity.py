@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from typing import Any, Literal, TypeVar, overload
 
 from headwater.definitions import context as _context
 from headwater.definitions.interface import Interface, read_interface
+from headwater.definitions.names import DEFAULT_QUEUE, queue_problem
 from headwater.errors import DefinitionError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -36,9 +38,23 @@ class TaskOptions:
     container_image: Any = None
     requests: Any = None
     limits: Any = None
+    retry_delay: float = 0.0  # seconds before the first retry...
+    retry_backoff: float = 1.0  # ...multiplied by this before each further one
+
+    def retry_wait(self, attempt: int) -> float:
+        """Seconds to wait before ``attempt`` (2 is the first retry; 0 before the first)."""
+        if attempt < 2 or not self.retry_delay:
+            return 0.0
+        return float(self.retry_delay * self.retry_backoff ** (attempt - 2))
 
     def to_dict(self) -> dict[str, Any]:
         image = self.container_image
+        # Left out when unset, so that the versions of existing tasks do not change.
+        retry = {
+            k: v
+            for k, v in (("retry_delay", self.retry_delay), ("retry_backoff", self.retry_backoff))
+            if v != (0.0 if k == "retry_delay" else 1.0)
+        }
         return {
             "retries": self.retries,
             "timeout": self.timeout.total_seconds() if self.timeout else None,
@@ -47,6 +63,7 @@ class TaskOptions:
             "container_image": image.to_dict() if hasattr(image, "to_dict") else image,
             "requests": self.requests,
             "limits": self.limits,
+            **retry,
         }
 
 
@@ -100,7 +117,11 @@ class TaskDef(Entity):
 
 
 class WorkflowDef(Entity):
-    """A workflow: an eager Python function whose task calls are recorded as nodes."""
+    """A workflow: an eager Python function whose task calls are recorded as nodes.
+
+    ``queue``: the named queue its executions wait on unless a launch plan names another."""
+
+    queue: str = DEFAULT_QUEUE
 
 
 def _timeout(value: Any) -> timedelta | None:
@@ -111,6 +132,37 @@ def _timeout(value: Any) -> timedelta | None:
     raise DefinitionError(
         f"timeout must be a timedelta or a positive number of seconds, got {value!r}"
     )
+
+
+def _retry_timing(retries: int, delay: Any, backoff: Any) -> tuple[float, float]:
+    """``retry_delay`` in seconds and ``retry_backoff``, checked."""
+    if isinstance(delay, timedelta):
+        delay = delay.total_seconds()
+    if (
+        not isinstance(delay, int | float)
+        or isinstance(delay, bool)
+        or not math.isfinite(delay)
+        or delay < 0
+    ):
+        raise DefinitionError(
+            f"retry_delay must be a number of seconds >= 0 or a timedelta, got {delay!r}"
+        )
+    if (
+        not isinstance(backoff, int | float)
+        or isinstance(backoff, bool)
+        or not math.isfinite(backoff)
+        or backoff < 1
+    ):
+        raise DefinitionError(
+            f"retry_backoff must be a number >= 1 (each wait is the previous one times it; "
+            f"1 keeps the delay constant), got {backoff!r}"
+        )
+    if retries == 0 and (delay or backoff != 1):
+        raise DefinitionError(
+            "retry_delay and retry_backoff only apply to retries; add retries=N (e.g. "
+            "@task(retries=3, retry_delay=1.0, retry_backoff=2.0)) or drop them"
+        )
+    return float(delay), float(backoff)
 
 
 @overload
@@ -125,6 +177,8 @@ def task(
     container_image: Any = None,
     requests: Any = None,
     limits: Any = None,
+    retry_delay: Any = 0.0,
+    retry_backoff: float = 1.0,
 ) -> Callable[[F], F]: ...
 def task(
     fn: Any = None,
@@ -136,6 +190,8 @@ def task(
     container_image: Any = None,
     requests: Any = None,
     limits: Any = None,
+    retry_delay: Any = 0.0,
+    retry_backoff: float = 1.0,
 ) -> Any:
     """Declare a task. Inputs and outputs are typed by annotations::
 
@@ -143,10 +199,15 @@ def task(
         def clean(df: pd.DataFrame) -> pd.DataFrame:
             return df.dropna()
 
+    ``retry_delay`` (seconds or a timedelta) is waited before the first retry and multiplied by
+    ``retry_backoff`` before each further one: ``@task(retries=3, retry_delay=1.0,
+    retry_backoff=2.0)`` waits 1, 2 and 4 s. Each wait is recorded with the node's attempts.
+
     Called outside an execution it is a plain function call.
     """
     if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
         raise DefinitionError(f"retries must be a whole number >= 0, got {retries!r}")
+    delay, backoff = _retry_timing(retries, retry_delay, retry_backoff)
     options = TaskOptions(
         retries,
         _timeout(timeout),
@@ -155,6 +216,8 @@ def task(
         container_image,
         requests,
         limits,
+        delay,
+        backoff,
     )
 
     def wrap(f: Callable[..., Any]) -> TaskDef:
@@ -166,8 +229,8 @@ def task(
 @overload
 def workflow(fn: F) -> F: ...
 @overload
-def workflow() -> Callable[[F], F]: ...
-def workflow(fn: Any = None) -> Any:
+def workflow(*, queue: str = DEFAULT_QUEUE) -> Callable[[F], F]: ...
+def workflow(fn: Any = None, *, queue: str = DEFAULT_QUEUE) -> Any:
     """Declare a workflow: eager Python whose task calls are recorded::
 
         @workflow
@@ -175,9 +238,17 @@ def workflow(fn: Any = None) -> Any:
             return clean(extract(region=region))
 
     ``headwater.run(pipeline, region="US")`` runs it as a recorded execution.
+    ``@workflow(queue="gpu")``: its executions wait on the named queue, taken only by workers
+    started with ``headwater worker --queue gpu``; every launch plan of it that names no
+    ``queue=`` of its own uses this one.
     """
+    problem = queue_problem(queue)
+    if problem:
+        raise DefinitionError(f"@workflow: {problem}")
 
     def wrap(f: Callable[..., Any]) -> WorkflowDef:
-        return WorkflowDef(f, "workflow")
+        wf = WorkflowDef(f, "workflow")
+        wf.queue = queue
+        return wf
 
     return wrap(fn) if fn is not None else wrap

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from typing import Any
 
 from headwater.definitions.artifact import ArtifactQuery, InputRef
 from headwater.definitions.entity import Entity, WorkflowDef
+from headwater.definitions.names import DEFAULT_QUEUE as DEFAULT_QUEUE
+from headwater.definitions.names import QUEUE_NAME, queue_problem
 from headwater.definitions.triggers import (
     ConcurrencyPolicy,
     CronSchedule,
@@ -17,9 +18,7 @@ from headwater.definitions.triggers import (
 from headwater.definitions.triggers.base import declared_name
 from headwater.errors import DefinitionError
 
-#: The queue of a launch plan that names none (``headwater worker`` serves it by default).
-DEFAULT_QUEUE = "default"
-_QUEUE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+_QUEUE_NAME = QUEUE_NAME  # also the rule `headwater worker --queue` checks
 
 # Launch plans declared in this process, by name: get_or_create returns the same object, and a
 # second create() of a name with a different spec is a mistake worth an error.
@@ -80,7 +79,7 @@ class LaunchPlan:
         labels: dict[str, str] | None = None,
         notifications: list[Any] | None = None,
         *,
-        queue: str = DEFAULT_QUEUE,
+        queue: str | None = None,
     ) -> None:
         self.name = declared_name(name, "launch plan name")
         if not isinstance(workflow, WorkflowDef):
@@ -97,7 +96,8 @@ class LaunchPlan:
         self.auto_activate = bool(auto_activate)
         self.labels = dict(labels or {})
         self.notifications = list(notifications or [])
-        self.queue = queue
+        # A plan without a queue of its own uses its workflow's (@workflow(queue=...)).
+        self.queue = getattr(workflow, "queue", DEFAULT_QUEUE) if queue is None else queue
         problems = self._problems()
         if problems:
             lines = "\n".join(f"  - {p}" for p in problems)
@@ -110,11 +110,9 @@ class LaunchPlan:
         inputs = self.workflow.interface.inputs
         known = ", ".join(inputs) or "none"
         out = []
-        if not isinstance(self.queue, str) or not _QUEUE_NAME.match(self.queue):
-            out.append(
-                f"queue {self.queue!r} is not a queue name: use 1-63 letters, digits, '-', "
-                "'_' or '.', starting with a letter or digit (e.g. queue=\"gpu\")"
-            )
+        bad_queue = queue_problem(self.queue)
+        if bad_queue:
+            out.append(bad_queue)
         for label, values in (
             ("default_inputs", self.default_inputs),
             ("fixed_inputs", self.fixed_inputs),
@@ -170,13 +168,13 @@ class LaunchPlan:
         labels: dict[str, str] | None = None,
         notifications: list[Any] | None = None,
         *,
-        queue: str = DEFAULT_QUEUE,
+        queue: str | None = None,
     ) -> LaunchPlan:
         """Declare a launch plan. Declaring a name twice with different settings is an error.
 
         ``queue``: the named queue its executions wait on; only workers started with
-        ``--queue NAME`` take them (default ``"default"``, the queue every worker serves
-        unless told otherwise)."""
+        ``--queue NAME`` take them (default: the workflow's, ``@workflow(queue=...)``, else
+        ``"default"``, the queue every worker serves unless told otherwise)."""
         lp = cls(
             name,
             workflow,

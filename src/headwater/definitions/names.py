@@ -14,6 +14,18 @@ from headwater.errors import UserInputError
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_PARTITION_VALUE = 256
+DEFAULT_QUEUE = "default"  # the queue every worker serves unless told otherwise
+QUEUE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+
+
+def queue_problem(queue: object) -> str | None:
+    """Why ``queue`` is not a queue name, or None."""
+    if isinstance(queue, str) and QUEUE_NAME.match(queue):
+        return None
+    return (
+        f"queue {queue!r} is not a queue name: use 1-63 letters, digits, '-', "
+        "'_' or '.', starting with a letter or digit (e.g. queue=\"gpu\")"
+    )
 
 
 class Granularity(StrEnum):

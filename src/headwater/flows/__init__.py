@@ -20,6 +20,7 @@
 
 Branches and foreach items run in parallel (``run --max-workers N``, default 16); steps take
 ``@retry(times=, minutes_between_retries=)``, ``@catch(var=)`` and ``@timeout(seconds=)``.
+``@queue("gpu")`` above the class puts its deployed runs on a named worker queue.
 
 A flow is one workflow named after its class; each step is a recorded node whose outputs are
 the ``self.x`` values it set; the run's outputs are every artifact at ``end``.
@@ -29,7 +30,7 @@ from headwater.client import Event
 from headwater.flows._client import DataArtifacts, Flow, FlowTrigger, Run, Step
 from headwater.flows._compile import DeployContext, deploy, namespaced_event_name, run
 from headwater.flows._current import current
-from headwater.flows._decorators import project, schedule, trigger, trigger_on_finish
+from headwater.flows._decorators import project, queue, schedule, trigger, trigger_on_finish
 from headwater.flows._resume import resume
 from headwater.flows._spec import FlowSpec, Parameter, step
 from headwater.flows._step_decorators import CaughtException, catch, retry, timeout
@@ -50,6 +51,7 @@ __all__ = [
     "deploy",
     "namespaced_event_name",
     "project",
+    "queue",
     "resume",
     "retry",
     "run",

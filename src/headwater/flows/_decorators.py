@@ -1,4 +1,5 @@
-"""Flow-level decorators: ``@project``, ``@trigger``, ``@trigger_on_finish``, ``@schedule``.
+"""Flow-level decorators: ``@project``, ``@trigger``, ``@trigger_on_finish``, ``@schedule``,
+``@queue``.
 
 They only record their settings on the class; ``deploy`` compiles them into a launch plan
 (see :mod:`headwater.flows._compile`), so deploy-time callables run at deploy time.
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from headwater.definitions.names import check_name
+from headwater.definitions.names import check_name, queue_problem
 from headwater.errors import DefinitionError
 
 C = TypeVar("C", bound=type)
@@ -196,3 +197,19 @@ def schedule(
         return c
 
     return wrap(cls) if cls is not None else wrap
+
+
+def queue(name: str) -> Callable[[C], C]:
+    """``@queue("gpu")``: the flow's deployed runs wait on that named queue, taken only by
+    workers started with ``headwater worker --queue gpu`` (default ``"default"``). Local
+    ``python flow.py run`` runs in the calling process and ignores it."""
+    problem = queue_problem(name)
+    if problem:
+        raise DefinitionError(f"@queue: {problem}")
+
+    def wrap(cls: C) -> C:
+        _settings(cls, "queue")["queue"] = name
+        cls._headwater_workflow.queue = name  # type: ignore[attr-defined]
+        return cls
+
+    return wrap

@@ -5,6 +5,12 @@ thread records the branch's nodes, as a sequential run would); a step of a branc
 process forked for it, so steps use every core and a step past its ``@timeout`` is killed. A
 semaphore bounds how many steps run at once (``--max-workers``); a thread waiting for a join
 holds no slot. Where ``fork`` does not exist the steps run in the threads themselves.
+
+With the ``executor`` setting naming a Dask scheduler (``HEADWATER_EXECUTOR=dask://host:8786``)
+a step of a branch runs as a Dask task on that cluster instead (:func:`run_on_dask`): the
+step's code and its artifacts travel pickled, the node is recorded here as always. A step past
+its ``@timeout`` fails the node at once; Dask cannot stop its thread, so its late result is
+dropped.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import multiprocessing
 import pickle
 import threading
 import traceback
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -109,3 +116,29 @@ def run_forked(fn: Callable[[], Any], timeout: float | None, what: str) -> Any:
         raise FlowError(text)
     error.add_note(f"In the step's process:\n{text}")
     raise error
+
+
+def dask_address(executor: str | None) -> str | None:
+    """The Dask scheduler the ``executor`` setting names, or None (local processes)."""
+    from headwater.engine.execute.executors import DaskExecutor, executor_for
+
+    chosen = executor_for(executor)
+    return chosen.address if isinstance(chosen, DaskExecutor) else None
+
+
+def run_on_dask(fn: Callable[[], Any], timeout: float | None, what: str, address: str) -> Any:
+    """``fn()`` as a task of the Dask cluster at ``address``; its result or its exception.
+    Past ``timeout`` seconds ``TaskTimeoutError`` is raised (the task is cancelled)."""
+    from headwater.engine.execute.executors import dask_client
+
+    client = dask_client(address)
+    future = client.submit(fn, key=f"headwater-step-{uuid.uuid4().hex}", pure=False)
+    try:
+        return future.result(timeout=timeout)
+    except TimeoutError:
+        if future.done():
+            raise  # the step itself raised it
+        client.cancel(future)
+        raise TaskTimeoutError(
+            f"{what} ran past its timeout of {timeout:g} s on the Dask cluster and was abandoned"
+        ) from None

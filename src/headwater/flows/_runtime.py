@@ -30,8 +30,10 @@ from headwater.flows._parallel import (
     CAN_FORK,
     DEFAULT_MAX_WORKERS,
     IN_BRANCH,
+    dask_address,
     fan_out,
     run_forked,
+    run_on_dask,
 )
 from headwater.flows._step_decorators import CaughtException, StepOptions, step_options
 
@@ -279,7 +281,6 @@ class _GraphRunner:
     ) -> tuple[list[str], str | None, dict[str, Any], bool]:
         """Run one step as a node; (next steps, foreach attribute, artifacts after it,
         whether its outputs were reused from the origin run)."""
-        from headwater.flows._spec import _init_state
 
         cls = self.cls
         method = getattr(cls, step)
@@ -288,34 +289,16 @@ class _GraphRunner:
         origin = self.reuse.get(step_key(step, path)) if reuse else None
         if origin is not None and node.checked and (step == "end" or node.transitions):
             return self._reused(step, artifacts, path, origin)
-        forked = self.parallel and IN_BRANCH.get() and CAN_FORK
+        in_branch = self.parallel and IN_BRANCH.get()
+        on_dask = self._dask_address() if in_branch else None
+        forked = in_branch and CAN_FORK and on_dask is None
         ctx = dataclasses.replace(self.ctx, step_name=step)
         attempts = [0]
         result: dict[str, Any] = {}
-
-        def attempt() -> tuple[tuple[list[str], str | None] | None, dict[str, Any], list[str]]:
-            """One try of the step's code: (transition, artifacts, names it set)."""
-            obj = cls.__new__(cls)
-            _init_state(obj, self.ctx.params, artifacts, foreach)
-            state = _StepState(step)
-            obj.__dict__["_hw_step"] = state
-            token = RUN.set(ctx)
-            try:
-                if inputs is not None:
-                    method(obj, inputs)
-                elif node.is_join:
-                    raise FlowError(f"step {step!r} is a join but no branches reached it")
-                else:
-                    method(obj)
-            finally:
-                RUN.reset(token)
-            if step != "end" and state.transition is None:
-                raise FlowError(
-                    f"step {step!r} ended without calling self.next(); end it with e.g. "
-                    "self.next(self.end)"
-                )
-            changed = [n for n in obj.__dict__["_hw_changed"] if n in obj.__dict__]
-            return state.transition, obj._hw_artifacts(), changed
+        # A module-level function with its arguments: it may be pickled to a Dask worker.
+        attempt = functools.partial(
+            _attempt, cls, step, self.ctx.params, artifacts, foreach, inputs, ctx, node.is_join
+        )
 
         def body() -> Any:
             if held[0]:
@@ -325,7 +308,12 @@ class _GraphRunner:
             if attempts[0] > 1 and opts.retry_delay:
                 time.sleep(opts.retry_delay)
             try:
-                got = run_forked(attempt, opts.timeout, f"step {step!r}") if forked else attempt()
+                if on_dask is not None:
+                    got = run_on_dask(attempt, opts.timeout, f"step {step!r}", on_dask)
+                elif forked:
+                    got = run_forked(attempt, opts.timeout, f"step {step!r}")
+                else:
+                    got = attempt()
             except Exception as exc:
                 if opts.catch_var is None or attempts[0] <= opts.retries:
                     raise
@@ -343,7 +331,7 @@ class _GraphRunner:
             return tuple(state[n] for n in changed) if changed else None
 
         task = self._task(step, body, path)
-        if not forked and opts.timeout is not None:
+        if not forked and on_dask is None and opts.timeout is not None:
             task.options = dataclasses.replace(
                 task.options, timeout=timedelta(seconds=opts.timeout)
             )
@@ -352,6 +340,11 @@ class _GraphRunner:
         self._record(task, body, path, held)
         targets, foreach_attr = result.get("transition") or ([], None)
         return targets, foreach_attr, result["artifacts"], False
+
+    def _dask_address(self) -> str | None:
+        """The Dask scheduler of the running execution's ``executor`` setting, or None."""
+        inst = getattr(self.frame, "inst", None)
+        return dask_address(inst.settings.executor) if inst is not None else None
 
     def _caught(
         self,
@@ -444,6 +437,42 @@ class _GraphRunner:
                         self.start_lock.release()
             else:
                 task.fn(**kwargs)
+
+
+def _attempt(
+    cls: type[FlowSpec],
+    step: str,
+    params: dict[str, Any],
+    artifacts: dict[str, Any],
+    foreach: tuple[int, Any] | None,
+    inputs: Inputs | None,
+    ctx: RunContext,
+    is_join: bool,
+) -> tuple[tuple[list[str], str | None] | None, dict[str, Any], list[str]]:
+    """One try of a step's code: (transition, artifacts, names it set)."""
+    from headwater.flows._spec import _init_state
+
+    method = getattr(cls, step)
+    obj = cls.__new__(cls)
+    _init_state(obj, params, artifacts, foreach)
+    state = _StepState(step)
+    obj.__dict__["_hw_step"] = state
+    token = RUN.set(ctx)
+    try:
+        if inputs is not None:
+            method(obj, inputs)
+        elif is_join:
+            raise FlowError(f"step {step!r} is a join but no branches reached it")
+        else:
+            method(obj)
+    finally:
+        RUN.reset(token)
+    if step != "end" and state.transition is None:
+        raise FlowError(
+            f"step {step!r} ended without calling self.next(); end it with e.g. self.next(self.end)"
+        )
+    changed = [n for n in obj.__dict__["_hw_changed"] if n in obj.__dict__]
+    return state.transition, obj._hw_artifacts(), changed
 
 
 def mark_reused(frame: Any, node_id: str, origin: str) -> None:

@@ -195,6 +195,9 @@ class FlowSpec:
         super().__init_subclass__(**kwargs)
         cls._headwater_graph = build_graph(cls)
         cls._headwater_workflow = _make_workflow(cls)
+        inherited_queue = cls._headwater_settings.get("queue")  # a base class's @queue
+        if inherited_queue:
+            cls._headwater_workflow.queue = inherited_queue
 
     @classmethod
     def _headwater_deploy(cls) -> Any:

@@ -19,6 +19,7 @@ class NodeExecution(Wire):
     cached_from: str | None
     started_at: str | None
     finished_at: str | None
+    retry_log: list[dict[str, Any]] = []  # per retry: attempt, seconds waited before, error
 
 
 class Execution(Wire):

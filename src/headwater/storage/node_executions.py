@@ -2,7 +2,7 @@
 
 ``node_id`` numbers the calls of an execution (``n0``, ``n1``, ...; unique per execution);
 ``cache_key`` identifies a cacheable call's task and inputs. JSON columns (``inputs``,
-``outputs``, ``error``) are written from Python values and read back as text.
+``outputs``, ``error``, ``retry_log``) are written from Python values and read back as text.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from headwater.storage.db import Tx
 
-_JSON_COLUMNS = ("inputs", "outputs", "error")
+_JSON_COLUMNS = ("inputs", "outputs", "error", "retry_log")
 _ENCODER = json.JSONEncoder(sort_keys=True)
 
 
@@ -42,6 +42,7 @@ class NodeExecutionRow:
     cached_from: str | None
     started_at: float
     finished_at: float | None
+    retry_log: str | None = None  # [{"attempt", "wait", "error"}] per retry, or NULL
 
     @classmethod
     def from_db(cls, r: Any) -> NodeExecutionRow:
@@ -60,6 +61,7 @@ class NodeExecutionRow:
             cached_from=r["cached_from"],
             started_at=r["started_at"],
             finished_at=r["finished_at"],
+            retry_log=r["retry_log"],
         )
 
 

@@ -130,6 +130,7 @@ node_executions = sa.Table(
     sa.Column("cached_from", Text),
     sa.Column("started_at", Time, nullable=False),
     sa.Column("finished_at", Time),
+    sa.Column("retry_log", Text),  # JSON: the retries of the node and the wait before each
     sa.UniqueConstraint("execution_id", "node_id", name="uq_node"),
     sa.Index("ix_nodes_cache", "cache_key", "status"),
 )

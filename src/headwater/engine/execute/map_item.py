@@ -79,7 +79,7 @@ def run_item(item: MapItem) -> dict[str, Any]:
     ``{"status": "failed", "error": {...}}`` or ``{"status": "lost"}`` (the execution was
     cancelled or taken over: nothing was written)."""
     from headwater.engine.execute.binding import bind_outputs
-    from headwater.engine.execute.runner import ExecutionFrame, NodeFrame, _error
+    from headwater.engine.execute.runner import ExecutionFrame, NodeFrame, _error, retry_entry
     from headwater.engine.execute.timeouts import call_with_timeout
     from headwater.storage import node_executions as node_rows
     from headwater.types import decode
@@ -124,6 +124,7 @@ def run_item(item: MapItem) -> dict[str, Any]:
     node = NodeFrame(frame, item.node_id, task)
     first = True
     attempts = 0
+    retry_log: list[dict[str, Any]] = []
     while True:
         with inst.db.transaction() as tx:
             if not frame.holds_lease(tx):
@@ -137,6 +138,8 @@ def run_item(item: MapItem) -> dict[str, Any]:
             fields: dict[str, Any] = {"status": "running", "attempts": attempts}
             if first:
                 fields["started_at"] = time.time()
+            if retry_log:
+                fields["retry_log"] = retry_log
             node_rows.update_node(tx, item.row_id, **fields)
         first = False
         token = _context.ACTIVE.set(node)
@@ -147,9 +150,13 @@ def run_item(item: MapItem) -> dict[str, Any]:
             node.pending.clear()
             # A retry spent by a lost process counts too: at least one run per start.
             if attempts > task.options.retries:
-                return _failed(inst, frame, item, _error(exc, item.node_id))
+                return _failed(inst, frame, item, _error(exc, item.node_id), retry_log)
+            retry_log.append(retry_entry(task, attempts + 1, exc))
         finally:
             _context.ACTIVE.reset(token)
+        wait = float(retry_log[-1]["wait"])
+        if wait > 0:
+            time.sleep(wait)
     try:
         outputs = bind_outputs(
             inst, task, result, values, node.pending, frame.project, frame.domain, frame.memo
@@ -169,14 +176,19 @@ def run_item(item: MapItem) -> dict[str, Any]:
 
 
 def _failed(
-    inst: Instance, frame: ExecutionFrame, item: MapItem, error: dict[str, Any]
+    inst: Instance,
+    frame: ExecutionFrame,
+    item: MapItem,
+    error: dict[str, Any],
+    retry_log: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     from headwater.storage import node_executions as node_rows
 
+    extra = {"retry_log": retry_log} if retry_log else {}
     with inst.db.transaction() as tx:
         if not frame.holds_lease(tx):
             return {"status": "lost"}
         node_rows.update_node(
-            tx, item.row_id, status="failed", error=error, finished_at=time.time()
+            tx, item.row_id, status="failed", error=error, finished_at=time.time(), **extra
         )
     return {"status": "failed", "error": error}

@@ -235,6 +235,7 @@ def run_node(
             ],
         )
     attempts = 0
+    retry_log: list[dict[str, Any]] = []
     cached_from = None
     node = NodeFrame(frame, node_id, task)
     try:
@@ -257,12 +258,14 @@ def run_node(
                 try:
                     result = call_with_timeout(task.fn, bound.values, task.options.timeout)
                     break
-                except Exception:
+                except Exception as exc:
                     node.pending.clear()
                     if attempts > task.options.retries:
                         raise
+                    retry_log.append(retry_entry(task, attempts + 1, exc))
                 finally:
                     _context.ACTIVE.reset(token)
+                wait_before_retry(frame, row_id, attempts, retry_log)
         outputs = bind_outputs(
             inst, task, result, bound.values, node.pending, frame.project, frame.domain, frame.memo
         )
@@ -277,6 +280,7 @@ def run_node(
                     error=_error(exc, node_id),
                     attempts=attempts,
                     finished_at=time.time(),
+                    **({"retry_log": retry_log} if retry_log else {}),
                 )
         raise
     now = time.time()
@@ -292,8 +296,34 @@ def run_node(
             outputs={o.name: o.literal for o in outputs},
             cached_from=cached_from,
             finished_at=now,
+            **({"retry_log": retry_log} if retry_log else {}),
         )
     return result
+
+
+def retry_entry(task: Entity, attempt: int, exc: BaseException) -> dict[str, Any]:
+    """What the node's retry log keeps about the retry ``attempt`` (2: the first retry)."""
+    return {
+        "attempt": attempt,
+        "wait": task.options.retry_wait(attempt),
+        "error": f"{type(exc).__name__}: {exc}"[:500],
+    }
+
+
+def wait_before_retry(
+    frame: ExecutionFrame, row_id: int, attempts: int, retry_log: list[dict[str, Any]]
+) -> None:
+    """Record the retry about to happen (the attempts so far and the log), then wait its
+    delay; a cancelled or taken-over execution stops here instead of retrying."""
+    if not retry_log or retry_log[-1]["attempt"] != attempts + 1:
+        return
+    with frame.inst.db.transaction() as tx:
+        if not frame.holds_lease(tx):
+            raise ExecutionLost(frame.execution_id)
+        node_rows.update_node(tx, row_id, attempts=attempts, retry_log=retry_log)
+    wait = float(retry_log[-1]["wait"])
+    if wait > 0:
+        time.sleep(wait)
 
 
 def _execution_event(
