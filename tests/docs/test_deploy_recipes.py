@@ -327,17 +327,22 @@ def test_standby_recipe_a_standby_decides_once_the_leader_is_killed(
                 found.append("gone")
         return found
 
-    _procs.wait_for(lambda: sorted(roles()) == ["leader", "standby"], "one leader", logs=r.logs)
+    _procs.wait_for(
+        lambda: sorted(roles()) == ["leader", "standby"], "one leader", timeout=60, logs=r.logs
+    )
     leader, standby = ups if roles()[0] == "leader" else ups[::-1]
     kill_group(leader.procs[0])
     with inst.use():
         headwater.emit_event("number.ready", {"x": 5})
     [execution] = _procs.wait_for(
-        lambda: on_number_runs(inst), "the standby's decision", logs=r.logs
+        lambda: on_number_runs(inst), "the standby's decision", timeout=60, logs=r.logs
     )
     assert execution.status == "queued"  # decided and fired; no worker runs in this recipe
     _procs.wait_for(
-        lambda: roles()[ups.index(standby)] == "leader", "the standby to lead", logs=r.logs
+        lambda: roles()[ups.index(standby)] == "leader",
+        "the standby to lead",
+        timeout=60,
+        logs=r.logs,
     )
     assert "reactor: standby -> leader" in standby.log()
 
