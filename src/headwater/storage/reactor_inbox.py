@@ -41,6 +41,11 @@ def is_pending(tx: Tx, seq: int) -> bool:
 
 def delete(tx: Tx, seqs: Sequence[int]) -> None:
     """Take the decided events ``seqs`` out of the inbox (one statement)."""
+    if tx.dialect == "postgresql":  # one array parameter, not one per seq
+        tx.execute(
+            "DELETE FROM reactor_inbox WHERE seq = ANY(CAST(:s AS bigint[]))", {"s": list(seqs)}
+        )
+        return
     marks, params = in_list("s", seqs)
     tx.execute(f"DELETE FROM reactor_inbox WHERE seq IN {marks}", params)
 
