@@ -26,7 +26,13 @@ def lock_for_deciding(tx: Tx) -> None:
 def insert(tx: Tx, seq: int) -> None:
     """Put the event ``seq`` in the inbox."""
     tx.execute("INSERT INTO reactor_inbox (seq) VALUES (:seq)", {"seq": seq})
-    tx.notify(EVENTS)  # wakes a listening reactor once this commits
+    inserted(tx)
+
+
+def inserted(tx: Tx) -> None:
+    """Say that this transaction put events in the inbox (``storage.events`` may write the
+    row with the event's own statement): wakes a listening reactor once it commits."""
+    tx.notify(EVENTS)
 
 
 def any_pending(tx: Tx) -> bool:
