@@ -205,3 +205,55 @@ def test_a_module_that_hangs_at_import_is_stopped_and_named(instance, tmp_path):
         register_uploaded(instance, snap, "hangs_forever", None, None, False, timeout=3)
     with instance.db.read() as tx:
         assert tx.scalar("SELECT COUNT(*) FROM entities") == 0
+
+
+def test_each_plan_of_a_module_stores_the_attempts_its_own_workflows_module_allows(
+    instance, tmp_path
+):
+    # max_attempts follows the most patient task of the module defining the plan's workflow,
+    # also when one registration holds plans on workflows of two modules.
+    (tmp_path / "reg_patient.py").write_text(
+        textwrap.dedent(
+            """
+            from headwater import task, workflow
+
+            @task(retries=4)
+            def slow(x: int) -> int:
+                return x
+
+            @workflow
+            def patient(x: int = 1) -> int:
+                return slow(x=x)
+            """
+        )
+    )
+    mod = tmp_path / "reg_plans.py"
+    mod.write_text(
+        textwrap.dedent(
+            """
+            from headwater import LaunchPlan, task, workflow
+            from reg_patient import patient
+
+            @task(retries=1)
+            def quick(x: int) -> int:
+                return x
+
+            @workflow
+            def hasty(x: int = 1) -> int:
+                return quick(x=x)
+
+            plans = [LaunchPlan.create(f"p{i}", patient if i % 2 else hasty) for i in range(6)]
+            """
+        )
+    )
+    import sys
+
+    sys.path.insert(0, str(tmp_path))
+    try:
+        out = headwater.register(mod)
+    finally:
+        sys.path.remove(str(tmp_path))
+    attempts = {r.name: r.spec["max_attempts"] for r in out if r.kind == "launch plan"}
+    assert {k: v for k, v in attempts.items() if k.startswith("p")} == {
+        f"p{i}": 5 if i % 2 else 2 for i in range(6)
+    }

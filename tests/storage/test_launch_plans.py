@@ -138,3 +138,15 @@ def test_versions_of_one_name_newest_first_with_the_active_one(db):
         (v1, "v1", True),
     ]
     assert none == []
+
+
+def test_registry_stamp_changes_with_each_registration_and_activation(db):
+    with db.read() as tx:
+        assert lp_rows.registry_stamp(tx) == (None, None)
+    with db.transaction() as tx:
+        v1 = add_plan(tx, "a", "v1")
+        added = lp_rows.registry_stamp(tx)
+        set_active(tx, "p", "d", "a", v1, 42.0)
+        activated = lp_rows.registry_stamp(tx)
+    assert added == (None, v1)
+    assert activated == (42.0, v1)

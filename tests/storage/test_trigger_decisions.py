@@ -156,3 +156,17 @@ def test_decisions_for_launch_plan_versions_newest_first_within_a_window(db):
     assert [r.decision.execution_id for r in read(top - 2, 100, 10)] == ["x1"]
     assert read(1, 100, 10) == []
     assert read(top, 100, 10, ids=[]) == []
+
+
+def test_a_large_batch_without_any_execution_is_stored_whole_and_in_order(db):
+    with db.transaction() as tx:
+        lp = add_plan(tx, "many", "v1")
+        seqs = [add_event(tx, f"m{i}") for i in range(300)]
+        decisions.insert_decisions(
+            tx, [_decision(s, lp, "not_fired", 5.0, reason=f"r{s}") for s in seqs]
+        )
+    with db.read() as tx:
+        found = decisions.decisions_for_events(tx, seqs)
+    assert [(r.decision.event_seq, r.decision.reason, r.decision.execution_id) for r in found] == [
+        (s, f"r{s}", None) for s in seqs
+    ]

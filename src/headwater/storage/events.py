@@ -61,24 +61,34 @@ def insert_event(
 ) -> int | None:
     """Append an event (and its reactor inbox row); returns its ``seq``, or None when an event
     with this source and id exists already (nothing is written then)."""
-    seq = tx.scalar(
+    params = {
+        "id": id,
+        "name": name,
+        "source": source,
+        "subject": subject,
+        "project": project,
+        "domain": domain,
+        "time": time,
+        "payload": json.dumps(payload, sort_keys=True),
+        "attributes": json.dumps(attributes or {}, sort_keys=True),
+    }
+    insert = (
         "INSERT INTO events (id, name, source, subject, project, domain, time, payload, "
         "attributes) VALUES (:id, :name, :source, :subject, :project, :domain, :time, :payload,"
-        " :attributes) ON CONFLICT (id, source) DO NOTHING RETURNING seq",
-        {
-            "id": id,
-            "name": name,
-            "source": source,
-            "subject": subject,
-            "project": project,
-            "domain": domain,
-            "time": time,
-            "payload": json.dumps(payload, sort_keys=True),
-            "attributes": json.dumps(attributes or {}, sort_keys=True),
-        },
+        " :attributes) ON CONFLICT (id, source) DO NOTHING RETURNING seq"
     )
-    if seq is not None:
-        reactor_inbox.insert(tx, seq)
+    if tx.dialect == "postgresql":
+        # The inbox row in the same statement: one round trip less per event.
+        seq = tx.scalar(
+            f"WITH e AS ({insert}) INSERT INTO reactor_inbox (seq) SELECT seq FROM e RETURNING seq",
+            params,
+        )
+        if seq is not None:
+            reactor_inbox.inserted(tx)
+    else:
+        seq = tx.scalar(insert, params)
+        if seq is not None:
+            reactor_inbox.insert(tx, seq)
     return int(seq) if seq is not None else None
 
 

@@ -40,6 +40,19 @@ def insert_firings(tx: Tx, firings: Sequence[dict[str, Any]]) -> int:
     were added (all of them when it equals ``len(firings)``), or -1 when the driver does not
     say (callers then look up each firing with ``fired_execution``). Keys of each firing: ``lp`` (launch
     plan id), ``path`` (trigger path), ``key`` (firing key), ``e`` (execution id), ``t``."""
+    if not firings:
+        return 0
+    if tx.dialect == "postgresql":
+        # One statement over arrays rather than one per row (see insert_decisions).
+        cur = tx.execute(
+            "INSERT INTO firings (launch_plan_id, trigger_path, firing_key, execution_id, "
+            "created_at) SELECT lp, path, key, e, t FROM unnest(CAST(:lp AS integer[]), "
+            "CAST(:path AS text[]), CAST(:key AS text[]), CAST(:e AS text[]), "
+            "CAST(:t AS float8[])) WITH ORDINALITY AS u(lp, path, key, e, t, n) ORDER BY n "
+            "ON CONFLICT DO NOTHING",
+            {k: [f[k] for f in firings] for k in ("lp", "path", "key", "e", "t")},
+        )
+        return int(cur.rowcount)
     cur = tx.many(
         "INSERT INTO firings (launch_plan_id, trigger_path, firing_key, execution_id, "
         "created_at) VALUES (:lp, :path, :key, :e, :t) ON CONFLICT DO NOTHING",

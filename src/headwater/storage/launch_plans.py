@@ -126,6 +126,21 @@ def max_id(tx: Tx) -> int | None:
     return None if found is None else int(found)
 
 
+def registry_stamp(tx: Tx) -> tuple[float | None, int | None]:
+    """``(launch_plan_state.state_version, max_id)`` in one round trip (joins
+    ``launch_plan_state``): changes whenever a plan is registered, activated or
+    deactivated."""
+    r = tx.one(
+        "SELECT (SELECT MAX(changed_at) FROM launch_plan_state) AS changed, "
+        "(SELECT MAX(id) FROM launch_plans) AS newest"
+    )
+    changed, newest = r["changed"], r["newest"]
+    return (
+        None if changed is None else float(changed),
+        None if newest is None else int(newest),
+    )
+
+
 def active_launch_plans(tx: Tx) -> list[LaunchPlanRow]:
     """Every active launch plan version, by id (joins ``launch_plan_state``)."""
     return _rows(

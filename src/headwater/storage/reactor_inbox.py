@@ -26,7 +26,13 @@ def lock_for_deciding(tx: Tx) -> None:
 def insert(tx: Tx, seq: int) -> None:
     """Put the event ``seq`` in the inbox."""
     tx.execute("INSERT INTO reactor_inbox (seq) VALUES (:seq)", {"seq": seq})
-    tx.notify(EVENTS)  # wakes a listening reactor once this commits
+    inserted(tx)
+
+
+def inserted(tx: Tx) -> None:
+    """Say that this transaction put events in the inbox (``storage.events`` may write the
+    row with the event's own statement): wakes a listening reactor once it commits."""
+    tx.notify(EVENTS)
 
 
 def any_pending(tx: Tx) -> bool:
@@ -41,6 +47,11 @@ def is_pending(tx: Tx, seq: int) -> bool:
 
 def delete(tx: Tx, seqs: Sequence[int]) -> None:
     """Take the decided events ``seqs`` out of the inbox (one statement)."""
+    if tx.dialect == "postgresql":  # one array parameter, not one per seq
+        tx.execute(
+            "DELETE FROM reactor_inbox WHERE seq = ANY(CAST(:s AS bigint[]))", {"s": list(seqs)}
+        )
+        return
     marks, params = in_list("s", seqs)
     tx.execute(f"DELETE FROM reactor_inbox WHERE seq IN {marks}", params)
 

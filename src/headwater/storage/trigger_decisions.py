@@ -66,12 +66,33 @@ def insert_decisions(tx: Tx, decisions: Sequence[dict[str, Any]]) -> None:
     """Add decisions in one statement. Keys of each: ``seq`` (event seq), ``eid`` (event id),
     ``lp`` (launch plan id), ``path`` (trigger path), ``outcome``, ``reason``, ``e`` (the
     execution queued, or None) and ``t`` (created at)."""
+    if not decisions:
+        return
+    if tx.dialect == "postgresql":
+        # One statement over arrays: psycopg's executemany spent ~50 us per row on the
+        # client (half of a reactor batch); ids still follow the list's order.
+        tx.execute(
+            "INSERT INTO trigger_decisions (event_seq, event_id, launch_plan_id, "
+            "trigger_path, outcome, reason, execution_id, created_at) SELECT seq, eid, lp, "
+            "path, outcome, reason, e, t FROM unnest(CAST(:seq AS bigint[]), "
+            "CAST(:eid AS text[]), CAST(:lp AS integer[]), CAST(:path AS text[]), "
+            "CAST(:outcome AS text[]), CAST(:reason AS text[]), CAST(:e AS text[]), "
+            "CAST(:t AS float8[])) WITH ORDINALITY AS u(seq, eid, lp, path, outcome, reason, "
+            "e, t, n) ORDER BY n",
+            _columns(decisions, ("seq", "eid", "lp", "path", "outcome", "reason", "e", "t")),
+        )
+        return
     tx.many(
         "INSERT INTO trigger_decisions (event_seq, event_id, launch_plan_id, "
         "trigger_path, outcome, reason, execution_id, created_at) VALUES (:seq, :eid, "
         ":lp, :path, :outcome, :reason, :e, :t)",
         decisions,
     )
+
+
+def _columns(rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> dict[str, list[Any]]:
+    """``rows`` (dicts with ``keys``) as one list per key, for ``unnest`` on PostgreSQL."""
+    return {k: [r[k] for r in rows] for k in keys}
 
 
 def decisions_for_events(tx: Tx, seqs: Sequence[int]) -> list[PlanDecisionRow]:

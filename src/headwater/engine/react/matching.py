@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from headwater.engine.kinds import Kind, event_key, kind_of
-from headwater.storage import launch_plan_state as lp_state
 from headwater.storage import launch_plans as lp_rows
 from headwater.storage.db import Tx
 
@@ -110,7 +109,7 @@ class Index:
 
 def index_stamp(tx: Tx) -> Any:
     """Changes whenever a launch plan is registered, activated or deactivated."""
-    return (lp_state.state_version(tx), lp_rows.max_id(tx))
+    return lp_rows.registry_stamp(tx)
 
 
 def load_index(tx: Tx) -> Index:

@@ -148,6 +148,8 @@ class Reactor:
         self.batch = batch
         self._stamp: Any = object()
         self._index: Index | None = None
+        # Workflow interfaces by version, kept while the launch plans stay as they are.
+        self._interfaces: dict[tuple[str, ...], dict[str, Any]] = {}
 
     # -- the loop --------------------------------------------------------------------------------
     def run(self, stop: threading.Event, idle_sleep: float = 0.005) -> None:
@@ -161,10 +163,11 @@ class Reactor:
             if notify.Listener.wanted(db)
             else None
         )
+        look = True
         try:
             while not stop.is_set():
                 try:
-                    decided = self.run_once()
+                    decided = self.run_once(look=look)
                 except PASSING as exc:
                     # The batch was rolled back (or, if COMMIT was cut off, maybe committed:
                     # its inbox rows are gone then); either way deciding again is right.
@@ -172,15 +175,18 @@ class Reactor:
                     stop.wait(OUTAGE_WAIT)
                     continue
                 outage.ok()
+                look = True
                 if decided >= self.batch:
-                    continue  # a backlog: the next batch is waiting
+                    look = False  # a backlog: the next batch is waiting
+                    continue
                 if decided:
                     # Events trickle in (e.g. one per HTTP request): let a few gather rather
                     # than take the write lock once per event, which stalls their writers.
                     sleep = 0.001
                     stop.wait(sleep)
                 elif listener is not None:
-                    listener.wait(notify.FALLBACK_POLL, stop)
+                    # Woken by a NOTIFY an event was committed: no need to look first.
+                    look = not listener.wait(notify.FALLBACK_POLL, stop)
                 else:
                     stop.wait(sleep)
                     sleep = min(idle_sleep, sleep * 2)
@@ -188,8 +194,12 @@ class Reactor:
             if listener is not None:
                 listener.close()
 
-    def run_once(self) -> int:
-        """Decide the oldest batch of undecided events; returns how many were decided."""
+    def run_once(self, look: bool = True) -> int:
+        """Decide the oldest batch of undecided events; returns how many were decided.
+
+        ``look``: first check, without the write lock, whether any event waits (what an idle
+        poll wants); False when events are known to wait (woken by a NOTIFY, or a backlog),
+        saving that round trip."""
         # A batch allocates several objects per decision and frees them at its end without
         # cycles. Left on, the cyclic collector runs many times per batch and walks every
         # object the process holds, the launch-plan index included, so the cost per event grew
@@ -197,24 +207,25 @@ class Reactor:
         paused = gc.isenabled()
         gc.disable()
         try:
-            return self._run_batch()
+            return self._run_batch(look)
         finally:
             if paused:
                 gc.enable()
 
-    def _run_batch(self) -> int:
+    def _run_batch(self, look: bool) -> int:
         # Look before taking the write lock: an idle reactor polls every few milliseconds,
         # and a write transaction per poll would make every other writer wait for it.
-        with self.inst.db.read() as tx:
-            if not reactor_inbox.any_pending(tx):
-                return 0
+        if look:
+            with self.inst.db.read() as tx:
+                if not reactor_inbox.any_pending(tx):
+                    return 0
         with self.inst.db.transaction() as tx:
             reactor_inbox.lock_for_deciding(tx)
             events = pending_events(tx, self.batch)
             if not events:
                 return 0
             index = self._current_index(tx)
-            binder = Binder(self.inst)
+            binder = Binder(self.inst, self._interfaces)
             batch = _Batch()
             for row in events:
                 self._decide(tx, index, binder, row, batch)
@@ -263,6 +274,7 @@ class Reactor:
         stamp = index_stamp(tx)
         if stamp != self._stamp or self._index is None:
             self._stamp, self._index = stamp, load_index(tx)
+            self._interfaces = {}
         return self._index
 
     # -- deciding one event --------------------------------------------------------------------

@@ -71,11 +71,18 @@ def _literal_value(value: Any) -> Any:
 
 
 class Binder:
-    """Binds inputs for one reactor batch (caches workflow interfaces by version)."""
+    """Binds inputs for one reactor batch (caches workflow interfaces by version).
 
-    def __init__(self, inst: Instance) -> None:
+    ``interfaces``: a cache to share across batches (a registered version's interface does
+    not change), saving a read per batch."""
+
+    def __init__(
+        self, inst: Instance, interfaces: dict[tuple[str, ...], dict[str, Any]] | None = None
+    ) -> None:
         self.inst = inst
-        self._interfaces: dict[tuple[str, ...], dict[str, Any]] = {}
+        self._interfaces: dict[tuple[str, ...], dict[str, Any]] = (
+            {} if interfaces is None else interfaces
+        )
 
     def interface(self, tx: Any, listener: Listener) -> dict[str, Any]:
         key = (listener.project, listener.domain, listener.workflow, listener.workflow_version)

@@ -103,16 +103,28 @@ def _info(row: rows.LaunchPlanRow, active: bool) -> LaunchPlanInfo:
     )
 
 
-def _max_attempts(workflow: Entity) -> int:
-    """A lost worker's execution runs again while the most patient task would still retry."""
+def _task_retries(module_name: str) -> list[int]:
     import sys
 
-    module = sys.modules.get(workflow.module)
-    retries = [
+    module = sys.modules.get(module_name)
+    return [
         e.options.retries
         for e in (entities_of(module).values() if module else [])
         if e.kind == "task"
     ]
+
+
+def _max_attempts(workflow: Entity, memo: dict[str, list[int]] | None = None) -> int:
+    """A lost worker's execution runs again while the most patient task would still retry.
+
+    ``memo`` keeps each module's task retries across the plans of one registration: a module
+    declaring thousands of launch plans was walked once per plan (quadratic)."""
+    if memo is None:
+        retries = _task_retries(workflow.module)
+    else:
+        if workflow.module not in memo:
+            memo[workflow.module] = _task_retries(workflow.module)
+        retries = memo[workflow.module]
     return 1 + max(retries, default=workflow.options.retries)
 
 
@@ -164,8 +176,12 @@ def _check_bindings(inst: Instance, lp: LaunchPlan) -> list[str]:
     return problems
 
 
-def launch_plan_spec(inst: Instance, lp: LaunchPlan) -> dict[str, Any]:
-    """The stored form: input literals (values in the blob store), queries, triggers, schedule."""
+def launch_plan_spec(
+    inst: Instance, lp: LaunchPlan, memo: dict[str, list[int]] | None = None
+) -> dict[str, Any]:
+    """The stored form: input literals (values in the blob store), queries, triggers, schedule.
+
+    ``memo``: see ``_max_attempts`` (one per registration of many plans)."""
     inputs = lp.workflow.interface.inputs
 
     def literals(values: dict[str, Any], label: str) -> dict[str, Any]:
@@ -190,7 +206,7 @@ def launch_plan_spec(inst: Instance, lp: LaunchPlan) -> dict[str, Any]:
         "concurrency": lp.concurrency.spec() if lp.concurrency else None,
         "labels": lp.labels,
         "notifications": [repr(n) for n in lp.notifications],
-        "max_attempts": _max_attempts(lp.workflow),
+        "max_attempts": _max_attempts(lp.workflow, memo),
     }
     if lp.queue != DEFAULT_QUEUE:  # left out by default: existing versions keep their hash
         spec["queue"] = lp.queue
@@ -203,8 +219,13 @@ def register_launch_plan(
     project: str | None = None,
     domain: str | None = None,
     activate: bool = False,
+    *,
+    memo: dict[str, list[int]] | None = None,
 ) -> LaunchPlanInfo:
-    """Register a version of ``lp`` (same content, same version) and activate it if asked."""
+    """Register a version of ``lp`` (same content, same version) and activate it if asked.
+
+    ``memo``: an empty dict shared by the calls of one registration of many plans (what
+    their modules declare is read once, not once per plan)."""
     project, domain = project or inst.project, domain or inst.domain
     problems = _check_bindings(inst, lp)
     if problems:
@@ -214,7 +235,7 @@ def register_launch_plan(
             f"reason{'s' if len(problems) > 1 else ''}:\n{lines}"
         )
     reg: Registered = ensure_registered(inst, lp.workflow, project, domain)
-    spec = launch_plan_spec(inst, lp)
+    spec = launch_plan_spec(inst, lp, memo)
     version = hashlib.sha256((json.dumps(spec, sort_keys=True) + reg.version).encode()).hexdigest()[
         :20
     ]

@@ -120,8 +120,11 @@ def register_module(
     out = Registration(
         ensure_registered(inst, e, project, domain) for e in entities_of(module).values()
     )
+    memo: dict[str, list[int]] = {}
     for lp in plans:
-        out.append(register_launch_plan(inst, lp, project, domain, lp.name in plan_names))
+        out.append(
+            register_launch_plan(inst, lp, project, domain, lp.name in plan_names, memo=memo)
+        )
     for name in sorted(flow_names):  # flows deploy themselves, in their own project and branch
         out.append(flows[name]._headwater_deploy())
     out.warnings = undeclared_names(inst, module, out)
