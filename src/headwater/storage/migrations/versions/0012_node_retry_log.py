@@ -1,8 +1,8 @@
 """``node_executions.retry_log``: the retries of a node (attempt, the wait before it, the error
 that caused it), as JSON; NULL for a node that was never retried (every node before this).
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
