@@ -170,6 +170,25 @@ class Supervisor:
                 )
             )
         self.components.append(_Component("reaper", self._reaper))
+        self._add_openlineage()
+
+    def _add_openlineage(self) -> None:
+        """When export is configured, the leader-only sender of the OpenLineage outbox."""
+        settings = self.inst.settings
+        if settings.openlineage_url:  # this process's own runs (e.g. cancels) go out too
+            os.environ.setdefault("HEADWATER_OPENLINEAGE_URL", settings.openlineage_url)
+        try:
+            from headwater.integrations.openlineage import config, sender
+
+            if not config.configured(settings):
+                return
+        except ImportError as exc:
+            self.missing["OpenLineage export"] = (
+                f"{exc}; install it with pip install 'headwater[openlineage]'"
+            )
+            return
+        inst = self.inst
+        self.components.append(_Component("openlineage", lambda s: sender.run_leader(inst, s)))
 
     def _reaper(self, stop: threading.Event) -> None:
         outage = Outage("reaper")
