@@ -231,3 +231,14 @@ def test_up_runs_the_sender_only_when_export_is_configured(exporting, monkeypatc
     off = Supervisor(exporting, workers=0)
     off.load_components()
     assert "openlineage" not in [c.name for c in off.components]
+
+
+def test_up_names_a_target_it_cannot_send_to(exporting, monkeypatch):
+    from headwater.daemon.up import Supervisor
+
+    monkeypatch.setenv("HEADWATER_OPENLINEAGE_URL", "ftp://lineage.example")
+    sup = Supervisor(exporting, workers=0)
+    sup.load_components()
+    assert "openlineage" not in [c.name for c in sup.components]
+    why = sup.missing["OpenLineage export"]
+    assert "ftp://lineage.example" in why and "http(s)://host:port" in why

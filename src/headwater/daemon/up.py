@@ -48,6 +48,7 @@ from headwater.daemon.worker import (
 )
 from headwater.engine.execute import queue
 from headwater.engine.outage import Outage
+from headwater.errors import HeadwaterError
 from headwater.storage import worker_registry
 from headwater.storage.faults import PASSING
 
@@ -182,13 +183,16 @@ class Supervisor:
 
             if not config.configured(settings):
                 return
+            out = sender.Sender(self.inst)
         except ImportError as exc:
             self.missing["OpenLineage export"] = (
                 f"{exc}; install it with pip install 'headwater[openlineage]'"
             )
             return
-        inst = self.inst
-        self.components.append(_Component("openlineage", lambda s: sender.run_leader(inst, s)))
+        except HeadwaterError as exc:  # e.g. a target it cannot send to
+            self.missing["OpenLineage export"] = str(exc)
+            return
+        self.components.append(_Component("openlineage", lambda s: sender.run_leader(out, s)))
 
     def _reaper(self, stop: threading.Event) -> None:
         outage = Outage("reaper")

@@ -113,7 +113,7 @@ class Builder:
 
     def history(self, row: ExecutionRow) -> list[RunEvent]:
         """The events of a stored execution: START, and its end event once it ended."""
-        if row.status == "queued":
+        if row.status in ("queued", "skipped"):  # never ran
             return []
         start = row.started_at if row.started_at is not None else row.created_at
         found = [self.event(row, "START", start)]

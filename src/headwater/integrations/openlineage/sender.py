@@ -133,9 +133,8 @@ class Sender:
         self.delay = FIRST_DELAY
 
 
-def run_leader(inst: Instance, stop: threading.Event) -> None:
+def run_leader(sender: Sender, stop: threading.Event) -> None:
     """The ``up`` component: send while this process leads the ``openlineage`` role."""
     from headwater.engine.leader import lead
 
-    sender = Sender(inst)
-    lead(inst, "openlineage", stop, sender.run)
+    lead(sender.inst, "openlineage", stop, sender.run)
