@@ -35,6 +35,7 @@ RANK = {
     "flows": 11,
     "api": 12,
     "ui": 12,  # the web UI: pages over the client functions, served by the API app
+    "integrations": 12,  # OpenLineage export: over storage and the engine; daemon and cli use it
     "daemon": 13,
     "cli": 14,
 }

@@ -33,6 +33,7 @@ class Settings:
     api_url: str | None = None
     api_token: str | None = None
     executor: str | None = None  # headwater.map: None/'local' or 'dask://host:8786'
+    openlineage_url: str | None = None  # OpenLineage export target (docs/openlineage.md)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -65,14 +66,18 @@ class Settings:
         return settings
 
     def to_env(self) -> dict[str, str]:
-        """The ``HEADWATER_*`` variables that make a child process open this same instance."""
-        return {
+        """The ``HEADWATER_*`` variables that make a child process open this same instance
+        (and record its runs for OpenLineage export when that is configured)."""
+        env = {
             "HEADWATER_HOME": str(self.home),
             "HEADWATER_DATABASE_URL": self.database_url,
             "HEADWATER_STORAGE_URL": self.storage_url,
             "HEADWATER_PROJECT": self.project,
             "HEADWATER_DOMAIN": self.domain,
         }
+        if self.openlineage_url:
+            env["HEADWATER_OPENLINEAGE_URL"] = self.openlineage_url
+        return env
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)

@@ -31,6 +31,7 @@ TABLES = {
     "api_tokens",
     "server_state",
     "webhook_deliveries",
+    "openlineage_outbox",
 }
 
 

@@ -38,7 +38,7 @@ from prometheus_client.registry import Collector
 from headwater.engine.react.reactor import REPLAYED
 from headwater.storage import executions as execution_rows
 from headwater.storage import firings as firing_rows
-from headwater.storage import reactor_inbox
+from headwater.storage import openlineage_outbox, reactor_inbox
 from headwater.storage import trigger_decisions as decision_rows
 from headwater.storage.db import Tx
 from headwater.storage.trigger_decisions import LatencyRow
@@ -136,6 +136,7 @@ class EngineCollector(Collector):
             statuses = execution_rows.count_by_status(tx)
             backlog = reactor_inbox.backlog(tx)
             live = execution_rows.count_live_workers(tx, time.time())
+            lineage = openlineage_outbox.backlog(tx)
         m = CounterMetricFamily(
             "headwater_trigger_decisions",
             "Reactor decisions about events, by outcome (fired, not_fired, ...).",
@@ -160,6 +161,16 @@ class EngineCollector(Collector):
         )
         yield GaugeMetricFamily(
             "headwater_workers_live", "Workers holding a live lease on an execution.", live
+        )
+        yield GaugeMetricFamily(
+            "headwater_openlineage_backlog",
+            "OpenLineage run events recorded and not yet delivered.",
+            lineage.count,
+        )
+        yield GaugeMetricFamily(
+            "headwater_openlineage_lag_seconds",
+            "Age of the oldest undelivered OpenLineage run event (0: none waiting).",
+            0.0 if lineage.oldest is None else max(0.0, time.time() - lineage.oldest),
         )
         if self.worker_processes is not None:
             yield GaugeMetricFamily(

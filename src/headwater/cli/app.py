@@ -48,6 +48,7 @@ def _add_commands() -> None:
         executions_cmd,
         graph_cmd,
         launchplans_cmd,
+        lineage_cmd,
         run_cmd,
         tokens_cmd,
         up_cmd,
@@ -61,6 +62,7 @@ def _add_commands() -> None:
     cli.add_command(events_cmd.events)
     cli.add_command(launchplans_cmd.launchplans)
     cli.add_command(graph_cmd.graph)
+    cli.add_command(lineage_cmd.lineage)
     cli.add_command(demo_cmd.demo)
     cli.add_command(up_cmd.up)
     cli.add_command(tokens_cmd.tokens)

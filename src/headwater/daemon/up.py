@@ -48,6 +48,7 @@ from headwater.daemon.worker import (
 )
 from headwater.engine.execute import queue
 from headwater.engine.outage import Outage
+from headwater.errors import HeadwaterError
 from headwater.storage import worker_registry
 from headwater.storage.faults import PASSING
 
@@ -170,6 +171,28 @@ class Supervisor:
                 )
             )
         self.components.append(_Component("reaper", self._reaper))
+        self._add_openlineage()
+
+    def _add_openlineage(self) -> None:
+        """When export is configured, the leader-only sender of the OpenLineage outbox."""
+        settings = self.inst.settings
+        if settings.openlineage_url:  # this process's own runs (e.g. cancels) go out too
+            os.environ.setdefault("HEADWATER_OPENLINEAGE_URL", settings.openlineage_url)
+        try:
+            from headwater.integrations.openlineage import config, sender
+
+            if not config.configured(settings):
+                return
+            out = sender.Sender(self.inst)
+        except ImportError as exc:
+            self.missing["OpenLineage export"] = (
+                f"{exc}; install it with pip install 'headwater[openlineage]'"
+            )
+            return
+        except HeadwaterError as exc:  # e.g. a target it cannot send to
+            self.missing["OpenLineage export"] = str(exc)
+            return
+        self.components.append(_Component("openlineage", lambda s: sender.run_leader(out, s)))
 
     def _reaper(self, stop: threading.Event) -> None:
         outage = Outage("reaper")

@@ -359,3 +359,17 @@ webhook_deliveries = sa.Table(
     sa.PrimaryKeyConstraint("sender", "id"),
     sa.Index("ix_webhook_deliveries_time", "timestamp"),
 )
+
+# -- the OpenLineage outbox (0011) ---------------------------------------------------------
+
+# A run state change (START, COMPLETE, FAIL, ABORT, RUNNING) waiting to be sent as a RunEvent;
+# the event is built from the stored execution when it is sent (integrations/openlineage).
+openlineage_outbox = sa.Table(
+    "openlineage_outbox",
+    metadata,
+    _id(),
+    sa.Column("execution_id", Text, nullable=False),
+    sa.Column("event_type", Text, nullable=False),
+    sa.Column("event_time", Time, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+)

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from headwater.engine import event_names
+from headwater.storage import openlineage_outbox
 from headwater.storage.db import Tx
 from headwater.storage.events import insert_event
 
@@ -41,3 +42,20 @@ def emit(
             **(extra or {}),
         },
     )
+    if openlineage_outbox.enabled():  # the OpenLineage RunEvent, sent later by `up`
+        kind = _lineage_type(name, extra or {})
+        if kind is not None:
+            openlineage_outbox.enqueue(
+                tx, execution_id=execution_id, event_type=kind, event_time=now
+            )
+
+
+def _lineage_type(name: str, extra: dict[str, Any]) -> str | None:
+    """The OpenLineage eventType of an execution event (None: a retry, not a state of the run)."""
+    if name == event_names.EXECUTION_STARTED:
+        return "START" if int(extra.get("attempt") or 1) <= 1 else "RUNNING"
+    if name == event_names.EXECUTION_SUCCEEDED:
+        return "COMPLETE"
+    if name == event_names.EXECUTION_FAILED:
+        return "ABORT" if extra.get("status") == "cancelled" else "FAIL"
+    return None

@@ -1,0 +1,1 @@
+"""Bridges to other tools (OpenLineage export). Each is imported only when it is used."""
