@@ -30,12 +30,14 @@ from headwater.definitions.storable import (
     check_time,
 )
 from headwater.engine import event_names
+from headwater.engine.retention import tombstones
 from headwater.errors import NoMatchError, NotFoundError, PartitionError, UserInputError
 from headwater.handles import ArtifactVersion
 from headwater.storage import artifact_partitions as partition_rows
 from headwater.storage import artifact_versions as version_rows
 from headwater.storage import artifacts as artifact_rows
 from headwater.storage import cards as card_rows
+from headwater.storage import retention as retention_rows
 from headwater.storage.db import Tx
 from headwater.storage.events import insert_event
 
@@ -268,11 +270,14 @@ def resolve_uri(inst: Instance, uri: str | ArtifactURI) -> ArtifactVersion:
     with inst.db.read() as tx:
         art = artifact_rows.get_artifact(tx, ref.project, ref.domain, ref.name)
         row = version_rows.get_version(tx, art.id, ref.version or "") if art else None
+        tomb = retention_rows.tombstones(tx, [row.id]).get(row.id) if row else None
     if row is None:
         raise NotFoundError(
             f"no artifact version {ref}: check the name and version with "
             f"`headwater artifacts list --name {ref.name}`"
         )
+    if tomb is not None:  # purged by `headwater gc`: say when and why (a 404 over HTTP)
+        raise NotFoundError(tombstones.describe(str(ref), tomb.purged_at, tomb.purged_by))
     return ArtifactVersion(inst, row)
 
 
