@@ -25,7 +25,14 @@ from headwater.cli.app import CONTEXT_SETTINGS
     show_default=True,
     help="Rows per committed batch.",
 )
-def gc(dry_run: bool, as_json: bool, wait: float, batch: int) -> None:
+@click.option(
+    "--pause",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait after each batch (lighter on a busy database).",
+)
+def gc(dry_run: bool, as_json: bool, wait: float, batch: int, pause: float) -> None:
     """Purge old versions, executions, events and unreferenced blobs, as the retention
     policies allow (the ``retention`` setting; see docs/retention.md).
 
@@ -59,6 +66,7 @@ def gc(dry_run: bool, as_json: bool, wait: float, batch: int) -> None:
             retention,
             batch=batch,
             progress=None if as_json else _progress,
+            pause=pause,
         )
     finally:
         lock.release()

@@ -111,8 +111,10 @@ def collect(
     batch: int = BATCH,
     now: float | None = None,
     progress: Callable[[str, int], None] | None = None,
+    pause: float = 0.0,
 ) -> Outcome:
-    """Plan and carry out a GC (the caller holds the ``gc`` lock)."""
+    """Plan and carry out a GC (the caller holds the ``gc`` lock). ``pause``: seconds to wait
+    after each committed batch (to throttle a GC on a busy database)."""
     t0 = time.perf_counter()
     now = time.time() if now is None else now
     with planning(inst, retention, now=now) as plan:
@@ -132,7 +134,7 @@ def collect(
                     out.versions += rows.purge_versions(
                         tx, ids, policy=policy, now=time.time(), started=now
                     )
-            _tell(progress, "versions", out.versions)
+            _tell(progress, "versions", out.versions, pause)
         last = ""
         while True:
             with inst.db.read() as tx:
@@ -142,7 +144,7 @@ def collect(
             last = doomed[-1]
             with inst.db.transaction() as tx:
                 out.executions += rows.delete_executions(tx, doomed)
-            _tell(progress, "executions", out.executions)
+            _tell(progress, "executions", out.executions, pause)
     if retention.events_days is not None:
         before = now - retention.events_days * DAY
         while True:
@@ -150,7 +152,7 @@ def collect(
                 ev, dec = rows.delete_old_events(tx, before, batch)
             out.events += ev
             out.decisions += dec
-            _tell(progress, "events", out.events)
+            _tell(progress, "events", out.events, pause)
             if not ev and not dec:
                 break
     days = retention.blob_age_days()
@@ -162,9 +164,13 @@ def collect(
     return out
 
 
-def _tell(progress: Callable[[str, int], None] | None, what: str, n: int) -> None:
+def _tell(
+    progress: Callable[[str, int], None] | None, what: str, n: int, pause: float = 0.0
+) -> None:
     if progress is not None:
         progress(what, n)
+    if pause:
+        time.sleep(pause)
 
 
 # -- blobs ----------------------------------------------------------------------------------------
