@@ -24,7 +24,7 @@ from typing import Any
 from headwater.storage.db import Tx, in_list
 
 TERMINAL_EXCLUDED = ("queued", "running")  # statuses of executions that are never purged
-TEMP_TABLES = ("gc_policy", "gc_cand", "gc_xcand", "gc_keys")
+TEMP_TABLES = ("gc_policy", "gc_cand", "gc_xcand", "gc_keys", "gc_rescued")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,29 +119,49 @@ def plan_tables(
 
 
 def _protect_through_lineage(tx: Tx) -> None:
-    """Until nothing changes: a candidate a kept execution consumed is kept (``via`` = that
-    execution); an old execution that produced a kept version is kept (``via`` = that
-    version), and so keeps what it consumed in turn: the ancestors of every kept version."""
-    kept_exec = "l.execution_id NOT IN (SELECT x.id FROM gc_xcand x WHERE x.via IS NULL)"
-    kept_version = (
-        "l.version_id NOT IN (SELECT c.id FROM gc_cand c WHERE c.via IS NULL) AND "
-        "l.version_id NOT IN (SELECT v.id FROM artifact_versions v WHERE v.purged_at IS NOT NULL)"
+    """Keep what lineage needs, in one recursive query (a chain of a hundred thousand
+    generations is one statement, not a hundred thousand): a candidate a kept execution
+    consumed is kept; an old execution that produced a kept version is kept, and keeps what it
+    consumed in turn (the ancestors of every kept version). Then ``via`` records why: for a
+    version the execution that consumed it, for an execution a kept version it produced."""
+    tx.execute("DROP TABLE IF EXISTS gc_rescued")
+    tx.execute("CREATE TEMP TABLE gc_rescued (id BIGINT PRIMARY KEY)")
+    cand = "(SELECT c.id FROM gc_cand c WHERE c.via IS NULL)"
+    purged = "(SELECT v.id FROM artifact_versions v WHERE v.purged_at IS NOT NULL)"
+    tx.execute(
+        "INSERT INTO gc_rescued (id) WITH RECURSIVE kept_v(id) AS ("
+        # consumed by an execution that is not old enough to go
+        "SELECT l.version_id FROM lineage_edges l WHERE l.direction = 'consumed' "
+        f"AND l.version_id IN {cand} AND l.execution_id NOT IN (SELECT id FROM gc_xcand) "
+        # consumed by an old execution that produced a version no rule lets go
+        "UNION SELECT l.version_id FROM lineage_edges l WHERE l.direction = 'consumed' "
+        f"AND l.version_id IN {cand} AND l.execution_id IN (SELECT p.execution_id FROM "
+        "lineage_edges p JOIN gc_xcand x ON x.id = p.execution_id WHERE "
+        f"p.direction = 'produced' AND p.version_id NOT IN {cand} "
+        f"AND p.version_id NOT IN {purged}) "
+        # consumed by an old execution that produced a version kept through lineage
+        "UNION SELECT l.version_id FROM kept_v k JOIN lineage_edges p ON p.version_id = k.id "
+        "AND p.direction = 'produced' JOIN gc_xcand x ON x.id = p.execution_id "
+        "JOIN lineage_edges l ON l.execution_id = x.id AND l.direction = 'consumed' "
+        f"WHERE l.version_id IN {cand}"
+        ") SELECT id FROM kept_v"
     )
-    while True:
-        changed = tx.execute(
-            "UPDATE gc_cand SET via = (SELECT MIN(l.execution_id) FROM lineage_edges l WHERE "
-            f"l.version_id = gc_cand.id AND l.direction = 'consumed' AND {kept_exec}) "
-            "WHERE via IS NULL AND EXISTS (SELECT 1 FROM lineage_edges l WHERE "
-            f"l.version_id = gc_cand.id AND l.direction = 'consumed' AND {kept_exec})"
-        ).rowcount
-        changed += tx.execute(
-            "UPDATE gc_xcand SET via = (SELECT MIN(l.version_id) FROM lineage_edges l WHERE "
-            f"l.execution_id = gc_xcand.id AND l.direction = 'produced' AND {kept_version}) "
-            "WHERE via IS NULL AND EXISTS (SELECT 1 FROM lineage_edges l WHERE "
-            f"l.execution_id = gc_xcand.id AND l.direction = 'produced' AND {kept_version})"
-        ).rowcount
-        if not changed:
-            return
+    kept_version = (
+        "(l.version_id IN (SELECT id FROM gc_rescued) OR (l.version_id NOT IN "
+        f"{cand} AND l.version_id NOT IN {purged}))"
+    )
+    tx.execute(
+        "UPDATE gc_xcand SET via = (SELECT MIN(l.version_id) FROM lineage_edges l WHERE "
+        f"l.execution_id = gc_xcand.id AND l.direction = 'produced' AND {kept_version}) "
+        "WHERE EXISTS (SELECT 1 FROM lineage_edges l WHERE "
+        f"l.execution_id = gc_xcand.id AND l.direction = 'produced' AND {kept_version})"
+    )
+    tx.execute(
+        "UPDATE gc_cand SET via = (SELECT MIN(l.execution_id) FROM lineage_edges l WHERE "
+        "l.version_id = gc_cand.id AND l.direction = 'consumed' AND l.execution_id NOT IN "
+        "(SELECT x.id FROM gc_xcand x WHERE x.via IS NULL)) "
+        "WHERE id IN (SELECT id FROM gc_rescued)"
+    )
 
 
 @dataclass(frozen=True, slots=True)
