@@ -126,29 +126,41 @@ def _protect_through_lineage(tx: Tx) -> None:
     version the execution that consumed it, for an execution a kept version it produced."""
     tx.execute("DROP TABLE IF EXISTS gc_rescued")
     tx.execute("CREATE TEMP TABLE gc_rescued (id BIGINT PRIMARY KEY)")
-    cand = "(SELECT c.id FROM gc_cand c WHERE c.via IS NULL)"
-    purged = "(SELECT v.id FROM artifact_versions v WHERE v.purged_at IS NOT NULL)"
+
+    # Each test is a primary-key probe: an ``IN (subquery)`` inside the recursive part would
+    # be rebuilt at every step of the recursion.
+    def cand(col: str) -> str:
+        return f"EXISTS (SELECT 1 FROM gc_cand c WHERE c.id = {col} AND c.via IS NULL)"
+
+    def live(col: str) -> str:
+        return (
+            f"NOT {cand(col)} AND NOT EXISTS (SELECT 1 FROM artifact_versions v "
+            f"WHERE v.id = {col} AND v.purged_at IS NOT NULL)"
+        )
+
+    def old(col: str) -> str:
+        return f"EXISTS (SELECT 1 FROM gc_xcand x WHERE x.id = {col})"
+
     tx.execute(
         "INSERT INTO gc_rescued (id) WITH RECURSIVE kept_v(id) AS ("
         # consumed by an execution that is not old enough to go
         "SELECT l.version_id FROM lineage_edges l WHERE l.direction = 'consumed' "
-        f"AND l.version_id IN {cand} AND l.execution_id NOT IN (SELECT id FROM gc_xcand) "
+        f"AND {cand('l.version_id')} AND NOT {old('l.execution_id')} "
         # consumed by an old execution that produced a version no rule lets go
         "UNION SELECT l.version_id FROM lineage_edges l WHERE l.direction = 'consumed' "
-        f"AND l.version_id IN {cand} AND l.execution_id IN (SELECT p.execution_id FROM "
-        "lineage_edges p JOIN gc_xcand x ON x.id = p.execution_id WHERE "
-        f"p.direction = 'produced' AND p.version_id NOT IN {cand} "
-        f"AND p.version_id NOT IN {purged}) "
+        f"AND {cand('l.version_id')} AND {old('l.execution_id')} AND EXISTS (SELECT 1 FROM "
+        "lineage_edges p WHERE p.execution_id = l.execution_id AND p.direction = 'produced' "
+        f"AND {live('p.version_id')}) "
         # consumed by an old execution that produced a version kept through lineage
         "UNION SELECT l.version_id FROM kept_v k JOIN lineage_edges p ON p.version_id = k.id "
         "AND p.direction = 'produced' JOIN gc_xcand x ON x.id = p.execution_id "
         "JOIN lineage_edges l ON l.execution_id = x.id AND l.direction = 'consumed' "
-        f"WHERE l.version_id IN {cand}"
+        f"WHERE {cand('l.version_id')}"
         ") SELECT id FROM kept_v"
     )
     kept_version = (
-        "(l.version_id IN (SELECT id FROM gc_rescued) OR (l.version_id NOT IN "
-        f"{cand} AND l.version_id NOT IN {purged}))"
+        "(EXISTS (SELECT 1 FROM gc_rescued r WHERE r.id = l.version_id) OR "
+        f"({live('l.version_id')}))"
     )
     tx.execute(
         "UPDATE gc_xcand SET via = (SELECT MIN(l.version_id) FROM lineage_edges l WHERE "
@@ -158,8 +170,8 @@ def _protect_through_lineage(tx: Tx) -> None:
     )
     tx.execute(
         "UPDATE gc_cand SET via = (SELECT MIN(l.execution_id) FROM lineage_edges l WHERE "
-        "l.version_id = gc_cand.id AND l.direction = 'consumed' AND l.execution_id NOT IN "
-        "(SELECT x.id FROM gc_xcand x WHERE x.via IS NULL)) "
+        "l.version_id = gc_cand.id AND l.direction = 'consumed' AND NOT EXISTS (SELECT 1 "
+        "FROM gc_xcand x WHERE x.id = l.execution_id AND x.via IS NULL)) "
         "WHERE id IN (SELECT id FROM gc_rescued)"
     )
 
