@@ -177,3 +177,14 @@ def test_sweep_leaves_only_referenced_blobs(instance):
     collect(instance, parse(retention))
     assert blob_keys(instance) <= referenced(instance)
     consistent(instance)
+
+
+def test_gc_interval_setting():
+    from headwater.engine.retention.schedule import interval
+    from headwater.errors import UserInputError
+
+    assert interval(None) is None and interval("") is None
+    assert interval("3600") == 3600.0
+    for bad in ("0", "-5", "hourly"):
+        with pytest.raises(UserInputError, match="HEADWATER_GC_INTERVAL must be a number"):
+            interval(bad)

@@ -17,6 +17,7 @@ database and a rerun plans again from what is left.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -508,6 +509,14 @@ class Tombstone:
     version_id: int
     purged_at: float
     purged_by: str
+
+    def describe(self, uri: str) -> str:
+        """``hw://p/d/name@3 was purged on 2026-12-03 08:00:00Z by policy <p>; ...``"""
+        when = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(self.purged_at))
+        return (
+            f"{uri} was purged on {when} by policy {self.purged_by}; its lineage is still "
+            "recorded, its value is gone (query the artifact for a version that is kept)"
+        )
 
 
 def tombstones(tx: Tx, version_ids: Sequence[int]) -> dict[int, Tombstone]:

@@ -30,7 +30,6 @@ from headwater.definitions.storable import (
     check_time,
 )
 from headwater.engine import event_names
-from headwater.engine.retention import tombstones
 from headwater.errors import NoMatchError, NotFoundError, PartitionError, UserInputError
 from headwater.handles import ArtifactVersion
 from headwater.storage import artifact_partitions as partition_rows
@@ -277,7 +276,7 @@ def resolve_uri(inst: Instance, uri: str | ArtifactURI) -> ArtifactVersion:
             f"`headwater artifacts list --name {ref.name}`"
         )
     if tomb is not None:  # purged by `headwater gc`: say when and why (a 404 over HTTP)
-        raise NotFoundError(tombstones.describe(str(ref), tomb.purged_at, tomb.purged_by))
+        raise NotFoundError(tomb.describe(str(ref)))
     return ArtifactVersion(inst, row)
 
 

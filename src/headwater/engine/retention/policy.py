@@ -32,8 +32,8 @@ AGE_KEYS = ("events_days", "executions_days", "blobs_days")
 DEFAULT_BLOBS_DAYS = 1.0
 
 
-class PolicyError(UserInputError):
-    """A retention policy refused: it names the policy and why."""
+# A refused policy: the message names the policy and why (a UserInputError).
+PolicyError = UserInputError
 
 
 @dataclass(frozen=True)
