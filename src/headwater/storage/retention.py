@@ -25,7 +25,7 @@ from typing import Any
 from headwater.storage.db import Tx, in_list
 
 TERMINAL_EXCLUDED = ("queued", "running")  # statuses of executions that are never purged
-TEMP_TABLES = ("gc_policy", "gc_cand", "gc_xcand", "gc_keys", "gc_rescued")
+TEMP_TABLES = ("gc_policy", "gc_cand", "gc_xcand", "gc_keys", "gc_rescued", "gc_series")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +84,10 @@ def plan_tables(
     tx.execute("CREATE TEMP TABLE gc_cand (id BIGINT PRIMARY KEY, artifact_id BIGINT, via TEXT)")
     tx.execute("CREATE TEMP TABLE gc_xcand (id TEXT PRIMARY KEY, via BIGINT)")
     tx.execute("CREATE TEMP TABLE gc_keys (k TEXT PRIMARY KEY)")
+    tx.execute(
+        "CREATE TEMP TABLE gc_series (artifact_id BIGINT, partition_key TEXT, time_key TEXT, "
+        "latest_id BIGINT, threshold BIGINT, PRIMARY KEY (artifact_id, partition_key, time_key))"
+    )
     tx.many(
         "INSERT INTO gc_policy (artifact_id, keep_last, keep_before, policy) "
         "VALUES (:a, :n, :b, :p)",
@@ -92,15 +96,14 @@ def plan_tables(
             for p in policies
         ],
     )
-    # rank 1 is the newest live version of its series: never a candidate
+    _thresholds(tx, sorted({p.keep_last for p in policies if p.keep_last is not None}))
+    # below its series' threshold (so never the newest) and older than keep_days; the
+    # versions are read once, each probing its series (CROSS JOIN: SQLite keeps this order)
     tx.execute(
-        "INSERT INTO gc_cand (id, artifact_id) SELECT r.id, r.artifact_id FROM ("
-        "SELECT v.id, v.artifact_id, v.created_at, ROW_NUMBER() OVER (PARTITION BY "
-        "v.artifact_id, v.partition_key, COALESCE(v.time_partition, '') ORDER BY v.id DESC) "
-        "AS rn FROM artifact_versions v JOIN gc_policy p ON p.artifact_id = v.artifact_id "
-        "WHERE v.purged_at IS NULL) r JOIN gc_policy p ON p.artifact_id = r.artifact_id "
-        "WHERE r.rn > 1 AND (p.keep_last IS NULL OR r.rn > p.keep_last) "
-        "AND (p.keep_before IS NULL OR r.created_at < p.keep_before)"
+        "INSERT INTO gc_cand (id, artifact_id) SELECT v.id, v.artifact_id FROM "
+        "artifact_versions v CROSS JOIN gc_series s CROSS JOIN gc_policy p WHERE "
+        f"{_SERIES_OF_V} AND p.artifact_id = v.artifact_id AND v.purged_at IS NULL "
+        "AND v.id < s.threshold AND (p.keep_before IS NULL OR v.created_at < p.keep_before)"
     )
     tx.many(
         "UPDATE gc_cand SET via = :why WHERE id = :v",
@@ -117,6 +120,37 @@ def plan_tables(
     versions = int(tx.scalar("SELECT COUNT(*) FROM gc_cand WHERE via IS NULL") or 0)
     execs = int(tx.scalar("SELECT COUNT(*) FROM gc_xcand WHERE via IS NULL") or 0)
     return versions, execs
+
+
+_SERIES_OF_V = (
+    "s.artifact_id = v.artifact_id AND s.partition_key = v.partition_key "
+    "AND s.time_key = COALESCE(v.time_partition, '')"
+)
+
+
+def _thresholds(tx: Tx, keep_lasts: Sequence[int]) -> None:
+    """``gc_series``: each series of an artifact with a policy, its newest version, and its
+    threshold: versions below it are not among the last ``keep_last`` (no ``keep_last``: the
+    newest; fewer versions than that: 0). Each is one walk of ``ix_av_pkey_time`` from the
+    newest, per series; no ranking of every version."""
+    tx.execute(
+        "INSERT INTO gc_series (artifact_id, partition_key, time_key, latest_id, threshold) "
+        "SELECT s.artifact_id, s.partition_key, s.time_key, s.latest_id, s.latest_id "
+        "FROM artifact_series s WHERE s.artifact_id IN (SELECT artifact_id FROM gc_policy)"
+    )
+    for n in keep_lasts:
+        for where, time_cond in (
+            ("time_key = ''", "v.time_partition IS NULL"),
+            ("time_key <> ''", "v.time_partition = gc_series.time_key"),
+        ):
+            tx.execute(
+                "UPDATE gc_series SET threshold = COALESCE((SELECT v.id FROM artifact_versions v "
+                "WHERE v.artifact_id = gc_series.artifact_id AND v.partition_key = "
+                f"gc_series.partition_key AND {time_cond} AND v.purged_at IS NULL "
+                f"ORDER BY v.id DESC LIMIT 1 OFFSET {int(n) - 1}), 0) WHERE {where} AND "
+                "artifact_id IN (SELECT artifact_id FROM gc_policy WHERE keep_last = :n)",
+                {"n": n},
+            )
 
 
 def _protect_through_lineage(tx: Tx) -> None:
@@ -194,15 +228,14 @@ class ArtifactCounts:
 def artifact_counts(tx: Tx) -> list[ArtifactCounts]:
     """The counts of every artifact with a policy (after :func:`plan_tables`)."""
     ranked = tx.all(
-        "SELECT r.artifact_id, COUNT(*) AS live, SUM(CASE WHEN r.rn = 1 THEN 1 ELSE 0 END) "
-        "AS latest, SUM(CASE WHEN r.rn > 1 AND p.keep_last IS NOT NULL AND r.rn <= p.keep_last "
-        "THEN 1 ELSE 0 END) AS last_n, SUM(CASE WHEN r.rn > 1 AND (p.keep_last IS NULL OR "
-        "r.rn > p.keep_last) AND p.keep_before IS NOT NULL AND r.created_at >= p.keep_before "
-        "THEN 1 ELSE 0 END) AS newer FROM (SELECT v.artifact_id, v.created_at, ROW_NUMBER() "
-        "OVER (PARTITION BY v.artifact_id, v.partition_key, COALESCE(v.time_partition, '') "
-        "ORDER BY v.id DESC) AS rn FROM artifact_versions v JOIN gc_policy p ON "
-        "p.artifact_id = v.artifact_id WHERE v.purged_at IS NULL) r JOIN gc_policy p ON "
-        "p.artifact_id = r.artifact_id GROUP BY r.artifact_id"
+        "SELECT v.artifact_id, COUNT(*) AS live, "
+        "SUM(CASE WHEN v.id = s.latest_id THEN 1 ELSE 0 END) AS latest, "
+        "SUM(CASE WHEN v.id <> s.latest_id AND v.id >= s.threshold THEN 1 ELSE 0 END) AS last_n, "
+        "SUM(CASE WHEN v.id < s.threshold AND p.keep_before IS NOT NULL AND "
+        "v.created_at >= p.keep_before THEN 1 ELSE 0 END) AS newer "
+        "FROM artifact_versions v CROSS JOIN gc_series s CROSS JOIN gc_policy p WHERE "
+        f"{_SERIES_OF_V} AND p.artifact_id = v.artifact_id AND v.purged_at IS NULL "
+        "GROUP BY v.artifact_id"
     )
     cand = {
         r["artifact_id"]: (int(r["lineage"] or 0), int(r["purge"] or 0))
