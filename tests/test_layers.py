@@ -30,6 +30,7 @@ RANK = {
     "engine.publish": 7,
     "engine.execute": 8,
     "engine.react": 9,
+    "engine.retention": 10,  # gc: resolves launch plans' queries as the reactor does
     "client": 10,
     "headwater": 11,  # the public surface, headwater/__init__.py
     "flows": 11,

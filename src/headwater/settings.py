@@ -34,6 +34,10 @@ class Settings:
     api_token: str | None = None
     executor: str | None = None  # headwater.map: None/'local' or 'dask://host:8786'
     openlineage_url: str | None = None  # OpenLineage export target (docs/openlineage.md)
+    # retention policies for `headwater gc` (JSON text, or a [retention] table in config.toml;
+    # docs/retention.md) and how often `headwater up` runs it (seconds; None: never)
+    retention: Any = None
+    gc_interval: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

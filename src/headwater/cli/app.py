@@ -46,6 +46,7 @@ def _add_commands() -> None:
         demo_cmd,
         events_cmd,
         executions_cmd,
+        gc_cmd,
         graph_cmd,
         launchplans_cmd,
         lineage_cmd,
@@ -63,6 +64,7 @@ def _add_commands() -> None:
     cli.add_command(launchplans_cmd.launchplans)
     cli.add_command(graph_cmd.graph)
     cli.add_command(lineage_cmd.lineage)
+    cli.add_command(gc_cmd.gc)
     cli.add_command(demo_cmd.demo)
     cli.add_command(up_cmd.up)
     cli.add_command(tokens_cmd.tokens)

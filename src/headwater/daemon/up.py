@@ -171,6 +171,23 @@ class Supervisor:
                 )
             )
         self.components.append(_Component("reaper", self._reaper))
+        from headwater.engine.retention import schedule as gc_schedule
+
+        every = gc_schedule.interval(inst.settings.gc_interval)
+        if every is not None:  # one GC among several `up`s, like the scheduler
+            from headwater.engine.leader import lead
+
+            self.components.append(
+                _Component(
+                    "gc",
+                    lambda stop: lead(
+                        inst,
+                        "gc-schedule",
+                        stop,
+                        lambda resign: gc_schedule.run(inst, resign, every),
+                    ),
+                )
+            )
         self._add_openlineage()
 
     def _add_openlineage(self) -> None:

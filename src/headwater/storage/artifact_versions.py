@@ -163,7 +163,7 @@ def find_latest(
             tx.one(
                 f"SELECT {VERSION_COLUMNS} FROM artifact_versions v CROSS JOIN artifacts a "
                 f"WHERE a.id = v.artifact_id AND v.artifact_id = :a{pk}{tp} "
-                "ORDER BY v.id DESC LIMIT 1",
+                "AND v.purged_at IS NULL ORDER BY v.id DESC LIMIT 1",
                 params,
             )
         )
@@ -176,7 +176,7 @@ def find_latest(
                 f"p{i}.version_id = p0.version_id AND p{i}.key = :k{i} AND p{i}.value = :v{i}"
             )
     tables += ["artifact_versions v", "artifacts a"]
-    conds += ["v.id = p0.version_id", "a.id = v.artifact_id"]
+    conds += ["v.id = p0.version_id", "a.id = v.artifact_id", "v.purged_at IS NULL"]
     return _one(
         tx.one(
             f"SELECT {VERSION_COLUMNS} FROM {' CROSS JOIN '.join(tables)} "
@@ -246,16 +246,16 @@ def search_versions(
         where = _series_filters(name, partitions, project, domain, time_from, time_to, params)
         where.append(
             "v.id IN (SELECT MAX(m.id) FROM artifact_versions m WHERE "
-            + " AND ".join(varying)
+            + " AND ".join([*varying, "m.purged_at IS NULL"])
             + " GROUP BY m.artifact_id, m.partition_key, m.time_partition)"
         )
     else:
         tables = "artifact_versions v JOIN artifacts a ON a.id = v.artifact_id"
         where = _series_filters(name, partitions, project, domain, time_from, time_to, params)
         where += varying
+    where.append("v.purged_at IS NULL")  # a purged version (a tombstone) is not found
     sql = f"SELECT {VERSION_COLUMNS} FROM {tables}"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
+    sql += " WHERE " + " AND ".join(where)
     found = tx.all(f"{sql} ORDER BY {order} DESC LIMIT :limit OFFSET :offset", params)
     return [ArtifactVersionRow.from_db(r) for r in found]
 
@@ -394,7 +394,8 @@ def latest_value_by_name(tx: Tx, *, name: str) -> str | None:
     ``name``, in any project or domain; None when there is none."""
     found = tx.all(
         "SELECT v.value FROM artifact_versions v JOIN artifacts a ON "
-        "a.id = v.artifact_id WHERE a.name = :n ORDER BY v.id DESC LIMIT 1",
+        "a.id = v.artifact_id WHERE a.name = :n AND v.purged_at IS NULL "
+        "ORDER BY v.id DESC LIMIT 1",
         {"n": name},
     )
     return found[0]["value"] if found else None

@@ -163,6 +163,9 @@ artifact_versions = sa.Table(
     sa.Column("node_id", Text),
     sa.Column("output_name", Text),
     sa.Column("created_at", Time, nullable=False),
+    # a tombstone: when and by which retention policy the version was purged (0011)
+    sa.Column("purged_at", Time),
+    sa.Column("purged_by", Text),
     sa.UniqueConstraint("artifact_id", "version", name="uq_artifact_version"),
     sa.Index("ix_av_latest", "artifact_id", "id"),
     sa.Index("ix_av_pkey", "artifact_id", "partition_key", "id"),

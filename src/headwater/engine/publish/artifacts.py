@@ -36,6 +36,7 @@ from headwater.storage import artifact_partitions as partition_rows
 from headwater.storage import artifact_versions as version_rows
 from headwater.storage import artifacts as artifact_rows
 from headwater.storage import cards as card_rows
+from headwater.storage import retention as retention_rows
 from headwater.storage.db import Tx
 from headwater.storage.events import insert_event
 
@@ -275,11 +276,14 @@ def resolve_uri(inst: Instance, uri: str | ArtifactURI) -> ArtifactVersion:
     with inst.db.read() as tx:
         art = artifact_rows.get_artifact(tx, ref.project, ref.domain, ref.name)
         row = version_rows.get_version(tx, art.id, ref.version or "") if art else None
+        tomb = retention_rows.tombstones(tx, [row.id]).get(row.id) if row else None
     if row is None:
         raise NotFoundError(
             f"no artifact version {ref}: check the name and version with "
             f"`headwater artifacts list --name {ref.name}`"
         )
+    if tomb is not None:  # purged by `headwater gc`: say when and why (a 404 over HTTP)
+        raise NotFoundError(tomb.describe(str(ref)))
     return ArtifactVersion(inst, row)
 
 

@@ -20,6 +20,7 @@ from headwater.engine.publish import artifacts
 from headwater.errors import UserInputError
 from headwater.storage import artifact_versions as version_rows
 from headwater.storage import executions as execution_rows
+from headwater.storage import retention as retention_rows
 from headwater.storage.artifact_versions import ArtifactVersionRow
 from headwater.storage.execution_links import TRIGGERED, links_of
 from headwater.storage.executions import ExecutionSummary
@@ -329,6 +330,7 @@ class _Pager:
         nodes = []
         with self.inst.db.read() as tx:
             rows = version_rows.get_versions_by_id(tx, sorted(version_ids - self.emitted_versions))
+            purged = retention_rows.tombstones(tx, [r.id for r in rows])
         for r in sorted(rows, key=lambda r: r.id):
             uri = self.uris[r.id] = _uri(r)
             attrs = {
@@ -337,7 +339,12 @@ class _Pager:
                 "partitions": json.loads(r.partitions),
                 "time_partition": r.time_partition,
             }
-            nodes.append(LineageNode(uri, "artifact", uri, attrs))
+            label = uri
+            tomb = purged.get(r.id)
+            if tomb is not None:  # a tombstone stays in the graph, marked
+                attrs.update(purged=True, purged_at=tomb.purged_at, purged_by=tomb.purged_by)
+                label = f"{uri} (purged)"
+            nodes.append(LineageNode(uri, "artifact", label, attrs))
             self.emitted_versions.add(r.id)
         for x in sorted(_exec_rows(self.inst, sorted(exec_ids - self.emitted)), key=_by_id):
             label = f"execution {x.id} ({x.workflow}, {x.status})"

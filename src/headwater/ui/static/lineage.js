@@ -124,6 +124,7 @@
       const classes = ["node", "node-" + n.kind];
       if (n.id === root) classes.push("node-root");
       if (n.status) classes.push("status-" + n.status);
+      if (n.purged) classes.push("node-purged");
       const g = el("g", {
         class: classes.join(" "), "data-id": n.id, transform: `translate(${at.x},${at.y})`,
       }, group);
@@ -132,7 +133,8 @@
       const link = el("a", { href: href, class: "node-link", "aria-label": n.label }, g);
       el("rect", { width: W, height: H, rx: n.kind === "execution" ? 4 : 14 }, link);
       el("text", { x: 10, y: 18, class: "label" }, link).textContent = shorten(n.short, 19);
-      const detail = n.kind === "execution" ? n.status || "" : partitionsText(n);
+      const detail = n.kind === "execution" ? n.status || ""
+        : n.purged ? "purged" : partitionsText(n);
       el("text", { x: 10, y: 35, class: "detail" }, link).textContent = shorten(detail, 25);
       el("title", {}, link).textContent = n.label;
       if (!expanded.has(n.id)) expandButton(g, n);
