@@ -42,6 +42,8 @@ TARGET_S = 0.020
 BUDGET_S = 20.0
 SEED = 20261122
 BATCH = 50_000
+if c.QUICK:  # make bench: the same measurements on a smaller graph
+    VERSIONS, CHAINS, STARTS, WARMUP, BUDGET_S = 10_000, 100, 50, 10, 5.0
 
 FLOWS = """\
 from typing import Annotated
@@ -342,6 +344,9 @@ def measure(backend: str, url: str, rows: Rows, g: Graph, rng: random.Random) ->
                     if len(times) >= 5 and time.perf_counter() > deadline:
                         break
                 c.figure(f"{backend}: lineage(upstream, depth={DEPTH})", c.spread(times))
+                c.record(
+                    f"{backend}: lineage(upstream, depth={DEPTH}) median", c.median(times), "s"
+                )
                 c.target(
                     f"{backend}: lineage(version, upstream, depth={DEPTH}), "
                     f"{g.n:,}-version graph (median of {len(times)})",
@@ -361,6 +366,7 @@ def measure(backend: str, url: str, rows: Rows, g: Graph, rng: random.Random) ->
                     graph = headwater.lineage(h, direction="both", depth=DEPTH)
                     down.append(time.perf_counter() - t0)
                 c.figure(f"{backend}: lineage(both, depth={DEPTH})  no target", c.spread(down))
+                c.record(f"{backend}: lineage(both, depth={DEPTH}) median", c.median(down), "s")
                 if c.want_profile():
                     it = iter(handles * 3)
                     c.profile(
