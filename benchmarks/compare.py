@@ -76,9 +76,13 @@ def summarise(rows: Iterable[dict[str, Any]]) -> dict[Key, dict[str, Any]]:
     }
 
 
-def _num(x: float | None) -> str:
+def _num(x: float | None, unit: str = "") -> str:
+    """``2,000``, ``0.5``; a duration in seconds as ``4.20 ms`` / ``310 us``."""
     if x is None:
         return "—"
+    if unit == "s" and abs(x) < 1:
+        ms = x * 1000
+        return f"{ms:.3g} ms" if ms >= 1 else f"{ms * 1000:.3g} us"
     if abs(x) >= 100:
         return f"{x:,.0f}"
     return f"{x:.4g}"
@@ -99,7 +103,7 @@ def table(a_rows: Sequence[dict[str, Any]], b_rows: Sequence[dict[str, Any]]) ->
         vb = sb["median"] if sb else None
         ba = f"{vb / va:.2f}" if va and vb is not None else "—"
         lines.append(
-            f"| {key[0]} | {key[1]} | {unit} | {_num(va)} | {_num(vb)} | {ba} | "
+            f"| {key[0]} | {key[1]} | {unit} | {_num(va, unit)} | {_num(vb, unit)} | {ba} | "
             f"{_num(sa['ratio']) if sa else '—'} | {_num(sb['ratio']) if sb else '—'} |"
         )
     return "\n".join(lines)
