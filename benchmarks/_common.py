@@ -327,6 +327,43 @@ def floor_line(label: str, value: float, floor: float, unit: str, higher_is_bett
     )
 
 
+def sql_floor(inst: Any, calls: Sequence[Any]) -> list[float] | None:
+    """The floor of a read API call (SQLite only): the very SQL statements ``call()`` sends
+    (captured with their values bound), replayed on the same connection with nothing else
+    around them; seconds per call. None on PostgreSQL."""
+    if inst.db.dialect != "sqlite":
+        return None
+    conn = inst.db.connection()
+    captured = []
+    for call in calls:
+        seen: list[str] = []
+        conn.set_trace_callback(seen.append)
+        try:
+            call()
+        finally:
+            conn.set_trace_callback(None)
+        captured.append(seen)
+    times = []
+    for statements in captured:
+        # Once untimed: the captured text has the values inlined, so each call's statements
+        # are new to the connection's statement cache; the engine's are prepared already.
+        for sql in statements:
+            conn.execute(sql).fetchall()
+        t0 = time.perf_counter()
+        for sql in statements:
+            conn.execute(sql).fetchall()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def record_with_floor(figure: str, times: Sequence[float], floor: Sequence[float] | None) -> None:
+    """Record the median of ``times`` with the median of ``floor`` (if any) as its floor."""
+    base = median(floor) if floor else None
+    if base:
+        floor_line(figure, median(times), base, "s", False)
+    record(figure, median(times), "s", base)
+
+
 # -- PostgreSQL --------------------------------------------------------------------------------
 class Postgres:
     """A PostgreSQL server for one script: ``$HEADWATER_TEST_POSTGRES_URL`` if set, else a

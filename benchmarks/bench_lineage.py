@@ -16,6 +16,10 @@ PostgreSQL COPY; secondary indexes recreated after): artifacts, artifact_version
 artifact_partitions, executions, lineage_edges; then ANALYZE. Not loaded (lineage does not read
 them): node_executions, events, blobs. Every timed graph is checked against the expected one.
 ``--profile`` adds cProfile output.
+
+Floor (SQLite): the SQL statements each measured ``lineage`` call sent, replayed on the same
+connection without the engine (``_common.sql_floor``); ratio = call / replay. ``--quick``
+(``make bench``): a 10,000-version graph, 50 starting versions.
 """
 
 from __future__ import annotations
@@ -344,8 +348,15 @@ def measure(backend: str, url: str, rows: Rows, g: Graph, rng: random.Random) ->
                     if len(times) >= 5 and time.perf_counter() > deadline:
                         break
                 c.figure(f"{backend}: lineage(upstream, depth={DEPTH})", c.spread(times))
-                c.record(
-                    f"{backend}: lineage(upstream, depth={DEPTH}) median", c.median(times), "s"
+                floor = c.sql_floor(
+                    inst,
+                    [
+                        lambda h=h: headwater.lineage(h, direction="upstream", depth=DEPTH)
+                        for h in handles[WARMUP : WARMUP + len(times)]
+                    ],
+                )
+                c.record_with_floor(
+                    f"{backend}: lineage(upstream, depth={DEPTH}) median", times, floor
                 )
                 c.target(
                     f"{backend}: lineage(version, upstream, depth={DEPTH}), "
