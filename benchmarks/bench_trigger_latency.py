@@ -302,6 +302,25 @@ else:
 """
 
 
+def wake_listeners(tx: Any) -> None:
+    """PostgreSQL: NOTIFY the floor's child with the COMMIT, the way the engine does
+    (``Tx.notify``); with push off, or on a commit older than push (``make bench-compare``),
+    a plain NOTIFY statement, which PostgreSQL also delivers at COMMIT. SQLite: nothing (the
+    child is woken by a datagram)."""
+    if tx.dialect != "postgresql":
+        return
+    try:
+        from headwater.storage.notify import push_enabled
+
+        piggyback = push_enabled() and hasattr(tx, "notify")
+    except ImportError:
+        piggyback = False
+    if piggyback:
+        tx.notify("hwbench_floor")
+    else:
+        tx.execute("NOTIFY hwbench_floor")
+
+
 def floor_round_trips(backend: str, tmp: Path, database_url: str | None, n: int) -> list[float]:
     """The floor: ``n`` sequential commit + wake-up round trips between this process and a
     child (see the module docstring); seconds from just before each COMMIT to the child
@@ -331,7 +350,7 @@ def floor_round_trips(backend: str, tmp: Path, database_url: str | None, n: int)
         def ping(x: int) -> float:
             with db.transaction() as tx:
                 tx.execute("INSERT INTO floor_ping (x) VALUES (:x)", {"x": x})
-                tx.notify("hwbench_floor")
+                wake_listeners(tx)
                 before = time.monotonic()
             if db.dialect == "sqlite":
                 wake.sendto(str(x).encode(), str(listen))
@@ -348,7 +367,7 @@ def floor_round_trips(backend: str, tmp: Path, database_url: str | None, n: int)
     finally:
         with db.transaction() as tx:
             tx.execute("INSERT INTO floor_ping (x) VALUES (-1)")
-            tx.notify("hwbench_floor")
+            wake_listeners(tx)
         if db.dialect == "sqlite":
             wake.sendto(b"-1", str(listen))
         try:
