@@ -67,7 +67,7 @@ PG_EVENTS = 5_000
 NAMES = 100
 PER_NAME = 10  # listeners per event name (one per shard)
 EXTRA_LPS = 10_000  # listening to other names, for the second run
-BATCHES = (500, 2000)
+BATCHES: tuple[int, ...] = (500, 2000)
 INSERT_TX = 1_000
 PROFILE_EVENTS = 5_000
 SMALL_EVENTS = 5_000  # the batch-size and extra-launch-plan comparisons
@@ -498,9 +498,11 @@ def sqlite(tmp: Path, n_full: int, n_small: int) -> None:
     print()
     kept: list[Any] = []
     label = f"{n_full:,} events, batch=500, 1,000 launch plans"
-    eps, _ = run_one("sqlite", full, None, 500, n_full, EVENTS, label, targets=True, keep_rows=kept)
+    full_eps, _ = run_one(
+        "sqlite", full, None, 500, n_full, EVENTS, label, targets=True, keep_rows=kept
+    )
     shutil.rmtree(full, ignore_errors=True)
-    with_floor("sqlite", label, eps, kept[0], floor_home, None)
+    with_floor("sqlite", label, full_eps, kept[0], floor_home, None)
     kept.clear()
     shutil.rmtree(floor_home, ignore_errors=True)
     if c.QUICK:
