@@ -7,7 +7,7 @@ VENV_PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: venv test lint demo bench clean distclean
+.PHONY: venv test lint demo bench bench-full bench-compare clean distclean
 
 venv: $(STAMP)
 
@@ -33,11 +33,30 @@ lint: venv
 demo: venv
 	$(VENV)/bin/headwater demo
 
+# Benchmarks (benchmarks/README.md). Each script appends its figures to
+# benchmarks/.out/results.jsonl. `make bench`: every script in its quick mode (a few minutes);
+# `make bench-full`: the full sizes. BENCH=bench_x.py runs one script only.
+# `make bench-compare A=<commit> B=<commit> [ROUNDS=2] [BENCH=bench_x.py]`: both commits in
+# temporary worktrees, quick runs alternately A B A B, then the medians and B/A per figure.
+BENCH ?=
+ROUNDS ?= 2
+BENCH_SCRIPTS = $(if $(BENCH),$(addprefix benchmarks/,$(notdir $(BENCH))),$(sort $(wildcard benchmarks/bench_*.py)))
+
 bench: venv
-	@set -e; for f in $(sort $(wildcard benchmarks/bench_*.py)); do \
+	@rc=0; for f in $(BENCH_SCRIPTS); do \
+		echo "== $$f --quick"; \
+		$(VENV_PY) $$f --quick || { echo "FAILED: $$f"; rc=1; }; \
+	done; exit $$rc
+
+bench-full: venv
+	@rc=0; for f in $(BENCH_SCRIPTS); do \
 		echo "== $$f"; \
-		$(VENV_PY) $$f; \
-	done
+		$(VENV_PY) $$f || { echo "FAILED: $$f"; rc=1; }; \
+	done; exit $$rc
+
+bench-compare: venv
+	@test -n "$(A)" -a -n "$(B)" || { echo "usage: make bench-compare A=<commit> B=<commit> [ROUNDS=2] [BENCH=bench_x.py]"; exit 2; }
+	$(VENV_PY) benchmarks/compare.py $(A) $(B) --rounds $(ROUNDS) $(if $(BENCH),--bench $(BENCH))
 
 clean:
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis benchmarks/.out

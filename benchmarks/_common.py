@@ -3,12 +3,18 @@
 Every script prints a header naming the machine, then one line per figure. A figure with a
 target reads ``label: value   target < X   PASS|MISS``; benchmarks never assert on time, the
 exit status only says whether the script itself worked.
+
+Every script also appends its figures to one machine-readable file (``record``):
+``benchmarks/.out/results.jsonl``, or ``$HEADWATER_BENCH_RESULTS``. ``--quick`` on any
+script's command line (``QUICK``) selects its small sizes (``make bench``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import importlib.util
+import json
 import os
 import platform
 import shutil
@@ -25,9 +31,15 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
-VENV_BIN = ROOT / ".venv" / "bin"
+VENV_BIN = Path(sys.executable).parent  # the virtualenv running the benchmark
 
 _results: list[tuple[str, bool]] = []
+
+QUICK = "--quick" in sys.argv[1:]
+"""``--quick``: the script's small sizes (``make bench``; ``make bench-full`` runs without)."""
+
+RESULTS_ENV = "HEADWATER_BENCH_RESULTS"
+DEFAULT_RESULTS = ROOT / "benchmarks" / ".out" / "results.jsonl"
 
 
 # -- output ------------------------------------------------------------------------------------
@@ -201,10 +213,155 @@ def temp_dir(prefix: str) -> Iterator[Path]:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The environment for child processes: no inherited HEADWATER_* or PYTHON* settings."""
+    """The environment for child processes: no inherited HEADWATER_* or PYTHON* settings,
+    except that ``PYTHONPATH`` names the source tree this process imports ``headwater`` from,
+    so that children measure the same code (``make bench-compare`` points it at another
+    commit's worktree)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HEADWATER_", "PYTHON"))}
     env.update(extra)
+    src = headwater_src()
+    if src is not None:
+        paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        env["PYTHONPATH"] = os.pathsep.join([*paths, str(src)])
     return env
+
+
+# -- results file ------------------------------------------------------------------------------
+def headwater_src() -> Path | None:
+    """The folder ``import headwater`` resolves from (``src/`` of a checkout), without
+    importing it."""
+    spec = importlib.util.find_spec("headwater")
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).resolve().parent.parent
+
+
+def measured_commit() -> str:
+    """The commit of the ``headwater`` code being measured (its checkout's ``HEAD``, with
+    ``+dirty`` if its ``src/`` has uncommitted changes); ``unknown`` outside git."""
+    src = headwater_src()
+    where = str(src) if src is not None else str(ROOT)
+    try:
+        rev = subprocess.run(
+            ["git", "-C", where, "rev-parse", "--short=10", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", where, "status", "--porcelain", "--", "."],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{rev}{'+dirty' if dirty else ''}" if rev else "unknown"
+
+
+def results_path() -> Path:
+    """Where ``record`` appends: ``$HEADWATER_BENCH_RESULTS`` or benchmarks/.out/results.jsonl."""
+    env = os.environ.get(RESULTS_ENV)
+    return Path(env) if env else DEFAULT_RESULTS
+
+
+_commit_cache: list[str] = []
+
+
+def record(
+    figure: str,
+    value: float,
+    unit: str,
+    floor: float | None = None,
+    *,
+    benchmark: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Append one figure to the results file as a JSON line and return it.
+
+    ``floor``: the same quantity measured for the bare floor the figure chases, in the same
+    run and the same unit; ``ratio`` is then ``value / floor`` (for a rate such as events/s
+    the share of the floor reached, below 1; for a latency or a duration how many times the
+    floor it takes, above 1). ``benchmark`` defaults to the script's name."""
+    if not _commit_cache:
+        _commit_cache.append(measured_commit())
+    try:
+        load1: float | None = round(os.getloadavg()[0], 2)
+    except OSError:
+        load1 = None
+    row: dict[str, Any] = {
+        "benchmark": benchmark or Path(sys.argv[0]).stem,
+        "figure": figure,
+        "value": value,
+        "unit": unit,
+        "floor": floor,
+        "ratio": (value / floor) if floor else None,
+        "commit": _commit_cache[0],
+        "load": load1,
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "quick": QUICK,
+    }
+    row.update(extra)
+    path = results_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as out:
+        out.write(json.dumps(row, sort_keys=False) + "\n")
+    return row
+
+
+def fmt_value(value: float, unit: str) -> str:
+    """A duration in seconds through ``fmt_time``, anything else as ``1,234 unit``."""
+    if unit == "s":
+        return fmt_time(value)
+    return f"{value:,.0f} {unit}" if abs(value) >= 100 else f"{value:.3g} {unit}"
+
+
+def floor_line(label: str, value: float, floor: float, unit: str, higher_is_better: bool) -> None:
+    """Print a figure beside its floor: ``label: 1,234 events/s   floor 5,678 events/s
+    ratio 0.22 (share of the floor reached)``."""
+    how = "share of the floor reached" if higher_is_better else "times the floor"
+    print(
+        f"{label}: {fmt_value(value, unit)}   floor {fmt_value(floor, unit)}   "
+        f"ratio {value / floor:.2f} ({how})",
+        flush=True,
+    )
+
+
+def sql_floor(inst: Any, calls: Sequence[Any]) -> list[float] | None:
+    """The floor of a read API call (SQLite only): the very SQL statements ``call()`` sends
+    (captured with their values bound), replayed on the same connection with nothing else
+    around them; seconds per call. None on PostgreSQL."""
+    if inst.db.dialect != "sqlite":
+        return None
+    conn = inst.db.connection()
+    captured = []
+    for call in calls:
+        seen: list[str] = []
+        conn.set_trace_callback(seen.append)
+        try:
+            call()
+        finally:
+            conn.set_trace_callback(None)
+        captured.append(seen)
+    times = []
+    for statements in captured:
+        # Once untimed: the captured text has the values inlined, so each call's statements
+        # are new to the connection's statement cache; the engine's are prepared already.
+        for sql in statements:
+            conn.execute(sql).fetchall()
+        t0 = time.perf_counter()
+        for sql in statements:
+            conn.execute(sql).fetchall()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def record_with_floor(figure: str, times: Sequence[float], floor: Sequence[float] | None) -> None:
+    """Record the median of ``times`` with the median of ``floor`` (if any) as its floor."""
+    base = median(floor) if floor else None
+    if base:
+        floor_line(figure, median(times), base, "s", False)
+    record(figure, median(times), "s", base)
 
 
 # -- PostgreSQL --------------------------------------------------------------------------------

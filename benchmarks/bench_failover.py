@@ -196,7 +196,8 @@ def one_run(pg: c.Postgres, root: Path) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=1 if c.QUICK else 3)
+    parser.add_argument("--quick", action="store_true", help="one run")
     args = parser.parse_args()
     c.install_signal_handlers()
     c.header(
@@ -219,6 +220,7 @@ def main() -> int:
             5.0,
             "runs: " + ", ".join(c.fmt_time(t) for t in times),
         )
+        c.record("failover: leader SIGKILLed -> next decision, median", c.median(times), "s")
     c.summary()
     return 0
 

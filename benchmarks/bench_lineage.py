@@ -16,6 +16,10 @@ PostgreSQL COPY; secondary indexes recreated after): artifacts, artifact_version
 artifact_partitions, executions, lineage_edges; then ANALYZE. Not loaded (lineage does not read
 them): node_executions, events, blobs. Every timed graph is checked against the expected one.
 ``--profile`` adds cProfile output.
+
+Floor (SQLite): the SQL statements each measured ``lineage`` call sent, replayed on the same
+connection without the engine (``_common.sql_floor``); ratio = call / replay. ``--quick``
+(``make bench``): a 10,000-version graph, 50 starting versions.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ TARGET_S = 0.020
 BUDGET_S = 20.0
 SEED = 20261122
 BATCH = 50_000
+if c.QUICK:  # make bench: the same measurements on a smaller graph
+    VERSIONS, CHAINS, STARTS, WARMUP, BUDGET_S = 10_000, 100, 50, 10, 5.0
 
 FLOWS = """\
 from typing import Annotated
@@ -342,6 +348,16 @@ def measure(backend: str, url: str, rows: Rows, g: Graph, rng: random.Random) ->
                     if len(times) >= 5 and time.perf_counter() > deadline:
                         break
                 c.figure(f"{backend}: lineage(upstream, depth={DEPTH})", c.spread(times))
+                floor = c.sql_floor(
+                    inst,
+                    [
+                        lambda h=h: headwater.lineage(h, direction="upstream", depth=DEPTH)
+                        for h in handles[WARMUP : WARMUP + len(times)]
+                    ],
+                )
+                c.record_with_floor(
+                    f"{backend}: lineage(upstream, depth={DEPTH}) median", times, floor
+                )
                 c.target(
                     f"{backend}: lineage(version, upstream, depth={DEPTH}), "
                     f"{g.n:,}-version graph (median of {len(times)})",
@@ -361,6 +377,7 @@ def measure(backend: str, url: str, rows: Rows, g: Graph, rng: random.Random) ->
                     graph = headwater.lineage(h, direction="both", depth=DEPTH)
                     down.append(time.perf_counter() - t0)
                 c.figure(f"{backend}: lineage(both, depth={DEPTH})  no target", c.spread(down))
+                c.record(f"{backend}: lineage(both, depth={DEPTH}) median", c.median(down), "s")
                 if c.want_profile():
                     it = iter(handles * 3)
                     c.profile(

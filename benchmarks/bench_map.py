@@ -23,6 +23,8 @@ SLEEP_ITEMS = 64
 SLEEP_S = 0.25
 NOOP_ITEMS = 1000
 TARGET_OVERHEAD_S = 0.005
+if c.QUICK:  # make bench
+    SLEEP_ITEMS, NOOP_ITEMS = 16, 200
 
 FLOWS = """\
 import time
@@ -108,6 +110,12 @@ def main() -> None:
                         f"{c.fmt_time(took)}   ideal {c.fmt_time(ideal)}   "
                         f"({took / ideal:.2f}x ideal)",
                     )
+                    c.record(
+                        f"map of {SLEEP_ITEMS} x sleep {SLEEP_S} s, concurrency {parallel}",
+                        took,
+                        "s",
+                        ideal,  # the floor: the sleeps alone, perfectly parallel
+                    )
                 timed(headwater.run, flows.noops, list(range(cpus)), n=cpus, concurrency=cpus)
                 took = timed(
                     headwater.run,
@@ -123,6 +131,7 @@ def main() -> None:
                     TARGET_OVERHEAD_S,
                     "recorded node per item: 2 writes in the child, 1 batched insert",
                 )
+                c.record("map overhead per no-op item", took / NOOP_ITEMS, "s")
         finally:
             shutdown_local_pool()
             inst.close()

@@ -32,12 +32,12 @@ import _common as c
 import bench_reactor_throughput as rt
 import bench_trigger_latency as tl
 
-QUICK = "--quick" in sys.argv[1:]
+QUICK = c.QUICK
 SEQUENTIAL = 100 if QUICK else 300
-IDLE = 8 if QUICK else 20
+IDLE = 4 if QUICK else 20
 IDLE_GAP_S = 2.5
-IDLE_CPU_S = 10.0 if QUICK else 30.0
-REACTOR_EVENTS = 5_000
+IDLE_CPU_S = 5.0 if QUICK else 30.0
+REACTOR_EVENTS = 2_000 if QUICK else 5_000
 TARGET_P50_S, TARGET_P99_S = 0.005, 0.025
 TARGET_EPS = 5_000.0
 MODES = (("polling", "0"), ("push", "1"))
@@ -127,8 +127,8 @@ def latency(mode: str, flag: str, tmp: Path, url: str, mod: Any, starts: Any) ->
                 code = up.stop()
                 c.check(code == 0, f"headwater up exited with {code}\n{up.log()}")
             tl.fill_from_db(inst, seq + idle, starts)
-        out["seq"] = [r.task - r.committed for r in seq]
-        out["idle"] = [r.task - r.committed for r in idle]
+        out["seq"] = [r.task_mono - r.commit_mono for r in seq]
+        out["idle"] = [r.task_mono - r.commit_mono for r in idle]
         print()
         tl.report(f"postgresql {mode}", "sequential", seq, "")
         print()
@@ -211,6 +211,11 @@ def main() -> None:
         "push / polling, reactor events/s",
         f"{push['eps']:,.0f} / {poll['eps']:,.0f} = {push['eps'] / poll['eps']:.2f}x",
     )
+    for mode, res in (("polling", poll), ("push", push)):
+        c.record(f"{mode}: sequential trigger latency p50", c.percentile(res["seq"], 50), "s")
+        c.record(f"{mode}: idle trigger latency p50", c.percentile(res["idle"], 50), "s")
+        c.record(f"{mode}: idle CPU of up --workers 2", res["cpu"], "cores")
+        c.record(f"{mode}: reactor events/s", res["eps"], "events/s")
     n_seq, n_idle = len(push["seq"]), len(push["idle"])
     c.target(f"push sequential p50 (n={n_seq})", c.percentile(push["seq"], 50), TARGET_P50_S)
     c.target(f"push sequential p99 (n={n_seq})", c.percentile(push["seq"], 99), TARGET_P99_S)

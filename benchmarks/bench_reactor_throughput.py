@@ -30,6 +30,18 @@ Runs, SQLite:
    ratio of events/s shows whether the cost per event grows with launch plans that do not
    listen to it (~1.0 expected).
 
+The floor, measured in the same run on a copy of the same prepared database: a bare loop
+that takes the same batches off the inbox (``reactor_inbox`` joined to ``events``), inserts the
+very rows the engine wrote for them (its ``executions``, ``firings`` and ``trigger_decisions``,
+read back after the engine's run, every column as the engine wrote it) with ``executemany``
+through the engine's own ``Database.transaction`` (same driver, same settings), deletes the
+inbox rows and commits: the storage cost of the same work with no engine logic. Printed and
+recorded with ratio = engine events/s / floor events/s (the share of the floor reached).
+
+``--quick`` (``make bench``): 5,000 events on SQLite, engine and floor alternating over 3
+rounds on fresh copies (medians), and 2,000 on PostgreSQL (batch 500, one round each); no
+batch-size / extra-launch-plan rounds.
+
 PostgreSQL: 5,000 events, batch 500 and 2000, no target. ``--events N`` runs a smaller
 burst (figures then projected to 100,000 are labelled so). ``--profile`` adds a cProfile of
 the reactor over the 5,000-event database, and a diagnostic run of the same events with the
@@ -56,12 +68,16 @@ PG_EVENTS = 5_000
 NAMES = 100
 PER_NAME = 10  # listeners per event name (one per shard)
 EXTRA_LPS = 10_000  # listening to other names, for the second run
-BATCHES = (500, 2000)
+BATCHES: tuple[int, ...] = (500, 2000)
 INSERT_TX = 1_000
 PROFILE_EVENTS = 5_000
 SMALL_EVENTS = 5_000  # the batch-size and extra-launch-plan comparisons
 ROUNDS = 3
 TARGET_EPS = 5_000.0
+if c.QUICK:
+    EVENTS, PG_EVENTS, BATCHES = 5_000, 2_000, (500,)
+FLOOR_ROUNDS = 3 if c.QUICK else 1  # SQLite: engine / floor rounds, alternating
+FLOOR_TABLES = ("executions", "firings", "trigger_decisions")  # insert order
 MODULE = "hwbench_reactor"
 EXTRA_MODULE = "hwbench_reactor_extra"
 
@@ -284,8 +300,10 @@ def run_one(
     label: str,
     targets: bool,
     quiet: bool = False,
+    keep_rows: list[Any] | None = None,
 ) -> tuple[float, float]:
-    """Decide the ``n`` waiting events; (events/s, events/s without the index load)."""
+    """Decide the ``n`` waiting events; (events/s, events/s without the index load). With
+    ``keep_rows``, the rows the engine wrote are appended to it (for the floor)."""
     inst = open_instance(home, url)
     try:
         before = counts(inst)
@@ -301,6 +319,8 @@ def run_one(
         checked = time.perf_counter() - t0
         eps = res["events"] / res["elapsed"]
         eps_warm = n / max(1e-9, res["elapsed"] - load)
+        if keep_rows is not None:
+            keep_rows.append(engine_rows(inst))
         if quiet:
             c.figure(
                 f"{backend} {label}",
@@ -387,6 +407,82 @@ def diagnose_without_blobs(tmp: Path, base: Path, n: int) -> None:
         shutil.rmtree(home, ignore_errors=True)
 
 
+# -- the floor -----------------------------------------------------------------------------------
+def _plain(row: Any) -> dict[str, Any]:
+    return dict(row) if isinstance(row, dict) else {k: row[k] for k in row.keys()}  # noqa: SIM118
+
+
+def engine_rows(inst: Any) -> dict[str, dict[int, list[dict[str, Any]]]]:
+    """The rows the engine wrote per table, grouped by the event seq they belong to."""
+    out: dict[str, dict[int, list[dict[str, Any]]]] = {t: {} for t in FLOOR_TABLES}
+    seq_of: dict[str, int] = {}
+    with inst.db.read() as tx:
+        for row in tx.all("SELECT * FROM executions ORDER BY event_seq"):
+            r = _plain(row)
+            seq_of[r["id"]] = r["event_seq"]
+            out["executions"].setdefault(r["event_seq"], []).append(r)
+        for row in tx.all("SELECT * FROM firings ORDER BY id"):
+            r = _plain(row)
+            out["firings"].setdefault(seq_of[r["execution_id"]], []).append(r)
+        for row in tx.all("SELECT * FROM trigger_decisions ORDER BY id"):
+            r = _plain(row)
+            out["trigger_decisions"].setdefault(r["event_seq"], []).append(r)
+    return out
+
+
+def floor_run(inst: Any, rows: dict[str, dict[int, list[dict[str, Any]]]], batch: int) -> float:
+    """The bare loop (module docstring) until the inbox is empty; events/s."""
+    sql = {}
+    for table in FLOOR_TABLES:
+        first = next(iter(rows[table].values()))[0]
+        cols = list(first)
+        sql[table] = (
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(':' + k for k in cols)})"
+        )
+    done = 0
+    gc.collect()
+    t0 = time.perf_counter()
+    while True:
+        with inst.db.transaction() as tx:
+            got = tx.all(
+                "SELECT i.seq, e.id, e.name, e.payload FROM reactor_inbox i "
+                "JOIN events e ON e.seq = i.seq ORDER BY i.seq LIMIT :n",
+                {"n": batch},
+            )
+            if not got:
+                break
+            seqs = [r["seq"] for r in got]
+            for table in FLOOR_TABLES:
+                by_seq = rows[table]
+                tx.many(sql[table], [row for q in seqs for row in by_seq.get(q, ())])
+            tx.execute("DELETE FROM reactor_inbox WHERE seq <= :top", {"top": seqs[-1]})
+        done += len(seqs)
+    took = time.perf_counter() - t0
+    c.check(done > 0, "the floor found no events in the inbox")
+    return done / took
+
+
+def floor_eps(inst_rows: Any, floor_home: Path, url: str | None) -> float:
+    """The floor's events/s on an untouched copy of the prepared database."""
+    inst = open_instance(floor_home, url)
+    try:
+        floor = floor_run(inst, inst_rows, 500)
+        n = counts(inst)
+        c.check(n["inbox"] == 0 and n["executions"] > 0, f"floor run left {n}")
+    finally:
+        inst.close()
+    return floor
+
+
+def with_floor(
+    backend: str, label: str, eps: float, inst_rows: Any, floor_home: Path, url: str | None
+) -> None:
+    """Run the floor on the untouched copy and print/record the engine figure beside it."""
+    floor = floor_eps(inst_rows, floor_home, url)
+    c.floor_line(f"{backend} {label}", eps, floor, "events/s", True)
+    c.record(f"{backend} reactor {label}", eps, "events/s", floor)
+
+
 # -- backends ------------------------------------------------------------------------------------
 def prepare(home: Path, url: str | None, n: int, label: str) -> None:
     """A database with the 1,000 launch plans registered and active and ``n`` events waiting."""
@@ -405,18 +501,59 @@ def sqlite(tmp: Path, n_full: int, n_small: int) -> None:
     # 1. The full burst once, with the reactor's default batch: the figure with the target.
     full = tmp / "sqlite-full"
     prepare(full, None, n_full, f"sqlite, {n_full:,} events")
+    floor_home = tmp / "sqlite-full-floor"
     print()
-    run_one(
-        "sqlite",
-        full,
-        None,
-        500,
-        n_full,
-        EVENTS,
-        f"{n_full:,} events, batch=500, 1,000 launch plans",
-        targets=True,
-    )
-    shutil.rmtree(full, ignore_errors=True)
+    kept: list[Any] = []
+    label = f"{n_full:,} events, batch=500, 1,000 launch plans"
+    if FLOOR_ROUNDS == 1:
+        shutil.copytree(full, floor_home)
+        full_eps, _ = run_one(
+            "sqlite", full, None, 500, n_full, EVENTS, label, targets=True, keep_rows=kept
+        )
+        shutil.rmtree(full, ignore_errors=True)
+        with_floor("sqlite", label, full_eps, kept[0], floor_home, None)
+        shutil.rmtree(floor_home, ignore_errors=True)
+        return_now = False
+    else:
+        # Engine and floor alternate, each on a fresh copy: a load spike hits both alike.
+        engine, floor = [], []
+        run_home = tmp / "sqlite-full-run"
+        for rnd in range(FLOOR_ROUNDS):
+            shutil.copytree(full, run_home)
+            rate, _ = run_one(
+                "sqlite",
+                run_home,
+                None,
+                500,
+                n_full,
+                EVENTS,
+                f"{label}, round {rnd + 1}",
+                targets=False,
+                quiet=True,
+                keep_rows=kept if not kept else None,
+            )
+            engine.append(rate)
+            shutil.rmtree(run_home, ignore_errors=True)
+            shutil.copytree(full, floor_home)
+            floor.append(floor_eps(kept[0], floor_home, None))
+            shutil.rmtree(floor_home, ignore_errors=True)
+        shutil.rmtree(full, ignore_errors=True)
+        c.figure(
+            f"sqlite {label}, floor by round",
+            ", ".join(f"{f:,.0f}" for f in floor) + " events/s",
+        )
+        rate, floor_med = c.median(engine), c.median(floor)
+        rate_target(
+            f"sqlite {label} (median of {FLOOR_ROUNDS}): events decided/s", rate, TARGET_EPS
+        )
+        c.floor_line(
+            f"sqlite {label} (medians of {FLOOR_ROUNDS})", rate, floor_med, "events/s", True
+        )
+        c.record(f"sqlite reactor {label}", rate, "events/s", floor_med)
+        return_now = True
+    kept.clear()
+    if c.QUICK or return_now:
+        return
 
     # 2. Smaller bursts on copies of two prepared databases (1,000 launch plans; the same plus
     #    10,000 that do not listen to these events), in alternating rounds: this machine is
@@ -491,22 +628,25 @@ def postgresql(tmp: Path, pg: Any, n: int) -> None:
         url = pg.database()
         home = tmp / f"pg-b{batch}"
         prepare(home, url, n, "postgresql")
+        floor_url = floor_home = None
+        if batch == 500:  # the floor on a second database prepared the same way
+            floor_url, floor_home = pg.database(), tmp / "pg-floor"
+            prepare(floor_home, floor_url, n, "postgresql (floor)")
         print()
+        kept: list[Any] = []
+        label = f"{n:,} events, batch={batch}, 1,000 launch plans"
         results[batch] = run_one(
-            "postgresql",
-            home,
-            url,
-            batch,
-            n,
-            n,
-            f"{n:,} events, batch={batch}, 1,000 launch plans",
-            targets=False,
+            "postgresql", home, url, batch, n, n, label, targets=False, keep_rows=kept
         )
+        if floor_home is not None:
+            with_floor("postgresql", label, results[batch][0], kept[0], floor_home, floor_url)
+        kept.clear()
         print()
-    c.figure(
-        f"postgresql batch=2000 / batch=500 ({n:,} events)",
-        f"{results[2000][0] / results[500][0]:.2f}x events/s",
-    )
+    if 2000 in results:
+        c.figure(
+            f"postgresql batch=2000 / batch=500 ({n:,} events)",
+            f"{results[2000][0] / results[500][0]:.2f}x events/s",
+        )
     if c.want_profile():
         url = pg.database()
         home = tmp / "pg-prof"

@@ -24,6 +24,8 @@ RUNS_ONE = 300
 RUNS_CHAIN = 100
 TARGET_ONE_S = 0.002
 TARGET_CHAIN_S = 0.010
+if c.QUICK:  # make bench
+    WARMUP, RUNS_ONE, RUNS_CHAIN = 10, 100, 30
 
 FLOWS = """\
 from headwater import task, workflow
@@ -86,6 +88,7 @@ def bench(
                 what = "one task" if wf is flows.one else "10-task chain"
                 times = time_runs(headwater.run, wf, n, expect)
                 medians[what] = c.median(times)
+                c.record(f"{backend}: headwater.run {what} median", c.median(times), "s")
                 c.figure(f"{backend}: run({what})", c.spread(times))
                 label = f"{backend}: headwater.run {what} (median of {n})"
                 if targets:

@@ -17,6 +17,8 @@ import _common as c
 
 RUNS = 10
 TARGET_S = 0.5
+if c.QUICK:  # make bench
+    RUNS = 5
 
 WORKFLOW = """\
 from headwater import task, workflow
@@ -95,6 +97,10 @@ def main() -> None:
                 f"  {label}",
                 f"{c.spread(ref)}; headwater run = {c.median(walls) / c.median(ref):.1f}x this",
             )
+            if snippet == "pass":  # the floor: a fresh interpreter doing nothing
+                c.record(
+                    "headwater run one.py one, whole process", c.median(walls), "s", c.median(ref)
+                )
     c.summary()
 
 

@@ -53,10 +53,12 @@ def main() -> None:
     encode_times = per_call(lambda: encode(42, int, store), n=2000)  # type: ignore[arg-type]
     c.figure("encode(42, int) per call", c.spread(encode_times))
     c.target("encode(42, int) (best round)", min(encode_times), ENCODE_TARGET_S)
+    c.record("encode(42, int) per call, best round", min(encode_times), "s")
 
     check_times = per_call(lambda: check(values, list[int], "input 'xs'"), n=500)
     c.figure("check(list[int] of 100) per call", c.spread(check_times))
     c.target("check(list[int] of 100) (best round)", min(check_times), CHECK_TARGET_S)
+    c.record("check(list[int] of 100) per call, best round", min(check_times), "s")
 
     if c.want_profile():
         c.profile("encode(42, int)", lambda: encode(42, int, store), 2000)  # type: ignore[arg-type]

@@ -1,6 +1,7 @@
 """The web UI at scale: server time of every page and the Lineage tab's first paint.
 
-``python benchmarks/bench_ui.py [--small] [--requests N] [--no-browser] [--rebuild]``
+``python benchmarks/bench_ui.py [--quick] [--small] [--requests N] [--no-browser] [--rebuild]``
+(``--quick``, for ``make bench``: ``--small``, 10 GETs per page, 3 browser page loads)
 
 The instance (SQLite): 1,000,000 artifact versions (``--small``: 10,000) of 7 artifacts —
 ``blessed_model`` partitioned by ``blessed`` and ``region`` (a Model card on every 20th
@@ -658,6 +659,7 @@ def measure_pages(port: int, info: dict[str, Any], n: int) -> list[tuple[str, fl
         times = [get(path) for _ in range(n)]
         med, p95 = c.median(times), c.percentile(times, 95)
         ok = c.target(f"{label} (median of {n})", med, limit, f"p95 {c.fmt_time(p95)}")
+        c.record(f"GET {label} median", med, "s")
         results.append((label, med, p95, ok))
     conn.close()
     return results
@@ -755,13 +757,14 @@ def first_paint(port: int, info: dict[str, Any], rounds: int) -> list[float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--small", action="store_true", help="10,000 versions (a quick run)")
+    parser.add_argument("--quick", action="store_true", help="--small, fewer GETs and loads")
     parser.add_argument("--versions", type=int, default=None, help="total artifact versions")
-    parser.add_argument("--requests", type=int, default=40, help="timed GETs per page")
-    parser.add_argument("--paints", type=int, default=10, help="browser page loads")
+    parser.add_argument("--requests", type=int, default=10 if c.QUICK else 40)
+    parser.add_argument("--paints", type=int, default=3 if c.QUICK else 10)
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium part")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached instance")
     args = parser.parse_args()
-    total = args.versions or (10_000 if args.small else 1_000_000)
+    total = args.versions or (10_000 if args.small or args.quick else 1_000_000)
     plan = Plan(total)
     c.install_signal_handlers()
     c.header(
@@ -784,6 +787,7 @@ def main() -> int:
             elif not args.no_browser:
                 paints = first_paint(port, info, args.paints)
                 c.figure("lineage tab first paint", c.spread(paints))
+                c.record("Lineage tab first paint median", c.median(paints), "s")
                 c.target(
                     f"Lineage tab first paint, history@{info['history_mid']} of "
                     f"{plan.history:,} (median of {len(paints)})",
