@@ -33,8 +33,10 @@ from headwater.cli.app import CONTEXT_SETTINGS
     help="Seconds to wait after each batch (lighter on a busy database).",
 )
 def gc(dry_run: bool, as_json: bool, wait: float, batch: int, pause: float) -> None:
-    """Purge old versions, executions, events and unreferenced blobs, as the retention
-    policies allow (the ``retention`` setting; see docs/retention.md).
+    """Purge what the retention policies let go.
+
+    Old versions, executions, events and unreferenced blobs, as the `retention` setting
+    allows (see docs/retention.md).
 
     The latest version of every partition, versions kept executions consumed and the
     ancestors of kept versions always stay. A purged version leaves a tombstone: its URI says
