@@ -23,9 +23,8 @@ import multiprocessing
 import pickle
 import subprocess
 import sys
-import traceback
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from headwater.engine.execute import queue
 from headwater.engine.execute.map_item import _instance
@@ -92,7 +91,7 @@ def _run(inst: Instance, row: ExecutionRow) -> str:
         return GIVEN_BACK
     except (Exception, SystemExit) as exc:  # user code may exit while imported
         what = f"could not load {row.workflow} version {row.workflow_version} on a Dask worker"
-        queue.fail(inst, row.id, worker, _error(what, exc))
+        queue.fail(inst, row.id, worker, queue.error_record(what, exc))
         return "failed"
     try:
         return run_claimed(inst, entity, row).status.value
@@ -105,7 +104,12 @@ def _run(inst: Instance, row: ExecutionRow) -> str:
         return "cancelled"
     except Exception as exc:  # an engine failure, not the user's code
         log.exception("execution %s crashed the runner on a Dask worker", row.id)
-        queue.fail(inst, row.id, worker, _error("the worker could not record the execution", exc))
+        queue.fail(
+            inst,
+            row.id,
+            worker,
+            queue.error_record("the worker could not record the execution", exc),
+        )
         return "failed"
 
 
@@ -122,15 +126,6 @@ def _in_fresh_process(settings: Settings, row: ExecutionRow) -> str:
             f"the fresh process running execution {row.id} exited with {done.returncode}"
         )
     return status[-1]
-
-
-def _error(what: str, exc: BaseException) -> dict[str, Any]:
-    return {
-        "type": type(exc).__name__,
-        "message": f"{what}: {exc}",
-        "traceback": "".join(traceback.format_exception(exc)),
-        "node": None,
-    }
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ import signal
 import sys
 import threading
 import time
-import traceback
 from typing import TYPE_CHECKING, Any
 
 from headwater.engine.execute import queue, timeouts
@@ -216,7 +215,9 @@ class Job:
             queue.give_back(inst, eid, self.worker, exc)
             return False
         except (Exception, SystemExit) as exc:  # user code may exit while imported
-            queue.fail(inst, eid, self.worker, _error(f"could not load {_what(row)}", exc))
+            queue.fail(
+                inst, eid, self.worker, queue.error_record(f"could not load {_what(row)}", exc)
+            )
             log.warning("worker %s: execution %s failed to load: %s", self.worker, eid, exc)
             return False
         try:
@@ -231,7 +232,10 @@ class Job:
         except Exception as exc:  # an engine failure, not the user's code
             log.exception("worker %s: execution %s crashed the runner", self.worker, eid)
             queue.fail(
-                inst, eid, self.worker, _error("the worker could not record the execution", exc)
+                inst,
+                eid,
+                self.worker,
+                queue.error_record("the worker could not record the execution", exc),
             )
         return False
 
@@ -250,12 +254,3 @@ def rss_mb() -> float:
 
 def _what(row: ExecutionRow) -> str:
     return f"{row.workflow} version {row.workflow_version} on worker"
-
-
-def _error(what: str, exc: BaseException) -> dict[str, Any]:
-    return {
-        "type": type(exc).__name__,
-        "message": f"{what}: {exc}",
-        "traceback": "".join(traceback.format_exception(exc)),
-        "node": None,
-    }

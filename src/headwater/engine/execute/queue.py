@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -179,6 +180,17 @@ def give_back(inst: Instance, execution_id: str, worker: str, exc: BaseException
     log.warning("worker %s: execution %s interrupted: %s", worker, execution_id, exc)
     reason = f"storage unavailable: {exc}"
     inst.db.retrying(lambda: requeue(inst, execution_id, worker, reason), attempts=8)
+
+
+def error_record(what: str, exc: BaseException) -> dict[str, Any]:
+    """The ``error`` of an execution that failed outside its workflow's code (``what`` went
+    wrong, then the exception), as :func:`fail` takes it."""
+    return {
+        "type": type(exc).__name__,
+        "message": f"{what}: {exc}",
+        "traceback": "".join(traceback.format_exception(exc)),
+        "node": None,
+    }
 
 
 def fail(inst: Instance, execution_id: str, worker: str, error: dict[str, Any]) -> bool:
