@@ -357,6 +357,7 @@ class Worker:
         last_work = time.monotonic()
         poll = BUSY_POLL
         listener: Listener | None = None  # PostgreSQL push, opened when first idle
+        look = True  # False right after a NOTIFY: claim without looking first
         try:
             while not stop.is_set():
                 if self._parent_gone():
@@ -366,7 +367,8 @@ class Worker:
                     return 0
                 self.record()
                 try:
-                    row = queue.claim(self.inst, self.name, self.lease, self.queues)
+                    row = queue.claim(self.inst, self.name, self.lease, self.queues, look=look)
+                    look = True
                 except Exception as exc:  # e.g. the database is unreachable: keep trying
                     log.warning("worker %s: cannot claim work: %s", self.name, exc)
                     self.inst.db.close()  # reconnect on the next try
@@ -377,7 +379,7 @@ class Worker:
                     if idle and Listener.wanted(self.inst.db):  # PostgreSQL: wait for a NOTIFY
                         if listener is None:
                             listener = Listener(self.inst.db, QUEUE, name=f"worker {self.name}")
-                        listener.wait(FALLBACK_POLL, stop)
+                        look = not listener.wait(FALLBACK_POLL, stop)
                         continue
                     if idle:
                         poll = min(IDLE_POLL, poll * 1.5)

@@ -407,6 +407,54 @@ def mark_claimed(
     return done is not None
 
 
+_CLAIM_SET = (
+    "status = 'running', worker = :w, lease_expires_at = :lease, attempts = attempts + 1, "
+    "started_at = :now, finished_at = NULL"
+)
+
+
+def take(
+    tx: Tx, execution_id: str, *, worker: str, lease_expires_at: float, now: float
+) -> ExecutionRow | None:
+    """:func:`mark_claimed` that returns the claimed row as stored after the change (one
+    statement: ``UPDATE ... RETURNING *``); None when it was not queued."""
+    r = tx.one(
+        f"UPDATE executions SET {_CLAIM_SET} WHERE id = :id AND status = 'queued' RETURNING *",
+        {"w": worker, "lease": lease_expires_at, "now": now, "id": execution_id},
+    )
+    return None if r is None else ExecutionRow.from_db(r)
+
+
+def take_oldest(
+    tx: Tx,
+    *,
+    worker: str,
+    lease_expires_at: float,
+    now: float,
+    queues: Sequence[str] | None = None,
+) -> tuple[ClaimCandidate | None, ExecutionRow | None]:
+    """PostgreSQL: :func:`claim_candidate` and, when its launch plan has no concurrency
+    limit, :func:`take` of it, in one statement. ``(None, None)``: nothing to claim;
+    ``(candidate, None)``: the candidate (locked) has a limit, to be checked under the launch
+    plan's lock before :func:`take`; ``(candidate, row)``: claimed."""
+    on_queues, params = _queue_filter(queues, "e.queue")
+    cand = _CANDIDATE.format(queues=on_queues, skip="", lock=" FOR UPDATE SKIP LOCKED")
+    r = tx.one(
+        f"WITH c AS ({cand}), u AS (UPDATE executions x SET {_CLAIM_SET} FROM c "
+        "WHERE x.id = c.id AND x.status = 'queued' "
+        "AND (c.concurrency_limit IS NULL OR c.launch_plan_id IS NULL) RETURNING x.*) "
+        "SELECT c.id AS claim_id, c.launch_plan_id AS claim_lp, c.concurrency_limit AS "
+        "claim_limit, u.* FROM c LEFT JOIN u ON u.id = c.id",
+        {**params, "w": worker, "lease": lease_expires_at, "now": now},
+    )
+    if r is None:
+        return None, None
+    found = ClaimCandidate(
+        id=r["claim_id"], launch_plan_id=r["claim_lp"], concurrency_limit=r["claim_limit"]
+    )
+    return found, (None if r["id"] is None else ExecutionRow.from_db(r))
+
+
 def extend_lease(tx: Tx, execution_id: str, *, worker: str, lease_expires_at: float) -> bool:
     """Move the lease on. False when the execution is not ``running`` for ``worker``."""
     got = tx.scalar(

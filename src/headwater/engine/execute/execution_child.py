@@ -168,9 +168,10 @@ class Job:
     def claim(self, inst: Instance, busy_until: float) -> ExecutionRow | None:
         """Poll the queue until a claim succeeds (the row) or the worker closes the pipe."""
         poll = BUSY_POLL
+        look = True  # False right after a NOTIFY: something was queued, claim without looking
         while True:
             try:
-                found = queue.claim(inst, self.worker, self.lease, self.queues)
+                found = queue.claim(inst, self.worker, self.lease, self.queues, look=look)
             except Exception as exc:  # e.g. the database is unreachable: keep trying
                 log.warning("worker %s: cannot claim work: %s", self.worker, exc)
                 inst.db.close()  # reconnect on the next try
@@ -190,8 +191,7 @@ class Job:
             ready = select.select(fds, [], [], poll)[0]
             if self.commands in ready:
                 return None  # end of file: the worker is stopping (or gone)
-            if listener is not None and fd in ready:
-                listener.drain()
+            look = not (listener is not None and fd in ready and listener.drain())
 
     def _listening(self, inst: Instance) -> Listener | None:
         """PostgreSQL push: this process's listener for queued executions (None: polling)."""

@@ -73,7 +73,12 @@ def has_queued(inst: Instance, queues: Sequence[str] | None = None) -> bool:
 
 
 def claim(
-    inst: Instance, worker: str, lease_seconds: float, queues: Sequence[str] | None = None
+    inst: Instance,
+    worker: str,
+    lease_seconds: float,
+    queues: Sequence[str] | None = None,
+    *,
+    look: bool = True,
 ) -> ExecutionRow | None:
     """Take the oldest ``queued`` execution on one of ``queues`` (None: on any queue) whose
     launch plan is under its concurrency limit.
@@ -81,27 +86,43 @@ def claim(
     The row becomes ``running`` for ``worker`` with a lease of ``lease_seconds``, its
     ``attempts`` count goes up by one and ``headwater.execution.started`` is written in the
     same transaction. Returns the claimed row (read after the change), or None.
+
+    ``look``: first check, without a transaction, whether anything is queued (what an idle
+    poll wants); False when work is known to wait (woken by a NOTIFY), saving that round trip.
+    On PostgreSQL the candidate is found and taken by one statement unless its launch plan
+    has a concurrency limit: a claim is ``BEGIN``, that statement, the event, ``COMMIT``.
     """
-    if not has_queued(inst, queues):
+    if look and not has_queued(inst, queues):
         return None
     postgres = inst.db.dialect == "postgresql"
     full: list[int] = []  # launch plans found at their limit under the lock (PostgreSQL)
     for _ in range(_MAX_CLAIM_TRIES):
         with inst.db.transaction() as tx:
-            cand = rows.claim_candidate(tx, skip_launch_plans=full, queues=queues)
+            now = time.time()
+            lease = now + lease_seconds
+            if postgres and not full:
+                cand, row = rows.take_oldest(
+                    tx, worker=worker, lease_expires_at=lease, now=now, queues=queues
+                )
+            else:
+                cand = rows.claim_candidate(tx, skip_launch_plans=full, queues=queues)
+                row = None
             if cand is None:
                 return None
-            limit, lp = cand.concurrency_limit, cand.launch_plan_id
-            if postgres and limit is not None and lp is not None:
-                # Another claimer may have taken a row of this launch plan since our snapshot;
-                # under the lock, a fresh count sees every claim committed before ours.
-                rows.lock_launch_plan(tx, lp)
-                if rows.count_running(tx, lp) >= int(limit):
-                    full.append(int(lp))
-                    continue  # nothing written; the row lock goes with this transaction
-            row = _take(tx, cand.id, worker, lease_seconds)
-            if row is None:  # cannot happen under the locks above; be safe anyway
-                continue
+            if row is None:
+                limit, lp = cand.concurrency_limit, cand.launch_plan_id
+                if postgres and limit is not None and lp is not None:
+                    # Another claimer may have taken a row of this launch plan since our
+                    # snapshot; under the lock, a fresh count sees every claim committed
+                    # before ours.
+                    rows.lock_launch_plan(tx, lp)
+                    if rows.count_running(tx, lp) >= int(limit):
+                        full.append(int(lp))
+                        continue  # nothing written; the row lock goes with this transaction
+                row = rows.take(tx, cand.id, worker=worker, lease_expires_at=lease, now=now)
+                if row is None:  # cannot happen under the locks above; be safe anyway
+                    continue
+            _started(tx, row, worker, now)
         return row
     return None
 
@@ -119,13 +140,14 @@ def _take(tx: Tx, execution_id: str, worker: str, lease_seconds: float) -> Execu
     """Make a queued row ``running`` for ``worker`` and write its started event; None if it
     was not queued."""
     now = time.time()
-    if not rows.mark_claimed(
-        tx, execution_id, worker=worker, lease_expires_at=now + lease_seconds, now=now
-    ):
-        return None
-    row = _get(tx, execution_id)
-    _event(tx, row, event_names.EXECUTION_STARTED, now, {"attempt": row.attempts, "worker": worker})
+    row = rows.take(tx, execution_id, worker=worker, lease_expires_at=now + lease_seconds, now=now)
+    if row is not None:
+        _started(tx, row, worker, now)
     return row
+
+
+def _started(tx: Tx, row: ExecutionRow, worker: str, now: float) -> None:
+    _event(tx, row, event_names.EXECUTION_STARTED, now, {"attempt": row.attempts, "worker": worker})
 
 
 def heartbeat(inst: Instance, execution_id: str, worker: str, lease_seconds: float) -> bool:

@@ -49,6 +49,9 @@ from headwater.types import decode
 if TYPE_CHECKING:
     from headwater.instance import Instance
 
+# JSON text as storage/executions.py writes its columns: a row's stored inputs compare equal.
+_STORED = json.JSONEncoder(sort_keys=True)
+
 
 def new_execution_id() -> str:
     """Sortable by creation time: milliseconds in hex, then randomness."""
@@ -436,9 +439,16 @@ def run_claimed(inst: Instance, workflow: Entity, row: ExecutionRow) -> Executio
     except HeadwaterError as exc:
         return _finish(frame, ExecutionStatus.FAILED, [], _error(exc))
     resolved = {**json.loads(row.resolved or "{}"), **bound.resolved}
-    with inst.db.transaction() as tx:
-        rows.update_execution(tx, frame.execution_id, inputs=bound.literals, resolved=resolved)
-        _consumed_edges(tx, frame, bound.consumed)
+    # A triggered execution arrives with every input bound and recorded by the reactor: then
+    # nothing is left to write, and the workflow starts without a transaction.
+    if (
+        bound.consumed
+        or _STORED.encode(bound.literals) != row.inputs
+        or _STORED.encode(resolved) != row.resolved
+    ):
+        with inst.db.transaction() as tx:
+            rows.update_execution(tx, frame.execution_id, inputs=bound.literals, resolved=resolved)
+            _consumed_edges(tx, frame, bound.consumed)
     return _run_and_finish(frame, bound)
 
 

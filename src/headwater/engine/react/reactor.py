@@ -184,7 +184,14 @@ class Reactor:
                     # than take the write lock once per event, which stalls their writers.
                     sleep = 0.001
                     stop.wait(sleep)
-                elif listener is not None:
+                    if listener is None:
+                        continue
+                    # Listening, the socket says whether events came meanwhile: a NOTIFY of
+                    # each one committed since the last wake-up waits there. No probe.
+                    if listener.drain():
+                        look = False
+                        continue
+                if listener is not None:
                     # Woken by a NOTIFY an event was committed: no need to look first.
                     look = not listener.wait(notify.FALLBACK_POLL, stop)
                 else:
