@@ -477,6 +477,18 @@ def still_leased(tx: Tx, execution_id: str, worker: str) -> bool:
     )
 
 
+def nodes_if_leased(tx: Tx, execution_id: str, worker: str) -> int | None:
+    """:func:`still_leased` and, in the same statement, how many node executions the
+    execution has recorded; None when ``worker`` does not hold it."""
+    lock = " FOR UPDATE" if tx.dialect == "postgresql" else ""
+    n = tx.one(
+        "SELECT (SELECT COUNT(*) FROM node_executions n WHERE n.execution_id = x.id) AS n "
+        "FROM executions x WHERE x.id = :id AND x.worker = :w AND x.status = 'running'" + lock,
+        {"id": execution_id, "w": worker},
+    )
+    return None if n is None else int(n["n"])
+
+
 def unclaim(tx: Tx, execution_id: str, *, worker: str) -> bool:
     """Put ``worker``'s running execution back in the queue, not counting the attempt.
     False when it is not ``running`` for ``worker``."""

@@ -119,6 +119,9 @@ class ExecutionFrame(_MetaCollector):
         self.trigger = trigger
         self.memo = LiteralMemo()
         self.node_count = 0
+        # False until the nodes an earlier attempt recorded are counted (numbering goes on
+        # after them): a claimed execution counts them with its first node's lease check.
+        self.nodes_counted = True
         self.failed_node: str | None = None
         # The worker holding the lease (None when run in-process): results are written only
         # while it still does, so a worker that lost its lease (reaped, or the execution was
@@ -134,10 +137,21 @@ class ExecutionFrame(_MetaCollector):
         """On a worker: check the claim still holds (else raise :class:`ExecutionLost`) and
         make the execution's attempt budget that of the task about to run, so that losing
         the worker (or killing a task past its timeout) retries as often as *this* task's
-        ``retries`` allow."""
+        ``retries`` allow. Before the first node: count those an earlier attempt recorded
+        (with the lease check, one statement)."""
         if self.worker is None:
+            if not self.nodes_counted:
+                self.node_count = node_rows.count_nodes(tx, self.execution_id)
+                self.nodes_counted = True
             return
-        if not self.holds_lease(tx):
+        if self.nodes_counted:
+            held = self.holds_lease(tx)
+        else:
+            counted = rows.nodes_if_leased(tx, self.execution_id, self.worker)
+            held = counted is not None
+            if counted is not None:
+                self.node_count, self.nodes_counted = counted, True
+        if not held:
             raise ExecutionLost(self.execution_id)
         budget = 1 + task.options.retries
         if budget != self.max_attempts:
@@ -203,15 +217,15 @@ def run_node(
     frame: ExecutionFrame, task: Entity, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
     inst = frame.inst
-    node_id = f"n{frame.node_count}"
-    frame.node_count += 1
     started = time.time()
     bound = bind_inputs(
         inst, task, _bind_call(task, args, kwargs), frame.project, frame.domain, frame.memo
     )
     cache_key = _cache_key(task, bound.literals) if task.options.cache else None
     with inst.db.transaction() as tx:
-        frame.enter_node(tx, task)
+        frame.enter_node(tx, task)  # numbers the nodes on, after an earlier attempt's
+        node_id = f"n{frame.node_count}"
+        frame.node_count += 1
         row_id = node_rows.insert_node(
             tx,
             execution_id=frame.execution_id,
@@ -426,8 +440,8 @@ def run_claimed(inst: Instance, workflow: Entity, row: ExecutionRow) -> Executio
     )
     frame.worker = row.worker
     frame.max_attempts = int(row.max_attempts)
-    with inst.db.read() as tx:  # a retry after a lost worker numbers its nodes after the old ones
-        frame.node_count = node_rows.count_nodes(tx, row.id)
+    # A retry after a lost worker numbers its nodes after the old ones: counted at the first.
+    frame.nodes_counted = False
     specs = workflow.interface.inputs
     try:
         given = {}
