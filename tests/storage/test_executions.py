@@ -300,6 +300,73 @@ def test_mark_claimed_takes_a_queued_row_once(db: Database) -> None:
     assert (row.started_at, row.finished_at) == (100.0, None)
 
 
+def test_take_returns_the_claimed_row_once(db: Database) -> None:
+    add(db, "e1", attempts=1, finished_at=9.0)
+    with db.transaction() as tx:
+        row = ex.take(tx, "e1", worker="w1", lease_expires_at=130.0, now=100.0)
+        assert ex.take(tx, "e1", worker="w2", lease_expires_at=130.0, now=100.0) is None
+        assert ex.take(tx, "missing", worker="w2", lease_expires_at=1.0, now=1.0) is None
+    assert row == get(db, "e1")  # as stored after the claim
+    assert (row.status, row.worker, row.attempts, row.started_at, row.finished_at) == (
+        "running",
+        "w1",
+        2,
+        100.0,
+        None,
+    )
+
+
+def test_take_oldest_claims_unless_the_launch_plan_has_a_limit(db: Database) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("one claiming statement on PostgreSQL; SQLite claims in two")
+    with db.transaction() as tx:
+        assert ex.take_oldest(tx, worker="w", lease_expires_at=9.0, now=1.0) == (None, None)
+    add(db, "e2", 2.0)
+    add(db, "l1", 1.0, launch_plan_id=5, concurrency_limit=1)
+    add(db, "q1", 0.5, queue="gpu")
+    with db.transaction() as tx:  # the oldest has a limit: found and locked, not taken
+        cand, row = ex.take_oldest(
+            tx, worker="w", lease_expires_at=9.0, now=1.0, queues=["default"]
+        )
+        assert (cand, row) == (ClaimCandidate("l1", 5, 1), None)
+    assert get(db, "l1").status == "queued"
+    with db.transaction() as tx:
+        ex.update_execution(tx, "l1", status="cancelled")
+        cand, row = ex.take_oldest(
+            tx, worker="w", lease_expires_at=9.0, now=1.0, queues=["default"]
+        )
+    assert cand == ClaimCandidate("e2", None, None)
+    assert row is not None and row == get(db, "e2")
+    assert (row.status, row.worker, row.lease_expires_at, row.attempts) == ("running", "w", 9.0, 1)
+    with db.transaction() as tx:
+        cand, row = ex.take_oldest(tx, worker="w", lease_expires_at=9.0, now=1.0)
+    assert cand == ClaimCandidate("q1", None, None) and row is not None and row.id == "q1"
+
+
+def test_nodes_if_leased_counts_the_nodes_of_the_holder_only(db: Database) -> None:
+    from headwater.storage import node_executions
+
+    add(db, "e1")
+    with db.transaction() as tx:
+        assert ex.nodes_if_leased(tx, "e1", "w1") is None  # queued: nobody's
+        ex.mark_claimed(tx, "e1", worker="w1", lease_expires_at=10.0, now=1.0)
+        assert ex.nodes_if_leased(tx, "e1", "w1") == 0
+        for node in ("n0", "n1"):
+            node_executions.insert_node(
+                tx,
+                execution_id="e1",
+                node_id=node,
+                name="t",
+                kind="task",
+                status="failed",
+                inputs={},
+                attempts=1,
+                started_at=1.0,
+            )
+        assert ex.nodes_if_leased(tx, "e1", "w1") == 2
+        assert ex.nodes_if_leased(tx, "e1", "w2") is None
+
+
 def test_leases_belong_to_their_worker(db: Database) -> None:
     add(db, "e1")
     with db.transaction() as tx:
