@@ -106,3 +106,40 @@ def test_a_map_in_an_execution_a_worker_claimed_records_its_nodes(instance):
     assert [(n.node_id, n.status.value, n.attempts) for n in ex.nodes] == [
         (f"n{i}", "succeeded", 1) for i in range(4)
     ]
+
+
+def test_an_execution_handed_back_numbers_its_nodes_after_the_first_attempts(instance):
+    from headwater.engine.execute import queue
+    from headwater.engine.execute.runner import run_claimed
+    from headwater.engine.register.registry import ensure_registered
+    from headwater.storage import node_executions as node_rows
+
+    from .._procs import enqueue
+
+    reg = ensure_registered(instance, m.squares_x_wf, instance.project, instance.domain)
+    eid = enqueue(instance, reg, 2)
+    first = queue.claim(instance, "w1", 30)
+    assert first is not None and first.id == eid
+    with instance.db.transaction() as tx:  # what the first worker recorded before it stopped
+        node_rows.insert_node(
+            tx,
+            execution_id=eid,
+            node_id="n0",
+            name="square",
+            kind="task",
+            status="failed",
+            inputs={},
+            attempts=1,
+            started_at=1.0,
+        )
+    assert queue.hand_back(instance, eid, "w1", "the worker is stopping")
+    row = queue.claim(instance, "w2", 30)
+    assert row is not None and row.id == eid and row.attempts == 1  # not counted
+    ex = run_claimed(instance, m.squares_x_wf, row)
+    assert ex.status is ExecutionStatus.SUCCEEDED, ex.error
+    assert ex.output == [0, 1]
+    assert [(n.node_id, n.status.value) for n in ex.nodes] == [
+        ("n0", "failed"),
+        ("n1", "succeeded"),
+        ("n2", "succeeded"),
+    ]
