@@ -33,10 +33,12 @@ Runs, SQLite:
 The floor, measured in the same run on a copy of the same prepared database: a bare loop
 that takes the same batches off the inbox (``reactor_inbox`` joined to ``events``), inserts the
 very rows the engine wrote for them (its ``executions``, ``firings`` and ``trigger_decisions``,
-read back after the engine's run, every column as the engine wrote it) with ``executemany``
-through the engine's own ``Database.transaction`` (same driver, same settings), deletes the
-inbox rows and commits: the storage cost of the same work with no engine logic. Printed and
-recorded with ratio = engine events/s / floor events/s (the share of the floor reached).
+read back after the engine's run, every column as the engine wrote it) through the engine's
+own ``Database.transaction`` (same driver, same settings) with the best bulk method of each
+backend (SQLite ``executemany``; PostgreSQL one binary ``COPY`` per table, the tuples made
+before the clock starts), deletes the inbox rows and commits: the storage cost of the same
+work with no engine logic. Printed and recorded with ratio = engine events/s / floor events/s
+(the share of the floor reached).
 
 ``--quick`` (``make bench``): 5,000 events on SQLite, engine and floor alternating over 3
 rounds on fresh copies (medians), and 2,000 on PostgreSQL (batch 500, one round each); no
@@ -430,15 +432,46 @@ def engine_rows(inst: Any) -> dict[str, dict[int, list[dict[str, Any]]]]:
     return out
 
 
+def copy_rows(tx: Any, table: str, cols: list[str], types: list[str], rows: list[Any]) -> None:
+    """One ``COPY table (cols) FROM STDIN (FORMAT BINARY)`` of ``rows`` (tuples)."""
+    with (
+        tx.conn.cursor() as cur,
+        cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN (FORMAT BINARY)") as copy,
+    ):
+        copy.set_types(types)
+        for row in rows:
+            copy.write_row(row)
+
+
 def floor_run(inst: Any, rows: dict[str, dict[int, list[dict[str, Any]]]], batch: int) -> float:
     """The bare loop (module docstring) until the inbox is empty; events/s."""
     sql = {}
+    pg = inst.db.dialect == "postgresql"
+    types: dict[str, list[str]] = {}
+    cols_of: dict[str, list[str]] = {}
     for table in FLOOR_TABLES:
         first = next(iter(rows[table].values()))[0]
         cols = list(first)
+        cols_of[table] = cols
         sql[table] = (
             f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(':' + k for k in cols)})"
         )
+        if pg:
+            with inst.db.read() as tx:
+                udt = {
+                    r["column_name"]: r["udt_name"]
+                    for r in tx.all(
+                        "SELECT column_name, udt_name FROM information_schema.columns "
+                        "WHERE table_name = :t",
+                        {"t": table},
+                    )
+                }
+            types[table] = [udt[k] for k in cols]
+    if pg:  # COPY takes tuples: converted before the clock starts (no engine work here)
+        rows = {
+            t: {q: [tuple(r.values()) for r in got] for q, got in by_seq.items()}
+            for t, by_seq in rows.items()
+        }
     done = 0
     gc.collect()
     t0 = time.perf_counter()
@@ -454,7 +487,11 @@ def floor_run(inst: Any, rows: dict[str, dict[int, list[dict[str, Any]]]], batch
             seqs = [r["seq"] for r in got]
             for table in FLOOR_TABLES:
                 by_seq = rows[table]
-                tx.many(sql[table], [row for q in seqs for row in by_seq.get(q, ())])
+                batch_rows = [row for q in seqs for row in by_seq.get(q, ())]
+                if pg:  # the best bulk method there: one binary COPY per table
+                    copy_rows(tx, table, cols_of[table], types[table], batch_rows)
+                else:
+                    tx.many(sql[table], batch_rows)
             tx.execute("DELETE FROM reactor_inbox WHERE seq <= :top", {"top": seqs[-1]})
         done += len(seqs)
     took = time.perf_counter() - t0

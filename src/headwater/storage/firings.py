@@ -43,12 +43,13 @@ def insert_firings(tx: Tx, firings: Sequence[dict[str, Any]]) -> int:
     if not firings:
         return 0
     if tx.dialect == "postgresql":
-        # One statement over arrays rather than one per row (see insert_decisions).
-        cur = tx.execute(
+        # One statement over arrays rather than one per row, sent in binary (``%(x)b``):
+        # text arrays are quoted element by element in Python.
+        cur = tx.conn.execute(
             "INSERT INTO firings (launch_plan_id, trigger_path, firing_key, execution_id, "
-            "created_at) SELECT lp, path, key, e, t FROM unnest(CAST(:lp AS integer[]), "
-            "CAST(:path AS text[]), CAST(:key AS text[]), CAST(:e AS text[]), "
-            "CAST(:t AS float8[])) WITH ORDINALITY AS u(lp, path, key, e, t, n) ORDER BY n "
+            "created_at) SELECT lp, path, key, e, t FROM unnest(CAST(%(lp)b AS bigint[]), "
+            "CAST(%(path)b AS text[]), CAST(%(key)b AS text[]), CAST(%(e)b AS text[]), "
+            "CAST(%(t)b AS float8[])) WITH ORDINALITY AS u(lp, path, key, e, t, n) ORDER BY n "
             "ON CONFLICT DO NOTHING",
             {k: [f[k] for f in firings] for k in ("lp", "path", "key", "e", "t")},
         )

@@ -101,19 +101,19 @@ class _Batch:
             ],
         )
         now = time.time()
-        decision_rows.insert_decisions(
+        decision_rows.insert_decision_values(
             tx,
             [
-                {
-                    "seq": d.event_seq,
-                    "eid": d.event_id,
-                    "lp": d.listener.lp_id,
-                    "path": d.listener.path,
-                    "outcome": d.outcome,
-                    "reason": d.reason,
-                    "e": d.execution_id,
-                    "t": now,
-                }
+                (
+                    d.event_seq,
+                    d.event_id,
+                    d.listener.lp_id,
+                    d.listener.path,
+                    d.outcome,
+                    d.reason,
+                    d.execution_id,
+                    now,
+                )
                 for d in self.decisions
             ],
         )
