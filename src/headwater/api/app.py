@@ -11,6 +11,7 @@ from headwater.api import errors, exposure
 from headwater.api.access import OPEN_PATHS, Gate
 from headwater.api.config import ApiConfig
 from headwater.api.deps import GUARD
+from headwater.api.fastpath import EventsFastPath
 from headwater.api.limits import BodyLimit
 from headwater.api.metrics import registry_for
 from headwater.api.routes import (
@@ -71,6 +72,8 @@ def create_app(
     app.state.registry = registry_for(inst, worker_processes)
     open_paths = OPEN_PATHS | ({"/metrics"} if cfg.metrics_public else set())
     app.state.gate = Gate(inst, exposed=exposed, open_paths=frozenset(open_paths))
+    # Added first, so inside BodyLimit (which the last added wraps).
+    app.add_middleware(EventsFastPath)
     app.add_middleware(BodyLimit, limit=cfg.request_limit)
     errors.install(app)
     for module in (health, events, artifacts, executions, launch_plans, blobs, graph):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
 from typing import Any
@@ -74,18 +75,29 @@ async def post_events(request: Request, who: Principal = Depends(access)) -> Res
     Events protected by a webhook secret need ``webhook-id``, ``webhook-timestamp`` and
     ``webhook-signature`` (Standard Webhooks); a webhook-id delivered before is answered 202
     with ``"redelivered": true`` and stores nothing."""
-    # The hot path of the API: no thread-pool dependencies, and the answer is written
-    # directly (its schema is documented by ``response_model``).
+    # Requests are answered by ``fastpath.EventsFastPath`` in front of the router, which
+    # calls ``accept`` as well: this route documents the endpoint (OpenAPI) and serves an
+    # app assembled without that middleware.
+    return await accept(request, who)
+
+
+async def accept(request: Request, who: Principal) -> Response:
+    """Read, check and store the events of one ``POST /api/v1/events`` for ``who``; the 202
+    answer. Errors are raised (``HeadwaterError``), for the app's handlers to answer."""
     inst: Instance = request.app.state.instance
     cfg: ApiConfig = request.app.state.config
-    body = await ingest.read_body(request, cfg)
-    parsed = ingest.parse(request.headers, body)
+    headers = request.headers
+    binary = ingest.is_binary_mode(headers)
+    body = await ingest.read_body(
+        request, cfg, single=binary or ingest.media_type(headers) == ingest.CE_STRUCTURED
+    )
+    parsed = ingest.parse(headers, body, binary)
     if parsed.transport == "plain" and len(body) > cfg.max_event_bytes:
         raise PayloadTooLarge(
             f"the event is {len(body)} bytes; the limit is {cfg.max_event_bytes} bytes "
             "(HEADWATER_MAX_EVENT_BYTES) — store large data as an artifact and send its URI"
         )
-    delivery = ingest.check_signature(cfg, request.headers, body, parsed)
+    delivery = ingest.check_signature(cfg, headers, body, parsed)
     rows = ingest.prepare(inst, parsed.events, cfg)
     for row in rows:
         who.check_project(row["project"])
@@ -105,12 +117,14 @@ async def post_events(request: Request, who: Principal = Depends(access)) -> Res
     if stored.redelivered:
         answer["redelivered"] = True
     else:
-        EVENTS_RECEIVED.labels(parsed.transport).inc(len(rows))
-    return Response(
-        json.dumps(answer),
-        status_code=202,
-        media_type="application/json",
-    )
+        _received(parsed.transport).inc(len(rows))
+    return Response(json.dumps(answer), status_code=202, media_type="application/json")
+
+
+@functools.cache
+def _received(transport: str) -> Any:
+    """The counter of one transport (``labels()`` looks it up under a lock on every call)."""
+    return EVENTS_RECEIVED.labels(transport)
 
 
 @router.get("", response_model=list[schemas.Event])
