@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from headwater import client
 from headwater.api import ingest, schemas
 from headwater.api.access import Principal, access
+from headwater.api.checkpoints import LoopCheckpoints
 from headwater.api.config import ApiConfig
 from headwater.api.deps import GUARD, MAX_ROW_NUMBER, instance
 from headwater.api.errors import PayloadTooLarge
@@ -105,7 +106,13 @@ async def accept(request: Request, who: Principal) -> Response:
     if rows:
         # A few rows are written on the loop when the write lock is free (cheaper than a
         # thread hop); a big batch would hold the loop for milliseconds, so it gets a thread.
-        inline = ingest.store_now(inst, rows, delivery) if len(rows) <= _INLINE_ROWS else None
+        inline = None
+        if len(rows) <= _INLINE_ROWS:
+            checkpoints: LoopCheckpoints = request.app.state.checkpoints
+            checkpoints.before_commit()
+            inline = ingest.store_now(inst, rows, delivery)
+            if inline is not None:
+                checkpoints.committed()
         if inline is None:
             inline = await run_in_threadpool(ingest.store, inst, rows, delivery)
         stored = inline
