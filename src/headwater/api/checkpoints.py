@@ -15,6 +15,8 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+from headwater.storage import wal
+
 if TYPE_CHECKING:
     from headwater.instance import Instance
 
@@ -39,7 +41,7 @@ class LoopCheckpoints:
             return
         conn = self.inst.db.connection()
         if conn is not self._conn:
-            conn.execute("PRAGMA wal_autocheckpoint=0")
+            wal.no_autocheckpoint(conn)
             self._conn = conn
 
     def committed(self) -> None:
@@ -57,7 +59,7 @@ class LoopCheckpoints:
 
     def _checkpoint(self) -> None:
         with self.inst.db.read() as tx:
-            tx.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            wal.checkpoint(tx)
 
     def _finished(self, done: asyncio.Future[None]) -> None:
         self._running = False
