@@ -3,6 +3,9 @@ is still copied into the database file (checkpointed), by a thread instead of th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
 from headwater.api import checkpoints
@@ -12,11 +15,16 @@ from .._procs import wait_for
 from .conftest import serve
 
 
+@pytest.fixture
+def instance(tmp_path: Path) -> Iterator[Instance]:  # SQLite only: its write-ahead log
+    inst = Instance.ephemeral(tmp_path)
+    yield inst
+    inst.close()
+
+
 def test_events_posted_on_the_loop_reach_the_database_file(
     instance: Instance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if instance.db.dialect != "sqlite":
-        pytest.skip("a SQLite write-ahead log")
     monkeypatch.setattr(checkpoints, "EVERY", 10)
     file = instance.db.path
     with serve(instance) as api:
