@@ -101,6 +101,7 @@ ROUTES: list[tuple[str, str, Any, int, str, int]] = [
     ("GET", "/api/v1/events", None, 200, "viewer", 200),
     ("GET", "/api/v1/events/auth-ev", None, 200, "viewer", 403),
     ("POST", "/api/v1/events", {"name": "x.y", "id": "auth-post"}, 202, "editor", 403),
+    ("POST", "/api/v1/events?project=default", {"name": "x.y", "id": "auth-q"}, 202, "editor", 403),
     ("POST", "/api/v1/events/replay", REPLAY, 200, "editor", 403),
     ("POST", "/api/v1/events/replay", {**REPLAY, "project": "default"}, 200, "editor", 403),
     ("GET", "/api/v1/launch-plans", None, 200, "viewer", 200),

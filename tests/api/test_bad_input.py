@@ -33,6 +33,8 @@ def test_nul_in_path_and_query_parameters_is_a_400_naming_the_parameter(instance
     before = stored(instance)
     err = error_of(api.post("/api/v1/launch-plans/a%00/activate"), 400)
     assert "'name'" in err["message"]
+    err = error_of(api.post("/api/v1/events?note=a%00", json={"name": "a.b"}), 400)
+    assert "parameter 'note' contains a NUL" in err["message"], err
     assert stored(instance) == before
 
 

@@ -115,7 +115,8 @@ class Gate:
 
 
 def required_role(request: Request) -> str:
-    path = request.url.path
+    # The scope's path is the URL's path (``request.url`` parses a whole URL for it).
+    path: str = request.scope["path"]
     if path.startswith("/api/v1/tokens"):
         return "admin"
     if request.method in ("GET", "HEAD", "OPTIONS"):
@@ -133,9 +134,9 @@ def _uri_project(uri: str | None) -> str | None:
 async def access(request: Request) -> Principal:
     """The caller of this request, after checking its token, role and named project."""
     gate: Gate = request.app.state.gate
-    if request.url.path in gate.open_paths:
+    if request.scope["path"] in gate.open_paths:
         return LOCAL
-    cached = getattr(request.state, "principal", None)
+    cached = request.scope.get("state", {}).get("principal")  # what ``request.state`` holds
     if isinstance(cached, Principal):
         return cached
     header = request.headers.get("authorization")
@@ -169,11 +170,10 @@ def authorize(request: Request, principal: Principal) -> Principal:
             f"token {principal.name!r} has role {principal.role!r}; "
             f"{request.method} {request.url.path} needs {need!r} or higher"
         )
-    for project in (
-        request.query_params.get("project"),
-        _uri_project(request.query_params.get("uri")),
-    ):
-        if project:
-            principal.check_project(project)
+    if request.scope.get("query_string"):  # parsed only when there is a query
+        query = request.query_params
+        for project in (query.get("project"), _uri_project(query.get("uri"))):
+            if project:
+                principal.check_project(project)
     request.state.principal = principal
     return principal

@@ -9,8 +9,10 @@ from fastapi import Depends, FastAPI
 from headwater import ui
 from headwater.api import errors, exposure
 from headwater.api.access import OPEN_PATHS, Gate
+from headwater.api.checkpoints import LoopCheckpoints
 from headwater.api.config import ApiConfig
 from headwater.api.deps import GUARD
+from headwater.api.fastpath import EventsFastPath
 from headwater.api.limits import BodyLimit
 from headwater.api.metrics import registry_for
 from headwater.api.routes import (
@@ -69,8 +71,11 @@ def create_app(
     app.state.instance = inst
     app.state.config = cfg
     app.state.registry = registry_for(inst, worker_processes)
+    app.state.checkpoints = LoopCheckpoints(inst)
     open_paths = OPEN_PATHS | ({"/metrics"} if cfg.metrics_public else set())
     app.state.gate = Gate(inst, exposed=exposed, open_paths=frozenset(open_paths))
+    # Added first, so inside BodyLimit (which the last added wraps).
+    app.add_middleware(EventsFastPath)
     app.add_middleware(BodyLimit, limit=cfg.request_limit)
     errors.install(app)
     for module in (health, events, artifacts, executions, launch_plans, blobs, graph):

@@ -157,6 +157,19 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def answer(request: Request, exc: Exception) -> JSONResponse | None:
+    """The answer the handlers ``install`` registers give to ``exc``, for code that runs in
+    front of the app's exception middleware (``api/fastpath.py``); None for an exception
+    they leave to the server-error handler (``_unexpected``, a 500)."""
+    if isinstance(exc, HeadwaterError):
+        return await _domain_error(request, exc)
+    if isinstance(exc, RequestValidationError):
+        return await _validation_error(request, exc)
+    if isinstance(exc, StarletteHTTPException):
+        return await _http_error(request, exc)
+    return None
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers: domain errors by the table, then framework errors."""
     app.add_exception_handler(HeadwaterError, _domain_error)

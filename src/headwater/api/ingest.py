@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from fastapi import Request
+from starlette.requests import ClientDisconnect
 
 from headwater.api import webhooks
 from headwater.api.config import ApiConfig
@@ -80,12 +81,18 @@ def media_type(headers: Mapping[str, str]) -> str:
 
 
 def is_binary_mode(headers: Mapping[str, str]) -> bool:
+    raw = getattr(headers, "raw", None)  # a request's headers: the names as sent, lowercased
+    if raw is not None:
+        return any(k[:3] == b"ce-" for k, _ in raw)
     return any(k.lower().startswith("ce-") for k in headers)
 
 
-async def read_body(request: Request, cfg: ApiConfig) -> bytes:
-    """The raw body, refused with 413 as soon as it is known to be over the limit."""
-    single = media_type(request.headers) == CE_STRUCTURED or is_binary_mode(request.headers)
+async def read_body(request: Request, cfg: ApiConfig, single: bool | None = None) -> bytes:
+    """The raw body, refused with 413 as soon as it is known to be over the limit: the
+    limit of one event when ``single`` (a structured or binary-mode CloudEvent; worked out
+    from the headers when None), else that of a batch."""
+    if single is None:
+        single = media_type(request.headers) == CE_STRUCTURED or is_binary_mode(request.headers)
     limit, knob = (
         (cfg.max_event_bytes, "HEADWATER_MAX_EVENT_BYTES")
         if single
@@ -94,13 +101,22 @@ async def read_body(request: Request, cfg: ApiConfig) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(_too_large(f"{int(declared)} bytes", limit, knob))
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(_too_large(f"over {limit} bytes", limit, knob))
-        chunks.append(chunk)
-    return b"".join(chunks)
+    # ``receive`` itself rather than ``request.stream()``: a small body is one message.
+    receive = request.receive
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.request":
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(_too_large(f"over {limit} bytes", limit, knob))
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        elif message["type"] == "http.disconnect":
+            raise ClientDisconnect()
 
 
 def _too_large(size: str, limit: int, knob: str) -> str:
@@ -281,8 +297,9 @@ def from_plain(body: Any, index: int | None = None) -> Incoming:
     )
 
 
-def parse(headers: Mapping[str, str], body: bytes) -> Parsed:
-    """Read every event of a request (nothing is stored); BadRequest names what is wrong."""
+def parse(headers: Mapping[str, str], body: bytes, binary: bool | None = None) -> Parsed:
+    """Read every event of a request (nothing is stored); BadRequest names what is wrong.
+    ``binary``: whether the headers hold ``ce-*`` attributes, if known already."""
     media = media_type(headers)
     if media == CE_STRUCTURED:
         return Parsed("structured", [from_structured(load_json(body))])
@@ -291,7 +308,7 @@ def parse(headers: Mapping[str, str], body: bytes) -> Parsed:
         if not isinstance(items, list):
             raise BadRequest("a CloudEvents batch is a JSON array of CloudEvents")
         return Parsed("batch", [from_structured(e, i) for i, e in enumerate(items)])
-    if is_binary_mode(headers):
+    if binary if binary is not None else is_binary_mode(headers):
         return Parsed("binary", [from_binary(headers, body)])
     if not _is_json_media(media):
         raise UnsupportedMediaType(

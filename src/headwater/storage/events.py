@@ -70,7 +70,7 @@ def insert_event(
         "domain": domain,
         "time": time,
         "payload": json.dumps(payload, sort_keys=True),
-        "attributes": json.dumps(attributes or {}, sort_keys=True),
+        "attributes": json.dumps(attributes, sort_keys=True) if attributes else "{}",
     }
     insert = (
         "INSERT INTO events (id, name, source, subject, project, domain, time, payload, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from headwater import client
 from headwater.api import ingest, schemas
 from headwater.api.access import Principal, access
+from headwater.api.checkpoints import LoopCheckpoints
 from headwater.api.config import ApiConfig
 from headwater.api.deps import GUARD, MAX_ROW_NUMBER, instance
 from headwater.api.errors import PayloadTooLarge
@@ -74,18 +76,29 @@ async def post_events(request: Request, who: Principal = Depends(access)) -> Res
     Events protected by a webhook secret need ``webhook-id``, ``webhook-timestamp`` and
     ``webhook-signature`` (Standard Webhooks); a webhook-id delivered before is answered 202
     with ``"redelivered": true`` and stores nothing."""
-    # The hot path of the API: no thread-pool dependencies, and the answer is written
-    # directly (its schema is documented by ``response_model``).
+    # Requests are answered by ``fastpath.EventsFastPath`` in front of the router, which
+    # calls ``accept`` as well: this route documents the endpoint (OpenAPI) and serves an
+    # app assembled without that middleware.
+    return await accept(request, who)
+
+
+async def accept(request: Request, who: Principal) -> Response:
+    """Read, check and store the events of one ``POST /api/v1/events`` for ``who``; the 202
+    answer. Errors are raised (``HeadwaterError``), for the app's handlers to answer."""
     inst: Instance = request.app.state.instance
     cfg: ApiConfig = request.app.state.config
-    body = await ingest.read_body(request, cfg)
-    parsed = ingest.parse(request.headers, body)
+    headers = request.headers
+    binary = ingest.is_binary_mode(headers)
+    body = await ingest.read_body(
+        request, cfg, single=binary or ingest.media_type(headers) == ingest.CE_STRUCTURED
+    )
+    parsed = ingest.parse(headers, body, binary)
     if parsed.transport == "plain" and len(body) > cfg.max_event_bytes:
         raise PayloadTooLarge(
             f"the event is {len(body)} bytes; the limit is {cfg.max_event_bytes} bytes "
             "(HEADWATER_MAX_EVENT_BYTES) — store large data as an artifact and send its URI"
         )
-    delivery = ingest.check_signature(cfg, request.headers, body, parsed)
+    delivery = ingest.check_signature(cfg, headers, body, parsed)
     rows = ingest.prepare(inst, parsed.events, cfg)
     for row in rows:
         who.check_project(row["project"])
@@ -93,7 +106,13 @@ async def post_events(request: Request, who: Principal = Depends(access)) -> Res
     if rows:
         # A few rows are written on the loop when the write lock is free (cheaper than a
         # thread hop); a big batch would hold the loop for milliseconds, so it gets a thread.
-        inline = ingest.store_now(inst, rows, delivery) if len(rows) <= _INLINE_ROWS else None
+        inline = None
+        if len(rows) <= _INLINE_ROWS:
+            checkpoints: LoopCheckpoints = request.app.state.checkpoints
+            checkpoints.before_commit()
+            inline = ingest.store_now(inst, rows, delivery)
+            if inline is not None:
+                checkpoints.committed()
         if inline is None:
             inline = await run_in_threadpool(ingest.store, inst, rows, delivery)
         stored = inline
@@ -105,12 +124,14 @@ async def post_events(request: Request, who: Principal = Depends(access)) -> Res
     if stored.redelivered:
         answer["redelivered"] = True
     else:
-        EVENTS_RECEIVED.labels(parsed.transport).inc(len(rows))
-    return Response(
-        json.dumps(answer),
-        status_code=202,
-        media_type="application/json",
-    )
+        _received(parsed.transport).inc(len(rows))
+    return Response(json.dumps(answer), status_code=202, media_type="application/json")
+
+
+@functools.cache
+def _received(transport: str) -> Any:
+    """The counter of one transport (``labels()`` looks it up under a lock on every call)."""
+    return EVENTS_RECEIVED.labels(transport)
 
 
 @router.get("", response_model=list[schemas.Event])
