@@ -31,7 +31,7 @@ __all__ = [
 # Payload values a custom event's verdicts are remembered for: their (type, value) fixes
 # both the filter's outcome and the text of its reason (a float's does not: -0.0 == 0.0).
 _MEMO_TYPES = (str, int, bool, type(None))
-_MEMO_MAX = 4096  # remembered (key, filtered values) per index; past it, verdicts are computed
+_MEMO_MAX = 100_000  # verdicts remembered per index (memory); past it they are computed
 _ABSENT = object()
 
 
@@ -76,6 +76,7 @@ class Index:
         # custom-event listeners), and the verdicts by (key, those fields' values)
         self._fields: dict[tuple[Any, ...], tuple[str, ...] | None] = {}
         self._memo: dict[tuple[Any, ...], list[tuple[Listener, str | None]]] = {}
+        self._memo_size = 0  # verdicts in _memo
         for row in rows:
             spec = json.loads(row.spec)
             common = (
@@ -123,8 +124,9 @@ class Index:
             if known is not None:
                 return known
         found = [(x, _why_not(x, name, payload)) for x in listeners]
-        if memo_key is not None and len(self._memo) < _MEMO_MAX:
+        if memo_key is not None and self._memo_size + len(found) <= _MEMO_MAX:
             self._memo[memo_key] = found
+            self._memo_size += len(found)
         return found
 
     def _memo_key(

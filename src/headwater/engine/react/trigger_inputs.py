@@ -101,12 +101,12 @@ class Binder:
         fired = Fired(events)
         spec = listener.spec
         inputs = self.interface(tx, listener)
-        pairs = self._pair(listener, events)
-        for leaf, (_, payload) in pairs:
-            kind_of(leaf).note(fired, payload)
+        pairs = [(kind_of(leaf), leaf, event) for leaf, event in self._pair(listener, events)]
+        for kind, _, (_, payload) in pairs:
+            kind.note(fired, payload)
         bound: dict[str, Any] = {}
-        for leaf, (row, payload) in pairs:
-            bound.update(kind_of(leaf).bind(self, leaf, row, payload, inputs))
+        for kind, leaf, (row, payload) in pairs:
+            bound.update(kind.bind(self, leaf, row, payload, inputs))
         for name, query in spec.get("query_inputs", {}).items():
             if name not in bound and name not in spec.get("fixed_inputs", {}):
                 version = self.find(query, None, listener.project, listener.domain)
