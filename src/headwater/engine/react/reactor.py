@@ -398,7 +398,9 @@ class Reactor:
                     "max_attempts": listener.spec.get("max_attempts", 1),
                     "concurrency_limit": concurrency["max_concurrency"] if concurrency else None,
                     "queue": listener.spec.get("queue", "default"),
-                    "event_seq": max(r.seq for r, _ in events),
+                    "event_seq": events[0][0].seq
+                    if len(events) == 1
+                    else max(r.seq for r, _ in events),
                 },
                 fired.runs,
                 fired.consumed,

@@ -101,7 +101,10 @@ class Binder:
         fired = Fired(events)
         spec = listener.spec
         inputs = self.interface(tx, listener)
-        pairs = [(kind_of(leaf), leaf, event) for leaf, event in self._pair(listener, events)]
+        if listener.all_of is None:
+            pairs = [(listener.kind, listener.leaf, events[0])]
+        else:
+            pairs = [(kind_of(leaf), leaf, event) for leaf, event in self._pair(listener, events)]
         for kind, _, (_, payload) in pairs:
             kind.note(fired, payload)
         bound: dict[str, Any] = {}
@@ -124,12 +127,13 @@ class Binder:
                 fired.literals[name] = encode(
                     value, None, self.inst.blobs, what=f"trigger input {name!r}"
                 )
-        for source in (spec.get("default_inputs", {}), spec.get("fixed_inputs", {})):
-            for name, literal in source.items():
-                if source is spec.get("fixed_inputs") or name not in fired.literals:
-                    fired.literals[name] = literal
-                    fixed = source is spec.get("fixed_inputs")
-                    fired.sources[name] = "launch plan fixed" if fixed else "launch plan default"
+        for name, literal in spec.get("default_inputs", {}).items():
+            if name not in fired.literals:
+                fired.literals[name] = literal
+                fired.sources[name] = "launch plan default"
+        for name, literal in spec.get("fixed_inputs", {}).items():
+            fired.literals[name] = literal
+            fired.sources[name] = "launch plan fixed"
         missing = [
             n
             for n, s in inputs.items()
