@@ -50,3 +50,23 @@ def test_a_firing_records_each_inputs_source_and_sorted_json(registered):
         row["id"],
         f"queued execution {row['id']}",
     )
+
+
+def test_events_with_equal_values_in_one_batch_bind_each_its_own_value(registered):
+    for x in (5, 6, 5):
+        headwater.emit_event("poke", {"x": x})
+    while Reactor(registered).run_once():
+        pass
+    with registered.db.read() as tx:
+        rows = tx.all(
+            "SELECT inputs, trigger FROM executions WHERE launch_plan = 'on_event' "
+            "ORDER BY event_seq"
+        )
+    assert [json.loads(r["inputs"])["x"]["value"] for r in rows] == [5, 6, 5]
+    assert [json.loads(r["inputs"])["x"]["preview"] for r in rows] == ["5", "6", "5"]
+    assert rows[0]["inputs"] == rows[2]["inputs"] != rows[1]["inputs"]
+    assert [json.loads(r["trigger"])["events"][0]["payload"] for r in rows] == [
+        {"x": 5},
+        {"x": 6},
+        {"x": 5},
+    ]

@@ -25,6 +25,7 @@ from headwater.types import encode
 if TYPE_CHECKING:
     from headwater.instance import Instance
 
+_SHARED_STR = 256  # longest str whose literal a batch computes once (far below inlining's limit)
 _JSON_KINDS = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
 
 
@@ -83,6 +84,23 @@ class Binder:
         self._interfaces: dict[tuple[str, ...], dict[str, Any]] = (
             {} if interfaces is None else interfaces
         )
+        # Literals of scalar payload values seen in this batch: a burst often binds the
+        # same value (a table name, a region) to many executions.
+        self._literals: dict[tuple[type, Any], Any] = {}
+
+    def _literal(self, name: str, value: Any) -> Any:
+        """``encode(value)`` (type Any); a short str, int or bool's literal is computed once
+        per batch: it depends on the value alone and is small enough to be inlined."""
+        kind = type(value)
+        if kind is int or kind is bool or (kind is str and len(value) <= _SHARED_STR):
+            key = (kind, value)
+            literal = self._literals.get(key)
+            if literal is None:
+                literal = self._literals[key] = encode(
+                    value, None, self.inst.blobs, what=f"trigger input {name!r}"
+                )
+            return literal
+        return encode(value, None, self.inst.blobs, what=f"trigger input {name!r}")
 
     def interface(self, tx: Any, listener: Listener) -> dict[str, Any]:
         key = (listener.project, listener.domain, listener.workflow, listener.workflow_version)
@@ -124,9 +142,7 @@ class Binder:
                 fired.resolved[name] = {"uri": value.uri, "via": "trigger"}
                 fired.consumed.append((name, value.id))
             else:
-                fired.literals[name] = encode(
-                    value, None, self.inst.blobs, what=f"trigger input {name!r}"
-                )
+                fired.literals[name] = self._literal(name, value)
         for name, literal in spec.get("default_inputs", {}).items():
             if name not in fired.literals:
                 fired.literals[name] = literal
