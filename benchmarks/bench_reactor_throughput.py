@@ -205,22 +205,49 @@ def snapshot_sqlite(inst: Any) -> None:
 
 
 # -- the measurement ---------------------------------------------------------------------------
+def written() -> int:
+    """Bytes this process has had written to storage so far (Linux ``/proc/self/io``; 0
+    elsewhere): the database pages a batch writes (WAL and checkpoints) do not depend on
+    how loaded the machine is, its seconds do."""
+    try:
+        with open("/proc/self/io") as f:
+            for line in f:
+                if line.startswith("write_bytes:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def decide_all(inst: Any, batch: int) -> dict[str, Any]:
     """Run the reactor until the inbox is empty; the timed part of the benchmark."""
     from headwater.engine.react.reactor import Reactor
 
     reactor = Reactor(inst, batch=batch)
-    per_batch: list[tuple[int, float]] = []
+    per_batch: list[tuple[int, float, int]] = []
     gc.collect()
     t0 = time.perf_counter()
     while True:
-        b0 = time.perf_counter()
+        b0, w0 = time.perf_counter(), written()
         n = reactor.run_once()
         if not n:
             break
-        per_batch.append((n, time.perf_counter() - b0))
+        per_batch.append((n, time.perf_counter() - b0, written() - w0))
     elapsed = time.perf_counter() - t0
-    return {"elapsed": elapsed, "events": sum(n for n, _ in per_batch), "per_batch": per_batch}
+    return {"elapsed": elapsed, "events": sum(b[0] for b in per_batch), "per_batch": per_batch}
+
+
+def tenths(per_batch: list[tuple[int, float, int]]) -> str:
+    """Events/s and KiB written per batch in the first and the last tenth of the batches."""
+    tenth = max(1, len(per_batch) // 10)
+    out = []
+    for name, part in (("first", per_batch[:tenth]), ("last", per_batch[-tenth:])):
+        eps = sum(b[0] for b in part) / sum(b[1] for b in part)
+        kib = sum(b[2] for b in part) / len(part) / 1024
+        out.append(
+            f"{name} tenth of the batches {eps:,.0f} events/s ({kib:,.0f} KiB written/batch)"
+        )
+    return ", ".join(out)
 
 
 def index_load_time(inst: Any) -> float:
@@ -270,10 +297,7 @@ def verify(inst: Any, n: int) -> None:
 def rate_line(label: str, res: dict[str, Any], n_full: int) -> float:
     eps = res["events"] / res["elapsed"]
     pb = res["per_batch"]
-    tenth = max(1, len(pb) // 10)
-    first = sum(n for n, _ in pb[:tenth]) / sum(t for _, t in pb[:tenth])
-    last = sum(n for n, _ in pb[-tenth:]) / sum(t for _, t in pb[-tenth:])
-    times = [t / n for n, t in pb]
+    times = [t / n for n, t, _ in pb]
     projected = (
         "" if res["events"] >= n_full else f"; projected for {n_full:,}: {n_full / eps:.1f} s"
     )
@@ -285,8 +309,7 @@ def rate_line(label: str, res: dict[str, Any], n_full: int) -> float:
     )
     c.figure(
         f"{label}, over the run",
-        f"first tenth of the batches {first:,.0f} events/s, last tenth {last:,.0f} "
-        f"events/s; per event per batch: median {c.fmt_time(c.median(times))}, p90 "
+        f"{tenths(pb)}; per event per batch: median {c.fmt_time(c.median(times))}, p90 "
         f"{c.fmt_time(c.percentile(times, 90))} ({len(pb)} batches)",
     )
     return eps
@@ -443,19 +466,23 @@ def copy_rows(tx: Any, table: str, cols: list[str], types: list[str], rows: list
             copy.write_row(row)
 
 
-def floor_run(inst: Any, rows: dict[str, dict[int, list[dict[str, Any]]]], batch: int) -> float:
-    """The bare loop (module docstring) until the inbox is empty; events/s."""
-    sql = {}
+def floor_run(
+    inst: Any,
+    rows: dict[str, dict[int, list[dict[str, Any]]]],
+    batch: int,
+    per_batch: list[tuple[int, float, int]] | None = None,
+) -> float:
+    """The bare loop (module docstring) until the inbox is empty; events/s. With
+    ``per_batch``, (events, seconds, bytes written) of each batch are appended to it."""
     pg = inst.db.dialect == "postgresql"
     types: dict[str, list[str]] = {}
     cols_of: dict[str, list[str]] = {}
+    sql: dict[str, str] = {}
     for table in FLOOR_TABLES:
-        first = next(iter(rows[table].values()))[0]
-        cols = list(first)
+        cols = list(next(iter(rows[table].values()))[0])
         cols_of[table] = cols
-        sql[table] = (
-            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(':' + k for k in cols)})"
-        )
+        # Positional parameters: the engine binds its rows that way on SQLite too.
+        sql[table] = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
         if pg:
             with inst.db.read() as tx:
                 udt = {
@@ -467,15 +494,16 @@ def floor_run(inst: Any, rows: dict[str, dict[int, list[dict[str, Any]]]], batch
                     )
                 }
             types[table] = [udt[k] for k in cols]
-    if pg:  # COPY takes tuples: converted before the clock starts (no engine work here)
-        rows = {
-            t: {q: [tuple(r.values()) for r in got] for q, got in by_seq.items()}
-            for t, by_seq in rows.items()
-        }
+    # Rows as tuples, converted before the clock starts (no engine work here).
+    tuples = {
+        t: {q: [tuple(r.values()) for r in got] for q, got in by_seq.items()}
+        for t, by_seq in rows.items()
+    }
     done = 0
     gc.collect()
     t0 = time.perf_counter()
     while True:
+        b0, w0 = time.perf_counter(), written()
         with inst.db.transaction() as tx:
             got = tx.all(
                 "SELECT i.seq, e.id, e.name, e.payload FROM reactor_inbox i "
@@ -486,24 +514,30 @@ def floor_run(inst: Any, rows: dict[str, dict[int, list[dict[str, Any]]]], batch
                 break
             seqs = [r["seq"] for r in got]
             for table in FLOOR_TABLES:
-                by_seq = rows[table]
+                by_seq = tuples[table]
                 batch_rows = [row for q in seqs for row in by_seq.get(q, ())]
                 if pg:  # the best bulk method there: one binary COPY per table
                     copy_rows(tx, table, cols_of[table], types[table], batch_rows)
                 else:
-                    tx.many(sql[table], batch_rows)
+                    tx.conn.executemany(sql[table], batch_rows)
             tx.execute("DELETE FROM reactor_inbox WHERE seq <= :top", {"top": seqs[-1]})
         done += len(seqs)
+        if per_batch is not None:
+            per_batch.append((len(seqs), time.perf_counter() - b0, written() - w0))
     took = time.perf_counter() - t0
     c.check(done > 0, "the floor found no events in the inbox")
     return done / took
 
 
-def floor_eps(inst_rows: Any, floor_home: Path, url: str | None) -> float:
-    """The floor's events/s on an untouched copy of the prepared database."""
+def floor_eps(inst_rows: Any, floor_home: Path, url: str | None, label: str | None = None) -> float:
+    """The floor's events/s on an untouched copy of the prepared database (with ``label``,
+    also printed with its first and last tenth)."""
     inst = open_instance(floor_home, url)
+    per_batch: list[tuple[int, float, int]] = []
     try:
-        floor = floor_run(inst, inst_rows, 500)
+        floor = floor_run(inst, inst_rows, 500, per_batch)
+        if label is not None:
+            c.figure(f"{label}, floor over the run", tenths(per_batch))
         n = counts(inst)
         c.check(n["inbox"] == 0 and n["executions"] > 0, f"floor run left {n}")
     finally:
@@ -515,7 +549,7 @@ def with_floor(
     backend: str, label: str, eps: float, inst_rows: Any, floor_home: Path, url: str | None
 ) -> None:
     """Run the floor on the untouched copy and print/record the engine figure beside it."""
-    floor = floor_eps(inst_rows, floor_home, url)
+    floor = floor_eps(inst_rows, floor_home, url, f"{backend} {label}")
     c.floor_line(f"{backend} {label}", eps, floor, "events/s", True)
     c.record(f"{backend} reactor {label}", eps, "events/s", floor)
 

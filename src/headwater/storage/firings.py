@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from headwater.storage.db import Tx
@@ -35,6 +36,9 @@ class FiringRow:
         )
 
 
+_VALUES = itemgetter("lp", "path", "key", "e", "t")
+
+
 def insert_firings(tx: Tx, firings: Sequence[dict[str, Any]]) -> int:
     """Add firings in one statement, leaving out those whose key is taken; returns how many
     were added (all of them when it equals ``len(firings)``), or -1 when the driver does not
@@ -54,12 +58,13 @@ def insert_firings(tx: Tx, firings: Sequence[dict[str, Any]]) -> int:
             {k: [f[k] for f in firings] for k in ("lp", "path", "key", "e", "t")},
         )
         return int(cur.rowcount)
-    cur = tx.many(
+    # Positional: sqlite3 binds a tuple at about half the cost of named parameters.
+    cur = tx.conn.executemany(
         "INSERT INTO firings (launch_plan_id, trigger_path, firing_key, execution_id, "
-        "created_at) VALUES (:lp, :path, :key, :e, :t) ON CONFLICT DO NOTHING",
-        firings,
+        "created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [_VALUES(f) for f in firings],
     )
-    return 0 if cur is None else int(cur.rowcount)
+    return int(cur.rowcount)
 
 
 def fired_execution(tx: Tx, launch_plan_id: int, trigger_path: str, firing_key: str) -> str | None:

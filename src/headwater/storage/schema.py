@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from headwater.storage.executions import LP_STATUS_WHERE
+
 # SQLite only aliases the rowid for INTEGER PRIMARY KEY, so big ids are INTEGER there.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 Text = sa.Text
@@ -106,7 +108,14 @@ executions = sa.Table(
     sa.Index("ix_executions_created", "created_at"),
     sa.Index("ix_executions_workflow", "workflow", "created_at"),
     sa.Index("ix_executions_status", "status", "created_at"),
-    sa.Index("ix_executions_lp_status", "launch_plan_id", "status"),
+    # only what the concurrency checks count (0016; the same predicate as count_busy's)
+    sa.Index(
+        "ix_executions_lp_status",
+        "launch_plan_id",
+        "status",
+        sqlite_where=sa.text(LP_STATUS_WHERE),
+        postgresql_where=sa.text(LP_STATUS_WHERE),
+    ),
     sa.Index("ix_executions_lease", "status", "lease_expires_at"),
     sa.Index("ix_executions_queue", "queue", "status", "created_at"),
     # a launch plan's executions newest first (0010)
@@ -293,7 +302,8 @@ firings = sa.Table(
     sa.Column("firing_key", Text, nullable=False),
     sa.Column("execution_id", Text),
     sa.Column("created_at", Time, nullable=False),
-    sa.UniqueConstraint("launch_plan_id", "trigger_path", "firing_key", name="uq_firing"),
+    # the firing key (an event seq) first: new firings go at the end of the index (0016)
+    sa.UniqueConstraint("firing_key", "launch_plan_id", "trigger_path", name="uq_firing"),
 )
 
 trigger_state = sa.Table(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from headwater.engine.kinds import Kind, event_key, kind_of
+from headwater.engine.kinds.event import CustomEvent
 from headwater.storage import launch_plans as lp_rows
 from headwater.storage.db import Tx
 
@@ -26,6 +27,12 @@ __all__ = [
     "load_index",
     "match",
 ]
+
+# Payload values a custom event's verdicts are remembered for: their (type, value) fixes
+# both the filter's outcome and the text of its reason (a float's does not: -0.0 == 0.0).
+_MEMO_TYPES = (str, int, bool, type(None))
+_MEMO_MAX = 100_000  # verdicts remembered per index (memory); past it they are computed
+_ABSENT = object()
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,11 @@ class Index:
 
     def __init__(self, rows: list[Any], active_ids: set[int]) -> None:
         self.by_key: dict[tuple[Any, ...], list[Listener]] = {}
+        # verdicts(): the payload fields the listeners of a key filter on (None: not only
+        # custom-event listeners), and the verdicts by (key, those fields' values)
+        self._fields: dict[tuple[Any, ...], tuple[str, ...] | None] = {}
+        self._memo: dict[tuple[Any, ...], list[tuple[Listener, str | None]]] = {}
+        self._memo_size = 0  # verdicts in _memo
         for row in rows:
             spec = json.loads(row.spec)
             common = (
@@ -93,6 +105,50 @@ class Index:
     def listeners(self, key: tuple[Any, ...]) -> list[Listener]:
         return self.by_key.get(key, [])
 
+    def verdicts(
+        self, key: tuple[Any, ...], name: str, payload: dict[str, Any]
+    ) -> list[tuple[Listener, str | None]]:
+        """Each listener of ``key`` with None when it fires for the event, else why not
+        (an inactive launch plan, or what ``match`` says).
+
+        A custom event's verdict depends only on the payload fields its filter names, so
+        the verdicts of a key whose listeners are all custom events are remembered by those
+        fields' values: deciding the next event with the same values is one lookup, not a
+        ``match`` per listener."""
+        listeners = self.by_key.get(key)
+        if not listeners:
+            return []
+        memo_key = self._memo_key(key, listeners, payload)
+        if memo_key is not None:
+            known = self._memo.get(memo_key)
+            if known is not None:
+                return known
+        found = [(x, _why_not(x, name, payload)) for x in listeners]
+        if memo_key is not None and self._memo_size + len(found) <= _MEMO_MAX:
+            self._memo[memo_key] = found
+            self._memo_size += len(found)
+        return found
+
+    def _memo_key(
+        self, key: tuple[Any, ...], listeners: list[Listener], payload: dict[str, Any]
+    ) -> tuple[Any, ...] | None:
+        if key in self._fields:
+            fields = self._fields[key]
+        else:
+            fields = None
+            if all(type(x.kind) is CustomEvent and x.all_of is None for x in listeners):
+                fields = tuple(sorted({f for x in listeners for f in x.leaf.get("filter") or {}}))
+            self._fields[key] = fields
+        if fields is None:
+            return None
+        values: list[Any] = [key]
+        for f in fields:
+            v = payload.get(f, _ABSENT)
+            if v is not _ABSENT and type(v) not in _MEMO_TYPES:
+                return None
+            values.append((type(v), v))
+        return tuple(values)
+
     def only(self, lp_name: str, project: str, domain: str) -> Index:
         """The same index restricted to one launch plan's active version (for replays)."""
         narrowed = Index([], set())
@@ -120,6 +176,15 @@ def load_index(tx: Tx) -> Index:
 
 def match(listener: Listener, name: str, payload: dict[str, Any]) -> str | None:
     """None when the leaf's conditions hold for the event, else why not."""
+    return listener.kind.match(listener, name, payload)
+
+
+def _why_not(listener: Listener, name: str, payload: dict[str, Any]) -> str | None:
+    if not listener.active:
+        return (
+            f"launch plan {listener.lp_name!r} is inactive (activate "
+            f"it: headwater launchplans activate {listener.lp_name})"
+        )
     return listener.kind.match(listener, name, payload)
 
 

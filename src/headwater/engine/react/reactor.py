@@ -31,7 +31,6 @@ from headwater.engine.react.matching import (
     event_key,
     index_stamp,
     load_index,
-    match,
 )
 from headwater.engine.react.trigger_inputs import Binder, NotBindable
 from headwater.storage import executions as execution_rows
@@ -53,7 +52,7 @@ REPLAYED = " (replay)"
 OUTAGE_WAIT = 0.5  # seconds between attempts while the database is unavailable
 
 
-@dataclass
+@dataclass(slots=True)
 class Decision:
     event_seq: int
     event_id: str
@@ -290,14 +289,7 @@ class Reactor:
         key = event_key(row.name, row.project, row.domain, payload)
         seq, event_id, name = row.seq, row.id, row.name
         out = batch.decisions
-        for listener in index.listeners(key):
-            if not listener.active:
-                why_not: str | None = (
-                    f"launch plan {listener.lp_name!r} is inactive (activate "
-                    f"it: headwater launchplans activate {listener.lp_name})"
-                )
-            else:
-                why_not = match(listener, name, payload)
+        for listener, why_not in index.verdicts(key, name, payload):
             decision = Decision(seq, event_id, listener, "not_fired", why_not or "")
             out.append(decision)
             if why_not is not None:
@@ -413,7 +405,9 @@ class Reactor:
                     "max_attempts": listener.spec.get("max_attempts", 1),
                     "concurrency_limit": concurrency["max_concurrency"] if concurrency else None,
                     "queue": listener.spec.get("queue", "default"),
-                    "event_seq": max(r.seq for r, _ in events),
+                    "event_seq": events[0][0].seq
+                    if len(events) == 1
+                    else max(r.seq for r, _ in events),
                 },
                 fired.runs,
                 fired.consumed,

@@ -25,6 +25,7 @@ from headwater.types import encode
 if TYPE_CHECKING:
     from headwater.instance import Instance
 
+_SHARED_STR = 256  # longest str whose literal a batch computes once (far below inlining's limit)
 _JSON_KINDS = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
 
 
@@ -83,6 +84,23 @@ class Binder:
         self._interfaces: dict[tuple[str, ...], dict[str, Any]] = (
             {} if interfaces is None else interfaces
         )
+        # Literals of scalar payload values seen in this batch: a burst often binds the
+        # same value (a table name, a region) to many executions.
+        self._literals: dict[tuple[type, Any], Any] = {}
+
+    def _literal(self, name: str, value: Any) -> Any:
+        """``encode(value)`` (type Any); a short str, int or bool's literal is computed once
+        per batch: it depends on the value alone and is small enough to be inlined."""
+        kind = type(value)
+        if kind is int or kind is bool or (kind is str and len(value) <= _SHARED_STR):
+            key = (kind, value)
+            literal = self._literals.get(key)
+            if literal is None:
+                literal = self._literals[key] = encode(
+                    value, None, self.inst.blobs, what=f"trigger input {name!r}"
+                )
+            return literal
+        return encode(value, None, self.inst.blobs, what=f"trigger input {name!r}")
 
     def interface(self, tx: Any, listener: Listener) -> dict[str, Any]:
         key = (listener.project, listener.domain, listener.workflow, listener.workflow_version)
@@ -101,12 +119,15 @@ class Binder:
         fired = Fired(events)
         spec = listener.spec
         inputs = self.interface(tx, listener)
-        pairs = self._pair(listener, events)
-        for leaf, (_, payload) in pairs:
-            kind_of(leaf).note(fired, payload)
+        if listener.all_of is None:
+            pairs = [(listener.kind, listener.leaf, events[0])]
+        else:
+            pairs = [(kind_of(leaf), leaf, event) for leaf, event in self._pair(listener, events)]
+        for kind, _, (_, payload) in pairs:
+            kind.note(fired, payload)
         bound: dict[str, Any] = {}
-        for leaf, (row, payload) in pairs:
-            bound.update(kind_of(leaf).bind(self, leaf, row, payload, inputs))
+        for kind, leaf, (row, payload) in pairs:
+            bound.update(kind.bind(self, leaf, row, payload, inputs))
         for name, query in spec.get("query_inputs", {}).items():
             if name not in bound and name not in spec.get("fixed_inputs", {}):
                 version = self.find(query, None, listener.project, listener.domain)
@@ -121,15 +142,14 @@ class Binder:
                 fired.resolved[name] = {"uri": value.uri, "via": "trigger"}
                 fired.consumed.append((name, value.id))
             else:
-                fired.literals[name] = encode(
-                    value, None, self.inst.blobs, what=f"trigger input {name!r}"
-                )
-        for source in (spec.get("default_inputs", {}), spec.get("fixed_inputs", {})):
-            for name, literal in source.items():
-                if source is spec.get("fixed_inputs") or name not in fired.literals:
-                    fired.literals[name] = literal
-                    fixed = source is spec.get("fixed_inputs")
-                    fired.sources[name] = "launch plan fixed" if fixed else "launch plan default"
+                fired.literals[name] = self._literal(name, value)
+        for name, literal in spec.get("default_inputs", {}).items():
+            if name not in fired.literals:
+                fired.literals[name] = literal
+                fired.sources[name] = "launch plan default"
+        for name, literal in spec.get("fixed_inputs", {}).items():
+            fired.literals[name] = literal
+            fired.sources[name] = "launch plan fixed"
         missing = [
             n
             for n, s in inputs.items()
