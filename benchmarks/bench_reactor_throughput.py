@@ -482,7 +482,9 @@ def floor_run(
         cols = list(next(iter(rows[table].values()))[0])
         cols_of[table] = cols
         # Positional parameters: the engine binds its rows that way on SQLite too.
-        sql[table] = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        sql[table] = (
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        )
         if pg:
             with inst.db.read() as tx:
                 udt = {
