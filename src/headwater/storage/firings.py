@@ -53,6 +53,7 @@ def insert_firings(tx: Tx, firings: Sequence[dict[str, Any]]) -> int:
             "ON CONFLICT DO NOTHING",
             {k: [f[k] for f in firings] for k in ("lp", "path", "key", "e", "t")},
         )
+        tx.sync()  # pipeline mode: the rowcount is known once the statement has run
         return int(cur.rowcount)
     cur = tx.many(
         "INSERT INTO firings (launch_plan_id, trigger_path, firing_key, execution_id, "
