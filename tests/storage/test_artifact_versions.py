@@ -373,3 +373,22 @@ def test_latest_matches_partitions_exactly(db):
     assert _series(db, partitions={"region": "eu", "kind": "a"}) == []
     for given in ({"region": "eu"}, {"kind": "a"}, {"kind": "é"}):  # as every version matches
         assert _series(db, partitions=given, latest=False) == _series(db, partitions=given)
+
+
+def test_a_version_by_name_comes_with_its_tombstone(db):
+    with db.transaction() as tx:
+        vid = add_version(tx)
+        add_version(tx)
+        tx.execute(
+            "UPDATE artifact_versions SET purged_at = 50.0, purged_by = 'keep-1' WHERE id = :i",
+            {"i": vid},
+        )
+    with db.read() as tx:
+        purged = versions.get_named_version(tx, "proj", "dev", "model", "1")
+        kept = versions.get_named_version(tx, "proj", "dev", "model", "2")
+        by_id = versions.get_version(tx, _art(db), "2")
+        assert versions.get_named_version(tx, "proj", "dev", "model", "3") is None
+        assert versions.get_named_version(tx, "proj", "other", "model", "1") is None
+    assert purged is not None and purged[0].id == vid
+    assert purged[1] is not None and (purged[1].purged_at, purged[1].purged_by) == (50.0, "keep-1")
+    assert kept == (by_id, None)

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from headwater.storage import artifact_series
 from headwater.storage.db import Tx, in_list
+from headwater.storage.retention import Tombstone
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,26 @@ def get_version(tx: Tx, artifact_id: int, version: str) -> ArtifactVersionRow | 
             {"a": artifact_id, "v": version},
         )
     )
+
+
+def get_named_version(
+    tx: Tx, project: str, domain: str, name: str, version: str
+) -> tuple[ArtifactVersionRow, Tombstone | None] | None:
+    """Version ``version`` of the artifact ``name`` of ``project``/``domain`` and its
+    tombstone (None: kept), in one statement; None when there is no such version."""
+    r = tx.one(
+        f"SELECT {VERSION_COLUMNS}, v.purged_at AS _purged_at, v.purged_by AS _purged_by "
+        "FROM artifact_versions v JOIN artifacts a ON a.id = v.artifact_id "
+        "WHERE a.project = :p AND a.domain = :d AND a.name = :n AND v.version = :v",
+        {"p": project, "d": domain, "n": name, "v": version},
+    )
+    if r is None:
+        return None
+    *values, purged_at, purged_by = r.values() if isinstance(r, dict) else r
+    row = ArtifactVersionRow.from_db(values)
+    if purged_at is None:
+        return row, None
+    return row, Tombstone(row.id, float(purged_at), str(purged_by or ""))
 
 
 def get_versions_by_id(tx: Tx, ids: list[int]) -> list[ArtifactVersionRow]:

@@ -32,7 +32,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -73,10 +73,36 @@ def _to_pyformat(sql: str) -> str:
 class Tx:
     """A transaction (or read snapshot) on one connection. Rows support ``row["column"]``."""
 
-    def __init__(self, conn: Any, dialect: str, channels: set[str] | None = None) -> None:
+    def __init__(
+        self,
+        conn: Any,
+        dialect: str,
+        channels: set[str] | None = None,
+        pipeline: ExitStack | None = None,
+    ) -> None:
         self.conn = conn
         self.dialect = dialect
         self._channels = channels  # NOTIFY these with the COMMIT (None: not a transaction)
+        self._pipeline = pipeline  # PostgreSQL pipeline mode, while its stack holds it
+
+    @property
+    def pipelined(self) -> bool:
+        """Whether statements are queued (PostgreSQL pipeline mode, ``transaction(pipeline=
+        True)``): sent together and waited for only when a result is read, ``sync()`` or the
+        COMMIT. COPY needs ``end_pipeline()`` first."""
+        return self._pipeline is not None and self.conn._pipeline is not None
+
+    def sync(self) -> None:
+        """Pipeline mode: send the queued statements and wait for them (so that a cursor's
+        ``rowcount`` is known; errors raise here). Otherwise nothing to do."""
+        if self.pipelined:
+            self.conn._pipeline.sync()
+
+    def end_pipeline(self) -> None:
+        """Leave pipeline mode (after running what is queued): one round trip per statement
+        again, in the same transaction. For COPY, which pipeline mode does not allow."""
+        if self._pipeline is not None:
+            self._pipeline.close()
 
     def notify(self, channel: str) -> None:
         """PostgreSQL: wake the listeners of ``channel`` (``storage/notify.py``) once this
@@ -130,6 +156,7 @@ class _Local(threading.local):
     conn: Any = None  # SQLite: this thread's connection. PostgreSQL: the one a block holds.
     depth = 0  # 1 inside a transaction
     channels: set[str] | None = None  # to NOTIFY at the COMMIT of the current transaction
+    pipeline: ExitStack | None = None  # PostgreSQL: holds the transaction's pipeline mode
 
 
 def _alive(conn: Any) -> None:
@@ -362,10 +389,26 @@ class Database:
 
     # -- blocks ---------------------------------------------------------------------------------
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
+    def transaction(self, *, pipeline: bool = False) -> Iterator[Tx]:
         """A write transaction: committed on success, rolled back on any exception. A
-        transaction inside another joins it (one commit covers the whole change)."""
+        transaction inside another joins it (one commit covers the whole change).
+
+        ``pipeline`` (PostgreSQL, a transaction of its own): statements are queued and sent
+        together, BEGIN with the first, COMMIT with the last writes; the client waits only
+        where it reads a result (``Tx.pipelined``). BEGIN is then not retried on its own: a
+        connection that broke fails the block where it first waits, as
+        ``DatabaseUnavailable``, for the caller to run it again."""
         local = self._local
+        if pipeline and self.dialect == "postgresql" and local.conn is None:
+            pool, conn = self._borrow()
+            local.conn = conn
+            try:
+                with self._pipelined(conn) as tx:
+                    yield tx
+            finally:
+                local.conn = None
+                pool.putconn(conn)  # a broken connection is discarded and replaced
+            return
         if self.dialect == "sqlite":
             conn = local.conn or self.connection()
             if local.depth:
@@ -382,7 +425,7 @@ class Database:
         held = local.conn
         if held is not None:
             if local.depth:
-                yield Tx(held, self.dialect, local.channels)
+                yield Tx(held, self.dialect, local.channels, local.pipeline)
                 return
             try:  # inside a read() block: begin on its connection
                 held.execute("BEGIN")
@@ -453,6 +496,36 @@ class Database:
             local.depth = 0
             local.channels = None
 
+    @contextmanager
+    def _pipelined(self, conn: Any) -> Iterator[Tx]:
+        """``_until_commit`` in pipeline mode: BEGIN, the body and NOTIFY + COMMIT queued,
+        sent as they fill the buffer or a result is read; waited for at the end."""
+        local = self._local
+        local.depth = 1
+        channels: set[str] = set()
+        local.channels = channels
+        stack = local.pipeline = ExitStack()
+        try:
+            try:
+                stack.enter_context(conn.pipeline())
+                conn.execute("BEGIN")
+                yield Tx(conn, self.dialect, channels, stack)
+                if channels and push_enabled():
+                    for c in sorted(channels):  # one statement each: extended protocol
+                        conn.execute(f"NOTIFY {c}")
+                conn.execute("COMMIT")
+                stack.close()  # sends what is queued, waits; the first error raises here
+            except BaseException as exc:
+                with suppress(Exception):
+                    stack.close()
+                self._rollback(conn)
+                self._raise(exc)
+                raise
+        finally:
+            local.depth = 0
+            local.channels = None
+            local.pipeline = None
+
     def _rollback(self, conn: Any) -> None:
         """Roll back what is left of a failed transaction; a rollback that fails too (the
         connection is gone) must not hide the error that caused it."""
@@ -473,7 +546,7 @@ class Database:
         if self.dialect == "sqlite" or local.conn is not None:
             conn = local.conn or self.connection()
             try:
-                yield Tx(conn, self.dialect)
+                yield Tx(conn, self.dialect, pipeline=local.pipeline)
             except Exception as exc:
                 self._raise(exc)
                 raise

@@ -57,6 +57,7 @@ def insert_firings(tx: Tx, firings: Sequence[dict[str, Any]]) -> int:
             "ON CONFLICT DO NOTHING",
             {k: [f[k] for f in firings] for k in ("lp", "path", "key", "e", "t")},
         )
+        tx.sync()  # pipeline mode: the rowcount is known once the statement has run
         return int(cur.rowcount)
     # Positional: sqlite3 binds a tuple at about half the cost of named parameters.
     cur = tx.conn.executemany(

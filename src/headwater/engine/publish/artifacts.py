@@ -36,7 +36,6 @@ from headwater.storage import artifact_partitions as partition_rows
 from headwater.storage import artifact_versions as version_rows
 from headwater.storage import artifacts as artifact_rows
 from headwater.storage import cards as card_rows
-from headwater.storage import retention as retention_rows
 from headwater.storage.db import Tx
 from headwater.storage.events import insert_event
 
@@ -273,10 +272,11 @@ def resolve_uri(inst: Instance, uri: str | ArtifactURI) -> ArtifactVersion:
     ref = parse_uri(uri) if isinstance(uri, str) else uri
     if ref.is_query:
         return find(inst, ref.project, ref.domain, ref.name, ref.partitions, ref.time_partition)
-    with inst.db.read() as tx:
-        art = artifact_rows.get_artifact(tx, ref.project, ref.domain, ref.name)
-        row = version_rows.get_version(tx, art.id, ref.version or "") if art else None
-        tomb = retention_rows.tombstones(tx, [row.id]).get(row.id) if row else None
+    with inst.db.read() as tx:  # one statement: the reactor binds inputs with it
+        found = version_rows.get_named_version(
+            tx, ref.project, ref.domain, ref.name, ref.version or ""
+        )
+    row, tomb = found or (None, None)
     if row is None:
         raise NotFoundError(
             f"no artifact version {ref}: check the name and version with "
