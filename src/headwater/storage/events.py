@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,9 +58,14 @@ def insert_event(
     payload: dict[str, Any],
     subject: str | None = None,
     attributes: dict[str, Any] | None = None,
+    wait: bool = True,
 ) -> int | None:
     """Append an event (and its reactor inbox row); returns its ``seq``, or None when an event
-    with this source and id exists already (nothing is written then)."""
+    with this source and id exists already (nothing is written then).
+
+    ``wait=False``, for an ``id`` that cannot exist already (a fresh uuid): in a pipelined
+    PostgreSQL transaction the statement is queued with the COMMIT instead of waited for,
+    and None is returned."""
     params = {
         "id": id,
         "name": name,
@@ -79,10 +84,14 @@ def insert_event(
     )
     if tx.dialect == "postgresql":
         # The inbox row in the same statement: one round trip less per event.
-        seq = tx.scalar(
-            f"WITH e AS ({insert}) INSERT INTO reactor_inbox (seq) SELECT seq FROM e RETURNING seq",
-            params,
+        sql = (
+            f"WITH e AS ({insert}) INSERT INTO reactor_inbox (seq) SELECT seq FROM e RETURNING seq"
         )
+        if not wait and tx.pipelined:
+            tx.execute(sql, params)  # sent with the COMMIT: no round trip of its own
+            reactor_inbox.inserted(tx)
+            return None
+        seq = tx.scalar(sql, params)
         if seq is not None:
             reactor_inbox.inserted(tx)
     else:
@@ -117,16 +126,20 @@ def events_by_seq(tx: Tx, seqs: Sequence[int]) -> dict[int, EventRow]:
     return {r.seq: r for r in _rows(tx.all(f"SELECT * FROM events WHERE seq IN {marks}", params))}
 
 
+_PENDING = "SELECT e.* FROM reactor_inbox i JOIN events e ON e.seq = i.seq ORDER BY i.seq LIMIT :n"
+
+
 def pending_events(tx: Tx, limit: int) -> list[EventRow]:
     """The oldest ``limit`` events waiting in the reactor's inbox, oldest first (joins
     ``reactor_inbox``)."""
-    return _rows(
-        tx.all(
-            "SELECT e.* FROM reactor_inbox i JOIN events e ON e.seq = i.seq "
-            "ORDER BY i.seq LIMIT :n",
-            {"n": limit},
-        )
-    )
+    return _rows(tx.all(_PENDING, {"n": limit}))
+
+
+def pending_events_later(tx: Tx, limit: int) -> Callable[[], list[EventRow]]:
+    """:func:`pending_events`, sent now and read when the returned function is called: in a
+    pipelined PostgreSQL transaction, reads issued in between go in the same round trip."""
+    cur = tx.execute(_PENDING, {"n": limit})
+    return lambda: _rows(list(cur.fetchall()))
 
 
 def events_between(

@@ -39,14 +39,30 @@ class FiringRow:
 _VALUES = itemgetter("lp", "path", "key", "e", "t")
 
 
-def insert_firings(tx: Tx, firings: Sequence[dict[str, Any]]) -> int:
+_UNIQUE = "uq_firing"
+
+
+def insert_firings(tx: Tx, firings: Sequence[dict[str, Any]], *, strict: bool = False) -> int:
     """Add firings in one statement, leaving out those whose key is taken; returns how many
     were added (all of them when it equals ``len(firings)``), or -1 when the driver does not
     say (callers then look up each firing with ``fired_execution``). Keys of each firing: ``lp`` (launch
-    plan id), ``path`` (trigger path), ``key`` (firing key), ``e`` (execution id), ``t``."""
+    plan id), ``path`` (trigger path), ``key`` (firing key), ``e`` (execution id), ``t``.
+
+    ``strict`` (PostgreSQL): a taken key fails the statement instead (the transaction is
+    then lost: see :func:`key_taken`), so nothing needs to be read back: in a pipelined
+    transaction the insert goes with the COMMIT. Returns ``len(firings)``."""
     if not firings:
         return 0
     if tx.dialect == "postgresql":
+        if strict:
+            tx.conn.execute(
+                "INSERT INTO firings (launch_plan_id, trigger_path, firing_key, execution_id, "
+                "created_at) SELECT lp, path, key, e, t FROM unnest(CAST(%(lp)b AS bigint[]), "
+                "CAST(%(path)b AS text[]), CAST(%(key)b AS text[]), CAST(%(e)b AS text[]), "
+                "CAST(%(t)b AS float8[])) WITH ORDINALITY AS u(lp, path, key, e, t, n) ORDER BY n",
+                {k: [f[k] for f in firings] for k in ("lp", "path", "key", "e", "t")},
+            )
+            return len(firings)
         # One statement over arrays rather than one per row, sent in binary (``%(x)b``):
         # text arrays are quoted element by element in Python.
         cur = tx.conn.execute(
@@ -66,6 +82,15 @@ def insert_firings(tx: Tx, firings: Sequence[dict[str, Any]]) -> int:
         [_VALUES(f) for f in firings],
     )
     return int(cur.rowcount)
+
+
+def key_taken(exc: BaseException) -> bool:
+    """Whether ``exc`` is a strict :func:`insert_firings` finding a firing key taken."""
+    diag = getattr(exc, "diag", None)
+    return (
+        getattr(exc, "sqlstate", None) == "23505"
+        and getattr(diag, "constraint_name", None) == _UNIQUE
+    )
 
 
 def fired_execution(tx: Tx, launch_plan_id: int, trigger_path: str, firing_key: str) -> str | None:

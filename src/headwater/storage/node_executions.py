@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,6 +83,20 @@ def insert_node(tx: Tx, **fields: Any) -> int:
             f"INSERT INTO node_executions ({cols}) VALUES ({vals}) RETURNING id", _dump(fields)
         )
     )
+
+
+def insert_node_later(tx: Tx, **fields: Any) -> Callable[[], int]:
+    """:func:`insert_node`; the returned function gives the row id. In a pipelined PostgreSQL
+    transaction the insert goes with the COMMIT and its id is read after it."""
+    if not tx.pipelined:
+        row_id = insert_node(tx, **fields)
+        return lambda: row_id
+    cols = ", ".join(fields)
+    vals = ", ".join(f":{k}" for k in fields)
+    cur = tx.execute(
+        f"INSERT INTO node_executions ({cols}) VALUES ({vals}) RETURNING id", _dump(fields)
+    )
+    return lambda: int(cur.fetchone()["id"])
 
 
 def update_node(tx: Tx, node_row_id: int, **fields: Any) -> None:

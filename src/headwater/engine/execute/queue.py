@@ -90,14 +90,16 @@ def claim(
     ``look``: first check, without a transaction, whether anything is queued (what an idle
     poll wants); False when work is known to wait (woken by a NOTIFY), saving that round trip.
     On PostgreSQL the candidate is found and taken by one statement unless its launch plan
-    has a concurrency limit: a claim is ``BEGIN``, that statement, the event, ``COMMIT``.
+    has a concurrency limit, in a pipelined transaction: ``BEGIN`` goes with that statement,
+    the event with the ``COMMIT`` (two round trips; a claim that finds nothing waits for the
+    statement and then the ``COMMIT`` of nothing).
     """
     if look and not has_queued(inst, queues):
         return None
     postgres = inst.db.dialect == "postgresql"
     full: list[int] = []  # launch plans found at their limit under the lock (PostgreSQL)
     for _ in range(_MAX_CLAIM_TRIES):
-        with inst.db.transaction() as tx:
+        with inst.db.transaction(pipeline=postgres and not full) as tx:
             now = time.time()
             lease = now + lease_seconds
             if postgres and not full:

@@ -222,11 +222,13 @@ def run_node(
         inst, task, _bind_call(task, args, kwargs), frame.project, frame.domain, frame.memo
     )
     cache_key = _cache_key(task, bound.literals) if task.options.cache else None
-    with inst.db.transaction() as tx:
+    # Pipelined (PostgreSQL): BEGIN goes with the lease check, the node's row with the
+    # COMMIT (its id is read after it): two round trips before the task runs.
+    with inst.db.transaction(pipeline=True) as tx:
         frame.enter_node(tx, task)  # numbers the nodes on, after an earlier attempt's
         node_id = f"n{frame.node_count}"
         frame.node_count += 1
-        row_id = node_rows.insert_node(
+        inserted = node_rows.insert_node_later(
             tx,
             execution_id=frame.execution_id,
             node_id=node_id,
@@ -251,6 +253,7 @@ def run_node(
                 for name, vid in bound.consumed
             ],
         )
+    row_id = inserted()
     attempts = 0
     retry_log: list[dict[str, Any]] = []
     cached_from = None

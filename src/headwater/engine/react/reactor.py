@@ -38,7 +38,13 @@ from headwater.storage import firings as firing_rows
 from headwater.storage import notify, reactor_inbox, trigger_state
 from headwater.storage import trigger_decisions as decision_rows
 from headwater.storage.db import Tx
-from headwater.storage.events import EventRow, events_between, events_by_seq, pending_events
+from headwater.storage.events import (
+    EventRow,
+    events_between,
+    events_by_seq,
+    pending_events,
+    pending_events_later,
+)
 from headwater.storage.execution_links import insert_links
 from headwater.storage.faults import PASSING
 from headwater.storage.lineage_edges import CONSUMED, insert_edges
@@ -79,6 +85,9 @@ class _Batch:
     firings: list[_Firing] = field(default_factory=list)
     queued: Counter[int] = field(default_factory=Counter)  # executions queued, by launch plan
     replay: bool = False
+    # PostgreSQL, pipelined: the firings go with the COMMIT unread; a taken key fails the
+    # transaction (``firing_rows.key_taken``) and the batch is decided again, not strict.
+    strict: bool = False
 
     def flush(self, tx: Tx) -> None:
         fired = self._insert_firings(tx)
@@ -122,6 +131,9 @@ class _Batch:
         same event) become "not fired" and queue nothing: the unique key is the exactly-once."""
         if not self.firings:
             return []
+        if self.strict and tx.pipelined:
+            firing_rows.insert_firings(tx, [f.firing for f in self.firings], strict=True)
+            return self.firings
         added = firing_rows.insert_firings(tx, [f.firing for f in self.firings])
         if added == len(self.firings):
             return self.firings
@@ -225,16 +237,32 @@ class Reactor:
             with self.inst.db.read() as tx:
                 if not reactor_inbox.any_pending(tx):
                     return 0
-        # Pipelined (PostgreSQL): BEGIN and the lock go with the read of the events, the
-        # writes with the COMMIT; the client waits only for what it reads.
+        try:
+            return self._decide_pending(strict=True)
+        except Exception as exc:
+            if not firing_rows.key_taken(exc):
+                raise
+        # A firing key was taken already (rolled back): again, learning which ones.
+        return self._decide_pending(strict=False)
+
+    def _decide_pending(self, strict: bool) -> int:
+        # Pipelined (PostgreSQL): BEGIN, the lock and the index stamp go with the read of
+        # the events, the writes with the COMMIT; the client waits only for what it reads.
         with self.inst.db.transaction(pipeline=True) as tx:
             reactor_inbox.lock_for_deciding(tx)
-            events = pending_events(tx, self.batch)
+            if tx.pipelined:
+                read_events = pending_events_later(tx, self.batch)
+                index = self._current_index(tx)  # its read goes out with the events'
+                events = read_events()
+            else:
+                events = pending_events(tx, self.batch)
+                if not events:
+                    return 0
+                index = self._current_index(tx)
             if not events:
                 return 0
-            index = self._current_index(tx)
             binder = Binder(self.inst, self._interfaces)
-            batch = _Batch()
+            batch = _Batch(strict=strict)
             for row in events:
                 self._decide(tx, index, binder, row, batch)
             batch.flush(tx)
