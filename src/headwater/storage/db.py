@@ -445,6 +445,18 @@ class Database:
             pool.putconn(conn)  # a broken connection is discarded and replaced
 
     @contextmanager
+    def statements(self) -> Iterator[Tx]:
+        """A block of writes that each stand alone: on PostgreSQL (outside a transaction)
+        every statement commits by itself (autocommit), with no ``BEGIN``/``COMMIT`` round
+        trips, for a change made by one statement; elsewhere ``transaction()``."""
+        if self.dialect != "postgresql" or self._local.conn is not None:
+            with self.transaction() as tx:
+                yield tx
+            return
+        with self.read() as tx:
+            yield tx
+
+    @contextmanager
     def transaction_now(self) -> Iterator[Tx]:
         """A write transaction that starts only if it need not wait for another writer.
 

@@ -58,14 +58,9 @@ def insert_event(
     payload: dict[str, Any],
     subject: str | None = None,
     attributes: dict[str, Any] | None = None,
-    wait: bool = True,
 ) -> int | None:
     """Append an event (and its reactor inbox row); returns its ``seq``, or None when an event
-    with this source and id exists already (nothing is written then).
-
-    ``wait=False``, for an ``id`` that cannot exist already (a fresh uuid): in a pipelined
-    PostgreSQL transaction the statement is queued with the COMMIT instead of waited for,
-    and None is returned."""
+    with this source and id exists already (nothing is written then)."""
     params = {
         "id": id,
         "name": name,
@@ -84,14 +79,10 @@ def insert_event(
     )
     if tx.dialect == "postgresql":
         # The inbox row in the same statement: one round trip less per event.
-        sql = (
-            f"WITH e AS ({insert}) INSERT INTO reactor_inbox (seq) SELECT seq FROM e RETURNING seq"
+        seq = tx.scalar(
+            f"WITH e AS ({insert}) INSERT INTO reactor_inbox (seq) SELECT seq FROM e RETURNING seq",
+            params,
         )
-        if not wait and tx.pipelined:
-            tx.execute(sql, params)  # sent with the COMMIT: no round trip of its own
-            reactor_inbox.inserted(tx)
-            return None
-        seq = tx.scalar(sql, params)
         if seq is not None:
             reactor_inbox.inserted(tx)
     else:

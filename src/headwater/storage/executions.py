@@ -545,6 +545,62 @@ def take_oldest(
     return found, (None if r["id"] is None else ExecutionRow.from_db(r))
 
 
+# The payload of ``headwater.execution.started`` as ``json.dumps(..., sort_keys=True)`` writes
+# it (``engine/execute/execution_events.emit``), built from the claimed row ``u``.
+_STARTED_PAYLOAD = (
+    "'{\"attempt\": ' || u.attempts || ', \"domain\": ' || to_json(u.domain)::text || "
+    "', \"execution_id\": ' || to_json(u.id)::text || ', \"launch_plan\": ' || "
+    "COALESCE(to_json(u.launch_plan)::text, 'null') || ', \"project\": ' || "
+    "to_json(u.project)::text || ', \"worker\": ' || to_json(CAST(:w AS text))::text || "
+    "', \"workflow\": ' || to_json(u.workflow)::text || '}'"
+)
+
+
+def take_oldest_started(
+    tx: Tx,
+    *,
+    worker: str,
+    lease_expires_at: float,
+    now: float,
+    queues: Sequence[str] | None,
+    event: dict[str, str],
+    notify: str | None,
+) -> tuple[ClaimCandidate | None, ExecutionRow | None]:
+    """PostgreSQL: :func:`take_oldest` that also writes the claim's started event (``event``:
+    its ``id``, ``name`` and ``source``; subject, payload and inbox row from the claimed row)
+    and, when ``notify`` names a channel, NOTIFYs it: all in one statement, which commits on
+    its own outside a transaction (one round trip for a whole claim)."""
+    on_queues, params = _queue_filter(queues, "e.queue")
+    cand = _CANDIDATE.format(queues=on_queues, skip="", lock=" FOR UPDATE SKIP LOCKED")
+    told = "0" if notify is None else f"(SELECT COUNT(pg_notify('{notify}', '')) FROM i)"
+    r = tx.one(
+        f"WITH c AS ({cand}), u AS (UPDATE executions x SET {_CLAIM_SET} FROM c "
+        "WHERE x.id = c.id AND x.status = 'queued' "
+        "AND (c.concurrency_limit IS NULL OR c.launch_plan_id IS NULL) RETURNING x.*), "
+        "e AS (INSERT INTO events (id, name, source, subject, project, domain, time, payload, "
+        f"attributes) SELECT :eid, :ename, :esource, u.id, u.project, u.domain, :now, "
+        f"{_STARTED_PAYLOAD}, '{{}}' FROM u ON CONFLICT (id, source) DO NOTHING RETURNING seq), "
+        "i AS (INSERT INTO reactor_inbox (seq) SELECT seq FROM e RETURNING seq) "
+        "SELECT c.id AS claim_id, c.launch_plan_id AS claim_lp, c.concurrency_limit AS "
+        f"claim_limit, {told} AS claim_told, u.* FROM c LEFT JOIN u ON u.id = c.id",
+        {
+            **params,
+            "w": worker,
+            "lease": lease_expires_at,
+            "now": now,
+            "eid": event["id"],
+            "ename": event["name"],
+            "esource": event["source"],
+        },
+    )
+    if r is None:
+        return None, None
+    found = ClaimCandidate(
+        id=r["claim_id"], launch_plan_id=r["claim_lp"], concurrency_limit=r["claim_limit"]
+    )
+    return found, (None if r["id"] is None else ExecutionRow.from_db(r))
+
+
 def extend_lease(tx: Tx, execution_id: str, *, worker: str, lease_expires_at: float) -> bool:
     """Move the lease on. False when the execution is not ``running`` for ``worker``."""
     got = tx.scalar(

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,18 +84,25 @@ def insert_node(tx: Tx, **fields: Any) -> int:
     )
 
 
-def insert_node_later(tx: Tx, **fields: Any) -> Callable[[], int]:
-    """:func:`insert_node`; the returned function gives the row id. In a pipelined PostgreSQL
-    transaction the insert goes with the COMMIT and its id is read after it."""
-    if not tx.pipelined:
-        row_id = insert_node(tx, **fields)
-        return lambda: row_id
-    cols = ", ".join(fields)
-    vals = ", ".join(f":{k}" for k in fields)
-    cur = tx.execute(
-        f"INSERT INTO node_executions ({cols}) VALUES ({vals}) RETURNING id", _dump(fields)
+def insert_node_if_leased(
+    tx: Tx, *, worker: str, node_id: str | None, **fields: Any
+) -> tuple[int, str] | None:
+    """PostgreSQL: :func:`insert_node` only while ``worker`` holds the running execution
+    (``fields["execution_id"]``; its row locked as ``executions.still_leased`` does), in one
+    statement that commits on its own outside a transaction. ``node_id`` None: numbered
+    after the node executions recorded already (``n<count>``). Returns ``(row id,
+    node_id)``, or None when the lease is gone (nothing written)."""
+    values = _dump(fields)
+    cols = ", ".join(["node_id", *values])
+    vals = ", ".join(f":{k}" for k in values)
+    r = tx.one(
+        f"INSERT INTO node_executions ({cols}) SELECT COALESCE(CAST(:_node AS text), 'n' || "
+        "(SELECT COUNT(*) FROM node_executions n WHERE n.execution_id = x.id)), "
+        f"{vals} FROM executions x WHERE x.id = :execution_id AND x.worker = :_w "
+        "AND x.status = 'running' FOR UPDATE RETURNING id, node_id",
+        {**values, "_node": node_id, "_w": worker},
     )
-    return lambda: int(cur.fetchone()["id"])
+    return None if r is None else (int(r["id"]), str(r["node_id"]))
 
 
 def update_node(tx: Tx, node_row_id: int, **fields: Any) -> None:

@@ -33,7 +33,6 @@ def emit(
         domain=domain,
         time=now,
         subject=execution_id,
-        wait=False,  # a fresh id: nothing to learn from the seq (pipelined: no round trip)
         payload={
             "execution_id": execution_id,
             "workflow": workflow,

@@ -17,16 +17,20 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from headwater.definitions.launch_plan import DEFAULT_QUEUE as DEFAULT_QUEUE  # the workers' default
 from headwater.engine import event_names
+from headwater.engine.event_names import SOURCE
 from headwater.engine.execute import execution_events
 from headwater.storage import executions as rows
 from headwater.storage import node_executions as node_rows
+from headwater.storage import openlineage_outbox
 from headwater.storage.db import Tx
 from headwater.storage.executions import ExecutionRow
+from headwater.storage.notify import EVENTS, push_enabled
 
 log = logging.getLogger("headwater.worker")
 
@@ -89,17 +93,32 @@ def claim(
 
     ``look``: first check, without a transaction, whether anything is queued (what an idle
     poll wants); False when work is known to wait (woken by a NOTIFY), saving that round trip.
-    On PostgreSQL the candidate is found and taken by one statement unless its launch plan
-    has a concurrency limit, in a pipelined transaction: ``BEGIN`` goes with that statement,
-    the event with the ``COMMIT`` (two round trips; a claim that finds nothing waits for the
-    statement and then the ``COMMIT`` of nothing).
+    On PostgreSQL the candidate is found and taken, and the event written, by one statement
+    that commits on its own (one round trip) unless its launch plan has a concurrency limit:
+    then a claim is ``BEGIN``, that statement, the lock and count, the event, ``COMMIT``.
     """
     if look and not has_queued(inst, queues):
         return None
     postgres = inst.db.dialect == "postgresql"
+    if postgres and not openlineage_outbox.enabled():
+        now = time.time()
+        event = {"id": uuid.uuid4().hex, "name": event_names.EXECUTION_STARTED, "source": SOURCE}
+        with inst.db.statements() as tx:
+            cand, row = rows.take_oldest_started(
+                tx,
+                worker=worker,
+                lease_expires_at=now + lease_seconds,
+                now=now,
+                queues=queues,
+                event=event,
+                notify=EVENTS if push_enabled() else None,
+            )
+        if cand is None or row is not None:
+            return row
+        # A launch plan with a concurrency limit (nothing was written): claimed under its lock.
     full: list[int] = []  # launch plans found at their limit under the lock (PostgreSQL)
     for _ in range(_MAX_CLAIM_TRIES):
-        with inst.db.transaction(pipeline=postgres and not full) as tx:
+        with inst.db.transaction() as tx:
             now = time.time()
             lease = now + lease_seconds
             if postgres and not full:

@@ -222,38 +222,54 @@ def run_node(
         inst, task, _bind_call(task, args, kwargs), frame.project, frame.domain, frame.memo
     )
     cache_key = _cache_key(task, bound.literals) if task.options.cache else None
-    # Pipelined (PostgreSQL): BEGIN goes with the lease check, the node's row with the
-    # COMMIT (its id is read after it): two round trips before the task runs.
-    with inst.db.transaction(pipeline=True) as tx:
-        frame.enter_node(tx, task)  # numbers the nodes on, after an earlier attempt's
-        node_id = f"n{frame.node_count}"
-        frame.node_count += 1
-        inserted = node_rows.insert_node_later(
-            tx,
-            execution_id=frame.execution_id,
-            node_id=node_id,
-            name=task.name,
-            kind=task.kind,
-            status="running",
-            inputs=bound.literals,
-            attempts=0,
-            cache_key=cache_key,
-            started_at=started,
-        )
-        insert_edges(
-            tx,
-            [
-                {
-                    "execution_id": frame.execution_id,
-                    "version_id": vid,
-                    "direction": CONSUMED,
-                    "name": name,
-                    "node_id": node_id,
-                }
-                for name, vid in bound.consumed
-            ],
-        )
-    row_id = inserted()
+    fields = {
+        "execution_id": frame.execution_id,
+        "name": task.name,
+        "kind": task.kind,
+        "status": "running",
+        "inputs": bound.literals,
+        "attempts": 0,
+        "cache_key": cache_key,
+        "started_at": started,
+    }
+    if (
+        frame.worker is not None
+        and inst.db.dialect == "postgresql"
+        and not bound.consumed
+        and 1 + task.options.retries == frame.max_attempts
+    ):
+        # The common node on a worker: the lease check (and the count of an earlier
+        # attempt's nodes) and the insert in one statement, no transaction around it.
+        with inst.db.statements() as tx:
+            got = node_rows.insert_node_if_leased(
+                tx,
+                worker=frame.worker,
+                node_id=f"n{frame.node_count}" if frame.nodes_counted else None,
+                **fields,
+            )
+        if got is None:
+            raise ExecutionLost(frame.execution_id)
+        row_id, node_id = got
+        frame.node_count, frame.nodes_counted = int(node_id[1:]) + 1, True
+    else:
+        with inst.db.transaction() as tx:
+            frame.enter_node(tx, task)  # numbers the nodes on, after an earlier attempt's
+            node_id = f"n{frame.node_count}"
+            frame.node_count += 1
+            row_id = node_rows.insert_node(tx, node_id=node_id, **fields)
+            insert_edges(
+                tx,
+                [
+                    {
+                        "execution_id": frame.execution_id,
+                        "version_id": vid,
+                        "direction": CONSUMED,
+                        "name": name,
+                        "node_id": node_id,
+                    }
+                    for name, vid in bound.consumed
+                ],
+            )
     attempts = 0
     retry_log: list[dict[str, Any]] = []
     cached_from = None
