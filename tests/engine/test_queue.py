@@ -340,3 +340,54 @@ def test_abandon_requeues_within_the_budget_then_fails(instance: Instance) -> No
     error = json.loads(row.error)
     assert row.status == "failed" and row.attempts == 2
     assert error["type"] == "TaskTimeoutError" and "attempt 2 of 2" in error["message"]
+
+
+def test_the_started_event_holds_names_that_need_json_escapes(instance: Instance) -> None:
+    [eid] = add(instance, launch_plan='lp "quoted" \\ é')
+    row = queue.claim(instance, 'host:"7"', 30)
+    assert row is not None and row.id == eid
+    [started] = events(instance, "headwater.execution.started")
+    assert started["payload"]["launch_plan"] == 'lp "quoted" \\ é'
+    assert started["payload"]["worker"] == 'host:"7"'
+
+
+def test_a_handed_back_execution_numbers_its_task_nodes_after_the_first_attempts(
+    instance: Instance,
+) -> None:
+    from headwater.engine.execute.runner import run_claimed
+    from headwater.engine.register.registry import ensure_registered
+
+    from .._procs import enqueue
+    from . import pipelines as p
+
+    reg = ensure_registered(instance, p.boom_wf, instance.project, instance.domain)
+    eid = enqueue(instance, reg, 2)
+    first = queue.claim(instance, "w1", 30)
+    assert first is not None and first.id == eid
+    _running_node(instance, eid, "n0")  # what the first worker recorded before it stopped
+    assert queue.hand_back(instance, eid, "w1", "the worker is stopping")
+    row = queue.claim(instance, "w2", 30)
+    assert row is not None and row.worker == "w2"
+    ex = run_claimed(instance, p.boom_wf, row)  # add(a=2) succeeds, boom(x=3) fails
+    nodes = sorted((n.node_id, n.name.rsplit(".", 1)[-1], n.status.value) for n in ex.nodes)
+    assert nodes == [("n0", "step", "failed"), ("n1", "add", "succeeded"), ("n2", "boom", "failed")]
+
+
+def test_a_task_of_an_execution_no_longer_held_does_not_start(instance: Instance) -> None:
+    import pytest
+
+    from headwater.engine.execute.runner import ExecutionLost, run_claimed
+    from headwater.engine.register.registry import ensure_registered
+
+    from .._procs import enqueue
+    from . import pipelines as p
+
+    reg = ensure_registered(instance, p.boom_wf, instance.project, instance.domain)
+    enqueue(instance, reg, 2)
+    row = queue.claim(instance, "w1", 30)
+    assert row is not None
+    assert queue.hand_back(instance, row.id, "w1", "taken over")
+    with pytest.raises(ExecutionLost):
+        run_claimed(instance, p.boom_wf, row)
+    with instance.db.read() as tx:
+        assert node_rows.count_nodes(tx, row.id) == 0
