@@ -476,6 +476,8 @@ class Database:
         """SQLite: this thread's connection for ``transaction_now``, opened on first use with
         a busy timeout of 0, so that it fails at once rather than wait for the write lock
         (setting and restoring the timeout around each BEGIN took two statements)."""
+        if self.dialect != "sqlite":
+            raise StorageError("PostgreSQL has no transaction_now connection: use transaction()")
         conn = self._local.now
         if conn is None:
             try:
