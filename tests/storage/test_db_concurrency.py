@@ -127,6 +127,22 @@ def test_transaction_now_commits_and_rolls_back_like_transaction(sqlite_db: Data
     assert keys(db) == [1] and counter(db) == 1
 
 
+def test_blocks_inside_transaction_now_join_it(sqlite_db: Database) -> None:
+    """A read or a transaction() opened inside ``transaction_now`` sees and shares its writes
+    (one transaction, rolled back together)."""
+    db = sqlite_db
+    with pytest.raises(RuntimeError), db.transaction_now() as tx:
+        tx.execute("INSERT INTO t (k) VALUES (1)")
+        with db.read() as inner:
+            assert inner.scalar("SELECT COUNT(*) FROM t") == 1
+        with db.transaction() as inner:
+            inner.execute("INSERT INTO t (k) VALUES (2)")
+        raise RuntimeError("roll back")
+    with db.transaction_now() as tx:
+        tx.execute("INSERT INTO t (k) VALUES (3)")
+    assert keys(db) == [3]
+
+
 def test_transaction_now_is_busy_at_once_while_another_writer_holds_the_lock(
     sqlite_db: Database,
 ) -> None:

@@ -39,7 +39,7 @@ class LoopCheckpoints:
         """Call on the loop before writing there: its connection stops checkpointing."""
         if not self.sqlite:
             return
-        conn = self.inst.db.connection()
+        conn = self.inst.db.now_connection()  # the one ``ingest.store_now`` commits on
         if conn is not self._conn:
             wal.no_autocheckpoint(conn)
             self._conn = conn

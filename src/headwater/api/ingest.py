@@ -17,6 +17,7 @@ every event is checked before any is stored, and all are stored in one transacti
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -49,6 +50,7 @@ DEFAULT_SOURCE = "headwater://http"
 SPECVERSION = "1.0"
 CE_REQUIRED = ("specversion", "id", "source", "type")
 CE_KEPT = frozenset({"id", "source", "type", "subject", "time", "data", "data_base64"})
+LOOP_RETRY = 0.002  # seconds the event loop tries again to take a busy SQLite write lock
 PLAIN_FIELDS = frozenset(
     {"name", "payload", "id", "source", "subject", "time", "project", "domain", "attributes"}
 )
@@ -414,6 +416,25 @@ def store_now(
             return _insert(tx, rows, delivery)
     except Busy:
         return None
+
+
+async def store_on_loop(
+    inst: Instance, rows: list[dict[str, Any]], delivery: Delivery | None = None
+) -> Stored | None:
+    """``store_now``, tried again for up to ``LOOP_RETRY`` seconds while SQLite's write lock
+    is held by another connection; None if it stayed busy (nothing written).
+
+    The holder is mostly the reactor deciding a batch, for a few hundred microseconds. The
+    loop yields between attempts (other requests go on meanwhile): cheaper than the thread
+    the caller falls back to, whose wait in SQLite's busy handler sleeps 1 ms at least."""
+    stored = store_now(inst, rows, delivery)
+    if stored is not None or inst.db.dialect != "sqlite":
+        return stored
+    deadline = time.monotonic() + LOOP_RETRY
+    while stored is None and time.monotonic() < deadline:
+        await asyncio.sleep(0)
+        stored = store_now(inst, rows, delivery)
+    return stored
 
 
 def _insert(tx: Any, rows: list[dict[str, Any]], delivery: Delivery | None) -> Stored:

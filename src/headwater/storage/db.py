@@ -154,6 +154,7 @@ def in_list(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
 
 class _Local(threading.local):
     conn: Any = None  # SQLite: this thread's connection. PostgreSQL: the one a block holds.
+    now: Any = None  # SQLite: this thread's connection for ``transaction_now`` (never waits)
     depth = 0  # 1 inside a transaction
     channels: set[str] | None = None  # to NOTIFY at the COMMIT of the current transaction
     pipeline: ExitStack | None = None  # PostgreSQL: holds the transaction's pipeline mode
@@ -467,8 +468,8 @@ class Database:
         """
         if self.dialect != "sqlite" or self._local.depth:
             raise Busy("use transaction()")
-        conn = self._local.conn or self.connection()
-        conn.execute("PRAGMA busy_timeout=0")
+        local = self._local
+        conn = local.now or self.now_connection()
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -476,10 +477,31 @@ class Database:
                 raise Busy(str(exc)) from None
             self._raise(exc)
             raise
+        held, local.conn = local.conn, conn  # a transaction() or read() inside joins it
+        try:
+            with self._until_commit(conn) as tx:
+                yield tx
         finally:
-            conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
-        with self._until_commit(conn) as tx:
-            yield tx
+            local.conn = held
+
+    def now_connection(self) -> Any:
+        """SQLite: this thread's connection for ``transaction_now``, opened on first use with
+        a busy timeout of 0, so that it fails at once rather than wait for the write lock
+        (setting and restoring the timeout around each BEGIN took two statements)."""
+        if self.dialect != "sqlite":
+            raise StorageError("PostgreSQL has no transaction_now connection: use transaction()")
+        conn = self._local.now
+        if conn is None:
+            try:
+                conn = self._connect()
+                conn.execute("PRAGMA busy_timeout=0")
+            except sqlite3.Error as exc:
+                self._raise(exc)
+                raise
+            self._local.now = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
 
     @contextmanager
     def _until_commit(self, conn: Any) -> Iterator[Tx]:

@@ -110,7 +110,7 @@ async def accept(request: Request, who: Principal) -> Response:
         if len(rows) <= _INLINE_ROWS:
             checkpoints: LoopCheckpoints = request.app.state.checkpoints
             checkpoints.before_commit()
-            inline = ingest.store_now(inst, rows, delivery)
+            inline = await ingest.store_on_loop(inst, rows, delivery)
             if inline is not None:
                 checkpoints.committed()
         if inline is None:
