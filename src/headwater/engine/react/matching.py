@@ -9,6 +9,7 @@ trigger is that kind's module (``headwater.engine.kinds``); this module only ind
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ __all__ = [
     "correlation",
     "event_key",
     "index_stamp",
+    "index_stamp_later",
     "leaf_key",
     "load_index",
     "match",
@@ -166,6 +168,12 @@ class Index:
 def index_stamp(tx: Tx) -> Any:
     """Changes whenever a launch plan is registered, activated or deactivated."""
     return lp_rows.registry_stamp(tx)
+
+
+def index_stamp_later(tx: Tx) -> Callable[[], Any]:
+    """``index_stamp`` sent now, read by calling the result (PostgreSQL: together with the
+    statements sent in between, without a round trip of its own)."""
+    return lp_rows.registry_stamp_later(tx)
 
 
 def load_index(tx: Tx) -> Index:
