@@ -105,7 +105,8 @@ class _Batch:
         fired = self._insert_firings(tx)
         execution_rows.insert_executions(tx, [f.execution for f in fired])
         for f in fired:
-            insert_links(tx, f.execution["id"], f.runs, "triggered")
+            if f.runs:
+                insert_links(tx, f.execution["id"], f.runs, "triggered")
         insert_edges(
             tx,
             [
@@ -252,7 +253,8 @@ class Reactor:
             batch = _Batch()
             for row in events:
                 self._decide(tx, index, binder, row, batch)
-            batch.flush(tx)
+            if batch.decisions:  # else nothing to write (events no trigger listens to)
+                batch.flush(tx)
             reactor_inbox.delete(tx, [r.seq for r in events])
         return len(events)
 
