@@ -28,6 +28,7 @@ from headwater.engine.react.matching import (
     Index,
     Listener,
     correlation,
+    custom_key,
     event_key,
     index_stamp_later,
     load_index,
@@ -308,8 +309,14 @@ class Reactor:
 
     # -- deciding one event --------------------------------------------------------------------
     def _decide(self, tx: Tx, index: Index, binder: Binder, row: EventRow, batch: _Batch) -> None:
-        payload = json.loads(row.payload)
-        key = event_key(row.name, row.project, row.domain, payload)
+        key = custom_key(row.name, row.project, row.domain)
+        if key is None:
+            payload = json.loads(row.payload)
+            key = event_key(row.name, row.project, row.domain, payload)
+        elif key in index.by_key:
+            payload = json.loads(row.payload)
+        else:
+            return  # no trigger listens to it: nothing to decide, its payload left unread
         seq, event_id, name = row.seq, row.id, row.name
         out = batch.decisions
         for listener, why_not in index.verdicts(key, name, payload):
@@ -419,20 +426,11 @@ class Reactor:
                 },
                 {
                     "id": execution_id,
-                    "project": listener.project,
-                    "domain": listener.domain,
-                    "workflow": listener.workflow,
-                    "workflow_version": listener.workflow_version,
-                    "launch_plan": listener.lp_name,
-                    "launch_plan_id": listener.lp_id,
-                    "status": "queued",
+                    **listener.execution_fields,
                     "inputs": fired.literals,
                     "resolved": fired.resolved,
                     "trigger": fired.trigger_info(listener),
                     "created_at": now,
-                    "max_attempts": listener.spec.get("max_attempts", 1),
-                    "concurrency_limit": concurrency["max_concurrency"] if concurrency else None,
-                    "queue": listener.spec.get("queue", "default"),
                     "event_seq": events[0][0].seq
                     if len(events) == 1
                     else max(r.seq for r, _ in events),
