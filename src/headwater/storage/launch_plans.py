@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,30 +130,15 @@ def registry_stamp(tx: Tx) -> tuple[float | None, int | None]:
     """``(launch_plan_state.state_version, max_id)`` in one round trip (joins
     ``launch_plan_state``): changes whenever a plan is registered, activated or
     deactivated."""
-    return registry_stamp_later(tx)()
-
-
-def registry_stamp_later(tx: Tx) -> Callable[[], tuple[float | None, int | None]]:
-    """``registry_stamp`` sent now and read when the returned function is called: in
-    pipeline mode (PostgreSQL) the statement goes with the ones sent after it and its result
-    comes back with theirs, no round trip of its own."""
-    cur = tx.execute(
+    r = tx.one(
         "SELECT (SELECT MAX(changed_at) FROM launch_plan_state) AS changed, "
         "(SELECT MAX(id) FROM launch_plans) AS newest"
     )
-
-    def read() -> tuple[float | None, int | None]:
-        r = cur.fetchone()
-        changed, newest = r["changed"], r["newest"]
-        return (
-            None if changed is None else float(changed),
-            None if newest is None else int(newest),
-        )
-
-    if tx.pipelined:
-        return read
-    stamp = read()  # SQLite: a cursor is read before the next statement
-    return lambda: stamp
+    changed, newest = r["changed"], r["newest"]
+    return (
+        None if changed is None else float(changed),
+        None if newest is None else int(newest),
+    )
 
 
 def active_launch_plans(tx: Tx) -> list[LaunchPlanRow]:

@@ -9,7 +9,6 @@ trigger is that kind's module (``headwater.engine.kinds``); this module only ind
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -26,7 +25,6 @@ __all__ = [
     "custom_key",
     "event_key",
     "index_stamp",
-    "index_stamp_later",
     "leaf_key",
     "load_index",
     "match",
@@ -199,12 +197,6 @@ def custom_key(name: str, project: str, domain: str) -> tuple[Any, ...] | None:
 def index_stamp(tx: Tx) -> Any:
     """Changes whenever a launch plan is registered, activated or deactivated."""
     return lp_rows.registry_stamp(tx)
-
-
-def index_stamp_later(tx: Tx) -> Callable[[], Any]:
-    """``index_stamp`` sent now, read by calling the result (PostgreSQL: together with the
-    statements sent in between, without a round trip of its own)."""
-    return lp_rows.registry_stamp_later(tx)
 
 
 def load_index(tx: Tx) -> Index:

@@ -30,7 +30,7 @@ from headwater.engine.react.matching import (
     correlation,
     custom_key,
     event_key,
-    index_stamp_later,
+    index_stamp,
     load_index,
 )
 from headwater.engine.react.trigger_inputs import Binder, NotBindable
@@ -244,12 +244,10 @@ class Reactor:
         # writes with the COMMIT; the client waits only for what it reads.
         with self.inst.db.transaction(pipeline=True) as tx:
             reactor_inbox.lock_for_deciding(tx)
-            # Sent before the read of the events: its result comes back with theirs.
-            stamp = index_stamp_later(tx)
             events = pending_events(tx, self.batch)
             if not events:
                 return 0
-            index = self._current_index(tx, stamp())
+            index = self._current_index(tx)
             binder = Binder(self.inst, self._interfaces)
             batch = _Batch()
             for row in events:
@@ -300,8 +298,8 @@ class Reactor:
             for seq, eid, lp, path, outcome, reason, execution_id in batch.decisions
         ]
 
-    def _current_index(self, tx: Tx, stamp: Any) -> Index:
-        """The launch-plan index, loaded again when ``stamp`` (``index_stamp``) changed."""
+    def _current_index(self, tx: Tx) -> Index:
+        stamp = index_stamp(tx)
         if stamp != self._stamp or self._index is None:
             self._stamp, self._index = stamp, load_index(tx)
             self._interfaces = {}
