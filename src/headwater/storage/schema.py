@@ -266,6 +266,8 @@ launch_plan_state = sa.Table(
     sa.Column("active_id", BigId, sa.ForeignKey("launch_plans.id")),
     sa.Column("changed_at", Time, nullable=False),
     sa.PrimaryKeyConstraint("project", "domain", "name"),
+    # MAX(changed_at), read by the reactor every cycle (migration 0017)
+    sa.Index("ix_launch_plan_state_changed", "changed_at"),
 )
 
 # Events not yet decided by the reactor (see migration 0002 for why not a cursor).

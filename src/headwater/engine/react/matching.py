@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from headwater.engine.kinds import Kind, event_key, kind_of
+from headwater.engine.kinds import CUSTOM_EVENTS, KINDS, Kind, event_key, kind_of
 from headwater.engine.kinds.event import CustomEvent
 from headwater.storage import launch_plans as lp_rows
 from headwater.storage.db import Tx
@@ -21,6 +22,7 @@ __all__ = [
     "Index",
     "Listener",
     "correlation",
+    "custom_key",
     "event_key",
     "index_stamp",
     "leaf_key",
@@ -33,6 +35,8 @@ __all__ = [
 _MEMO_TYPES = (str, int, bool, type(None))
 _MEMO_MAX = 100_000  # verdicts remembered per index (memory); past it they are computed
 _ABSENT = object()
+# Names of the events a built-in kind listens to (their key may depend on the payload).
+_KIND_EVENTS = frozenset(name for kind in KINDS for name in kind.events)
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,24 @@ class Listener:
 
     def describe(self) -> str:
         return self.kind.describe(self.leaf)
+
+    @cached_property
+    def execution_fields(self) -> dict[str, Any]:
+        """The columns of every execution this listener queues that only depend on it (its
+        launch plan's workflow, queue, limits): made once, not per firing."""
+        concurrency = self.spec.get("concurrency")
+        return {
+            "project": self.project,
+            "domain": self.domain,
+            "workflow": self.workflow,
+            "workflow_version": self.workflow_version,
+            "launch_plan": self.lp_name,
+            "launch_plan_id": self.lp_id,
+            "status": "queued",
+            "max_attempts": self.spec.get("max_attempts", 1),
+            "concurrency_limit": concurrency["max_concurrency"] if concurrency else None,
+            "queue": self.spec.get("queue", "default"),
+        }
 
 
 def leaf_key(leaf: dict[str, Any], project: str, domain: str, lp_id: int) -> tuple[Any, ...]:
@@ -161,6 +183,15 @@ class Index:
             if keep:
                 narrowed.by_key[key] = keep
         return narrowed
+
+
+def custom_key(name: str, project: str, domain: str) -> tuple[Any, ...] | None:
+    """The index key of a custom event, which its payload plays no part in (so an event no
+    trigger listens to is decided without reading its payload); None for the events of the
+    built-in kinds (artifact created, run finished...), whose key is ``event_key``'s."""
+    if name in _KIND_EVENTS:
+        return None
+    return CUSTOM_EVENTS.event_key(name, project, domain, {})
 
 
 def index_stamp(tx: Tx) -> Any:

@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from headwater.engine.execute.runner import new_execution_id
 from headwater.engine.outage import Outage
 from headwater.engine.react.matching import (
     Index,
     Listener,
     correlation,
+    custom_key,
     event_key,
     index_stamp,
     load_index,
@@ -77,9 +78,18 @@ class Decision:
     execution_id: str | None = None
 
 
-@dataclass
+# A decision as the batch holds it until ``flush``: the row of ``trigger_decisions`` but its
+# time, (event seq, event id, launch plan id, trigger path, outcome, reason, execution id).
+# A tuple, not a ``Decision``: a burst makes ~10 per event.
+_Row = tuple[int, str, int, str, str, str, str | None]
+
+# The most execution ids whose random parts one system call draws (``_Batch.new_id``).
+_ID_POOL = 256
+
+
+@dataclass(slots=True)
 class _Firing:
-    decision: Decision
+    at: int  # index of its decision in _Batch.decisions
     firing: dict[str, Any]
     execution: dict[str, Any]
     runs: list[str]
@@ -90,24 +100,37 @@ class _Firing:
 class _Batch:
     """Everything one reactor transaction decides, written by ``flush`` at its end."""
 
-    decisions: list[Decision] = field(default_factory=list)
+    decisions: list[_Row] = field(default_factory=list)
     firings: list[_Firing] = field(default_factory=list)
     queued: Counter[int] = field(default_factory=Counter)  # executions queued, by launch plan
     replay: bool = False
     # PostgreSQL, pipelined: the firings go with the COMMIT unread; a taken key fails the
     # transaction (``firing_rows.key_taken``) and the batch is decided again, not strict.
     strict: bool = False
+    _random: list[str] = field(default_factory=list)  # random parts of ids, hex, used from the end
+    _drawn: int = 0  # how many random parts were drawn last time
+
+    def new_id(self, now: float) -> str:
+        """An execution id as ``runner.new_execution_id`` makes it (milliseconds in hex,
+        then 4 random bytes in hex). The random bytes are drawn for several ids at once,
+        1, 2, 4, ... up to ``_ID_POOL``: one system call per id costs a burst ~1.5 us each."""
+        if not self._random:
+            self._drawn = min(_ID_POOL, 2 * self._drawn or 1)
+            pool = os.urandom(4 * self._drawn).hex()
+            self._random = [pool[i : i + 8] for i in range(0, len(pool), 8)]
+        return f"{int(now * 1000):011x}{self._random.pop()}"
 
     def flush(self, tx: Tx) -> None:
         fired = self._insert_firings(tx)
         execution_rows.insert_executions(tx, [f.execution for f in fired])
         for f in fired:
-            insert_links(tx, f.decision.execution_id or "", f.runs, "triggered")
+            if f.runs:
+                insert_links(tx, f.execution["id"], f.runs, "triggered")
         insert_edges(
             tx,
             [
                 {
-                    "execution_id": f.decision.execution_id,
+                    "execution_id": f.execution["id"],
                     "version_id": vid,
                     "direction": CONSUMED,
                     "name": name,
@@ -118,22 +141,7 @@ class _Batch:
             ],
         )
         now = time.time()
-        decision_rows.insert_decision_values(
-            tx,
-            [
-                (
-                    d.event_seq,
-                    d.event_id,
-                    d.listener.lp_id,
-                    d.listener.path,
-                    d.outcome,
-                    d.reason,
-                    d.execution_id,
-                    now,
-                )
-                for d in self.decisions
-            ],
-        )
+        decision_rows.insert_decision_values(tx, [(*d, now) for d in self.decisions])
 
     def _insert_firings(self, tx: Tx) -> list[_Firing]:
         """Insert the firings; those already recorded (a replay, an earlier decision of the
@@ -154,9 +162,16 @@ class _Batch:
             if stored == f.firing["e"]:
                 kept.append(f)
             else:
-                f.decision.outcome = "not_fired"
-                f.decision.reason = "already fired for this event (exactly once)"
-                f.decision.execution_id = None
+                seq, eid, lp, path = self.decisions[f.at][:4]
+                self.decisions[f.at] = (
+                    seq,
+                    eid,
+                    lp,
+                    path,
+                    "not_fired",
+                    "already fired for this event (exactly once)",
+                    None,
+                )
         return kept
 
 
@@ -281,7 +296,8 @@ class Reactor:
             batch = _Batch(strict=strict)
             for row in events:
                 self._decide(tx, index, binder, row, batch)
-            batch.flush(tx)
+            if batch.decisions:  # else nothing to write (events no trigger listens to)
+                batch.flush(tx)
             reactor_inbox.delete(tx, [r.seq for r in events])
         return len(events)
 
@@ -320,7 +336,11 @@ class Reactor:
             for row in events:
                 self._decide(tx, index, binder, row, batch)
             batch.flush(tx)
-        return batch.decisions
+        listeners = {(x.lp_id, x.path): x for xs in index.by_key.values() for x in xs}
+        return [
+            Decision(seq, eid, listeners[(lp, path)], outcome, reason, execution_id)
+            for seq, eid, lp, path, outcome, reason, execution_id in batch.decisions
+        ]
 
     def _current_index(self, tx: Tx) -> Index:
         stamp = index_stamp(tx)
@@ -331,23 +351,38 @@ class Reactor:
 
     # -- deciding one event --------------------------------------------------------------------
     def _decide(self, tx: Tx, index: Index, binder: Binder, row: EventRow, batch: _Batch) -> None:
-        payload = json.loads(row.payload)
-        key = event_key(row.name, row.project, row.domain, payload)
+        key = custom_key(row.name, row.project, row.domain)
+        if key is None:
+            payload = json.loads(row.payload)
+            key = event_key(row.name, row.project, row.domain, payload)
+        elif key in index.by_key:
+            payload = json.loads(row.payload)
+        else:
+            return  # no trigger listens to it: nothing to decide, its payload left unread
         seq, event_id, name = row.seq, row.id, row.name
         out = batch.decisions
         for listener, why_not in index.verdicts(key, name, payload):
-            decision = Decision(seq, event_id, listener, "not_fired", why_not or "")
-            out.append(decision)
             if why_not is not None:
+                out.append(
+                    (seq, event_id, listener.lp_id, listener.path, "not_fired", why_not, None)
+                )
                 continue
             if listener.all_of is not None:
-                group = self._join(tx, listener, row, payload, decision)
-                if group is None:
-                    continue
-                firing_key = "+".join(str(s) for s in sorted(r.seq for r, _ in group))
-                self._fire(tx, binder, listener, group, firing_key, decision, batch)
+                group = self._join(tx, listener, row, payload)
+                if isinstance(group, tuple):  # not all parts yet: (outcome, reason)
+                    outcome, reason, execution_id = *group, None
+                else:
+                    firing_key = "+".join(str(s) for s in sorted(r.seq for r, _ in group))
+                    outcome, reason, execution_id = self._fire(
+                        tx, binder, listener, group, firing_key, batch
+                    )
             else:
-                self._fire(tx, binder, listener, [(row, payload)], str(seq), decision, batch)
+                outcome, reason, execution_id = self._fire(
+                    tx, binder, listener, [(row, payload)], str(seq), batch
+                )
+            out.append(
+                (seq, event_id, listener.lp_id, listener.path, outcome, reason, execution_id)
+            )
 
     def _join(
         self,
@@ -355,14 +390,13 @@ class Reactor:
         listener: Listener,
         row: EventRow,
         payload: dict[str, Any],
-        decision: Decision,
-    ) -> list[tuple[EventRow, dict[str, Any]]] | None:
-        """Record this part of an AllOf; the events of every part once all have occurred."""
+    ) -> list[tuple[EventRow, dict[str, Any]]] | tuple[str, str]:
+        """Record this part of an AllOf; the events of every part once all have occurred,
+        else the decision's (outcome, reason)."""
         spec = listener.all_of or {}
         corr = correlation(listener, payload)
         if corr is None:
-            decision.reason = f"the event has no {spec.get('key')!r} to correlate the AllOf on"
-            return None
+            return "not_fired", f"the event has no {spec.get('key')!r} to correlate the AllOf on"
         assert listener.part is not None  # set on every part of an AllOf
         slot: dict[str, Any] = {
             "launch_plan_id": listener.lp_id,
@@ -384,12 +418,10 @@ class Reactor:
         if len(latest) < parts:
             waiting = [str(i) for i in range(parts) if i not in latest]
             where = f" for {spec['key']}={corr!r}" if spec.get("key") else ""
-            decision.outcome = "waiting"
-            decision.reason = (
+            return "waiting", (
                 f"waiting for the rest of the AllOf{where}: part(s) "
                 f"{', '.join(waiting)} not seen yet"
             )
-            return None
         seqs = [latest[i] for i in range(parts)]
         rows = events_by_seq(tx, seqs)
         trigger_state.drop_through(tx, **slot, last_seq=max(seqs))
@@ -402,32 +434,31 @@ class Reactor:
         listener: Listener,
         events: list[tuple[EventRow, dict[str, Any]]],
         firing_key: str,
-        decision: Decision,
         batch: _Batch,
-    ) -> None:
+    ) -> tuple[str, str, str | None]:
+        """Queue the execution the listener fires for ``events`` unless its concurrency or
+        its inputs stop it; the decision's (outcome, reason, execution id). Its decision is
+        the next one the batch records."""
         concurrency = listener.spec.get("concurrency")
         if concurrency and concurrency["behavior"] == "skip":
             busy = batch.queued[listener.lp_id] + execution_rows.count_busy(tx, listener.lp_id)
             if busy >= concurrency["max_concurrency"]:
-                decision.outcome = "skipped"
-                decision.reason = (
+                return (
+                    "skipped",
                     f"concurrency limit {concurrency['max_concurrency']} reached "
-                    f"({busy} queued or running); behavior is skip"
+                    f"({busy} queued or running); behavior is skip",
+                    None,
                 )
-                return
         try:
             fired = binder.bind(tx, listener, events)
         except NotBindable as exc:
-            decision.reason = str(exc)
-            return
+            return "not_fired", str(exc), None
         now = time.time()
-        execution_id = new_execution_id()
-        decision.outcome, decision.execution_id = "fired", execution_id
-        decision.reason = f"queued execution {execution_id}" + (REPLAYED if batch.replay else "")
+        execution_id = batch.new_id(now)
         batch.queued[listener.lp_id] += 1
         batch.firings.append(
             _Firing(
-                decision,
+                len(batch.decisions),
                 {
                     "lp": listener.lp_id,
                     "path": listener.path,
@@ -437,20 +468,11 @@ class Reactor:
                 },
                 {
                     "id": execution_id,
-                    "project": listener.project,
-                    "domain": listener.domain,
-                    "workflow": listener.workflow,
-                    "workflow_version": listener.workflow_version,
-                    "launch_plan": listener.lp_name,
-                    "launch_plan_id": listener.lp_id,
-                    "status": "queued",
+                    **listener.execution_fields,
                     "inputs": fired.literals,
                     "resolved": fired.resolved,
                     "trigger": fired.trigger_info(listener),
                     "created_at": now,
-                    "max_attempts": listener.spec.get("max_attempts", 1),
-                    "concurrency_limit": concurrency["max_concurrency"] if concurrency else None,
-                    "queue": listener.spec.get("queue", "default"),
                     "event_seq": events[0][0].seq
                     if len(events) == 1
                     else max(r.seq for r, _ in events),
@@ -459,3 +481,5 @@ class Reactor:
                 fired.consumed,
             )
         )
+        reason = f"queued execution {execution_id}" + (REPLAYED if batch.replay else "")
+        return "fired", reason, execution_id

@@ -29,7 +29,7 @@ _SHARED_STR = 256  # longest str whose literal a batch computes once (far below 
 _JSON_KINDS = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
 
 
-@dataclass
+@dataclass(slots=True)
 class Fired:
     """A firing's events, as stored on the execution for ``current.trigger``."""
 
@@ -87,6 +87,9 @@ class Binder:
         # Literals of scalar payload values seen in this batch: a burst often binds the
         # same value (a table name, a region) to many executions.
         self._literals: dict[tuple[type, Any], Any] = {}
+        # By interface (its id; the interfaces are kept while the binder lives): the names of
+        # the required inputs without a query, which every firing must bind.
+        self._required: dict[int, list[str]] = {}
 
     def _literal(self, name: str, value: Any) -> Any:
         """``encode(value)`` (type Any); a short str, int or bool's literal is computed once
@@ -150,11 +153,12 @@ class Binder:
         for name, literal in spec.get("fixed_inputs", {}).items():
             fired.literals[name] = literal
             fired.sources[name] = "launch plan fixed"
-        missing = [
-            n
-            for n, s in inputs.items()
-            if s.get("required") and n not in fired.literals and not s.get("query")
-        ]
+        required = self._required.get(id(inputs))
+        if required is None:
+            required = self._required[id(inputs)] = [
+                n for n, s in inputs.items() if s.get("required") and not s.get("query")
+            ]
+        missing = [n for n in required if n not in fired.literals]
         if missing:
             raise NotBindable(f"no value for required input {', '.join(missing)}")
         return fired
