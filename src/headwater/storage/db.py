@@ -401,14 +401,8 @@ class Database:
         ``DatabaseUnavailable``, for the caller to run it again."""
         local = self._local
         if pipeline and self.dialect == "postgresql" and local.conn is None:
-            pool, conn = self._borrow()
-            local.conn = conn
-            try:
-                with self._pipelined(conn) as tx:
-                    yield tx
-            finally:
-                local.conn = None
-                pool.putconn(conn)  # a broken connection is discarded and replaced
+            with self._lent(*self._borrow()) as conn, self._pipelined(conn) as tx:
+                yield tx
             return
         if self.dialect == "sqlite":
             conn = local.conn or self.connection()
@@ -436,14 +430,19 @@ class Database:
             with self._until_commit(held) as tx:
                 yield tx
             return
-        pool, conn = self._begin_pg()
-        local.conn = conn
+        with self._lent(*self._begin_pg()) as conn, self._until_commit(conn) as tx:
+            yield tx
+
+    @contextmanager
+    def _lent(self, pool: Any, conn: Any) -> Iterator[Any]:
+        """PostgreSQL: ``conn`` as this thread's connection for the block, then handed back
+        to ``pool`` (which discards and replaces a broken one)."""
+        self._local.conn = conn
         try:
-            with self._until_commit(conn) as tx:
-                yield tx
+            yield conn
         finally:
-            local.conn = None
-            pool.putconn(conn)  # a broken connection is discarded and replaced
+            self._local.conn = None
+            pool.putconn(conn)
 
     @contextmanager
     def statements(self) -> Iterator[Tx]:
@@ -585,16 +584,12 @@ class Database:
                 self._raise(exc)
                 raise
             return
-        pool, conn = self._borrow()
-        local.conn = conn
-        try:
-            yield Tx(conn, self.dialect)
-        except Exception as exc:
-            self._raise(exc)
-            raise
-        finally:
-            local.conn = None
-            pool.putconn(conn)
+        with self._lent(*self._borrow()) as conn:
+            try:
+                yield Tx(conn, self.dialect)
+            except Exception as exc:
+                self._raise(exc)
+                raise
 
     def ping(self, timeout: float = 2.0) -> None:
         """Raise ``StorageError`` unless the database answers a read within about

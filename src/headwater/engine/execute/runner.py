@@ -257,19 +257,7 @@ def run_node(
             node_id = f"n{frame.node_count}"
             frame.node_count += 1
             row_id = node_rows.insert_node(tx, node_id=node_id, **fields)
-            insert_edges(
-                tx,
-                [
-                    {
-                        "execution_id": frame.execution_id,
-                        "version_id": vid,
-                        "direction": CONSUMED,
-                        "name": name,
-                        "node_id": node_id,
-                    }
-                    for name, vid in bound.consumed
-                ],
-            )
+            _consumed_edges(tx, frame, bound.consumed, node_id)
     attempts = 0
     retry_log: list[dict[str, Any]] = []
     cached_from = None
@@ -378,7 +366,9 @@ def _execution_event(
     )
 
 
-def _consumed_edges(tx: Tx, frame: ExecutionFrame, consumed: list[tuple[str, int]]) -> None:
+def _consumed_edges(
+    tx: Tx, frame: ExecutionFrame, consumed: list[tuple[str, int]], node_id: str | None = None
+) -> None:
     insert_edges(
         tx,
         [
@@ -387,7 +377,7 @@ def _consumed_edges(tx: Tx, frame: ExecutionFrame, consumed: list[tuple[str, int
                 "version_id": vid,
                 "direction": CONSUMED,
                 "name": name,
-                "node_id": None,
+                "node_id": node_id,
             }
             for name, vid in consumed
         ],
