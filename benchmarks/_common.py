@@ -67,25 +67,6 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def _git_rev() -> str:
-    try:
-        rev = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "src"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return f"{rev}{' + uncommitted changes in src/' if dirty else ''}" if rev else "unknown"
-
-
 def header(title: str, about: str = "") -> None:
     """The script's name, what it measures, and the machine it runs on."""
     nproc = os.cpu_count()
@@ -104,7 +85,9 @@ def header(title: str, about: str = "") -> None:
         f"python:  {platform.python_implementation()} {platform.python_version()} "
         f"({sys.executable})"
     )
-    print(f"code:    headwater @ {_git_rev()}, {_dt.datetime.now().isoformat(timespec='seconds')}")
+    print(
+        f"code:    headwater @ {measured_commit()}, {_dt.datetime.now().isoformat(timespec='seconds')}"
+    )
     print(
         f"load:    {load()} (1/5/15 min; above nproc means other work competes for the CPUs "
         "and the figures are inflated)"
