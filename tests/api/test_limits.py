@@ -3,6 +3,7 @@ a body declared too large, and while it streams in when no size was declared."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -112,3 +113,28 @@ def test_settings_from_the_environment() -> None:
         ApiConfig.from_env({"HEADWATER_MAX_REQUEST_BYTES": "lots"})
     with pytest.raises(UserInputError, match="HEADWATER_METRICS_PUBLIC"):
         ApiConfig.from_env({"HEADWATER_METRICS_PUBLIC": "maybe"})
+
+
+def test_events_obey_a_request_limit_below_their_own(instance: Instance) -> None:  # noqa: F811
+    """``POST /api/v1/events`` is answered in front of the app's middleware
+    (``fastpath.App``): the request limit still applies to it, declared or streamed."""
+    batch = [{"name": "big", "id": f"e{i}", "payload": {"blob": "x" * 500}} for i in range(40)]
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: chunked
+        for i in range(0, 40_000, 1000):
+            yield json.dumps(batch).encode()[i : i + 1000]
+
+    cfg = ApiConfig(max_event_bytes=100_000, max_batch_bytes=1_000_000, max_request_bytes=LIMIT)
+    with serve(instance, cfg) as api:
+        declared = error_of(api.post("/api/v1/events", json=batch), 413)
+        streamed = error_of(
+            api.post(
+                "/api/v1/events", content=chunks(), headers={"content-type": "application/json"}
+            ),
+            413,
+        )
+        for err in (declared, streamed):
+            assert err["type"] == "PayloadTooLarge"
+            assert "HEADWATER_MAX_REQUEST_BYTES" in err["message"] and str(LIMIT) in err["message"]
+        assert api.post("/api/v1/events", json=batch[:5]).status_code == 202
+    assert count(instance, "events") == 5

@@ -12,7 +12,7 @@ from headwater.api.access import OPEN_PATHS, Gate
 from headwater.api.checkpoints import LoopCheckpoints
 from headwater.api.config import ApiConfig
 from headwater.api.deps import GUARD
-from headwater.api.fastpath import EventsFastPath
+from headwater.api.fastpath import App
 from headwater.api.limits import BodyLimit
 from headwater.api.metrics import registry_for
 from headwater.api.routes import (
@@ -59,7 +59,7 @@ def create_app(
         check_host(host, inst)
         exposure.record_exposure(inst, host, port)
         exposed = True
-    app = FastAPI(
+    app = App(
         title="Headwater",
         version=__version__,
         description="Reactive workflows: artifacts, executions, launch plans and events.",
@@ -74,8 +74,7 @@ def create_app(
     app.state.checkpoints = LoopCheckpoints(inst)
     open_paths = OPEN_PATHS | ({"/metrics"} if cfg.metrics_public else set())
     app.state.gate = Gate(inst, exposed=exposed, open_paths=frozenset(open_paths))
-    # Added first, so inside BodyLimit (which the last added wraps).
-    app.add_middleware(EventsFastPath)
+    # POST /api/v1/events is answered in front of these (``fastpath.App``).
     app.add_middleware(BodyLimit, limit=cfg.request_limit)
     errors.install(app)
     for module in (health, events, artifacts, executions, launch_plans, blobs, graph):

@@ -160,7 +160,8 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 async def answer(request: Request, exc: Exception) -> JSONResponse | None:
     """The answer the handlers ``install`` registers give to ``exc``, for code that runs in
     front of the app's exception middleware (``api/fastpath.py``); None for an exception
-    they leave to the server-error handler (``_unexpected``, a 500)."""
+    they leave to the server-error handler (``_unexpected``, a 500; ``answer_any`` gives that
+    too)."""
     if isinstance(exc, HeadwaterError):
         return await _domain_error(request, exc)
     if isinstance(exc, RequestValidationError):
@@ -168,6 +169,13 @@ async def answer(request: Request, exc: Exception) -> JSONResponse | None:
     if isinstance(exc, StarletteHTTPException):
         return await _http_error(request, exc)
     return None
+
+
+async def answer_any(request: Request, exc: Exception) -> JSONResponse:
+    """The answer the app gives to ``exc`` raised by a route: ``answer``, else the
+    server-error handler's (a logged 500, or a 503 for a database fault)."""
+    handled = await answer(request, exc)
+    return handled if handled is not None else await _unexpected(request, exc)
 
 
 def install(app: FastAPI) -> None:

@@ -50,6 +50,7 @@ DEFAULT_SOURCE = "headwater://http"
 SPECVERSION = "1.0"
 CE_REQUIRED = ("specversion", "id", "source", "type")
 CE_KEPT = frozenset({"id", "source", "type", "subject", "time", "data", "data_base64"})
+REQUEST_KNOB = "HEADWATER_MAX_REQUEST_BYTES"
 LOOP_RETRY = 0.002  # seconds the event loop tries again to take a busy SQLite write lock
 PLAIN_FIELDS = frozenset(
     {"name", "payload", "id", "source", "subject", "time", "project", "domain", "attributes"}
@@ -92,7 +93,8 @@ def is_binary_mode(headers: Mapping[str, str]) -> bool:
 async def read_body(request: Request, cfg: ApiConfig, single: bool | None = None) -> bytes:
     """The raw body, refused with 413 as soon as it is known to be over the limit: the
     limit of one event when ``single`` (a structured or binary-mode CloudEvent; worked out
-    from the headers when None), else that of a batch."""
+    from the headers when None), else that of a batch; the limit of any request body
+    (``HEADWATER_MAX_REQUEST_BYTES``) when that one is lower."""
     if single is None:
         single = media_type(request.headers) == CE_STRUCTURED or is_binary_mode(request.headers)
     limit, knob = (
@@ -100,6 +102,8 @@ async def read_body(request: Request, cfg: ApiConfig, single: bool | None = None
         if single
         else (cfg.max_batch_bytes, "HEADWATER_MAX_BATCH_BYTES")
     )
+    if cfg.request_limit < limit:
+        limit, knob = cfg.request_limit, REQUEST_KNOB
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(_too_large(f"{int(declared)} bytes", limit, knob))

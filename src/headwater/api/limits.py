@@ -37,8 +37,9 @@ def _message(size: str, limit: int) -> str:
     )
 
 
-async def _refuse(send: Send, message: str) -> None:
-    body = json.dumps(error_body("PayloadTooLarge", message)).encode()
+async def refuse(send: Send, size: str, limit: int) -> None:
+    """Answer 413: the request body (``size``, e.g. "20000 bytes") is over ``limit``."""
+    body = json.dumps(error_body("PayloadTooLarge", _message(size, limit))).encode()
     await send(
         {
             "type": "http.response.start",
@@ -53,7 +54,8 @@ async def _refuse(send: Send, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _declared(scope: Scope) -> int | None:
+def declared_size(scope: Scope) -> int | None:
+    """The request's ``Content-Length``, or None when it sent none (or not a number)."""
     for name, value in scope["headers"]:
         if name == b"content-length":
             return int(value) if value.isdigit() else None
@@ -72,9 +74,9 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.limit
-        declared = _declared(scope)
+        declared = declared_size(scope)
         if declared is not None and declared > limit:
-            await _refuse(send, _message(f"{declared} bytes", limit))
+            await refuse(send, f"{declared} bytes", limit)
             return
         received = 0
         over = False
@@ -103,4 +105,4 @@ class BodyLimit:
         except BodyTooLarge:
             pass
         if over and not started:
-            await _refuse(send, _message(f"over {limit} bytes", limit))
+            await refuse(send, f"over {limit} bytes", limit)

@@ -76,15 +76,15 @@ async def post_events(request: Request, who: Principal = Depends(access)) -> Res
     Events protected by a webhook secret need ``webhook-id``, ``webhook-timestamp`` and
     ``webhook-signature`` (Standard Webhooks); a webhook-id delivered before is answered 202
     with ``"redelivered": true`` and stores nothing."""
-    # Requests are answered by ``fastpath.EventsFastPath`` in front of the router, which
-    # calls ``accept`` as well: this route documents the endpoint (OpenAPI) and serves an
-    # app assembled without that middleware.
-    return await accept(request, who)
+    # ``fastpath.App`` answers these requests before its router, calling ``accept`` as well:
+    # this route documents the endpoint (OpenAPI) and serves an app assembled without it.
+    return Response(await accept(request, who), status_code=202, media_type="application/json")
 
 
-async def accept(request: Request, who: Principal) -> Response:
-    """Read, check and store the events of one ``POST /api/v1/events`` for ``who``; the 202
-    answer. Errors are raised (``HeadwaterError``), for the app's handlers to answer."""
+async def accept(request: Request, who: Principal) -> bytes:
+    """Read, check and store the events of one ``POST /api/v1/events`` for ``who``; the body
+    of the 202 answer (JSON). Errors are raised (``HeadwaterError``), for the app's handlers
+    to answer."""
     inst: Instance = request.app.state.instance
     cfg: ApiConfig = request.app.state.config
     headers = request.headers
@@ -125,7 +125,7 @@ async def accept(request: Request, who: Principal) -> Response:
         answer["redelivered"] = True
     else:
         _received(parsed.transport).inc(len(rows))
-    return Response(json.dumps(answer), status_code=202, media_type="application/json")
+    return json.dumps(answer).encode()
 
 
 @functools.cache
