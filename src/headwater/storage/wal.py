@@ -13,6 +13,12 @@ def no_autocheckpoint(conn: Any) -> None:
     conn.execute("PRAGMA wal_autocheckpoint=0")
 
 
+def autocheckpoint(conn: Any, pages: int) -> None:
+    """This SQLite connection's commits checkpoint the log only once it is past ``pages``
+    pages (SQLite's default: 1,000)."""
+    conn.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
+
+
 def checkpoint(tx: Tx) -> None:
     """Copy what the log holds into the database file, as far as readers allow, without
     waiting for or blocking writers (a passive checkpoint)."""
