@@ -163,6 +163,19 @@ def test_oversized_bodies_get_413_and_store_nothing(instance):
     assert count(instance, "events") == 0
 
 
+def test_the_payload_limit_counts_utf8_bytes(instance):
+    """900 characters of 2 bytes each are 1,800 bytes of UTF-8 (over 1,000) but 5,400
+    characters of escaped JSON; 300 of them are 600 bytes (stored as sent)."""
+    with serve(instance, ApiConfig(max_event_bytes=1000, max_batch_bytes=50_000)) as api:
+        over = {"name": "accents", "payload": {"text": "é" * 900}}
+        assert error_of(api.post("/api/v1/events", json=over), 413)["type"] == "PayloadTooLarge"
+        under = {"name": "accents", "id": "a1", "payload": {"text": "é" * 300, "a": 1}}
+        assert api.post("/api/v1/events", json=under).status_code == 202
+        stored_event = api.get("/api/v1/events/a1").json()
+    assert stored_event["payload"] == {"a": 1, "text": "é" * 300}
+    assert count(instance, "events") == 1
+
+
 def test_the_same_id_from_two_sources_is_two_events_that_each_fire(instance, api):
     api.post("/api/v1/registrations", json=registration(MODULE, activate=True))
     a = cloud_event("sensor.reading", {"reading": 1}, id="r-7", source="/plant/a")

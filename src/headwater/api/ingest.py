@@ -361,7 +361,8 @@ def prepare(inst: Instance, events: list[Incoming], cfg: ApiConfig) -> list[dict
     for i, e in enumerate(events):
         index = i if batch else None
         try:
-            if e.payload is not None and _too_big(e.payload, cfg.max_event_bytes):
+            text = None if e.payload is None else _encoded(e.payload)
+            if text is not None and _too_big(text, e.payload, cfg.max_event_bytes):
                 raise PayloadTooLarge(
                     f"{_at(index)}the payload is over {cfg.max_event_bytes} bytes "
                     "(HEADWATER_MAX_EVENT_BYTES); store large data as an artifact and "
@@ -369,7 +370,13 @@ def prepare(inst: Instance, events: list[Incoming], cfg: ApiConfig) -> list[dict
                     index,
                 )
             payload = event_api.validate(
-                e.name, e.payload, e.id, e.source, subject=e.subject, attributes=e.attributes
+                e.name,
+                e.payload,
+                e.id,
+                e.source,
+                subject=e.subject,
+                attributes=e.attributes,
+                encoded=text,
             )
             project = check_name(e.project, "project") if e.project else inst.project
             domain = check_name(e.domain, "domain") if e.domain else inst.domain
@@ -390,14 +397,25 @@ def prepare(inst: Instance, events: list[Incoming], cfg: ApiConfig) -> list[dict
                 "attributes": e.attributes,
             }
         )
+        if text is not None and payload is e.payload:  # encoded once, stored as such
+            rows[-1]["payload_json"] = text
     return rows
 
 
-def _too_big(payload: Any, limit: int) -> bool:
+def _encoded(payload: Any) -> str | None:
+    """The payload as stored (keys sorted), or None when it is not JSON (validate says why)."""
     try:
-        return len(json.dumps(payload, ensure_ascii=False).encode()) > limit
+        return json.dumps(payload, sort_keys=True)
     except (TypeError, ValueError):
-        return False  # not JSON-able: validate() says why
+        return None
+
+
+def _too_big(text: str, payload: Any, limit: int) -> bool:
+    """Whether the payload is over ``limit`` bytes of UTF-8 JSON. ``text`` escapes every
+    non-ASCII character, so it is never shorter: measured again only when it is over."""
+    if len(text) <= limit:
+        return False
+    return len(json.dumps(payload, ensure_ascii=False).encode()) > limit
 
 
 def store(inst: Instance, rows: list[dict[str, Any]], delivery: Delivery | None = None) -> Stored:

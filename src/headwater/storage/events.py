@@ -58,9 +58,11 @@ def insert_event(
     payload: dict[str, Any],
     subject: str | None = None,
     attributes: dict[str, Any] | None = None,
+    payload_json: str | None = None,
 ) -> int | None:
     """Append an event (and its reactor inbox row); returns its ``seq``, or None when an event
-    with this source and id exists already (nothing is written then)."""
+    with this source and id exists already (nothing is written then). ``payload_json``: the
+    payload as stored (``json.dumps(payload, sort_keys=True)``), when the caller has it."""
     params = {
         "id": id,
         "name": name,
@@ -69,7 +71,7 @@ def insert_event(
         "project": project,
         "domain": domain,
         "time": time,
-        "payload": json.dumps(payload, sort_keys=True),
+        "payload": json.dumps(payload, sort_keys=True) if payload_json is None else payload_json,
         "attributes": json.dumps(attributes, sort_keys=True) if attributes else "{}",
     }
     insert = (

@@ -56,11 +56,13 @@ def validate(
     *,
     subject: Any = None,
     attributes: Any = None,
+    encoded: str | None = None,
 ) -> dict[str, Any]:
     """Refuse a malformed event with what to fix; returns the payload as a dict.
 
     Every string (id, source, subject, and inside payload and attributes) must be text both
     backends store: valid Unicode without NUL (see :mod:`headwater.definitions.storable`).
+    ``encoded``: the payload as ``json.dumps`` gives it, when the caller has it already.
     """
     check_name(name, "event name")
     if name.startswith(RESERVED_PREFIX):
@@ -75,7 +77,7 @@ def validate(
             f"an event payload is a JSON object (dict), got {type(payload).__name__}"
         )
     _check_json(payload)
-    size = len(json.dumps(payload))
+    size = len(encoded if encoded is not None else json.dumps(payload))
     if size > MAX_PAYLOAD_BYTES:
         raise UserInputError(
             f"the payload is {size} bytes; the limit is {MAX_PAYLOAD_BYTES} "
