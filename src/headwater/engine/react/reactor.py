@@ -20,6 +20,7 @@ import os
 import threading
 import time
 from collections import Counter
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -208,7 +209,8 @@ class Reactor:
         )
         gather = GATHER if db.dialect == "sqlite" else 0.001
         if db.dialect == "sqlite":
-            wal.autocheckpoint(db.connection(), CHECKPOINT_PAGES)
+            with suppress(Exception):  # a cost only; a database fault is met by the loop below
+                wal.autocheckpoint(db.connection(), CHECKPOINT_PAGES)
         loaded, counted, since = False, 0, time.monotonic()
         look = True
         try:
