@@ -453,7 +453,9 @@ class Supervisor:
         try:
             while not self.stop.is_set():
                 self.tend_workers()
-                self.stop.wait(0.1)
+                # Not ``self.stop.wait``: the SIGINT handler sets ``stop`` on this thread, and
+                # one landing while ``wait`` holds the event's lock would deadlock on it.
+                time.sleep(0.1)
         finally:
             self.stop.set()
             if self.api is not None:
@@ -512,12 +514,14 @@ def _run_supervised(sup: Supervisor, ready_fd: int | None = None) -> int:
     waiting for running executions)."""
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
+        # Runs on the main thread, between two of its steps: it only sets events the main
+        # thread never waits on (``Supervisor.run`` sleeps), so no lock can be held here.
         if sup.stop.is_set():
             sup.force.set()  # a second Ctrl-C: do not wait for running executions
-        else:
-            log.info(
-                "%s received: stopping (again to stop without waiting)", signal.Signals(signum).name
-            )
+            return
+        log.info(
+            "%s received: stopping (again to stop without waiting)", signal.Signals(signum).name
+        )
         sup.stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
