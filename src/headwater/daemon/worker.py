@@ -62,6 +62,7 @@ from headwater.engine.execute import execution_process, queue
 from headwater.engine.execute.execution_process import Executor, Outcome, rss_mb
 from headwater.engine.register.snapshots import SnapshotConflict, load_entity
 from headwater.storage import worker_registry
+from headwater.storage.db import prefer_generic_plans
 from headwater.storage.executions import ExecutionRow
 from headwater.storage.faults import PASSING
 from headwater.storage.notify import FALLBACK_POLL, QUEUE, Listener
@@ -671,6 +672,7 @@ def child_process() -> tuple[threading.Event, Instance | None]:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    prefer_generic_plans()  # a worker's or the reactor's statements: keyed lookups
     try:
         return stop, Instance(Settings.from_env())
     except HeadwaterError as exc:
