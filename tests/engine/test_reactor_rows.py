@@ -163,3 +163,29 @@ _EXECUTION_COLUMNS = (
     "queue",
     "event_seq",
 )
+
+
+def test_new_versions_in_one_batch_bind_each_its_own_version(registered, monkeypatch):
+    # The versions a batch's events announce are read with the events: on PostgreSQL in the
+    # same round trip, not one lookup per version while deciding.
+    from headwater.engine.publish import artifacts
+
+    made = [headwater.create_artifact(t.Source, x, region="EU") for x in (3, 4, 3)]
+    looked_up: list[str] = []
+    real = artifacts.resolve_uri
+    monkeypatch.setattr(
+        artifacts, "resolve_uri", lambda inst, uri: looked_up.append(str(uri)) or real(inst, uri)
+    )
+    while Reactor(registered).run_once():
+        pass
+    with registered.db.read() as tx:
+        rows = tx.all(
+            "SELECT inputs, resolved FROM executions WHERE launch_plan = 'on_source' "
+            "ORDER BY event_seq"
+        )
+    assert [json.loads(r["inputs"])["x"]["value"] for r in rows] == [3, 4, 3]
+    assert [json.loads(r["resolved"])["x"]["uri"] for r in rows] == [v.uri for v in made]
+    if registered.db.dialect == "postgresql":
+        assert looked_up == []
+    else:
+        assert looked_up == [v.uri for v in made]

@@ -94,6 +94,7 @@ class Index:
 
     def __init__(self, rows: list[Any], active_ids: set[int]) -> None:
         self.by_key: dict[tuple[Any, ...], list[Listener]] = {}
+        self.engine_events: set[str] = set()  # the engine's own events some listener reacts to
         # verdicts(): the payload fields the listeners of a key filter on (None: not only
         # custom-event listeners), and the verdicts by (key, those fields' values)
         self._fields: dict[tuple[Any, ...], tuple[str, ...] | None] = {}
@@ -123,6 +124,7 @@ class Index:
             listener.leaf, listener.project, listener.domain, listener.lp_id
         )
         self.by_key.setdefault(key, []).append(listener)
+        self.engine_events.update(listener.kind.events)
 
     def listeners(self, key: tuple[Any, ...]) -> list[Listener]:
         return self.by_key.get(key, [])

@@ -24,6 +24,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from headwater.engine.event_names import ARTIFACT_CREATED
 from headwater.engine.outage import Outage
 from headwater.engine.react.matching import (
     Index,
@@ -35,6 +36,7 @@ from headwater.engine.react.matching import (
     load_index,
 )
 from headwater.engine.react.trigger_inputs import Binder, NotBindable
+from headwater.storage import artifact_versions as version_rows
 from headwater.storage import executions as execution_rows
 from headwater.storage import firings as firing_rows
 from headwater.storage import notify, reactor_inbox, trigger_state, wal
@@ -293,8 +295,15 @@ class Reactor:
         # the events, the writes with the COMMIT; the client waits only for what it reads.
         with self.inst.db.transaction(pipeline=True) as tx:
             reactor_inbox.lock_for_deciding(tx)
+            read_versions = None
             if tx.pipelined:
                 read_events = pending_events_later(tx, self.batch)
+                if self._index is None or ARTIFACT_CREATED in self._index.engine_events:
+                    # The versions new-version events name, for their triggers' inputs: in
+                    # this round trip, not one round trip per version while deciding.
+                    read_versions = version_rows.pending_versions_later(
+                        tx, self.batch, ARTIFACT_CREATED
+                    )
                 index = self._current_index(tx)  # its read goes out with the events'
                 events = read_events()
             else:
@@ -305,6 +314,8 @@ class Reactor:
             if not events:
                 return 0
             binder = Binder(self.inst, self._interfaces)
+            if read_versions is not None:
+                binder.versions = read_versions()
             batch = _Batch(strict=strict)
             for row in events:
                 self._decide(tx, index, binder, row, batch)

@@ -90,6 +90,9 @@ class Binder:
         # By interface (its id; the interfaces are kept while the binder lives): the names of
         # the required inputs without a query, which every firing must bind.
         self._required: dict[int, list[str]] = {}
+        # Versions read with the batch's events (PostgreSQL), by URI: ``version`` looks
+        # there before it asks the database.
+        self.versions: dict[str, tuple[Any, Any]] = {}
 
     def _literal(self, name: str, value: Any) -> Any:
         """``encode(value)`` (type Any); a short str, int or bool's literal is computed once
@@ -175,6 +178,9 @@ class Binder:
     # -- what kinds bind inputs with ----------------------------------------------------------
     def version(self, uri: str) -> ArtifactVersion:
         """The artifact version a URI names."""
+        found = self.versions.get(uri)
+        if found is not None and found[1] is None:  # read already, and not purged
+            return ArtifactVersion(self.inst, found[0])
         return artifacts.resolve_uri(self.inst, uri)
 
     @staticmethod
