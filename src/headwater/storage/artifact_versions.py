@@ -147,14 +147,18 @@ def _kept_or_purged(
 
 # The versions the artifact.created events among the next ``:n`` in the reactor's inbox name
 # (as ``pending_events`` reads them: the inbox's first ``:n`` by seq), by the event's subject.
+# Each step is a LATERAL ... LIMIT 1 so that it stays a lookup by key per inbox row whatever
+# the statistics say: joined plainly, the planner scanned every event of that name (the whole
+# history) and every version of the artifact (one burst: quadratic).
 _PENDING_VERSIONS = (
     f"SELECT e.subject AS _uri, {VERSION_COLUMNS}, v.purged_at AS _purged_at, "
     "v.purged_by AS _purged_by FROM (SELECT seq FROM reactor_inbox ORDER BY seq LIMIT :n) q "
-    "JOIN events e ON e.seq = q.seq AND e.name = :event "
-    "JOIN artifacts a ON a.project = e.project AND a.domain = e.domain "
-    "AND a.name = CAST(e.payload AS jsonb) ->> 'artifact' "
-    "JOIN artifact_versions v ON v.artifact_id = a.id "
-    "AND v.version = CAST(e.payload AS jsonb) ->> 'version'"
+    "JOIN LATERAL (SELECT subject, project, domain, CAST(payload AS jsonb) AS p FROM events "
+    "WHERE seq = q.seq AND name = :event LIMIT 1) e ON true "
+    "JOIN LATERAL (SELECT * FROM artifacts WHERE project = e.project AND domain = e.domain "
+    "AND name = e.p ->> 'artifact' LIMIT 1) a ON true "
+    "JOIN LATERAL (SELECT * FROM artifact_versions WHERE artifact_id = a.id "
+    "AND version = e.p ->> 'version' LIMIT 1) v ON true"
 )
 
 
