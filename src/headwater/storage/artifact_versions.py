@@ -160,17 +160,28 @@ _PENDING_VERSIONS = (
     "JOIN LATERAL (SELECT * FROM artifact_versions WHERE artifact_id = a.id "
     "AND version = e.p ->> 'version' LIMIT 1) v ON true"
 )
+# SQLite has no LATERAL; its planner takes these joins by key as written.
+_PENDING_VERSIONS_SQLITE = (
+    f"SELECT e.subject AS _uri, {VERSION_COLUMNS}, v.purged_at AS _purged_at, "
+    "v.purged_by AS _purged_by FROM (SELECT seq FROM reactor_inbox ORDER BY seq LIMIT :n) q "
+    "JOIN events e ON e.seq = q.seq AND e.name = :event "
+    "JOIN artifacts a ON a.project = e.project AND a.domain = e.domain "
+    "AND a.name = json_extract(e.payload, '$.artifact') "
+    "JOIN artifact_versions v ON v.artifact_id = a.id "
+    "AND v.version = json_extract(e.payload, '$.version')"
+)
 
 
 def pending_versions_later(
     tx: Tx, limit: int, event: str
 ) -> Callable[[], dict[str, tuple[ArtifactVersionRow, Tombstone | None]]]:
-    """PostgreSQL, in a pipelined transaction: the versions that the ``event`` events
-    (``artifact.created``) among the next ``limit`` waiting in the reactor's inbox were
-    written for, with their tombstones, by the event's subject (the version's URI). Sent
-    now, read when the returned function is called, so that it goes in the round trip of the
-    events' own read instead of one round trip per version."""
-    cur = tx.execute(_PENDING_VERSIONS, {"n": limit, "event": event})
+    """The versions that the ``event`` events (``artifact.created``) among the next
+    ``limit`` waiting in the reactor's inbox were written for, with their tombstones, by the
+    event's subject (the version's URI): one statement for a batch instead of one per
+    version. Sent now, read when the returned function is called: in a pipelined PostgreSQL
+    transaction it goes in the round trip of the events' own read."""
+    sql = _PENDING_VERSIONS if tx.dialect == "postgresql" else _PENDING_VERSIONS_SQLITE
+    cur = tx.execute(sql, {"n": limit, "event": event})
 
     def read() -> dict[str, tuple[ArtifactVersionRow, Tombstone | None]]:
         out: dict[str, tuple[ArtifactVersionRow, Tombstone | None]] = {}

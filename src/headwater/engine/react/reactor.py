@@ -295,12 +295,13 @@ class Reactor:
         # the events, the writes with the COMMIT; the client waits only for what it reads.
         with self.inst.db.transaction(pipeline=True) as tx:
             reactor_inbox.lock_for_deciding(tx)
+            # The versions new-version events name, for their triggers' inputs: one read
+            # (on PostgreSQL in the events' round trip), not one per version while deciding.
+            want = self._index is None or ARTIFACT_CREATED in self._index.engine_events
             read_versions = None
             if tx.pipelined:
                 read_events = pending_events_later(tx, self.batch)
-                if self._index is None or ARTIFACT_CREATED in self._index.engine_events:
-                    # The versions new-version events name, for their triggers' inputs: in
-                    # this round trip, not one round trip per version while deciding.
+                if want:
                     read_versions = version_rows.pending_versions_later(
                         tx, self.batch, ARTIFACT_CREATED
                     )
@@ -311,6 +312,12 @@ class Reactor:
                 if not events:
                     return 0
                 index = self._current_index(tx)
+                if ARTIFACT_CREATED in index.engine_events and any(
+                    row.name == ARTIFACT_CREATED for row in events
+                ):
+                    read_versions = version_rows.pending_versions_later(
+                        tx, self.batch, ARTIFACT_CREATED
+                    )
             if not events:
                 return 0
             binder = Binder(self.inst, self._interfaces)
