@@ -1,11 +1,14 @@
 # Developer entry points. `make test` works on a fresh clone: it creates .venv and
 # installs the project with its dev extras first. Extra pytest arguments: make test ARGS='-k foo'.
+# The tests run in TEST_WORKERS processes (pytest-xdist, whole files to one process, each with
+# its own PostgreSQL server, S3 server and browser): TEST_WORKERS=0 runs them in this one.
 
 PYTHON ?= python3
 VENV := .venv
 VENV_PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ARGS ?=
+TEST_WORKERS ?= 2
 
 .PHONY: venv test lint demo bench bench-full bench-compare clean distclean
 
@@ -23,7 +26,7 @@ $(STAMP): pyproject.toml | $(VENV)/bin/activate
 	touch $@
 
 test: venv
-	$(VENV_PY) -m pytest -q $(ARGS)
+	$(VENV_PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check src tests

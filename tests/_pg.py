@@ -264,16 +264,16 @@ def database_for(request: Any, backend: str, home: Path) -> str:
     return url
 
 
-def drop_database(cluster: Cluster, name: str) -> None:
-    """DROP DATABASE ``name`` (if it exists), disconnecting its sessions."""
+def drop_database(cluster: Cluster, name: str, force: bool = True) -> None:
+    """DROP DATABASE ``name`` (if it exists), disconnecting its sessions (``force``; else it
+    fails while a session is connected)."""
     _check_name(name)
     import psycopg
     from psycopg import sql
 
+    statement = "DROP DATABASE IF EXISTS {} WITH (FORCE)" if force else "DROP DATABASE IF EXISTS {}"
     with psycopg.connect(libpq_url(cluster.url), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+        conn.execute(sql.SQL(statement).format(sql.Identifier(name)))
 
 
 def libpq_url(url: str) -> str:

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from tests import _schema
+from tests._s3 import S3, seaweed
+
 # CI explores the same generated inputs every run (a rare input found by chance would make CI
 # flaky); locally every run explores new ones. `HYPOTHESIS_PROFILE=ci` reproduces CI here.
 settings.register_profile("ci", derandomize=True, print_blob=True)
@@ -27,7 +30,10 @@ except ImportError:
 #     throwaway cluster started (lazily, on first use) and stopped at session end.
 # postgres_url (function): URL of a fresh, empty database on it.
 # postgres_database_factory (function): callable returning further fresh database URLs.
+#     The databases are dropped after the test (a throwaway cluster's files would otherwise
+#     grow by ~8 MB a database, and deleting them all at the end took most of a minute).
 # database_url (function, params sqlite/postgresql): run one test against both backends.
+# (tests/_schema.py: at_head(url) brings such a fresh database to the migrations' head.)
 #
 # If PostgreSQL is missing the PostgreSQL tests are skipped, except when CI=true or
 # HEADWATER_TEST_POSTGRES=require, where they fail.
@@ -62,7 +68,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def postgres_cluster() -> Iterator[_pg.Cluster]:
     url = os.environ.get(POSTGRES_URL_ENV)
     if url:
-        yield _pg.external_cluster(url)
+        external = _pg.external_cluster(url)
+        yield external
+        _schema.drop_templates(external.url)
         return
     try:
         cluster = _pg.start_cluster()
@@ -84,6 +92,22 @@ def postgres_cluster() -> Iterator[_pg.Cluster]:
         cluster.stop()
 
 
+def _drop_if_idle(cluster: _pg.Cluster, name: str) -> None:
+    """DROP DATABASE unless a session is still connected to it (something the test left
+    running: it is not cut off; the cluster is deleted whole at the end anyway)."""
+    import psycopg
+
+    with psycopg.connect(_pg.libpq_url(cluster.url), autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (name,)
+        ).fetchone()
+    if row is not None and int(row[0]) == 0:
+        try:
+            _pg.drop_database(cluster, name, force=False)
+        except psycopg.Error:
+            pass  # someone connected in between: leave it
+
+
 @pytest.fixture
 def postgres_database_factory(postgres_cluster: _pg.Cluster) -> Iterator[Callable[[], str]]:
     """Call it to get the URL of another fresh, empty database (for multi-database tests)."""
@@ -96,9 +120,11 @@ def postgres_database_factory(postgres_cluster: _pg.Cluster) -> Iterator[Callabl
         return url
 
     yield new_database
-    if postgres_cluster.external:  # throwaway clusters are deleted wholesale at the end
-        for name in created:
+    for name in created:
+        if postgres_cluster.external:
             _pg.drop_database(postgres_cluster, name)
+        else:
+            _drop_if_idle(postgres_cluster, name)
 
 
 @pytest.fixture
@@ -116,3 +142,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/headwater.db"
     return str(request.getfixturevalue("postgres_url"))
+
+
+# -- S3 ------------------------------------------------------------------------------------
+# seaweed_s3 (session): a throwaway SeaweedFS S3 endpoint on free loopback ports (tests/_s3.py),
+#     one for the whole session (tests/storage, tests/scale and tests/docs share it; each test
+#     makes buckets of its own).
+
+
+@pytest.fixture(scope="session")
+def seaweed_s3() -> Iterator[S3]:
+    with seaweed() as s3:
+        yield s3

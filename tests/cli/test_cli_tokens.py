@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import anyio
 import httpx
@@ -18,6 +21,15 @@ from headwater.api.exposure import check_host
 from headwater.cli import main
 from headwater.instance import get_instance
 from tests.cli.cli_helpers import Invoke, as_json, ok
+
+T = TypeVar("T")
+
+
+def run_async(func: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """``anyio.run`` in a thread of its own: this thread may already run an event loop (the
+    browser tests' Playwright keeps one in the main thread once it has started)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(anyio.run, func, *args).result()
 
 
 def test_create_shows_the_secret_once_and_stores_only_its_hash(hw: Invoke, home: Path) -> None:
@@ -55,10 +67,10 @@ def test_revoke_then_401(hw: Invoke, home: Path) -> None:
             )
             return r.status_code
 
-    assert anyio.run(status) == 200
+    assert run_async(status) == 200
     out = ok(hw("tokens", "revoke", "ci"))
     assert "revoked token 'ci'" in out.stdout
-    assert anyio.run(status) == 401
+    assert run_async(status) == 401
     listed = {t["name"]: t for t in as_json(hw("tokens", "list", "--json"))}
     assert listed["ci"]["revoked_at"] and not listed["keep"]["revoked_at"]
     missing = hw("tokens", "revoke", "ci")
@@ -84,7 +96,7 @@ def test_up_on_all_interfaces_needs_auth(hw: Invoke, home: Path) -> None:
     as_json(hw("tokens", "create", "ops", "--project", "*", "--role", "admin", "--json"))
     assert check_host("0.0.0.0", get_instance()) == "0.0.0.0"
     app = create_app(get_instance(), host="0.0.0.0", port=8265)
-    assert anyio.run(status_of, app, "/api/v1/executions", None) == 401
+    assert run_async(status_of, app, "/api/v1/executions", None) == 401
 
 
 async def status_of(app: FastAPI, path: str, secret: str | None) -> int:
@@ -108,15 +120,15 @@ def test_status_and_allow_open(hw: Invoke, home: Path) -> None:
     assert body["auth_required"] is True and body["live_tokens"] == 0
     assert "0.0.0.0:8265" in body["exposed"]["reason"]
     app = create_app(get_instance())  # a restart, on loopback
-    assert anyio.run(status_of, app, "/api/v1/executions", None) == 401
-    assert anyio.run(status_of, app, "/api/v1/executions", secret["token"]) == 401
+    assert run_async(status_of, app, "/api/v1/executions", None) == 401
+    assert run_async(status_of, app, "/api/v1/executions", secret["token"]) == 401
     # A deliberate act: asked first, and "no" changes nothing.
     declined = CliRunner().invoke(main, ["tokens", "allow-open"], input="n\n")
     assert declined.exit_code == 1
     assert as_json(hw("tokens", "status", "--json"))["auth_required"] is True
     assert "lifted" in ok(hw("tokens", "allow-open", "--yes")).stdout
     assert ok(hw("tokens", "status")).stdout.startswith("auth: not required")
-    assert anyio.run(status_of, create_app(get_instance()), "/api/v1/executions", None) == 200
+    assert run_async(status_of, create_app(get_instance()), "/api/v1/executions", None) == 200
     refused = hw("up", "--host", "0.0.0.0")  # no token, no flag: refused before binding
     assert refused.exit_code == 2 and "refusing to listen" in refused.stderr
     assert "nothing to lift" in ok(hw("tokens", "allow-open")).stdout

@@ -9,10 +9,12 @@ import pytest
 
 from headwater.instance import Instance
 from headwater.settings import Settings
+from tests import _schema
 
 
 @pytest.fixture
 def instance(database_url: str, tmp_path: Path) -> Iterator[Instance]:
+    _schema.at_head(database_url)  # a copy of a migrated database (tests/_schema.py)
     settings = Settings.from_env({}, home=tmp_path / "home", database_url=database_url)
     inst = Instance(settings)
     with inst.use():

@@ -16,6 +16,7 @@ from referencing import Registry, Resource
 
 from headwater.instance import Instance
 from headwater.settings import Settings
+from tests import _schema
 
 SCHEMAS = Path(__file__).with_name("schemas")  # copied from the OpenLineage spec (2-0-2)
 PACKAGE_SCHEMAS = (
@@ -116,6 +117,7 @@ def exporting(
     monkeypatch.setenv("HEADWATER_OPENLINEAGE_URL", receiver.url)
     for name in ("OPENLINEAGE_URL", "OPENLINEAGE_CONFIG", "HEADWATER_OPENLINEAGE"):
         monkeypatch.delenv(name, raising=False)
+    _schema.at_head(database_url)  # a copy of a migrated database (tests/_schema.py)
     settings = Settings.from_env({}, home=tmp_path / "home", database_url=database_url)
     inst = Instance(settings)
     with inst.use():

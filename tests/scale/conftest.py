@@ -1,5 +1,4 @@
-"""A throwaway SeaweedFS S3 endpoint on free loopback ports, for tests of several machines,
-and a Dask cluster (a scheduler and two single-threaded worker processes) on loopback."""
+"""A Dask cluster (a scheduler and two single-threaded worker processes) on loopback."""
 
 from __future__ import annotations
 
@@ -13,14 +12,6 @@ from pathlib import Path
 import pytest
 
 from tests._procs import free_port
-from tests._s3 import S3, seaweed
-
-
-@pytest.fixture(scope="session")
-def seaweed_s3() -> Iterator[S3]:
-    with seaweed() as s3:
-        yield s3
-
 
 ROOT = Path(__file__).resolve().parents[2]
 

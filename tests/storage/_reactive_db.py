@@ -9,11 +9,12 @@ from headwater.storage import events as event_rows
 from headwater.storage.db import Database, Tx
 from headwater.storage.launch_plans import insert_launch_plan
 from headwater.storage.migrate import ensure_schema
+from tests import _schema
 
 
 def migrated(url: str) -> Iterator[Database]:
     """A database at the migrations' head (for a pytest fixture to yield from)."""
-    db = Database(url)
+    db = Database(_schema.at_head(url))  # a copy of a migrated database (tests/_schema.py)
     try:
         ensure_schema(db)
         yield db

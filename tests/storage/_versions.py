@@ -14,6 +14,7 @@ from headwater.storage import artifact_partitions, artifact_versions, artifacts
 from headwater.storage.db import Database, Tx
 from headwater.storage.executions import insert_execution
 from headwater.storage.migrate import ensure_schema
+from tests import _schema
 
 # What a broken unique or primary key raises (the drivers' own errors pass through Tx).
 INTEGRITY_ERRORS = (sqlite3.IntegrityError, psycopg.IntegrityError)
@@ -22,8 +23,9 @@ SPEC = {"name": "model", "partition_keys": ["region"], "granularity": None}
 
 
 def migrated(url: str) -> Iterator[Database]:
-    """A ``Database`` on an empty database brought to head by the migrations."""
-    db = Database(url)
+    """A ``Database`` on an empty database brought to head (a copy of one the migrations
+    brought there, tests/_schema.py)."""
+    db = Database(_schema.at_head(url))  # a copy of a migrated database (tests/_schema.py)
     try:
         ensure_schema(db)
         yield db

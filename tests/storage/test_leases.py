@@ -15,11 +15,12 @@ from headwater.settings import Settings
 from headwater.storage import leases
 from headwater.storage.db import Database
 from headwater.storage.migrate import ensure_schema
+from tests import _schema
 
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
+    database = Database(_schema.at_head(database_url))  # tests/_schema.py
     ensure_schema(database)
     yield database
     database.close()

