@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from datetime import datetime
 from typing import Annotated, NamedTuple
 
@@ -84,6 +85,19 @@ def unbound_wf(x: int) -> int:
 @task
 def boom(x: int) -> int:
     raise ValueError(f"bad x {x}")
+
+
+@task
+def mark(x: int) -> int:
+    """Appends ``x`` to the file ``HW_TEST_MARKS`` names: shows whether its code ran."""
+    with open(os.environ["HW_TEST_MARKS"], "a") as f:
+        f.write(f"{x}\n")
+    return x
+
+
+@workflow
+def mark_wf(x: int) -> int:
+    return mark(x=x)
 
 
 @workflow

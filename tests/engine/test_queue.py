@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from headwater.engine.execute import queue
@@ -368,12 +369,15 @@ def test_a_handed_back_execution_numbers_its_task_nodes_after_the_first_attempts
     assert queue.hand_back(instance, eid, "w1", "the worker is stopping")
     row = queue.claim(instance, "w2", 30)
     assert row is not None and row.worker == "w2"
+    # PostgreSQL's claim counts them (its first node can then start before its row is back)
+    assert row.nodes_before == (1 if instance.db.dialect == "postgresql" else None)
     ex = run_claimed(instance, p.boom_wf, row)  # add(a=2) succeeds, boom(x=3) fails
     nodes = sorted((n.node_id, n.name.rsplit(".", 1)[-1], n.status.value) for n in ex.nodes)
     assert nodes == [("n0", "step", "failed"), ("n1", "add", "succeeded"), ("n2", "boom", "failed")]
 
 
-def test_a_task_of_an_execution_no_longer_held_does_not_start(instance: Instance) -> None:
+def _lost_before_its_first_task(instance: Instance, marks: Path) -> str:
+    """Run ``mark_wf`` on a claim handed back before it runs: ExecutionLost, no node."""
     import pytest
 
     from headwater.engine.execute.runner import ExecutionLost, run_claimed
@@ -382,12 +386,35 @@ def test_a_task_of_an_execution_no_longer_held_does_not_start(instance: Instance
     from .._procs import enqueue
     from . import pipelines as p
 
-    reg = ensure_registered(instance, p.boom_wf, instance.project, instance.domain)
-    enqueue(instance, reg, 2)
+    reg = ensure_registered(instance, p.mark_wf, instance.project, instance.domain)
+    enqueue(instance, reg, 7)
     row = queue.claim(instance, "w1", 30)
     assert row is not None
     assert queue.hand_back(instance, row.id, "w1", "taken over")
     with pytest.raises(ExecutionLost):
-        run_claimed(instance, p.boom_wf, row)
+        run_claimed(instance, p.mark_wf, row)
     with instance.db.read() as tx:
         assert node_rows.count_nodes(tx, row.id) == 0
+    assert get(instance, row.id).status == "queued"  # for another worker, untouched
+    return marks.read_text() if marks.exists() else ""
+
+
+def test_a_task_of_an_execution_no_longer_held_does_not_start(
+    instance: Instance, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from headwater.engine.execute import runner
+
+    monkeypatch.setenv("HW_TEST_MARKS", str(tmp_path / "marks"))
+    monkeypatch.setattr(runner, "SEND_WINDOW", 0.0)  # past the claim's first moments
+    assert _lost_before_its_first_task(instance, tmp_path / "marks") == ""
+
+
+def test_the_first_task_after_a_claim_starts_while_its_node_is_written(
+    instance: Instance, tmp_path: Path, monkeypatch: Any
+) -> None:
+    # On PostgreSQL the first node's row (with its lease check) is sent and the task starts
+    # meanwhile; a lease lost in those milliseconds (only a cancel or a hand-back can)
+    # records nothing of it. SQLite checks first, as every later node does.
+    monkeypatch.setenv("HW_TEST_MARKS", str(tmp_path / "marks"))
+    ran = _lost_before_its_first_task(instance, tmp_path / "marks")
+    assert ran == ("7\n" if instance.db.dialect == "postgresql" else "")

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from headwater.errors import Busy, StorageError
 from headwater.storage.faults import (
@@ -46,6 +46,9 @@ from headwater.storage.faults import (
     sqlite_fault,
 )
 from headwater.storage.notify import push_enabled
+
+if TYPE_CHECKING:
+    from headwater.storage.sent import Sent
 
 __all__ = ["Busy", "Database", "DatabaseUnavailable", "StorageFull", "Tx", "in_list"]
 
@@ -480,6 +483,15 @@ class Database:
             return
         with self.read() as tx:
             yield tx
+
+    def send(self, sql: str, params: dict[str, Any]) -> Sent:
+        """PostgreSQL, outside a transaction: send one statement to commit by itself and go
+        on; its result (``storage/sent.py``'s ``Sent.one()``) is read when needed."""
+        if self.dialect != "postgresql" or self._local.conn is not None:
+            raise RuntimeError("Database.send is for PostgreSQL outside a transaction")
+        from headwater.storage.sent import send
+
+        return send(self, sql, params)
 
     @contextmanager
     def transaction_now(self) -> Iterator[Tx]:

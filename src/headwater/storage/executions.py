@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import itemgetter
 from typing import Any
 
@@ -115,10 +115,13 @@ class ExecutionRow:
     event_seq: int | None
     concurrency_limit: int | None
     queue: str = "default"
+    # Not a column: how many node executions earlier attempts recorded, where the claim
+    # counted them (None: not counted; the first node counts them with its lease check).
+    nodes_before: int | None = None
 
     @classmethod
     def from_db(cls, r: Any) -> ExecutionRow:
-        if type(r) is not dict and tuple(r.keys()) == cls.__slots__:
+        if type(r) is not dict and tuple(r.keys()) == cls.__slots__[:-1]:
             # A sqlite3.Row of ``SELECT *`` has the columns in this order: built without a
             # lookup by name each (this row is read on every claim and every finished run).
             return cls(*r)
@@ -582,7 +585,8 @@ def take_oldest_started(
         f"{_STARTED_PAYLOAD}, '{{}}' FROM u ON CONFLICT (id, source) DO NOTHING RETURNING seq), "
         "i AS (INSERT INTO reactor_inbox (seq) SELECT seq FROM e RETURNING seq) "
         "SELECT c.id AS claim_id, c.launch_plan_id AS claim_lp, c.concurrency_limit AS "
-        f"claim_limit, {told} AS claim_told, u.* FROM c LEFT JOIN u ON u.id = c.id",
+        f"claim_limit, {told} AS claim_told, (SELECT COUNT(*) FROM node_executions n WHERE "
+        "n.execution_id = u.id) AS claim_nodes, u.* FROM c LEFT JOIN u ON u.id = c.id",
         {
             **params,
             "w": worker,
@@ -598,7 +602,9 @@ def take_oldest_started(
     found = ClaimCandidate(
         id=r["claim_id"], launch_plan_id=r["claim_lp"], concurrency_limit=r["claim_limit"]
     )
-    return found, (None if r["id"] is None else ExecutionRow.from_db(r))
+    if r["id"] is None:
+        return found, None
+    return found, replace(ExecutionRow.from_db(r), nodes_before=int(r["claim_nodes"]))
 
 
 def extend_lease(tx: Tx, execution_id: str, *, worker: str, lease_expires_at: float) -> bool:

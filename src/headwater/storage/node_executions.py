@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from headwater.storage.db import Tx
+
+if TYPE_CHECKING:
+    from headwater.storage.db import Database
+    from headwater.storage.sent import Sent
 
 _JSON_COLUMNS = ("inputs", "outputs", "error", "retry_log")
 _ENCODER = json.JSONEncoder(sort_keys=True)
@@ -93,16 +97,27 @@ def insert_node_if_leased(
     after the node executions recorded already (``n<count>``). Returns ``(row id,
     node_id)``, or None when the lease is gone (nothing written)."""
     values = _dump(fields)
-    cols = ", ".join(["node_id", *values])
-    vals = ", ".join(f":{k}" for k in values)
-    r = tx.one(
+    r = tx.one(_if_leased_sql(values), {**values, "_node": node_id, "_w": worker})
+    return None if r is None else (int(r["id"]), str(r["node_id"]))
+
+
+def _if_leased_sql(fields: dict[str, Any]) -> str:
+    cols = ", ".join(["node_id", *fields])
+    vals = ", ".join(f":{k}" for k in fields)
+    return (
         f"INSERT INTO node_executions ({cols}) SELECT COALESCE(CAST(:_node AS text), 'n' || "
         "(SELECT COUNT(*) FROM node_executions n WHERE n.execution_id = x.id)), "
         f"{vals} FROM executions x WHERE x.id = :execution_id AND x.worker = :_w "
-        "AND x.status = 'running' FOR UPDATE RETURNING id, node_id",
-        {**values, "_node": node_id, "_w": worker},
+        "AND x.status = 'running' FOR UPDATE RETURNING id, node_id"
     )
-    return None if r is None else (int(r["id"]), str(r["node_id"]))
+
+
+def send_node_if_leased(db: Database, *, worker: str, node_id: str, **fields: Any) -> Sent:
+    """PostgreSQL: :func:`insert_node_if_leased` of a node whose id is known, sent without
+    waiting for it (``Database.send``): ``.one()`` of the result is the row (its ``id``),
+    or None when the lease is gone (nothing written)."""
+    values = _dump(fields)
+    return db.send(_if_leased_sql(values), {**values, "_node": node_id, "_w": worker})
 
 
 def update_node(tx: Tx, node_row_id: int, **fields: Any) -> None:

@@ -48,7 +48,11 @@ from headwater.types import decode
 
 if TYPE_CHECKING:
     from headwater.instance import Instance
+    from headwater.storage.sent import Sent
 
+# Seconds after a claim (a quarter of the lease at most) in which its first node may start
+# before its row is confirmed.
+SEND_WINDOW = 1.0
 # JSON text as storage/executions.py writes its columns: a row's stored inputs compare equal.
 _STORED = json.JSONEncoder(sort_keys=True)
 
@@ -128,6 +132,9 @@ class ExecutionFrame(_MetaCollector):
         # cancelled) cannot overwrite a retry or a cancellation.
         self.worker: str | None = None
         self.max_attempts = 1  # as stored on the row; follows the running task's retries
+        # Until then (monotonic), the first node may start before its row is confirmed: the
+        # claim is fresh, so its lease cannot have run out (see run_node).
+        self.send_first_until = 0.0
 
     def holds_lease(self, tx: Tx) -> bool:
         """True in-process, and on a worker while its claim on the execution holds."""
@@ -232,18 +239,38 @@ def run_node(
         "cache_key": cache_key,
         "started_at": started,
     }
-    if (
-        frame.worker is not None
-        and inst.db.dialect == "postgresql"
+    sent: Sent | None = None  # the node's row, sent and not yet confirmed
+    row_id = 0
+    # On a worker, the common node (PostgreSQL, no consumed artifact, the attempt budget as
+    # stored) skips the transaction: None when it is not one.
+    worker = (
+        frame.worker
+        if inst.db.dialect == "postgresql"
         and not bound.consumed
         and 1 + task.options.retries == frame.max_attempts
+        else None
+    )
+    if (
+        worker is not None
+        and frame.nodes_counted
+        and _context.ACTIVE.get() is frame
+        and time.monotonic() < frame.send_first_until
     ):
-        # The common node on a worker: the lease check (and the count of an earlier
-        # attempt's nodes) and the insert in one statement, no transaction around it.
+        # The first node right after the claim, its id known: the lease check and the insert
+        # are one statement, sent, and the task starts meanwhile (a round trip sooner). Its
+        # result is read before anything else of the node is written (or a retry waits); a
+        # lease lost meanwhile (only a cancel can, this soon) ends the node there, unrecorded.
+        frame.send_first_until = 0.0
+        node_id = f"n{frame.node_count}"
+        frame.node_count += 1
+        sent = node_rows.send_node_if_leased(inst.db, worker=worker, node_id=node_id, **fields)
+    elif worker is not None:
+        # The lease check (and the count of an earlier attempt's nodes) and the insert in one
+        # statement, no transaction around it.
         with inst.db.statements() as tx:
             got = node_rows.insert_node_if_leased(
                 tx,
-                worker=frame.worker,
+                worker=worker,
                 node_id=f"n{frame.node_count}" if frame.nodes_counted else None,
                 **fields,
             )
@@ -289,11 +316,17 @@ def run_node(
                     retry_log.append(retry_entry(task, attempts + 1, exc))
                 finally:
                     _context.ACTIVE.reset(token)
+                if sent is not None:
+                    row_id, sent = _confirmed(frame, sent), None
                 wait_before_retry(frame, row_id, attempts, retry_log)
+        if sent is not None:
+            row_id, sent = _confirmed(frame, sent), None
         outputs = bind_outputs(
             inst, task, result, bound.values, node.pending, frame.project, frame.domain, frame.memo
         )
     except BaseException as exc:
+        if sent is not None:  # a lost lease or storage fault replaces the task's error
+            row_id, sent = _confirmed(frame, sent), None
         frame.failed_node = node_id
         with inst.db.transaction() as tx:
             if frame.holds_lease(tx):
@@ -323,6 +356,14 @@ def run_node(
             **({"retry_log": retry_log} if retry_log else {}),
         )
     return result
+
+
+def _confirmed(frame: ExecutionFrame, sent: Sent) -> int:
+    """The row id of a node whose row was sent; ExecutionLost when the lease was gone."""
+    got = sent.one()
+    if got is None:
+        raise ExecutionLost(frame.execution_id)
+    return int(got["id"] or 0)
 
 
 def retry_entry(task: Entity, attempt: int, exc: BaseException) -> dict[str, Any]:
@@ -449,8 +490,14 @@ def run_claimed(inst: Instance, workflow: Entity, row: ExecutionRow) -> Executio
     )
     frame.worker = row.worker
     frame.max_attempts = int(row.max_attempts)
-    # A retry after a lost worker numbers its nodes after the old ones: counted at the first.
-    frame.nodes_counted = False
+    # A retry after a lost worker numbers its nodes after the old ones: counted by the claim
+    # (PostgreSQL), else with the first node's lease check.
+    if row.nodes_before is None:
+        frame.nodes_counted = False
+    else:
+        frame.node_count = row.nodes_before
+        lease = (row.lease_expires_at or 0.0) - (row.started_at or 0.0)
+        frame.send_first_until = time.monotonic() + min(SEND_WINDOW, lease / 4)
     specs = workflow.interface.inputs
     try:
         given = {}
