@@ -195,8 +195,9 @@ def insert_execution(tx: Tx, **fields: Any) -> None:
         tx.notify(QUEUE)  # wakes listening workers once this commits
 
 
-def insert_executions(tx: Tx, rows: list[dict[str, Any]]) -> None:
-    """Insert executions that all set the same columns, in one statement."""
+def insert_executions(tx: Tx, rows: list[dict[str, Any]], *, notify: bool = True) -> None:
+    """Insert executions that all set the same columns, in one statement; queued ones wake
+    the workers with the COMMIT unless ``notify`` is False (the caller sees to it)."""
     if not rows:
         return
     if tx.dialect == "postgresql":
@@ -216,7 +217,7 @@ def insert_executions(tx: Tx, rows: list[dict[str, Any]]) -> None:
         cols = ", ".join(rows[0])
         vals = ", ".join(f":{k}" for k in rows[0])
         tx.many(f"INSERT INTO executions ({cols}) VALUES ({vals})", [_dump(r) for r in rows])
-    if any(r.get("status") == "queued" for r in rows):
+    if notify and any(r.get("status") == "queued" for r in rows):
         tx.notify(QUEUE)
 
 
@@ -550,7 +551,7 @@ def take_oldest(
 
 # The payload of ``headwater.execution.started`` as ``json.dumps(..., sort_keys=True)`` writes
 # it (``engine/execute/execution_events.emit``), built from the claimed row ``u``.
-_STARTED_PAYLOAD = (
+STARTED_PAYLOAD = (
     "'{\"attempt\": ' || u.attempts || ', \"domain\": ' || to_json(u.domain)::text || "
     "', \"execution_id\": ' || to_json(u.id)::text || ', \"launch_plan\": ' || "
     "COALESCE(to_json(u.launch_plan)::text, 'null') || ', \"project\": ' || "
@@ -582,7 +583,7 @@ def take_oldest_started(
         "AND (c.concurrency_limit IS NULL OR c.launch_plan_id IS NULL) RETURNING x.*), "
         "e AS (INSERT INTO events (id, name, source, subject, project, domain, time, payload, "
         f"attributes) SELECT :eid, :ename, :esource, u.id, u.project, u.domain, :now, "
-        f"{_STARTED_PAYLOAD}, '{{}}' FROM u ON CONFLICT (id, source) DO NOTHING RETURNING seq), "
+        f"{STARTED_PAYLOAD}, '{{}}' FROM u ON CONFLICT (id, source) DO NOTHING RETURNING seq), "
         "i AS (INSERT INTO reactor_inbox (seq) SELECT seq FROM e RETURNING seq) "
         "SELECT c.id AS claim_id, c.launch_plan_id AS claim_lp, c.concurrency_limit AS "
         f"claim_limit, {told} AS claim_told, (SELECT COUNT(*) FROM node_executions n WHERE "

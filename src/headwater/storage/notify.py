@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import threading
+    from collections.abc import Callable
 
-    from headwater.storage.db import Database
+    from headwater.storage.db import Database, Tx
 
 __all__ = ["ENV", "EVENTS", "FALLBACK_POLL", "QUEUE", "Listener", "push_enabled"]
 
@@ -52,10 +53,21 @@ class Listener:
     ``timeout`` seconds of quiet. ``fileno()`` and ``drain()`` let a caller that already
     ``select``s on other files wait on this one too."""
 
-    def __init__(self, db: Database, *channels: str, name: str = "listener") -> None:
+    def __init__(
+        self,
+        db: Database,
+        *channels: str,
+        name: str = "listener",
+        on_connect: Callable[[Any], None] | None = None,
+    ) -> None:
         self.db = db
         self.channels = channels
         self.name = name
+        # Run on each new connection after its LISTENs (e.g. more of them, a session lock);
+        # an error there fails the connection like any other.
+        self.on_connect = on_connect
+        # (channel, payload) of the notifications that carried a payload, oldest first.
+        self.payloads: list[tuple[str, str]] = []
         self._conn: Any = None
         self._retry_at = 0.0
         self._delay = RECONNECT_FIRST
@@ -85,6 +97,8 @@ class Listener:
             conn = psycopg.connect(self.db.dsn, autocommit=True, connect_timeout=5)
             for channel in self.channels:
                 conn.execute(f"LISTEN {channel}")
+            if self.on_connect is not None:
+                self.on_connect(conn)
         except Exception as exc:
             self._retry_at = now + self._delay
             self._delay = min(self._delay * 2, RECONNECT_MAX)
@@ -106,10 +120,21 @@ class Listener:
         if conn is None:
             return False
         try:
-            return bool(list(conn.notifies(timeout=0)))
+            got = list(conn.notifies(timeout=0))  # with those a statement here received
         except Exception as exc:
             self._drop(exc)
             return True
+        self.payloads.extend((n.channel, n.payload) for n in got if n.payload)
+        return bool(got)
+
+    def session(self) -> Tx | None:
+        """The listening connection as a ``Tx`` (autocommit statements), for what belongs to
+        its session; None while it is down. Call ``drain()`` after using it: what arrives
+        during a statement is kept for it, not signalled on the socket."""
+        from headwater.storage.db import Tx
+
+        conn = self._conn
+        return None if conn is None or conn.closed else Tx(conn, "postgresql")
 
     def wait(self, timeout: float, stop: threading.Event | None = None) -> bool:
         """Wait up to ``timeout`` seconds for a notification (True), or until ``stop`` is set

@@ -270,6 +270,19 @@ launch_plan_state = sa.Table(
     sa.Index("ix_launch_plan_state_changed", "changed_at"),
 )
 
+# Idle worker processes offering to take a new execution from the reactor (migration 0018):
+# ``queues`` comma-separated (NULL: every queue); ``execution_id`` once one was handed over.
+worker_slots = sa.Table(
+    "worker_slots",
+    metadata,
+    sa.Column("slot", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("worker", Text, nullable=False),
+    sa.Column("queues", Text),
+    sa.Column("lease", Time, nullable=False),
+    sa.Column("since", Time, nullable=False),
+    sa.Column("execution_id", Text),
+)
+
 # Events not yet decided by the reactor (see migration 0002 for why not a cursor).
 reactor_inbox = sa.Table(
     "reactor_inbox",

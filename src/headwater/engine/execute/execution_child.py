@@ -10,14 +10,19 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import select
 import signal
 import sys
 import threading
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from headwater.engine.execute import queue, timeouts
+from headwater.storage import executions as rows
+from headwater.storage import worker_slots
+from headwater.storage.db import Tx
 from headwater.storage.executions import ExecutionRow
 from headwater.storage.faults import PASSING
 from headwater.storage.notify import FALLBACK_POLL, QUEUE, Listener
@@ -94,6 +99,8 @@ class Job:
         self.reports = os.fdopen(reports, "w", buffering=1)
         self.parent = parent
         self._listener: Listener | None = None  # PostgreSQL push, opened when first idle
+        self._slot = _new_slot()  # offered to the reactor while idle (storage/worker_slots.py)
+        self._offered = False
 
     def report(self, message: Any) -> None:
         try:
@@ -186,17 +193,103 @@ class Job:
                 poll = min(IDLE_POLL, poll * 1.5) if poll < 1.0 else IDLE_POLL
                 if listener is not None:  # idle on PostgreSQL: woken by a NOTIFY
                     poll = FALLBACK_POLL
+                    handed = self._offer(listener)
+                    if handed is not None:
+                        return handed
             fd = None if listener is None else listener.fileno()
             fds = [self.commands] if fd is None else [self.commands, fd]
             ready = select.select(fds, [], [], poll)[0]
             if self.commands in ready:
+                self._stop_offering(inst)
                 return None  # end of file: the worker is stopping (or gone)
             look = not (listener is not None and fd in ready and listener.drain())
+            if listener is not None and (handed := self._handed(listener)) is not None:
+                return handed
+            # Anything else (a NOTIFY to claim, the fallback poll): take the offer back before
+            # claiming, so that no execution is handed to this process while it runs another.
+            if self._offered and (handed := self._withdraw(inst)) is not None:
+                return handed
+
+    # -- PostgreSQL: the reactor hands a new execution to an idle process (storage/worker_slots)
+    def _hold_slot(self, conn: Any) -> None:
+        """``Listener.on_connect``: hold this process's slot lock on the new connection and
+        LISTEN on its channel (another number if a process holds this one)."""
+        tx = Tx(conn, "postgresql")
+        for _ in range(8):
+            if worker_slots.hold(tx, self._slot):
+                return
+            self._slot = _new_slot()
+        raise RuntimeError("no free worker slot number")
+
+    def _offer(self, listener: Listener) -> ExecutionRow | None:
+        """Offer this idle process to the reactor once; a row handed over meanwhile, if any."""
+        if not self._offered and (tx := listener.session()) is not None:
+            try:
+                worker_slots.offer(
+                    tx,
+                    self._slot,
+                    worker=self.worker,
+                    queues=self.queues,
+                    lease=self.lease,
+                    now=time.time(),
+                )
+                self._offered = True
+            except Exception as exc:  # not offered: workers still claim what is queued
+                log.debug("worker %s: cannot offer itself: %s", self.worker, exc)
+            listener.drain()  # a statement's own notifications do not wake select()
+        return self._handed(listener)
+
+    def _handed(self, listener: Listener) -> ExecutionRow | None:
+        """The row a hand-over's NOTIFY brought (claimed for this worker), reported."""
+        mine = worker_slots.channel(self._slot)
+        while listener.payloads:
+            channel, payload = listener.payloads.pop(0)
+            if channel == mine:
+                self._offered = False  # the offer is used up; the next one renews it
+                row = worker_slots.handed_row(payload)
+                self.report({"claimed": row.as_dict()})
+                return row
+        return None
+
+    def _withdraw(self, inst: Instance) -> ExecutionRow | None:
+        """Take the offer back: the row of an execution handed over before that, reported."""
+        listener = self._listener
+        tx = None if listener is None else listener.session()
+        try:
+            if tx is None:  # the connection (and its lock) is gone: the offer is dead
+                handed = None
+                with inst.db.statements() as own:
+                    handed = worker_slots.withdraw(own, self._slot)
+            else:
+                handed = worker_slots.withdraw(tx, self._slot)
+        except Exception as exc:  # e.g. the database restarted: the offer died with it
+            log.debug("worker %s: cannot withdraw its offer: %s", self.worker, exc)
+            return None
+        self._offered = False
+        if listener is not None:
+            listener.drain()
+            listener.payloads.clear()  # its NOTIFY, if any, tells what the row says
+        if handed is None:
+            return None
+        with inst.db.read() as rtx:
+            row = rows.get_execution(rtx, handed)
+        if row is None or row.status != "running" or row.worker != self.worker:
+            return None  # cancelled meanwhile (or reaped): nothing to run
+        row = replace(row, nodes_before=0)
+        self.report({"claimed": row.as_dict()})
+        return row
+
+    def _stop_offering(self, inst: Instance) -> None:
+        """Stopping: take the offer back, and give back what was handed over meanwhile."""
+        if self._offered and (row := self._withdraw(inst)) is not None:
+            queue.hand_back(inst, row.id, self.worker, "the worker is stopping")
 
     def _listening(self, inst: Instance) -> Listener | None:
         """PostgreSQL push: this process's listener for queued executions (None: polling)."""
         if self._listener is None and Listener.wanted(inst.db):
-            self._listener = Listener(inst.db, QUEUE, name=f"worker {self.worker}")
+            self._listener = Listener(
+                inst.db, QUEUE, name=f"worker {self.worker}", on_connect=self._hold_slot
+            )
         return self._listener
 
     def execute(self, inst: Instance, row: ExecutionRow) -> bool:
@@ -238,6 +331,10 @@ class Job:
                 queue.error_record("the worker could not record the execution", exc),
             )
         return False
+
+
+def _new_slot() -> int:
+    return secrets.randbelow(2**31 - 2) + 1
 
 
 def rss_mb() -> float:

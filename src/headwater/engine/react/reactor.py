@@ -19,12 +19,13 @@ import json
 import os
 import threading
 import time
+import uuid
 from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from headwater.engine.event_names import ARTIFACT_CREATED
+from headwater.engine.event_names import ARTIFACT_CREATED, EXECUTION_STARTED, SOURCE
 from headwater.engine.outage import Outage
 from headwater.engine.react.matching import (
     Index,
@@ -39,7 +40,14 @@ from headwater.engine.react.trigger_inputs import Binder, NotBindable
 from headwater.storage import artifact_versions as version_rows
 from headwater.storage import executions as execution_rows
 from headwater.storage import firings as firing_rows
-from headwater.storage import notify, reactor_inbox, trigger_state, wal
+from headwater.storage import (
+    notify,
+    openlineage_outbox,
+    reactor_inbox,
+    trigger_state,
+    wal,
+    worker_slots,
+)
 from headwater.storage import trigger_decisions as decision_rows
 from headwater.storage.db import Tx
 from headwater.storage.events import (
@@ -94,6 +102,8 @@ class Decision:
 # A tuple, not a ``Decision``: a burst makes ~10 per event.
 _Row = tuple[int, str, int, str, str, str, str | None]
 
+# A batch firing at most this many executions hands them to idle workers (_to_hand_over).
+HAND_OVER_MAX = 4
 # The most execution ids whose random parts one system call draws (``_Batch.new_id``).
 _ID_POOL = 256
 
@@ -133,7 +143,19 @@ class _Batch:
 
     def flush(self, tx: Tx) -> None:
         fired = self._insert_firings(tx)
-        execution_rows.insert_executions(tx, [f.execution for f in fired])
+        handed = _to_hand_over(tx, fired)
+        execution_rows.insert_executions(
+            tx, [f.execution for f in fired], notify=len(handed) < len(fired)
+        )
+        now = time.time()
+        for ex in handed:  # their NOTIFYs go with the COMMIT, to the process or to the queue
+            worker_slots.hand_over(
+                tx,
+                ex["id"],
+                queue=ex["queue"],
+                now=now,
+                event={"id": uuid.uuid4().hex, "name": EXECUTION_STARTED, "source": SOURCE},
+            )
         for f in fired:
             if f.runs:
                 insert_links(tx, f.execution["id"], f.runs, "triggered")
@@ -184,6 +206,22 @@ class _Batch:
                     None,
                 )
         return kept
+
+
+def _to_hand_over(tx: Tx, fired: list[_Firing]) -> list[dict[str, Any]]:
+    """The new executions to hand straight to an idle worker process (``storage/
+    worker_slots.py``): PostgreSQL with push, the pipelined batch of a quiet moment (a few
+    firings; under a burst the workers poll anyway), plans without a concurrency limit (a
+    claim checks that), and no OpenLineage outbox (whose run events a claim writes)."""
+    if not fired or len(fired) > HAND_OVER_MAX or not tx.pipelined or not notify.push_enabled():
+        return []
+    if openlineage_outbox.enabled():
+        return []
+    return [
+        f.execution
+        for f in fired
+        if f.execution.get("concurrency_limit") is None and f.execution.get("status") == "queued"
+    ]
 
 
 class Reactor:
