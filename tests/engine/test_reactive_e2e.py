@@ -104,3 +104,42 @@ def test_exactly_once_while_processes_are_killed(instance, tmp_path):
     with instance.db.read() as tx:
         assert tx.scalar("SELECT COUNT(*) FROM reactor_inbox") == 0
         assert tx.scalar("SELECT COUNT(*) FROM executions WHERE status = 'running'") == 0
+
+
+def _slots(instance) -> list[str | None]:
+    if instance.db.dialect != "postgresql":
+        return []
+    with instance.db.read() as tx:
+        return [r["execution_id"] for r in tx.all("SELECT execution_id FROM worker_slots")]
+
+
+def test_an_idle_worker_is_handed_a_firing_and_takes_its_offer_back_when_stopped(
+    instance, tmp_path
+):
+    # PostgreSQL: an idle worker process offers itself (storage/worker_slots.py) and the
+    # reactor hands it the execution it fires, claimed in the firing's transaction. SQLite:
+    # the worker claims it, as always. Either way it runs once.
+    headwater.register(MODULE)
+    headwater.activate("on_tick")
+    pg = instance.db.dialect == "postgresql"
+    env = headwater_env(instance.settings.home, instance.settings.database_url)
+    with running_up(env, tmp_path / "up.log", workers=1) as up:
+        wait_for(lambda: len(up.workers()) == 1, "a worker", logs=up.log)
+        if pg:
+            wait_for(lambda: _slots(instance) == [None], "the idle worker's offer", logs=up.log)
+        headwater.emit_event("tick", {"n": 1}, id="tick-handed")
+        wait_for(
+            lambda: [e.status.terminal for e in headwater.list_executions()] == [True],
+            "the firing to run",
+            logs=up.log,
+        )
+        (run,) = headwater.list_executions(launch_plan="on_tick")
+        assert run.status == "succeeded", up.log()
+        if pg:
+            assert _slots(instance) == [run.id], up.log()  # handed to it, not claimed
+            # idle again, it offers itself again; a stop takes the offer back
+            wait_for(lambda: _slots(instance) == [None], "the offer renewed", logs=up.log)
+        assert up.stop() == 0
+    assert _slots(instance) == []
+    started = headwater.list_events(name="headwater.execution.started")
+    assert [e.subject for e in started] == [run.id]

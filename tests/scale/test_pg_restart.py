@@ -73,13 +73,21 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[_pg.Cluster]:
 
 
 def listening(cluster: _pg.Cluster, database: str) -> list[str]:
-    """The channels sessions on ``database`` listen on (their last statement was LISTEN)."""
+    """The channels sessions on ``database`` listen on (their last statement was LISTEN).
+    An idle worker's listening session LISTENs on the queue, then on its slot's channel and
+    offers the slot (storage/worker_slots.py): counted as listening on the queue."""
     with psycopg.connect(_pg.libpq_url(cluster.url), autocommit=True) as admin:
         rows = admin.execute(
-            "SELECT query FROM pg_stat_activity WHERE datname = %s AND query LIKE 'LISTEN %%'",
+            "SELECT query FROM pg_stat_activity WHERE datname = %s AND (query LIKE 'LISTEN %%' "
+            "OR query LIKE '%%INSERT INTO worker_slots%%')",
             (database,),
         ).fetchall()
-    return sorted(str(r[0]).split()[1] for r in rows)
+    found = []
+    for (query,) in rows:
+        channel = str(query).split()[1] if str(query).startswith("LISTEN ") else ""
+        offering = "worker_slots" in str(query) or channel.startswith("headwater_slot_")
+        found.append(notify.QUEUE if offering else channel)
+    return sorted(found)
 
 
 def terminate_others(cluster: _pg.Cluster) -> int:

@@ -28,6 +28,7 @@ TABLES = {
     "trigger_state",
     "schedule_state",
     "execution_links",
+    "worker_slots",
     "api_tokens",
     "server_state",
     "webhook_deliveries",
