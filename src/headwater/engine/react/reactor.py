@@ -147,7 +147,7 @@ class _Batch:
         execution_rows.insert_executions(
             tx, [f.execution for f in fired], notify=len(handed) < len(fired)
         )
-        now = time.time()
+        now = time.time()  # of the decisions, and of the claims of those handed over
         for ex in handed:  # their NOTIFYs go with the COMMIT, to the process or to the queue
             worker_slots.hand_over(
                 tx,
@@ -173,7 +173,6 @@ class _Batch:
                 for name, vid in f.consumed
             ],
         )
-        now = time.time()
         decision_rows.insert_decision_values(tx, [(*d, now) for d in self.decisions])
 
     def _insert_firings(self, tx: Tx) -> list[_Firing]:
