@@ -79,3 +79,32 @@ def test_send_refuses_sqlite_and_an_open_transaction(db: Database, tmp_path: obj
     lite.close()
     with db.transaction(), pytest.raises(RuntimeError, match="outside a transaction"):
         db.send("SELECT 1", {})
+
+
+def test_values_of_each_kind_arrive_as_the_server_reads_them(db: Database) -> None:
+    got = db.send(
+        "SELECT CAST(:a AS float8)::text AS a, CAST(:b AS float8)::text AS b, "
+        ":c::text AS c, :d::text AS d, :e::text AS e, CAST(:f AS int[])::text AS f, "
+        ":g::text AS g",
+        {
+            "a": float("nan"),
+            "b": float("-inf"),
+            "c": True,
+            "d": None,
+            "e": -(2**40),
+            "f": "{1,2}",
+            "g": "'; DROP TABLE t; --",
+        },
+    ).one()
+    assert got == {
+        "a": "NaN",
+        "b": "-Infinity",
+        "c": "true",
+        "d": None,
+        "e": str(-(2**40)),
+        "f": "{1,2}",
+        "g": "'; DROP TABLE t; --",
+    }
+    # a type sent.py does not quote itself goes through psycopg's ClientCursor
+    assert db.send("SELECT CAST(:f AS int[])::text AS f", {"f": [1, 2]}).one() == {"f": "{1,2}"}
+    assert rows(db) == [(1, "one", None)]  # the quoted text ran nothing
