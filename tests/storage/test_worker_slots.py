@@ -18,6 +18,7 @@ from headwater.storage.executions import ExecutionRow
 from headwater.storage.migrate import ensure_schema
 from headwater.storage.notify import QUEUE
 from tests import _schema
+from tests.storage.test_executions import get
 
 pytestmark = pytest.mark.postgres
 
@@ -88,13 +89,6 @@ def queued(db: Database, eid: str, queue: str = "default", inputs: Any = None) -
             event={"id": f"ev-{eid}", "name": STARTED, "source": "s"},
         )
     return eid
-
-
-def get(db: Database, eid: str) -> ExecutionRow:
-    with db.read() as tx:
-        row = ex.get_execution(tx, eid)
-    assert row is not None
-    return row
 
 
 def slots(db: Database) -> dict[int, str | None]:
