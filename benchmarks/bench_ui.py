@@ -14,7 +14,8 @@ nothing recent). Populating: the engine writes the first rows (registers the flo
 one version of each artifact, runs ``extend`` once, emits two events and decides them); every
 bulk row is built from those rows (``_bulk.RowShape``) and the rows for the engine's own case
 must equal its rows, then loaded with ``executemany`` (secondary indexes dropped and rebuilt; ``artifact_series``
-filled from the loaded versions as migration 0007 fills it; then ``ANALYZE``). The populated ``HEADWATER_HOME`` is cached under
+filled from the loaded versions as migration 0007 fills it, ``plan_runs`` from the executions
+as 0019 does; then ``ANALYZE``). The populated ``HEADWATER_HOME`` is cached under
 ``$HEADWATER_BENCH_CACHE`` (default ``/tmp/headwater-bench-cache``) keyed by the size and a
 hash of the schema (``storage/schema.py`` and the migrations) and of ``POPULATE_VERSION``, so
 a rerun starts serving at once (``--rebuild`` rebuilds it).
@@ -51,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as c
 from _bulk import BulkLoader, RowShape, int_literal, same_as_engine
 
-POPULATE_VERSION = "2"  # bump when the data below changes: the cache key includes it
+POPULATE_VERSION = "3"  # bump when the data below changes: the cache key includes it
 SEED = 20261203
 OTHER_NAMES = ("blessed_model", "features", "embeddings", "eval_report", "raw_events", "tokenizer")
 REGIONS = tuple(f"r{k:02d}" for k in range(20))
@@ -491,6 +492,15 @@ def populate(home: Path, plan: Plan) -> dict[str, Any]:
             "SELECT artifact_id, partition_key, COALESCE(time_partition, ''), MAX(id) "
             "FROM artifact_versions "
             "GROUP BY artifact_id, partition_key, COALESCE(time_partition, '')"
+        )
+        # what storage/plan_runs.py keeps for every execution of a launch plan, filled as
+        # migration 0019 fills it from the executions already stored
+        loader.execute("DELETE FROM plan_runs_new")
+        loader.execute("DELETE FROM plan_runs")
+        loader.execute(
+            "INSERT INTO plan_runs (launch_plan, created_at, id) SELECT launch_plan, "
+            "created_at, id FROM executions WHERE launch_plan IS NOT NULL "
+            "ORDER BY launch_plan, created_at, id"
         )
         print("  recreating indexes, ANALYZE ...", flush=True)
         loader.finish()

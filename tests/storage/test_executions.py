@@ -197,27 +197,6 @@ def test_list_executions_filters_orders_newest_first_and_limits(db: Database) ->
         assert all(isinstance(r, ExecutionRow) for r in ex.list_executions(tx))
 
 
-def test_a_launch_plans_executions_are_read_newest_first_from_an_index(db: Database) -> None:
-    # The launch plan page (benchmarks/bench_ui.py): a plan that never fired must not cost a
-    # walk of every execution newest first.
-    add(db, "p1", 1.0, launch_plan="busy")
-    add(db, "p2", 2.0, launch_plan="busy")
-    add(db, "p0", 2.0, launch_plan="busy")  # same time as p2: id decides
-    for i in range(30):
-        add(db, f"o{i}", 10.0 + i, launch_plan=None if i % 2 else "other")
-    with db.read() as tx:
-        assert [r.id for r in ex.list_executions(tx, launch_plan="busy")] == ["p2", "p0", "p1"]
-        assert ex.list_executions(tx, launch_plan="never") == []
-        if db.dialect == "sqlite":
-            sql = (
-                "SELECT * FROM executions WHERE launch_plan = :lp "
-                "ORDER BY created_at DESC, id DESC LIMIT 5"
-            )
-            plan = " ".join(str(r[3]) for r in tx.all(f"EXPLAIN QUERY PLAN {sql}", {"lp": "x"}))
-            assert "ix_executions_launch_plan" in plan, plan
-            assert "TEMP B-TREE" not in plan, plan
-
-
 def test_list_executions_by_time_range_and_page(db: Database) -> None:
     for i in range(5):
         add(db, f"e{i}", float(10 * i))

@@ -13,6 +13,8 @@ TABLES = {
     "entities",
     "events",
     "executions",
+    "plan_runs",
+    "plan_runs_new",
     "node_executions",
     "artifacts",
     "artifact_versions",

@@ -10,11 +10,13 @@ is ``engine/queue.py``'s business. JSON columns (``inputs``, ``resolved``, ``out
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from operator import itemgetter
 from typing import Any
 
+from headwater.storage import plan_runs
 from headwater.storage.db import Tx, in_list
 from headwater.storage.notify import QUEUE
 from headwater.storage.pg_copy import copy_rows
@@ -191,6 +193,7 @@ def insert_execution(tx: Tx, **fields: Any) -> None:
     cols = ", ".join(fields)
     vals = ", ".join(f":{k}" for k in fields)
     tx.execute(f"INSERT INTO executions ({cols}) VALUES ({vals})", _dump(fields))
+    plan_runs.add(tx, plan_runs.staged_rows((fields,)))
     if fields.get("status") == "queued":
         tx.notify(QUEUE)  # wakes listening workers once this commits
 
@@ -217,6 +220,7 @@ def insert_executions(tx: Tx, rows: list[dict[str, Any]], *, notify: bool = True
         cols = ", ".join(rows[0])
         vals = ", ".join(f":{k}" for k in rows[0])
         tx.many(f"INSERT INTO executions ({cols}) VALUES ({vals})", [_dump(r) for r in rows])
+    plan_runs.add(tx, plan_runs.staged_rows(rows))
     if notify and any(r.get("status") == "queued" for r in rows):
         tx.notify(QUEUE)
 
@@ -289,7 +293,6 @@ def list_executions(
         params["until"] = until
     for col, value in (
         ("workflow", workflow),
-        ("launch_plan", launch_plan),
         ("status", status),
         ("project", project),
         ("domain", domain),
@@ -297,9 +300,40 @@ def list_executions(
         if value is not None:
             where.append(f"{col} = :{col}")
             params[col] = value
+    if launch_plan is not None:
+        params["lp"] = launch_plan
+        return _list_by_plan(tx, where, params)
     sql = "SELECT * FROM executions" + (" WHERE " + " AND ".join(where) if where else "")
     found = tx.all(f"{sql} ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset", params)
     return [ExecutionRow.from_db(r) for r in found]
+
+
+def _list_by_plan(tx: Tx, where: list[str], params: dict[str, Any]) -> list[ExecutionRow]:
+    """``list_executions`` of the launch plan ``:lp``: the newest ``limit + offset`` of its
+    executions in ``plan_runs`` (its key newest first, stopping there) and, on SQLite, of
+    those still in ``plan_runs_new`` (a scan of that small table), merged."""
+    params = {**params, "n": params["limit"] + params["offset"]}
+    also = "".join(f" AND e.{w}" for w in where)
+    staged = []
+    if tx.dialect == "sqlite":  # PostgreSQL writes plan_runs directly
+        staged = tx.all(
+            "SELECT e.* FROM plan_runs_new s JOIN executions e ON e.id = s.id "
+            f"WHERE s.launch_plan = :lp{also} ORDER BY e.created_at DESC, e.id DESC LIMIT :n",
+            params,
+        )
+    # The time range on plan_runs' own key too, so that the walk starts and ends there.
+    span = "".join(f" AND p.{w}" for w in where if w.startswith("created_at"))
+    moved = tx.all(
+        "SELECT e.* FROM plan_runs p JOIN executions e ON e.id = p.id "
+        f"WHERE p.launch_plan = :lp{span}{also} ORDER BY p.created_at DESC, p.id DESC LIMIT :n",
+        params,
+    )
+    rows = sorted(
+        (ExecutionRow.from_db(r) for r in (*staged, *moved)),
+        key=lambda r: (r.created_at, r.id),
+        reverse=True,
+    )
+    return rows[params["offset"] : params["n"]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,8 +354,9 @@ def recent_by_launch_plan(
     """The newest ``per_plan`` executions of each (project, domain, name) launch plan among
     the ``scan`` newest executions (executions created at the same time as the ``scan``-th
     newest count as among them), newest first (ties: highest id first). Each plan's are
-    read newest first from ``ix_executions_launch_plan``: the cost is ``per_plan`` rows per
-    plan, not the ``scan`` newest executions."""
+    read newest first from ``plan_runs``' key, and on SQLite those not moved there yet from
+    ``plan_runs_new`` in one scan: the cost is ``per_plan`` rows per plan, not the ``scan``
+    newest executions."""
     if not plans:
         return []
     floor = tx.scalar(
@@ -331,22 +366,66 @@ def recent_by_launch_plan(
     params: dict[str, Any] = {"per": per_plan}
     if floor is not None:
         params["floor"] = floor
-    parts = []
+    above = " AND p.created_at >= :floor" if floor is not None else ""
+    newest = (
+        "SELECT e.id, e.launch_plan, e.project, e.domain, e.status, e.created_at "
+        "FROM plan_runs p JOIN executions e ON e.id = p.id WHERE p.launch_plan = {n} "
+        f"AND e.project = {{p}} AND e.domain = {{d}}{above} "
+        "ORDER BY p.created_at DESC, p.id DESC LIMIT :per"
+    )
     for i, (project, domain, name) in enumerate(plans):
         params[f"p{i}"], params[f"d{i}"], params[f"n{i}"] = project, domain, name
-        parts.append(
-            "SELECT * FROM (SELECT id, launch_plan, project, domain, status, created_at "
-            f"FROM executions WHERE launch_plan = :n{i} AND project = :p{i} AND domain = :d{i}"
-            + (" AND created_at >= :floor" if floor is not None else "")
-            + f" ORDER BY created_at DESC, id DESC LIMIT :per) k{i}"
+    if tx.dialect == "postgresql":
+        # One subquery planned once and run per plan (a UNION ALL of 50 took 6 ms to plan).
+        wanted_rows = ", ".join(f"(:p{i}, :d{i}, :n{i})" for i in range(len(plans)))
+        found = tx.all(
+            f"SELECT k.* FROM (VALUES {wanted_rows}) AS w (p, d, n) CROSS JOIN LATERAL ("
+            + newest.format(p="w.p", d="w.d", n="w.n")
+            + ") k",
+            params,
         )
-    found = tx.all(" UNION ALL ".join(parts) + " ORDER BY created_at DESC, id DESC", params)
-    return [
-        PlanRunRow(
-            r["id"], r["launch_plan"], r["project"], r["domain"], r["status"], r["created_at"]
+    else:
+        found = tx.all(
+            " UNION ALL ".join(
+                f"SELECT * FROM ({newest.format(p=f':p{i}', d=f':d{i}', n=f':n{i}')}) k{i}"
+                for i in range(len(plans))
+            ),
+            params,
         )
-        for r in found
-    ]
+        found += _recent_new(tx, plans, params)
+    wanted = set(plans)
+    rows = sorted(
+        (
+            PlanRunRow(
+                r["id"], r["launch_plan"], r["project"], r["domain"], r["status"], r["created_at"]
+            )
+            for r in found
+        ),
+        key=lambda r: (r.created_at, r.id),
+        reverse=True,
+    )
+    out, taken = [], Counter[tuple[str, str, str]]()
+    for r in rows:
+        key = (r.project, r.domain, r.launch_plan)
+        if key in wanted and taken[key] < per_plan:
+            taken[key] += 1
+            out.append(r)
+    return out
+
+
+def _recent_new(tx: Tx, plans: Sequence[tuple[str, str, str]], params: dict[str, Any]) -> list[Any]:
+    """SQLite: the newest ``:per`` of each plan's executions still in ``plan_runs_new``
+    (above ``:floor`` when given), ranked there before joining ``executions``."""
+    names, name_params = in_list("m", sorted({name for _, _, name in plans}))
+    return tx.all(
+        "SELECT e.id, e.launch_plan, e.project, e.domain, e.status, e.created_at FROM "
+        "(SELECT id, row_number() OVER (PARTITION BY launch_plan, project, domain "
+        "ORDER BY created_at DESC, id DESC) AS rank FROM plan_runs_new "
+        f"WHERE launch_plan IN {names}"
+        + (" AND created_at >= :floor" if "floor" in params else "")
+        + ") s JOIN executions e ON e.id = s.id WHERE s.rank <= :per",
+        {**params, **name_params},
+    )
 
 
 def summaries(tx: Tx, execution_ids: list[str]) -> list[ExecutionSummary]:

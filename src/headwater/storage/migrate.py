@@ -12,7 +12,7 @@ from pathlib import Path
 from headwater.errors import StorageError
 from headwater.storage.db import Database
 
-HEAD = "0018"
+HEAD = "0019"
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _PG_LOCK = 0x68770001  # advisory lock id: one migrator at a time
 

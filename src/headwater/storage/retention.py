@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from headwater.storage import plan_runs
 from headwater.storage.db import Tx, in_list
 
 TERMINAL_EXCLUDED = ("queued", "running")  # statuses of executions that are never purged
@@ -411,6 +412,7 @@ def delete_executions(tx: Tx, ids: Sequence[str]) -> int:
     params.update(ex_params)
     done = f"(SELECT id FROM executions WHERE id IN {marks} AND status NOT IN {ex})"
     tx.execute(f"DELETE FROM node_executions WHERE execution_id IN {done}", params)
+    plan_runs.forget(tx, done, params)
     tx.execute(f"DELETE FROM lineage_edges WHERE execution_id IN {done}", params)
     tx.execute(
         f"DELETE FROM execution_links WHERE execution_id IN {done} OR upstream_id IN {done}",

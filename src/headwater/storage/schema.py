@@ -118,8 +118,28 @@ executions = sa.Table(
     ),
     sa.Index("ix_executions_lease", "status", "lease_expires_at"),
     sa.Index("ix_executions_queue", "queue", "status", "created_at"),
-    # a launch plan's executions newest first (0010)
-    sa.Index("ix_executions_launch_plan", "launch_plan", "created_at", "id"),
+)
+
+# Each launch plan's executions newest first (0019, storage/plan_runs.py): new ones appended
+# to plan_runs_new, moved in bulk into plan_runs, which is clustered by plan.
+plan_runs = sa.Table(
+    "plan_runs",
+    metadata,
+    sa.Column("launch_plan", Text, primary_key=True),
+    sa.Column("created_at", Time, primary_key=True),
+    sa.Column("id", Text, primary_key=True),
+    sqlite_with_rowid=False,
+)
+
+plan_runs_new = sa.Table(
+    "plan_runs_new",
+    metadata,
+    sa.Column("seq", BigId, primary_key=True, autoincrement=True),
+    sa.Column("launch_plan", Text, nullable=False),
+    sa.Column("project", Text, nullable=False),
+    sa.Column("domain", Text, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("id", Text, nullable=False),
 )
 
 node_executions = sa.Table(
