@@ -22,8 +22,9 @@ def db(database_url: str) -> Iterator[Database]:
     database.close()
 
 
-def add(db: Database, eid: str, created_at: float, **fields: Any) -> None:
-    row: dict[str, Any] = {
+def row(eid: str, created_at: float, **fields: Any) -> dict[str, Any]:
+    """An execution's row: a run of ``wf`` in p/d that succeeded, unless ``fields`` say."""
+    out: dict[str, Any] = {
         "id": eid,
         "project": "p",
         "domain": "d",
@@ -34,9 +35,13 @@ def add(db: Database, eid: str, created_at: float, **fields: Any) -> None:
         "resolved": {},
         "created_at": created_at,
     }
-    row.update(fields)
+    out.update(fields)
+    return out
+
+
+def add(db: Database, eid: str, created_at: float, **fields: Any) -> None:
     with db.transaction() as tx:
-        ex.insert_execution(tx, **row)
+        ex.insert_execution(tx, **row(eid, created_at, **fields))
 
 
 def test_recent_runs_are_the_newest_of_that_workflow_and_scope(db: Database) -> None:

@@ -14,6 +14,7 @@ from headwater.storage import plan_runs, retention
 from headwater.storage.db import Database
 from headwater.storage.migrate import downgrade, ensure_schema, upgrade
 from tests import _schema
+from tests.storage.test_executions_recent import add, row
 
 BIG = 10**9  # never move: every row stays in plan_runs_new
 
@@ -24,27 +25,6 @@ def db(database_url: str) -> Iterator[Database]:
     ensure_schema(database)
     yield database
     database.close()
-
-
-def row(eid: str, created_at: float, **fields: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": eid,
-        "project": "p",
-        "domain": "d",
-        "workflow": "wf",
-        "workflow_version": "v1",
-        "status": "succeeded",
-        "inputs": {},
-        "resolved": {},
-        "created_at": created_at,
-    }
-    out.update(fields)
-    return out
-
-
-def add(db: Database, eid: str, created_at: float, **fields: Any) -> None:
-    with db.transaction() as tx:
-        ex.insert_execution(tx, **row(eid, created_at, **fields))
 
 
 def counts(db: Database) -> tuple[int, int]:
