@@ -61,7 +61,11 @@ def add(tx: Tx, staged: Sequence[Staged]) -> None:
         "VALUES (?, ?, ?, ?, ?)",
         staged,
     )
-    low, top = tx.conn.execute("SELECT min(seq), max(seq) FROM plan_runs_new").fetchone()
+    # Two subqueries: SQLite reads min() or max() of a key from one end of its index only
+    # when a query has no other aggregate (both in one SELECT scan the table).
+    low, top = tx.conn.execute(
+        "SELECT (SELECT min(seq) FROM plan_runs_new), (SELECT max(seq) FROM plan_runs_new)"
+    ).fetchone()
     if top - low + 1 >= MOVE_EVERY:
         move(tx)
 
