@@ -308,23 +308,29 @@ def list_executions(
     return [ExecutionRow.from_db(r) for r in found]
 
 
+# SQLite: CROSS JOIN keeps the plan's rows the outer loop (otherwise it may walk executions by
+# another filter's index, e.g. every succeeded one, and look each up in the plan's rows).
+_PLAN_FIRST = {False: "JOIN", True: "CROSS JOIN"}
+
+
 def _list_by_plan(tx: Tx, where: list[str], params: dict[str, Any]) -> list[ExecutionRow]:
     """``list_executions`` of the launch plan ``:lp``: the newest ``limit + offset`` of its
     executions in ``plan_runs`` (its key newest first, stopping there) and, on SQLite, of
     those still in ``plan_runs_new`` (a scan of that small table), merged."""
     params = {**params, "n": params["limit"] + params["offset"]}
     also = "".join(f" AND e.{w}" for w in where)
+    join = _PLAN_FIRST[tx.dialect == "sqlite"]
     staged = []
     if tx.dialect == "sqlite":  # PostgreSQL writes plan_runs directly
         staged = tx.all(
-            "SELECT e.* FROM plan_runs_new s JOIN executions e ON e.id = s.id "
+            f"SELECT e.* FROM plan_runs_new s {join} executions e ON e.id = s.id "
             f"WHERE s.launch_plan = :lp{also} ORDER BY e.created_at DESC, e.id DESC LIMIT :n",
             params,
         )
     # The time range on plan_runs' own key too, so that the walk starts and ends there.
     span = "".join(f" AND p.{w}" for w in where if w.startswith("created_at"))
     moved = tx.all(
-        "SELECT e.* FROM plan_runs p JOIN executions e ON e.id = p.id "
+        f"SELECT e.* FROM plan_runs p {join} executions e ON e.id = p.id "
         f"WHERE p.launch_plan = :lp{span}{also} ORDER BY p.created_at DESC, p.id DESC LIMIT :n",
         params,
     )
@@ -369,7 +375,8 @@ def recent_by_launch_plan(
     above = " AND p.created_at >= :floor" if floor is not None else ""
     newest = (
         "SELECT e.id, e.launch_plan, e.project, e.domain, e.status, e.created_at "
-        "FROM plan_runs p JOIN executions e ON e.id = p.id WHERE p.launch_plan = {n} "
+        f"FROM plan_runs p {_PLAN_FIRST[tx.dialect == 'sqlite']} executions e "
+        "ON e.id = p.id WHERE p.launch_plan = {n} "
         f"AND e.project = {{p}} AND e.domain = {{d}}{above} "
         "ORDER BY p.created_at DESC, p.id DESC LIMIT :per"
     )
@@ -423,7 +430,7 @@ def _recent_new(tx: Tx, plans: Sequence[tuple[str, str, str]], params: dict[str,
         "ORDER BY created_at DESC, id DESC) AS rank FROM plan_runs_new "
         f"WHERE launch_plan IN {names}"
         + (" AND created_at >= :floor" if "floor" in params else "")
-        + ") s JOIN executions e ON e.id = s.id WHERE s.rank <= :per",
+        + ") s CROSS JOIN executions e ON e.id = s.id WHERE s.rank <= :per",
         {**params, **name_params},
     )
 
@@ -461,17 +468,26 @@ def recent_runs(
     limit: int = 20,
 ) -> list[ExecutionSummary]:
     """The newest ``limit`` executions of ``workflow`` in ``project``/``domain`` (only those of
-    launch plan ``launch_plan`` when given), newest first: a graph's live counts."""
-    params: dict[str, Any] = {"w": workflow, "p": project, "d": domain, "limit": limit}
-    plan = ""
+    launch plan ``launch_plan`` when given, read as ``list_executions`` reads a plan's),
+    newest first: a graph's live counts."""
     if launch_plan is not None:
-        plan = " AND launch_plan = :lp"
-        params["lp"] = launch_plan
+        found: Sequence[Any] = list_executions(
+            tx,
+            workflow=workflow,
+            launch_plan=launch_plan,
+            project=project,
+            domain=domain,
+            limit=limit,
+        )
+        return [
+            ExecutionSummary(r.id, r.workflow, r.status, r.created_at, r.project, r.domain)
+            for r in found
+        ]
     found = tx.all(
         "SELECT id, workflow, status, created_at, project, domain FROM executions "
-        f"WHERE workflow = :w AND project = :p AND domain = :d{plan} "
+        "WHERE workflow = :w AND project = :p AND domain = :d "
         "ORDER BY created_at DESC, id DESC LIMIT :limit",
-        params,
+        {"w": workflow, "p": project, "d": domain, "limit": limit},
     )
     return [
         ExecutionSummary(
