@@ -302,43 +302,38 @@ def list_executions(
             params[col] = value
     if launch_plan is not None:
         params["lp"] = launch_plan
-        return _list_by_plan(tx, where, params)
+        return [ExecutionRow.from_db(r) for r in _list_by_plan(tx, where, params)]
     sql = "SELECT * FROM executions" + (" WHERE " + " AND ".join(where) if where else "")
     found = tx.all(f"{sql} ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset", params)
     return [ExecutionRow.from_db(r) for r in found]
 
 
-# SQLite: CROSS JOIN keeps the plan's rows the outer loop (otherwise it may walk executions by
-# another filter's index, e.g. every succeeded one, and look each up in the plan's rows).
-_PLAN_FIRST = {False: "JOIN", True: "CROSS JOIN"}
-
-
-def _list_by_plan(tx: Tx, where: list[str], params: dict[str, Any]) -> list[ExecutionRow]:
-    """``list_executions`` of the launch plan ``:lp``: the newest ``limit + offset`` of its
-    executions in ``plan_runs`` (its key newest first, stopping there) and, on SQLite, of
-    those still in ``plan_runs_new`` (a scan of that small table), merged."""
+def _list_by_plan(
+    tx: Tx, where: list[str], params: dict[str, Any], columns: str = "e.*"
+) -> list[Any]:
+    """``list_executions`` of the launch plan ``:lp`` (``columns`` of its rows): the newest
+    ``limit + offset`` of its executions in ``plan_runs`` (its key newest first, stopping
+    there) and, on SQLite, of those still in ``plan_runs_new`` (a scan of that small table),
+    merged."""
     params = {**params, "n": params["limit"] + params["offset"]}
     also = "".join(f" AND e.{w}" for w in where)
-    join = _PLAN_FIRST[tx.dialect == "sqlite"]
-    staged = []
-    if tx.dialect == "sqlite":  # PostgreSQL writes plan_runs directly
-        staged = tx.all(
-            f"SELECT e.* FROM plan_runs_new s {join} executions e ON e.id = s.id "
-            f"WHERE s.launch_plan = :lp{also} ORDER BY e.created_at DESC, e.id DESC LIMIT :n",
-            params,
-        )
     # The time range on plan_runs' own key too, so that the walk starts and ends there.
     span = "".join(f" AND p.{w}" for w in where if w.startswith("created_at"))
-    moved = tx.all(
-        f"SELECT e.* FROM plan_runs p {join} executions e ON e.id = p.id "
-        f"WHERE p.launch_plan = :lp{span}{also} ORDER BY p.created_at DESC, p.id DESC LIMIT :n",
-        params,
+    sql = (
+        f"SELECT {columns} FROM plan_runs p {{join}} executions e ON e.id = p.id "
+        f"WHERE p.launch_plan = :lp{span}{also} ORDER BY p.created_at DESC, p.id DESC LIMIT :n"
     )
-    rows = sorted(
-        (ExecutionRow.from_db(r) for r in (*staged, *moved)),
-        key=lambda r: (r.created_at, r.id),
-        reverse=True,
-    )
+    if tx.dialect == "sqlite":
+        # CROSS JOIN keeps the plan's rows the outer loop (otherwise SQLite may walk the
+        # executions by another filter's index, e.g. every succeeded one, looking each up).
+        sql = (
+            f"SELECT * FROM ({sql.format(join='CROSS JOIN')}) UNION ALL SELECT * FROM ("
+            f"SELECT {columns} FROM plan_runs_new s CROSS JOIN executions e ON e.id = s.id "
+            f"WHERE s.launch_plan = :lp{also} ORDER BY e.created_at DESC, e.id DESC LIMIT :n)"
+        )
+    else:  # PostgreSQL writes plan_runs directly
+        sql = sql.format(join="JOIN")
+    rows = sorted(tx.all(sql, params), key=itemgetter("created_at", "id"), reverse=True)
     return rows[params["offset"] : params["n"]]
 
 
@@ -375,7 +370,7 @@ def recent_by_launch_plan(
     above = " AND p.created_at >= :floor" if floor is not None else ""
     newest = (
         "SELECT e.id, e.launch_plan, e.project, e.domain, e.status, e.created_at "
-        f"FROM plan_runs p {_PLAN_FIRST[tx.dialect == 'sqlite']} executions e "
+        f"FROM plan_runs p {'CROSS JOIN' if tx.dialect == 'sqlite' else 'JOIN'} executions e "
         "ON e.id = p.id WHERE p.launch_plan = {n} "
         f"AND e.project = {{p}} AND e.domain = {{d}}{above} "
         "ORDER BY p.created_at DESC, p.id DESC LIMIT :per"
@@ -470,25 +465,21 @@ def recent_runs(
     """The newest ``limit`` executions of ``workflow`` in ``project``/``domain`` (only those of
     launch plan ``launch_plan`` when given, read as ``list_executions`` reads a plan's),
     newest first: a graph's live counts."""
+    params: dict[str, Any] = {"w": workflow, "p": project, "d": domain, "limit": limit}
     if launch_plan is not None:
-        found: Sequence[Any] = list_executions(
+        found = _list_by_plan(
             tx,
-            workflow=workflow,
-            launch_plan=launch_plan,
-            project=project,
-            domain=domain,
-            limit=limit,
+            ["workflow = :w", "project = :p", "domain = :d"],
+            {**params, "lp": launch_plan, "offset": 0},
+            "e.id, e.workflow, e.status, e.created_at, e.project, e.domain",
         )
-        return [
-            ExecutionSummary(r.id, r.workflow, r.status, r.created_at, r.project, r.domain)
-            for r in found
-        ]
-    found = tx.all(
-        "SELECT id, workflow, status, created_at, project, domain FROM executions "
-        "WHERE workflow = :w AND project = :p AND domain = :d "
-        "ORDER BY created_at DESC, id DESC LIMIT :limit",
-        {"w": workflow, "p": project, "d": domain, "limit": limit},
-    )
+    else:
+        found = tx.all(
+            "SELECT id, workflow, status, created_at, project, domain FROM executions "
+            "WHERE workflow = :w AND project = :p AND domain = :d "
+            "ORDER BY created_at DESC, id DESC LIMIT :limit",
+            params,
+        )
     return [
         ExecutionSummary(
             id=r["id"],
