@@ -236,7 +236,7 @@ class Executor:
         """The polling (or running) child, and a standby behind it."""
         if self.stopping:
             return self.child
-        if self.standby is not None and _exited(self.standby.pid):
+        if self.standby is not None and _exited(self.standby.pid) and not self._ran(self.standby):
             log.warning("worker %s: a waiting execution process exited", self.worker)
             self.standby = self._discard(self.standby)
             # Its successor pipe died with it: a new standby would start at once, next to
@@ -251,6 +251,16 @@ class Executor:
         if self.child is not None and self.standby is None and not self.hold:
             self.standby = self._spawn()
         return self.child
+
+    @staticmethod
+    def _ran(standby: _Child) -> bool:
+        """Whether ``standby``, found exited, ran executions rather than dying while it
+        waited: it starts the moment the child before it is done, and short executions can
+        end before this process has seen that one off (and loaded its code). It stays the
+        standby, to be followed as the child next (``next_claim`` hands out its claims, each
+        seen through by a watch)."""
+        standby.reports.drain()
+        return bool(standby.reports.claimed or standby.reports.recycled)
 
     def _close_pending(self) -> None:
         if self.pending is not None:
